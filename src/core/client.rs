@@ -1,0 +1,365 @@
+//! The core client: what `ConversionsClient` calls. It validates on the caller's thread and
+//! hands everything else to the store worker and the upload thread (ARCHITECTURE §3).
+//!
+//! Construction returns at once (the database is opened on the worker); `track()` never
+//! touches disk or network; only `flush`, `forget` and `shutdown` wait, each bounded by the
+//! caller's timeout.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use once_cell::sync::Lazy;
+
+use crate::core::backoff::unix_now;
+use crate::core::config::{validate_device, Settings};
+use crate::core::error::{Error, Result};
+use crate::core::event_builder::{build_event, TrackContext};
+use crate::core::lifecycle::{lifecycle_event, Lifecycle};
+use crate::core::log::{LogSink, Logger};
+use crate::core::model::{
+    AppInfo, ClientConfig, DeviceInfo, Diagnostics, Event, EventName, FlushReport, LogLevel,
+    PrivacyState, TrackResult,
+};
+use crate::core::shared::{lock, CustomNames, DeliveryListener, DeliveryStatus, Shared};
+use crate::core::signal::{FlushWaiter, UploadSignal};
+use crate::core::store::{Counter, MAX_CUSTOM_NAMES};
+use crate::core::worker::{Command, StoreSnapshot};
+use crate::core::{delivery, privacy, worker};
+
+/// Database files in use by a client of this process.
+static OPEN_DATABASES: Lazy<Mutex<HashSet<PathBuf>>> = Lazy::new(Default::default);
+
+/// Releases a database path when the store worker ends.
+struct DatabaseClaim(PathBuf);
+
+impl DatabaseClaim {
+    fn claim(path: &str) -> Result<DatabaseClaim> {
+        let key = std::path::absolute(path).unwrap_or_else(|_| PathBuf::from(path));
+        if !lock(&OPEN_DATABASES).insert(key.clone()) {
+            return Err(Error::DatabaseInUse { path: path.to_string() });
+        }
+        Ok(DatabaseClaim(key))
+    }
+}
+
+impl Drop for DatabaseClaim {
+    fn drop(&mut self) {
+        lock(&OPEN_DATABASES).remove(&self.0);
+    }
+}
+
+/// One SDK instance: a buffer file, a worker thread and an upload thread.
+pub struct Client {
+    shared: Arc<Shared>,
+    commands: Mutex<Option<Sender<Command>>>,
+    lifecycle: Lifecycle,
+    /// Disconnects when both threads have ended.
+    finished: Mutex<Option<Receiver<()>>>,
+}
+
+impl Client {
+    /// Validates the configuration and starts the threads; the database opens on the worker.
+    pub fn new(config: ClientConfig, app: AppInfo, device: DeviceInfo, privacy: PrivacyState) -> Result<Client> {
+        let settings = Settings::new(config)?;
+        validate_device(&device)?;
+        let (applied, malformed) = privacy::apply(&privacy);
+        let claim = DatabaseClaim::claim(&settings.config.database_path)?;
+        let token = Arc::new(Mutex::new(settings.config.token.clone()));
+        let logger = Logger::new(settings.config.log_level, token.clone());
+        let context = TrackContext {
+            action_source: settings.config.action_source.wire_name(),
+            partner_name: settings.config.partner_name.clone(),
+            app,
+            device,
+            privacy: applied,
+            max_event_age_secs: settings.max_event_age_secs,
+        };
+        let path = PathBuf::from(&settings.config.database_path);
+        let shared = Arc::new(Shared {
+            settings,
+            token,
+            context: RwLock::new(context),
+            logger,
+            listener: Mutex::new(None),
+            status: Mutex::new(DeliveryStatus::default()),
+            signal: UploadSignal::default(),
+            storage_error: Mutex::new(None),
+            custom_names: Mutex::new(CustomNames::default()),
+            malformed_advertising_ids: AtomicU64::new(u64::from(malformed)),
+            worker_panics: AtomicU64::new(0),
+            unsent: AtomicU64::new(0),
+        });
+        let (commands, inbox) = channel();
+        let (done, finished) = channel::<()>();
+        let store_done = done.clone();
+        let spawn_error = |e: std::io::Error| Error::Storage(format!("cannot start a worker thread: {e}"));
+        worker::spawn(shared.clone(), path, inbox, move || {
+            drop(claim);
+            drop(store_done);
+        })
+        .map_err(spawn_error)?;
+        let upload_commands = commands.clone();
+        delivery::spawn(shared.clone(), upload_commands, done).map_err(spawn_error)?;
+        if !privacy.collection_enabled {
+            let _ = commands.send(Command::Purge);
+        }
+        Ok(Client {
+            shared,
+            commands: Mutex::new(Some(commands)),
+            lifecycle: Lifecycle::default(),
+            finished: Mutex::new(Some(finished)),
+        })
+    }
+
+    fn send(&self, command: Command) -> Result<()> {
+        match lock(&self.commands).as_ref() {
+            Some(commands) => commands.send(command).map_err(|_| Error::ShutDown),
+            None => Err(Error::ShutDown),
+        }
+    }
+
+    /// Validates, hashes and queues `event`; returns its id at once.
+    pub fn track(&self, event: &Event) -> Result<TrackResult> {
+        let context = self.shared.context();
+        if !context.privacy.collection_enabled {
+            let event_id = event.event_id.clone().unwrap_or_default();
+            return Ok(TrackResult { event_id, recorded: false });
+        }
+        let pending = build_event(event, &context, unix_now())?;
+        if let Some(name) = &pending.custom_name {
+            self.check_custom_name(name)?;
+        }
+        let event_id = pending.event_id.clone();
+        let urgent = matches!(event.name, EventName::AppInstall | EventName::AppOpen);
+        self.send(Command::Track(pending))?;
+        let unsent = self.shared.unsent.fetch_add(1, Ordering::Relaxed) + 1;
+        if urgent || unsent >= self.shared.settings.batch_size as u64 {
+            self.shared.signal.kick();
+        }
+        Ok(TrackResult { event_id, recorded: true })
+    }
+
+    fn check_custom_name(&self, name: &str) -> Result<()> {
+        let mut registry = lock(&self.shared.custom_names);
+        if registry.names.contains(name) {
+            return Ok(());
+        }
+        if registry.loaded && registry.names.len() as i64 >= MAX_CUSTOM_NAMES {
+            return Err(Error::invalid(
+                "custom_event_name",
+                format!("at most {MAX_CUSTOM_NAMES} distinct custom event names per ad account; this would be the {}th", MAX_CUSTOM_NAMES + 1),
+            ));
+        }
+        registry.names.insert(name.to_string());
+        Ok(())
+    }
+
+    /// Applies a new privacy state; withdrawing consent purges the buffer.
+    pub fn set_privacy(&self, state: &PrivacyState) -> Result<()> {
+        let (applied, malformed) = privacy::apply(state);
+        if malformed {
+            self.shared.malformed_advertising_ids.fetch_add(1, Ordering::Relaxed);
+            self.shared.logger.log(LogLevel::Warn, "advertising id is not a UUID; ignored");
+        }
+        let purge = !applied.collection_enabled;
+        self.shared.update_context(|c| c.privacy = applied);
+        if purge {
+            self.send(Command::Purge)?;
+        } else {
+            self.shared.signal.kick();
+        }
+        Ok(())
+    }
+
+    /// Replaces the device facts snapshotted onto later events.
+    pub fn update_device(&self, device: DeviceInfo) -> Result<()> {
+        validate_device(&device)?;
+        self.shared.update_context(|c| c.device = device);
+        Ok(())
+    }
+
+    /// Replaces the token and resumes delivery if it was paused.
+    pub fn set_token(&self, token: String) -> Result<()> {
+        if token.trim().is_empty() {
+            return Err(Error::invalid("token", "must not be empty"));
+        }
+        *lock(&self.shared.token) = token;
+        self.shared.signal.reset_backoff();
+        Ok(())
+    }
+
+    /// A cold start: records app_install (first launch of an install) or app_open.
+    pub fn on_launch(&self) -> Result<()> {
+        let context = self.shared.context();
+        if !context.privacy.collection_enabled {
+            return Ok(());
+        }
+        let window = Duration::from_secs(self.shared.settings.config.install_window_secs);
+        if let Some(launch) = self.lifecycle.launch(&context, window, unix_now())? {
+            self.send(Command::Launch(Box::new(launch)))?;
+        }
+        Ok(())
+    }
+
+    /// The app came to the foreground: app_open after a long enough background.
+    pub fn on_foreground(&self) -> Result<()> {
+        let min = Duration::from_secs(self.shared.settings.config.min_background_for_open_secs);
+        if self.lifecycle.foreground(min) {
+            self.track(&lifecycle_event(EventName::AppOpen, None))?;
+        }
+        Ok(())
+    }
+
+    /// The app went to the background: send what waits.
+    pub fn on_background(&self) -> Result<()> {
+        self.lifecycle.background();
+        self.shared.signal.kick();
+        Ok(())
+    }
+
+    /// Connectivity came back: retry now instead of waiting out the backoff.
+    pub fn on_network_available(&self) -> Result<()> {
+        if lock(&self.shared.status).paused_reason.is_none() {
+            self.shared.signal.reset_backoff();
+        }
+        Ok(())
+    }
+
+    /// Sends everything due, waiting at most `timeout` (never earlier than a backoff allows).
+    pub fn flush(&self, timeout: Duration) -> Result<FlushReport> {
+        if lock(&self.commands).is_none() {
+            return Err(Error::ShutDown);
+        }
+        let (reply, report) = channel();
+        let start = lock(&self.shared.status).totals.clone();
+        self.shared.signal.flush(FlushWaiter {
+            deadline: Instant::now() + timeout,
+            start,
+            reply,
+        });
+        match report.recv_timeout(timeout + Duration::from_millis(50)) {
+            Ok(report) => Ok(report),
+            Err(_) => {
+                let mut report = lock(&self.shared.status).totals.clone();
+                report.timed_out = true;
+                Ok(report)
+            }
+        }
+    }
+
+    /// Removes every queued and dead-lettered event (keeps the install record).
+    pub fn forget(&self, timeout: Duration) -> Result<()> {
+        let (reply, answer) = channel();
+        self.send(Command::Forget(reply))?;
+        wait(answer, timeout)
+    }
+
+    /// Deletes the dead letters.
+    pub fn clear_dead_letters(&self, timeout: Duration) -> Result<()> {
+        let (reply, answer) = channel();
+        self.send(Command::ClearDeadLetters(reply))?;
+        wait(answer, timeout)
+    }
+
+    /// Sets (or removes) the delivery listener.
+    pub fn set_delivery_listener(&self, listener: Option<Arc<dyn DeliveryListener>>) {
+        *lock(&self.shared.listener) = listener;
+    }
+
+    /// Sets (or removes) the log sink.
+    pub fn set_log_sink(&self, sink: Option<Arc<dyn LogSink>>) {
+        self.shared.logger.set_sink(sink);
+    }
+
+    /// The SDK's health. Waits briefly for the worker so it reflects every earlier call.
+    pub fn diagnostics(&self) -> Diagnostics {
+        let (reply, answer) = channel();
+        let snapshot = match self.send(Command::Snapshot(reply)) {
+            Ok(()) => answer.recv_timeout(Duration::from_secs(2)).unwrap_or_else(|_| Err("timed out".into())),
+            Err(e) => Err(e.to_string()),
+        };
+        let status = lock(&self.shared.status).clone();
+        let storage_error = lock(&self.shared.storage_error).clone();
+        diagnostics(&self.shared, snapshot.unwrap_or_default(), status, storage_error)
+    }
+
+    /// Commits what was tracked, stops both threads and closes the database, waiting at most
+    /// `timeout`. Later calls fail with `ShutDown`.
+    pub fn shutdown(&self, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        let Some(commands) = lock(&self.commands).take() else {
+            return Ok(());
+        };
+        let (reply, answer) = channel();
+        let _ = commands.send(Command::Sync(reply));
+        let synced = answer.recv_timeout(timeout);
+        drop(commands);
+        self.shared.signal.shutdown();
+        let finished = lock(&self.finished).take();
+        if let Some(finished) = finished {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = finished.recv_timeout(left) {
+                return Err(Error::Timeout(timeout.as_millis() as u64));
+            }
+        }
+        match synced {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(message)) => Err(Error::Storage(message)),
+            Err(_) => Err(Error::Timeout(timeout.as_millis() as u64)),
+        }
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        lock(&self.commands).take();
+        self.shared.signal.shutdown();
+    }
+}
+
+fn wait(answer: Receiver<std::result::Result<(), String>>, timeout: Duration) -> Result<()> {
+    match answer.recv_timeout(timeout) {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(message)) => Err(Error::Storage(message)),
+        Err(_) => Err(Error::Timeout(timeout.as_millis() as u64)),
+    }
+}
+
+fn diagnostics(shared: &Shared, store: StoreSnapshot, status: DeliveryStatus, storage_error: Option<String>) -> Diagnostics {
+    let count = |wanted: Counter| {
+        store
+            .counters
+            .iter()
+            .find(|(c, _)| *c == wanted)
+            .map_or(0, |(_, v)| *v)
+    };
+    let now = unix_now();
+    Diagnostics {
+        queued: store.queued,
+        oldest_queued_age_secs: store.oldest_created_at.map(|t| now.saturating_sub(t).max(0) as u64),
+        dead_lettered: store.dead_lettered,
+        recent_dead_letters: store.recent_dead_letters,
+        delivered: count(Counter::Delivered),
+        warnings: count(Counter::Warnings),
+        dropped_expired: count(Counter::DroppedExpired),
+        dropped_evicted: count(Counter::DroppedEvicted),
+        dropped_purged: count(Counter::DroppedPurged),
+        dropped_invalid: count(Counter::DroppedInvalid),
+        dropped_no_identity: count(Counter::DroppedNoIdentity),
+        existing_user_installs: count(Counter::ExistingUserInstalls),
+        malformed_advertising_ids: shared.malformed_advertising_ids.load(Ordering::Relaxed),
+        last_attempt_time: status.last_attempt_time,
+        last_status: status.totals.last_status,
+        last_error: status.last_error,
+        next_attempt_time: if store.queued > 0 { status.next_attempt_time } else { None },
+        paused_reason: status.paused_reason,
+        consecutive_failures: status.consecutive_failures,
+        storage_error,
+        database_recoveries: count(Counter::DatabaseRecoveries),
+        worker_panics: shared.worker_panics.load(Ordering::Relaxed),
+    }
+}

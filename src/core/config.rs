@@ -1,0 +1,217 @@
+//! Validates the client configuration once, at construction, into [`Settings`]: every later
+//! component reads plain, already-checked values (durations, limits, the events URL).
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use crate::core::error::{Error, Result};
+use crate::core::model::{ClientConfig, DeviceInfo};
+
+/// The API's per-request limit.
+pub const API_MAX_BATCH: u32 = 1000;
+/// The brief: test requests process only their first 20 events.
+pub const TEST_MODE_MAX_BATCH: u32 = 20;
+
+/// A validated configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The original configuration (token excluded from use: it lives in the client).
+    pub config: ClientConfig,
+    /// `{endpoint}/v5/ad_accounts/{id}/events[?test=true]`.
+    pub events_url: String,
+    /// Events per request after the test-mode cap.
+    pub batch_size: usize,
+    /// Buffer capacity.
+    pub max_queued: u64,
+    /// Maximum event age, seconds.
+    pub max_event_age_secs: i64,
+    /// Periodic send interval.
+    pub flush_interval: Duration,
+    /// First retry delay.
+    pub retry_base_delay: Duration,
+    /// Cap of retry delays, Retry-After and the token pause.
+    pub retry_max_delay: Duration,
+}
+
+impl Settings {
+    /// Checks `config`; the error names the field and the rule.
+    pub fn new(config: ClientConfig) -> Result<Settings> {
+        validate_endpoint(&config.endpoint)?;
+        let account = &config.ad_account_id;
+        if account.is_empty() || account.len() > 18 || !account.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Error::config("ad_account_id", "must be 1 to 18 digits"));
+        }
+        if config.token.trim().is_empty() {
+            return Err(Error::config("token", "must not be empty"));
+        }
+        if config.database_path.trim().is_empty() {
+            return Err(Error::config("database_path", "must not be empty"));
+        }
+        if !(1..=API_MAX_BATCH).contains(&config.max_batch) {
+            return Err(Error::config("max_batch", "must be between 1 and 1000"));
+        }
+        if config.max_queued_events == 0 {
+            return Err(Error::config("max_queued_events", "must be at least 1"));
+        }
+        if config.max_event_age_secs == 0 {
+            return Err(Error::config("max_event_age_secs", "must be at least 1"));
+        }
+        if config.retry_max_delay_secs == 0 {
+            return Err(Error::config("retry_max_delay_secs", "must be at least 1"));
+        }
+        let batch = if config.test_mode {
+            config.max_batch.min(TEST_MODE_MAX_BATCH)
+        } else {
+            config.max_batch
+        };
+        let mut events_url = format!(
+            "{}/v5/ad_accounts/{}/events",
+            config.endpoint.trim_end_matches('/'),
+            config.ad_account_id
+        );
+        if config.test_mode {
+            events_url.push_str("?test=true");
+        }
+        Ok(Settings {
+            events_url,
+            batch_size: batch as usize,
+            max_queued: u64::from(config.max_queued_events),
+            max_event_age_secs: i64::try_from(config.max_event_age_secs).unwrap_or(i64::MAX),
+            flush_interval: Duration::from_secs(config.flush_interval_secs.max(1)),
+            retry_base_delay: Duration::from_millis(config.retry_base_delay_ms),
+            retry_max_delay: Duration::from_secs(config.retry_max_delay_secs),
+            config,
+        })
+    }
+}
+
+/// `https://` anywhere; `http://` only to a loopback host (tests, the harness, a local relay).
+pub fn validate_endpoint(endpoint: &str) -> Result<()> {
+    let rule = "must be an https:// URL (http:// only for loopback addresses) without path or query";
+    let (scheme, rest) = endpoint
+        .split_once("://")
+        .ok_or_else(|| Error::config("endpoint", rule))?;
+    let authority = rest.trim_end_matches('/');
+    if authority.is_empty() || authority.contains(['/', '?', '#', '@', ' ']) {
+        return Err(Error::config("endpoint", rule));
+    }
+    match scheme {
+        "https" => Ok(()),
+        "http" if is_loopback_authority(authority) => Ok(()),
+        _ => Err(Error::config("endpoint", rule)),
+    }
+}
+
+fn is_loopback_authority(authority: &str) -> bool {
+    let host = if let Some(rest) = authority.strip_prefix('[') {
+        rest.split(']').next().unwrap_or("")
+    } else {
+        authority.split(':').next().unwrap_or("")
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
+}
+
+/// Checks device facts given by the host: `language` must be a two-letter ISO-639-1 code.
+pub fn validate_device(device: &DeviceInfo) -> Result<()> {
+    if let Some(language) = device.language.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
+        if language.len() != 2 || !language.bytes().all(|b| b.is_ascii_alphabetic()) {
+            return Err(Error::invalid(
+                "device.language",
+                "must be a two-letter ISO-639-1 code such as \"en\"",
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::model::{ActionSource, LogLevel};
+
+    pub(crate) fn config() -> ClientConfig {
+        ClientConfig {
+            endpoint: "https://api.example.com".into(),
+            ad_account_id: "549768257474".into(),
+            token: "secret".into(),
+            database_path: "/tmp/x.db".into(),
+            action_source: ActionSource::AppIos,
+            test_mode: false,
+            endpoint_is_relay: false,
+            max_batch: 1000,
+            max_queued_events: 10_000,
+            max_event_age_secs: 7 * 86_400,
+            flush_interval_secs: 30,
+            retry_base_delay_ms: 1000,
+            retry_max_delay_secs: 3600,
+            min_background_for_open_secs: 30,
+            install_window_secs: 86_400,
+            partner_name: None,
+            log_level: LogLevel::Warn,
+        }
+    }
+
+    fn field_of(config: ClientConfig) -> String {
+        match Settings::new(config) {
+            Err(Error::InvalidConfig { field, .. }) => field,
+            other => panic!("expected a configuration error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn builds_the_events_url() {
+        let mut c = config();
+        c.test_mode = true;
+        c.endpoint = "https://api.example.com/".into();
+        let s = Settings::new(c).unwrap();
+        assert_eq!(
+            s.events_url,
+            "https://api.example.com/v5/ad_accounts/549768257474/events?test=true"
+        );
+        assert_eq!(s.batch_size, 20);
+    }
+
+    #[test]
+    fn endpoint_must_be_https_or_loopback_http() {
+        for ok in ["https://a.example", "http://127.0.0.1:8787", "http://localhost:1", "http://[::1]:9"] {
+            assert!(validate_endpoint(ok).is_ok(), "{ok}");
+        }
+        for bad in ["http://example.com", "ftp://x", "api.example.com", "https://", "https://a/b"] {
+            assert!(validate_endpoint(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn each_bad_field_is_named() {
+        let mut c = config();
+        c.ad_account_id = "12ab".into();
+        assert_eq!(field_of(c), "ad_account_id");
+        let mut c = config();
+        c.ad_account_id = "1234567890123456789".into();
+        assert_eq!(field_of(c), "ad_account_id");
+        let mut c = config();
+        c.token = " ".into();
+        assert_eq!(field_of(c), "token");
+        let mut c = config();
+        c.max_batch = 1001;
+        assert_eq!(field_of(c), "max_batch");
+        let mut c = config();
+        c.max_batch = 0;
+        assert_eq!(field_of(c), "max_batch");
+        let mut c = config();
+        c.endpoint = "http://10.0.0.1".into();
+        assert_eq!(field_of(c), "endpoint");
+    }
+
+    #[test]
+    fn language_is_two_letters() {
+        let mut d = DeviceInfo {
+            language: Some("en".into()),
+            ..Default::default()
+        };
+        assert!(validate_device(&d).is_ok());
+        d.language = Some("eng".into());
+        assert!(validate_device(&d).is_err());
+    }
+}

@@ -1,0 +1,336 @@
+//! Turns what the app tracked into the event we store: validation, normalisation and hashing,
+//! the metadata and privacy snapshot, the event id, and the wire JSON.
+//!
+//! Runs on the caller's thread and does no I/O, so a bad event is refused synchronously with an
+//! error that names the field and the rule, and nothing raw ever leaves this function.
+
+use std::net::IpAddr;
+
+use crate::core::error::{Error, Result};
+use crate::core::hash::{hash_user_field, HashedField};
+use crate::core::model::{AppInfo, ContentItem, CustomData, DeviceInfo, Event, EventName, UserData};
+use crate::core::wire::{WireContent, WireCustomData, WireEvent, WireUserData};
+
+/// How far in the future an event_time may be (clock skew), seconds.
+pub const MAX_FUTURE_SKEW_SECS: i64 = 300;
+/// The brief: advertiser-defined names are letters, digits, `_` and `-`, at most 100.
+const CUSTOM_NAME_MAX: usize = 100;
+
+/// The privacy state as the core applies it: the advertising ID already hashed (or dropped).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AppliedPrivacy {
+    /// Limit Ad Tracking / Ads Personalization opt-out.
+    pub opt_out: bool,
+    /// SHA-256 of the advertising ID; always `None` while opted out.
+    pub hashed_advertising_id: Option<String>,
+    /// Limited Data Processing.
+    pub limited_data_processing: bool,
+    /// Consent to collect at all.
+    pub collection_enabled: bool,
+}
+
+/// Everything an event snapshots at track time.
+#[derive(Debug, Clone)]
+pub struct TrackContext {
+    /// `action_source`.
+    pub action_source: &'static str,
+    /// `partner_name`.
+    pub partner_name: Option<String>,
+    /// App facts.
+    pub app: AppInfo,
+    /// Device facts.
+    pub device: DeviceInfo,
+    /// The privacy state.
+    pub privacy: AppliedPrivacy,
+    /// `max_event_age_secs`.
+    pub max_event_age_secs: i64,
+}
+
+/// An event ready to be stored: its wire JSON plus what the queue needs to know about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingEvent {
+    /// `event_id`.
+    pub event_id: String,
+    /// `event_name` as sent.
+    pub event_name: String,
+    /// `event_time`.
+    pub event_time: i64,
+    /// The wire JSON.
+    pub body: String,
+    /// The event has `em`.
+    pub has_email: bool,
+    /// The event has `hashed_maids`.
+    pub has_advertising_id: bool,
+    /// The event has both client IP and user agent.
+    pub has_ip_and_user_agent: bool,
+    /// Recorded with `opt_out: true`.
+    pub opted_out: bool,
+    /// Recorded with `opt_out_type: ldp`.
+    pub limited_data_processing: bool,
+    /// The lowercased advertiser-defined name, for the 15-name limit.
+    pub custom_name: Option<String>,
+}
+
+impl PendingEvent {
+    /// Builds the stored form of a finished wire event.
+    pub fn from_wire(wire: &WireEvent, custom_name: Option<String>) -> PendingEvent {
+        let user = &wire.user_data;
+        PendingEvent {
+            event_id: wire.event_id.clone(),
+            event_name: wire.event_name.clone(),
+            event_time: wire.event_time,
+            body: wire.to_json(),
+            has_email: !user.em.is_empty(),
+            has_advertising_id: !user.hashed_maids.is_empty(),
+            has_ip_and_user_agent: user.client_ip_address.is_some() && user.client_user_agent.is_some(),
+            opted_out: wire.opt_out == Some(true),
+            limited_data_processing: wire
+                .custom_data
+                .as_ref()
+                .and_then(|c| c.opt_out_type.as_deref())
+                == Some("ldp"),
+            custom_name,
+        }
+    }
+}
+
+/// Validates `event` and builds its stored form at time `now` (Unix seconds).
+pub fn build_event(event: &Event, context: &TrackContext, now: i64) -> Result<PendingEvent> {
+    let (event_name, custom_name) = event_name(event)?;
+    let event_id = match clean(&event.event_id) {
+        Some(id) if id.chars().count() > 200 => {
+            return Err(Error::invalid("event_id", "must be at most 200 characters"))
+        }
+        Some(id) => id,
+        None => uuid::Uuid::new_v4().to_string(),
+    };
+    let event_time = event.event_time.unwrap_or(now);
+    if event_time > now + MAX_FUTURE_SKEW_SECS {
+        return Err(Error::invalid("event_time", "must not be more than 5 minutes in the future"));
+    }
+    if event_time < now - context.max_event_age_secs {
+        return Err(Error::invalid("event_time", "must not be older than max_event_age_secs"));
+    }
+    let event_source_url = clean(&event.event_source_url);
+    if let Some(url) = &event_source_url {
+        validate_url(url)?;
+    }
+    let mut user_data = match &event.user_data {
+        Some(user) => wire_user_data(user)?,
+        None => WireUserData::default(),
+    };
+    let privacy = &context.privacy;
+    user_data.client_user_agent = clean(&context.device.user_agent);
+    if let Some(maid) = privacy.hashed_advertising_id.as_ref().filter(|_| !privacy.opt_out) {
+        user_data.hashed_maids = vec![maid.clone()];
+    }
+    let mut custom_data = event.custom_data.as_ref().map(wire_custom_data).transpose()?;
+    if privacy.limited_data_processing {
+        custom_data.get_or_insert_with(WireCustomData::default).opt_out_type = Some("ldp".into());
+    }
+    let device = &context.device;
+    let wire = WireEvent {
+        event_name,
+        action_source: context.action_source.to_string(),
+        event_time,
+        event_id,
+        event_source_url,
+        opt_out: Some(privacy.opt_out),
+        partner_name: context.partner_name.clone(),
+        user_data,
+        custom_data,
+        app_id: clean(&context.app.app_id),
+        app_name: clean(&context.app.app_name),
+        app_version: clean(&context.app.app_version),
+        device_brand: clean(&device.brand),
+        device_carrier: clean(&device.carrier),
+        device_model: clean(&device.model),
+        device_type: clean(&device.device_type),
+        os_version: clean(&device.os_version),
+        language: clean(&device.language).map(|l| l.to_ascii_lowercase()),
+        wifi: device.wifi,
+    };
+    Ok(PendingEvent::from_wire(&wire, custom_name))
+}
+
+fn event_name(event: &Event) -> Result<(String, Option<String>)> {
+    let custom = clean(&event.custom_event_name);
+    match (event.name, custom) {
+        (EventName::Custom, Some(name)) => {
+            let allowed = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+            if name.len() > CUSTOM_NAME_MAX || !name.chars().all(allowed) {
+                return Err(Error::invalid(
+                    "custom_event_name",
+                    "must be 1 to 100 letters, digits, '_' or '-'",
+                ));
+            }
+            let lower = name.to_ascii_lowercase();
+            if EventName::from_wire(&lower).is_some() {
+                return Err(Error::invalid(
+                    "custom_event_name",
+                    "must not be a standard event name; use that EventName instead",
+                ));
+            }
+            Ok((name, Some(lower)))
+        }
+        (name, None) => Ok((name.wire_name().to_string(), None)),
+        (_, Some(_)) => Err(Error::invalid(
+            "custom_event_name",
+            "is only allowed with the event name Custom",
+        )),
+    }
+}
+
+/// Trims an optional string; empty and `--` count as absent.
+pub fn clean(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty() && *v != "--")
+        .map(str::to_string)
+}
+
+fn validate_url(url: &str) -> Result<()> {
+    let rule = "must be an absolute http:// or https:// URL";
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| Error::invalid("event_source_url", rule))?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if host.is_empty() || url.chars().any(char::is_whitespace) {
+        return Err(Error::invalid("event_source_url", rule));
+    }
+    Ok(())
+}
+
+fn wire_user_data(user: &UserData) -> Result<WireUserData> {
+    let hash_all = |field: HashedField, values: &[String]| -> Result<Vec<String>> {
+        values
+            .iter()
+            .map(|v| {
+                hash_user_field(field, v)
+                    .map_err(|rule| Error::invalid(format!("user_data.{}", field.wire_name()), rule))
+            })
+            .collect()
+    };
+    let client_ip_address = match clean(&user.client_ip_address) {
+        Some(ip) => Some(validate_ip(&ip)?),
+        None => None,
+    };
+    Ok(WireUserData {
+        em: hash_all(HashedField::Em, &user.emails)?,
+        ph: hash_all(HashedField::Ph, &user.phone_numbers)?,
+        first_name: hash_all(HashedField::Fn, &user.first_names)?,
+        ln: hash_all(HashedField::Ln, &user.last_names)?,
+        ge: hash_all(HashedField::Ge, &user.genders)?,
+        db: hash_all(HashedField::Db, &user.dates_of_birth)?,
+        ct: hash_all(HashedField::Ct, &user.cities)?,
+        st: hash_all(HashedField::St, &user.states)?,
+        zp: hash_all(HashedField::Zp, &user.zip_codes)?,
+        country: hash_all(HashedField::Country, &user.countries)?,
+        external_id: hash_all(HashedField::ExternalId, &user.external_ids)?,
+        hashed_maids: Vec::new(),
+        client_ip_address,
+        client_user_agent: None,
+        click_id: clean(&user.click_id),
+        partner_id: clean(&user.partner_id),
+    })
+}
+
+fn validate_ip(ip: &str) -> Result<String> {
+    let field = "user_data.client_ip_address";
+    match ip.parse::<IpAddr>() {
+        Ok(addr) if addr.is_unspecified() => Err(Error::invalid(
+            field,
+            "must not be the unspecified address (0.0.0.0 or ::)",
+        )),
+        Ok(addr) => Ok(addr.to_string()),
+        Err(_) => Err(Error::invalid(field, "must be an IPv4 or IPv6 address")),
+    }
+}
+
+fn wire_custom_data(data: &CustomData) -> Result<WireCustomData> {
+    let currency = match clean(&data.currency) {
+        Some(c) if c.len() == 3 && c.bytes().all(|b| b.is_ascii_alphabetic()) => Some(c.to_ascii_uppercase()),
+        Some(_) => {
+            return Err(Error::invalid(
+                "custom_data.currency",
+                "must be a three-letter ISO-4217 code such as USD",
+            ))
+        }
+        None => None,
+    };
+    let value = clean(&data.value)
+        .map(|v| decimal(&v, "custom_data.value", true))
+        .transpose()?;
+    let opt_out_type = match clean(&data.opt_out_type) {
+        Some(t) if t.eq_ignore_ascii_case("ldp") => Some("ldp".to_string()),
+        Some(_) => return Err(Error::invalid("custom_data.opt_out_type", "the only accepted value is ldp")),
+        None => None,
+    };
+    non_negative(data.num_items, "custom_data.num_items")?;
+    Ok(WireCustomData {
+        currency,
+        value,
+        content_ids: data.content_ids.iter().filter_map(|id| clean(&Some(id.clone()))).collect(),
+        contents: data
+            .contents
+            .iter()
+            .enumerate()
+            .map(|(i, item)| wire_content(i, item))
+            .collect::<Result<_>>()?,
+        num_items: data.num_items,
+        order_id: clean(&data.order_id),
+        search_string: clean(&data.search_string),
+        content_name: clean(&data.content_name),
+        content_category: clean(&data.content_category),
+        content_brand: clean(&data.content_brand),
+        opt_out_type,
+    })
+}
+
+fn wire_content(index: usize, item: &ContentItem) -> Result<WireContent> {
+    let item_price = clean(&item.item_price)
+        .map(|p| decimal(&p, &format!("custom_data.contents[{index}].item_price"), false))
+        .transpose()?;
+    non_negative(item.quantity, &format!("custom_data.contents[{index}].quantity"))?;
+    Ok(WireContent {
+        id: clean(&item.id),
+        item_name: clean(&item.item_name),
+        item_category: clean(&item.item_category),
+        item_brand: clean(&item.item_brand),
+        item_price,
+        quantity: item.quantity,
+    })
+}
+
+/// A plain decimal (`12`, `9.99`); `positive` also refuses zero.
+fn decimal(value: &str, field: &str, positive: bool) -> Result<String> {
+    let (whole, fraction) = value.split_once('.').unwrap_or((value, ""));
+    let digits_only = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let well_formed = !whole.is_empty()
+        && digits_only(whole)
+        && digits_only(fraction)
+        && (!value.contains('.') || !fraction.is_empty());
+    let is_zero = value.bytes().all(|b| b == b'0' || b == b'.');
+    if !well_formed || (positive && is_zero) {
+        let rule = if positive {
+            "must be a positive decimal such as \"9.99\""
+        } else {
+            "must be a decimal such as \"9.99\""
+        };
+        return Err(Error::invalid(field, rule));
+    }
+    Ok(value.to_string())
+}
+
+fn non_negative(value: Option<i64>, field: &str) -> Result<()> {
+    match value {
+        Some(v) if v < 0 => Err(Error::invalid(field, "must not be negative")),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+#[path = "event_builder_tests.rs"]
+mod tests;

@@ -1,0 +1,198 @@
+//! Validation and snapshot rules of `build_event`.
+use super::*;
+use crate::core::hash::sha256_hex;
+
+const NOW: i64 = 1_800_000_000;
+
+fn context() -> TrackContext {
+    TrackContext {
+        action_source: "app_android",
+        partner_name: None,
+        app: AppInfo {
+            app_id: Some("com.example.shop".into()),
+            app_name: Some("Shop".into()),
+            app_version: Some("1.2.3".into()),
+            first_install_time: None,
+        },
+        device: DeviceInfo {
+            brand: Some("Google".into()),
+            model: Some("Pixel 8".into()),
+            device_type: Some("phone".into()),
+            os_version: Some("14".into()),
+            language: Some("en".into()),
+            carrier: Some("--".into()),
+            wifi: Some(true),
+            user_agent: Some("Dalvik/2.1.0 (Linux; U; Android 14; Pixel 8)".into()),
+        },
+        privacy: AppliedPrivacy {
+            collection_enabled: true,
+            ..Default::default()
+        },
+        max_event_age_secs: 7 * 86_400,
+    }
+}
+
+fn event(name: EventName) -> Event {
+    Event {
+        name,
+        custom_event_name: None,
+        event_id: None,
+        event_time: None,
+        event_source_url: None,
+        user_data: None,
+        custom_data: None,
+    }
+}
+
+fn invalid_field(result: Result<PendingEvent>) -> String {
+    match result {
+        Err(Error::InvalidInput { field, .. }) => field,
+        other => panic!("expected invalid input, got {other:?}"),
+    }
+}
+
+fn json(p: &PendingEvent) -> serde_json::Value {
+    serde_json::from_str(&p.body).unwrap()
+}
+
+#[test]
+fn snapshots_metadata_and_omits_absent_values() {
+    let p = build_event(&event(EventName::AppOpen), &context(), NOW).unwrap();
+    let body = json(&p);
+    assert_eq!(body["event_name"], "app_open");
+    assert_eq!(body["action_source"], "app_android");
+    assert_eq!(body["event_time"], NOW);
+    assert_eq!(body["app_id"], "com.example.shop");
+    assert_eq!(body["device_model"], "Pixel 8");
+    assert_eq!(body["language"], "en");
+    assert_eq!(body["wifi"], true);
+    assert_eq!(body["opt_out"], false);
+    assert!(body.get("device_carrier").is_none(), "\"--\" is omitted");
+    assert_eq!(
+        body["user_data"]["client_user_agent"],
+        "Dalvik/2.1.0 (Linux; U; Android 14; Pixel 8)"
+    );
+    assert_eq!(uuid::Uuid::parse_str(&p.event_id).unwrap().get_version_num(), 4);
+}
+
+#[test]
+fn hashes_user_data_and_advertising_id() {
+    let mut ctx = context();
+    ctx.privacy.hashed_advertising_id = Some(sha256_hex("id"));
+    let mut e = event(EventName::Checkout);
+    e.user_data = Some(UserData {
+        emails: vec!["Person@Example.com".into()],
+        client_ip_address: Some("203.0.113.9".into()),
+        ..Default::default()
+    });
+    let p = build_event(&e, &ctx, NOW).unwrap();
+    let body = json(&p);
+    assert_eq!(body["user_data"]["em"][0], sha256_hex("person@example.com"));
+    assert_eq!(body["user_data"]["hashed_maids"][0], sha256_hex("id"));
+    assert!(p.has_email && p.has_advertising_id && p.has_ip_and_user_agent);
+    assert!(!p.body.contains("Person@Example.com"));
+}
+
+#[test]
+fn opted_out_events_never_carry_the_advertising_id() {
+    let mut ctx = context();
+    ctx.privacy.opt_out = true;
+    ctx.privacy.hashed_advertising_id = Some(sha256_hex("id"));
+    ctx.privacy.limited_data_processing = true;
+    let p = build_event(&event(EventName::AppOpen), &ctx, NOW).unwrap();
+    let body = json(&p);
+    assert_eq!(body["opt_out"], true);
+    assert!(body["user_data"].get("hashed_maids").is_none());
+    assert_eq!(body["custom_data"]["opt_out_type"], "ldp");
+    assert!(p.opted_out && p.limited_data_processing && !p.has_advertising_id);
+}
+
+#[test]
+fn custom_names_follow_the_brief() {
+    let mut e = event(EventName::Custom);
+    e.custom_event_name = Some("TookSurvey".into());
+    let p = build_event(&e, &context(), NOW).unwrap();
+    assert_eq!(p.event_name, "TookSurvey");
+    assert_eq!(p.custom_name.as_deref(), Some("tooksurvey"));
+    e.custom_event_name = Some("took survey".into());
+    assert_eq!(invalid_field(build_event(&e, &context(), NOW)), "custom_event_name");
+    e.custom_event_name = Some("x".repeat(101));
+    assert_eq!(invalid_field(build_event(&e, &context(), NOW)), "custom_event_name");
+    e.custom_event_name = Some("Checkout".into());
+    assert_eq!(invalid_field(build_event(&e, &context(), NOW)), "custom_event_name");
+    let mut e = event(EventName::Lead);
+    e.custom_event_name = Some("TookSurvey".into());
+    assert_eq!(invalid_field(build_event(&e, &context(), NOW)), "custom_event_name");
+    assert_eq!(build_event(&event(EventName::Custom), &context(), NOW).unwrap().event_name, "custom");
+}
+
+#[test]
+fn event_time_window() {
+    let mut e = event(EventName::Lead);
+    e.event_time = Some(NOW + 301);
+    assert_eq!(invalid_field(build_event(&e, &context(), NOW)), "event_time");
+    e.event_time = Some(NOW + 300);
+    assert!(build_event(&e, &context(), NOW).is_ok());
+    e.event_time = Some(NOW - 7 * 86_400 - 1);
+    assert_eq!(invalid_field(build_event(&e, &context(), NOW)), "event_time");
+}
+
+#[test]
+fn custom_data_rules_name_the_field() {
+    let cases: Vec<(CustomData, &str)> = vec![
+        (CustomData { currency: Some("US".into()), ..Default::default() }, "custom_data.currency"),
+        (CustomData { value: Some("-1".into()), ..Default::default() }, "custom_data.value"),
+        (CustomData { value: Some("0.00".into()), ..Default::default() }, "custom_data.value"),
+        (CustomData { value: Some("1e5".into()), ..Default::default() }, "custom_data.value"),
+        (CustomData { opt_out_type: Some("gdpr".into()), ..Default::default() }, "custom_data.opt_out_type"),
+        (CustomData { num_items: Some(-2), ..Default::default() }, "custom_data.num_items"),
+        (
+            CustomData {
+                contents: vec![ContentItem { item_price: Some("abc".into()), ..Default::default() }],
+                ..Default::default()
+            },
+            "custom_data.contents[0].item_price",
+        ),
+    ];
+    for (data, field) in cases {
+        let mut e = event(EventName::Checkout);
+        e.custom_data = Some(data);
+        assert_eq!(invalid_field(build_event(&e, &context(), NOW)), field);
+    }
+    let mut e = event(EventName::Checkout);
+    e.custom_data = Some(CustomData {
+        currency: Some("usd".into()),
+        value: Some("9.99".into()),
+        ..Default::default()
+    });
+    let body = json(&build_event(&e, &context(), NOW).unwrap());
+    assert_eq!(body["custom_data"]["currency"], "USD");
+    assert_eq!(body["custom_data"]["value"], "9.99");
+}
+
+#[test]
+fn ip_and_url_rules() {
+    for (ip, ok) in [("0.0.0.0", false), ("::", false), ("300.1.1.1", false), ("2001:db8::1", true)] {
+        let mut e = event(EventName::Lead);
+        e.user_data = Some(UserData { client_ip_address: Some(ip.into()), ..Default::default() });
+        let result = build_event(&e, &context(), NOW);
+        assert_eq!(result.is_ok(), ok, "{ip}");
+        if !ok {
+            assert_eq!(invalid_field(result), "user_data.client_ip_address");
+        }
+    }
+    for (url, ok) in [("https://shop.example/p?x=1", true), ("shop.example/p", false), ("https:///x", false)] {
+        let mut e = event(EventName::PageVisit);
+        e.event_source_url = Some(url.into());
+        assert_eq!(build_event(&e, &context(), NOW).is_ok(), ok, "{url}");
+    }
+}
+
+#[test]
+fn bad_user_data_names_the_wire_field() {
+    let mut e = event(EventName::Signup);
+    e.user_data = Some(UserData { emails: vec!["nobody".into()], ..Default::default() });
+    assert_eq!(invalid_field(build_event(&e, &context(), NOW)), "user_data.em");
+    e.user_data = Some(UserData { phone_numbers: vec!["abc".into()], ..Default::default() });
+    assert_eq!(invalid_field(build_event(&e, &context(), NOW)), "user_data.ph");
+}

@@ -1,0 +1,160 @@
+//! The privacy gate, applied twice: when an event is recorded (the advertising ID is hashed
+//! only when not opted out) and again when it is sent, where the current state wins if it is
+//! stricter. A looser state never adds identifiers: the stored body is only ever narrowed.
+
+use std::borrow::Cow;
+
+use crate::core::event_builder::AppliedPrivacy;
+use crate::core::hash::{hash_advertising_id, AdvertisingId};
+use crate::core::model::PrivacyState;
+use crate::core::store::{flags, QueuedEvent};
+use crate::core::wire::{WireCustomData, WireEvent};
+
+/// Turns the app's privacy state into the state the core applies. The raw advertising ID is
+/// not even looked at while opted out; the second value is true for a malformed ID.
+pub fn apply(state: &PrivacyState) -> (AppliedPrivacy, bool) {
+    let (hashed_advertising_id, malformed) = if state.opt_out {
+        (None, false)
+    } else {
+        match hash_advertising_id(state.advertising_id.as_deref()) {
+            AdvertisingId::Hashed(hash) => (Some(hash), false),
+            AdvertisingId::Absent => (None, false),
+            AdvertisingId::Malformed => (None, true),
+        }
+    };
+    (
+        AppliedPrivacy {
+            opt_out: state.opt_out,
+            hashed_advertising_id,
+            limited_data_processing: state.limited_data_processing,
+            collection_enabled: state.collection_enabled,
+        },
+        malformed,
+    )
+}
+
+/// The body to send for `event` under the current `privacy`: unchanged unless the current
+/// state is stricter than the one it was recorded under.
+pub fn body_for_send<'a>(event: &'a QueuedEvent, privacy: &AppliedPrivacy) -> Cow<'a, str> {
+    let has = |bit| event.flags & bit != 0;
+    let strip_opt_out =
+        privacy.opt_out && (has(flags::ADVERTISING_ID) || !has(flags::OPTED_OUT));
+    let add_ldp = privacy.limited_data_processing && !has(flags::LIMITED_DATA_PROCESSING);
+    if !strip_opt_out && !add_ldp {
+        return Cow::Borrowed(&event.body);
+    }
+    let Ok(mut wire) = serde_json::from_str::<WireEvent>(&event.body) else {
+        return Cow::Borrowed(&event.body);
+    };
+    if strip_opt_out {
+        wire.opt_out = Some(true);
+        wire.user_data.hashed_maids.clear();
+    }
+    if add_ldp {
+        wire.custom_data
+            .get_or_insert_with(WireCustomData::default)
+            .opt_out_type = Some("ldp".into());
+    }
+    Cow::Owned(wire.to_json())
+}
+
+/// Whether `event`, sent under `privacy`, still meets the API's identity rule (em, or
+/// hashed_maids, or client IP plus user agent).
+pub fn meets_identity_rule(event: &QueuedEvent, privacy: &AppliedPrivacy) -> bool {
+    let has = |bit| event.flags & bit != 0;
+    has(flags::EMAIL)
+        || has(flags::IP_AND_USER_AGENT)
+        || (has(flags::ADVERTISING_ID) && !privacy.opt_out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::hash::sha256_hex;
+
+    fn queued(body: &WireEvent, flags: i64) -> QueuedEvent {
+        QueuedEvent {
+            row: 1,
+            event_id: body.event_id.clone(),
+            event_name: body.event_name.clone(),
+            body: body.to_json(),
+            attempts: 0,
+            flags,
+        }
+    }
+
+    fn recorded_with_maid() -> QueuedEvent {
+        let mut wire = WireEvent {
+            event_name: "app_open".into(),
+            event_id: "e".into(),
+            opt_out: Some(false),
+            ..Default::default()
+        };
+        wire.user_data.hashed_maids = vec![sha256_hex("id")];
+        queued(&wire, flags::ADVERTISING_ID)
+    }
+
+    #[test]
+    fn opting_out_before_send_strips_the_advertising_id() {
+        let event = recorded_with_maid();
+        let privacy = AppliedPrivacy {
+            opt_out: true,
+            collection_enabled: true,
+            ..Default::default()
+        };
+        let sent: WireEvent = serde_json::from_str(&body_for_send(&event, &privacy)).unwrap();
+        assert_eq!(sent.opt_out, Some(true));
+        assert!(sent.user_data.hashed_maids.is_empty());
+        assert!(!meets_identity_rule(&event, &privacy));
+    }
+
+    #[test]
+    fn a_looser_state_changes_nothing() {
+        let mut wire = WireEvent {
+            event_id: "e".into(),
+            opt_out: Some(true),
+            ..Default::default()
+        };
+        wire.custom_data = Some(WireCustomData {
+            opt_out_type: Some("ldp".into()),
+            ..Default::default()
+        });
+        let event = queued(&wire, flags::OPTED_OUT | flags::LIMITED_DATA_PROCESSING);
+        let privacy = AppliedPrivacy {
+            hashed_advertising_id: Some(sha256_hex("id")),
+            collection_enabled: true,
+            ..Default::default()
+        };
+        assert!(matches!(body_for_send(&event, &privacy), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn ldp_at_send_time_is_added() {
+        let event = recorded_with_maid();
+        let privacy = AppliedPrivacy {
+            limited_data_processing: true,
+            collection_enabled: true,
+            ..Default::default()
+        };
+        let sent: WireEvent = serde_json::from_str(&body_for_send(&event, &privacy)).unwrap();
+        assert_eq!(sent.custom_data.unwrap().opt_out_type.as_deref(), Some("ldp"));
+        assert_eq!(sent.user_data.hashed_maids.len(), 1);
+    }
+
+    #[test]
+    fn opted_out_states_never_read_the_advertising_id() {
+        let state = PrivacyState {
+            opt_out: true,
+            advertising_id: Some("not even a uuid".into()),
+            ..Default::default()
+        };
+        let (applied, malformed) = apply(&state);
+        assert!(applied.hashed_advertising_id.is_none());
+        assert!(!malformed);
+        let (_, malformed) = apply(&PrivacyState {
+            advertising_id: Some("not a uuid".into()),
+            ..Default::default()
+        });
+        assert!(malformed);
+    }
+}

@@ -1,0 +1,103 @@
+//! State shared by the caller-facing client, the store worker and the upload thread. Each field
+//! has one writer role; readers take short locks and never hold one across I/O.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+
+use crate::core::config::Settings;
+use crate::core::event_builder::TrackContext;
+use crate::core::log::Logger;
+use crate::core::model::{BatchOutcome, FlushReport};
+use crate::core::signal::UploadSignal;
+
+/// Hears each request's outcome, on the upload thread; implemented by the app.
+pub trait DeliveryListener: Send + Sync {
+    /// One request's outcome.
+    fn on_batch(&self, outcome: BatchOutcome);
+}
+
+/// Delivery state the upload thread publishes for diagnostics and flush reports.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryStatus {
+    /// Running totals, for flush reports.
+    pub totals: FlushReport,
+    /// Unix seconds of the last attempt.
+    pub last_attempt_time: Option<i64>,
+    /// Last error, redacted.
+    pub last_error: Option<String>,
+    /// Unix seconds of the next attempt.
+    pub next_attempt_time: Option<i64>,
+    /// Why delivery is paused.
+    pub paused_reason: Option<String>,
+    /// Failed attempts in a row.
+    pub consecutive_failures: u64,
+}
+
+/// Advertiser-defined names already used, so `track()` can enforce the 15-name limit without
+/// touching the disk. Until the store has loaded them (`loaded == false`) names are accepted
+/// and the store enforces the limit when it commits.
+#[derive(Debug, Default)]
+pub struct CustomNames {
+    /// The store has loaded the registry.
+    pub loaded: bool,
+    /// Lowercased names.
+    pub names: HashSet<String>,
+}
+
+/// Shared by all threads of one client.
+pub struct Shared {
+    /// Validated configuration.
+    pub settings: Settings,
+    /// The bearer token (memory only).
+    pub token: Arc<Mutex<String>>,
+    /// What events snapshot at track time, including the privacy state.
+    pub context: RwLock<TrackContext>,
+    /// Logging.
+    pub logger: Logger,
+    /// The delivery listener.
+    pub listener: Mutex<Option<Arc<dyn DeliveryListener>>>,
+    /// Published delivery state.
+    pub status: Mutex<DeliveryStatus>,
+    /// The uploader's doorbell.
+    pub signal: UploadSignal,
+    /// The current storage problem.
+    pub storage_error: Mutex<Option<String>>,
+    /// The custom-name registry.
+    pub custom_names: Mutex<CustomNames>,
+    /// Advertising ids ignored as malformed.
+    pub malformed_advertising_ids: AtomicU64,
+    /// Internal faults caught on worker threads.
+    pub worker_panics: AtomicU64,
+    /// Events tracked since the uploader last took a batch (for the batch threshold).
+    pub unsent: AtomicU64,
+}
+
+/// Locks a mutex, recovering the data if a panicking thread poisoned it.
+pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Shared {
+    /// A clone of the track context.
+    pub fn context(&self) -> TrackContext {
+        self.context
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Updates the track context in place.
+    pub fn update_context(&self, change: impl FnOnce(&mut TrackContext)) {
+        change(&mut self.context.write().unwrap_or_else(PoisonError::into_inner));
+    }
+
+    /// Records a caught panic on a worker thread.
+    pub fn note_panic(&self, thread: &str) {
+        self.worker_panics.fetch_add(1, Ordering::Relaxed);
+        self.logger.log(
+            crate::core::model::LogLevel::Error,
+            format!("internal fault caught on the {thread} thread; it keeps running"),
+        );
+    }
+}

@@ -1,0 +1,265 @@
+//! The queue of events waiting to be sent: group inserts with eviction, due batches oldest
+//! first, and the outcomes of a delivery attempt (delete, dead-letter, reschedule).
+
+use rusqlite::{params, OptionalExtension, Transaction};
+
+use super::records::{add_counter, dead_letter_in, Counter};
+use super::{flags, Store, StoreError};
+use crate::core::event_builder::PendingEvent;
+
+/// The brief: at most 15 advertiser-defined names per ad account.
+pub const MAX_CUSTOM_NAMES: i64 = 15;
+
+/// A stored event, as read for sending.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueuedEvent {
+    /// Row id (queue order).
+    pub row: i64,
+    /// `event_id`.
+    pub event_id: String,
+    /// `event_name`.
+    pub event_name: String,
+    /// The wire JSON.
+    pub body: String,
+    /// Delivery attempts so far.
+    pub attempts: i64,
+    /// Bit flags from [`flags`].
+    pub flags: i64,
+}
+
+/// What a group insert did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct InsertReport {
+    /// New rows.
+    pub inserted: u64,
+    /// Dropped: same event_id already queued, or a 16th custom name.
+    pub invalid: u64,
+    /// Oldest events evicted to respect the capacity.
+    pub evicted: u64,
+}
+
+pub(super) fn event_flags(event: &PendingEvent) -> i64 {
+    let mut f = 0;
+    for (set, bit) in [
+        (event.has_email, flags::EMAIL),
+        (event.has_advertising_id, flags::ADVERTISING_ID),
+        (event.has_ip_and_user_agent, flags::IP_AND_USER_AGENT),
+        (event.opted_out, flags::OPTED_OUT),
+        (event.limited_data_processing, flags::LIMITED_DATA_PROCESSING),
+    ] {
+        if set {
+            f |= bit;
+        }
+    }
+    f
+}
+
+impl Store {
+    /// Commits `events` in one transaction, then evicts the oldest events (never a pending
+    /// app_install) beyond `capacity`.
+    pub fn insert(
+        &mut self,
+        events: &[PendingEvent],
+        ad_account_id: &str,
+        capacity: u64,
+        now: i64,
+    ) -> Result<InsertReport, StoreError> {
+        let mut report = InsertReport::default();
+        let tx = self.conn.transaction()?;
+        for event in events {
+            if insert_one(&tx, event, ad_account_id, now)? {
+                report.inserted += 1;
+            } else {
+                report.invalid += 1;
+            }
+        }
+        let queued = self.queued + report.inserted;
+        if queued > capacity {
+            report.evicted = evict_oldest(&tx, queued - capacity)?;
+        }
+        add_counter(&tx, Counter::DroppedInvalid, report.invalid)?;
+        add_counter(&tx, Counter::DroppedEvicted, report.evicted)?;
+        tx.commit()?;
+        self.queued = queued - report.evicted;
+        Ok(report)
+    }
+
+    /// Up to `limit` events due at `now_ms` (Unix milliseconds), oldest first.
+    pub fn due_events(&self, now_ms: i64, limit: usize) -> Result<Vec<QueuedEvent>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, event_id, event_name, body, attempts, flags FROM events
+             WHERE next_attempt_at <= ?1 ORDER BY id LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![now_ms, limit as i64], |r| {
+            Ok(QueuedEvent {
+                row: r.get(0)?,
+                event_id: r.get(1)?,
+                event_name: r.get(2)?,
+                body: r.get(3)?,
+                attempts: r.get(4)?,
+                flags: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Drops events older than `max_age_secs` (by event_time); returns how many.
+    pub fn drop_expired(&mut self, now: i64, max_age_secs: i64) -> Result<u64, StoreError> {
+        let tx = self.conn.transaction()?;
+        let n = tx.execute(
+            "DELETE FROM events WHERE event_time < ?1",
+            params![now.saturating_sub(max_age_secs)],
+        )? as u64;
+        add_counter(&tx, Counter::DroppedExpired, n)?;
+        tx.commit()?;
+        self.queued = self.queued.saturating_sub(n);
+        Ok(n)
+    }
+
+    /// Applies a delivery attempt's outcome in one transaction.
+    pub fn resolve(&mut self, outcome: &Resolution, now: i64) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        let mut removed = 0;
+        {
+            let mut delete = tx.prepare_cached("DELETE FROM events WHERE id = ?1")?;
+            for row in &outcome.delivered {
+                removed += delete.execute([row])? as u64;
+            }
+            for row in &outcome.no_identity {
+                removed += delete.execute([row])? as u64;
+            }
+            let mut retry = tx.prepare_cached(
+                "UPDATE events SET attempts = attempts + 1, next_attempt_at = ?2 WHERE id = ?1",
+            )?;
+            for row in &outcome.retry {
+                retry.execute(params![row, outcome.retry_at_ms])?;
+            }
+        }
+        for (row, message) in &outcome.dead {
+            removed += dead_letter_in(&tx, *row, message, now)?;
+        }
+        add_counter(&tx, Counter::Delivered, outcome.delivered.len() as u64)?;
+        add_counter(&tx, Counter::Warnings, outcome.warnings)?;
+        add_counter(&tx, Counter::DroppedNoIdentity, outcome.no_identity.len() as u64)?;
+        tx.commit()?;
+        self.queued = self.queued.saturating_sub(removed);
+        Ok(())
+    }
+
+    /// Makes every queued event due now (network back, token replaced).
+    pub fn make_all_due(&mut self) -> Result<(), StoreError> {
+        self.conn
+            .execute("UPDATE events SET next_attempt_at = 0 WHERE next_attempt_at > 0", [])?;
+        Ok(())
+    }
+
+    /// Deletes every queued event, counting them as purged; returns how many.
+    pub fn purge_queue(&mut self) -> Result<u64, StoreError> {
+        let tx = self.conn.transaction()?;
+        let n = tx.execute("DELETE FROM events", [])? as u64;
+        add_counter(&tx, Counter::DroppedPurged, n)?;
+        tx.commit()?;
+        self.queued = 0;
+        Ok(n)
+    }
+
+    /// Unix seconds of the oldest queued event's creation.
+    pub fn oldest_created_at(&self) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT MIN(created_at) FROM events", [], |r| r.get(0))
+            .optional()?
+            .flatten())
+    }
+
+    /// The earliest scheduled retry after `now_ms`, Unix milliseconds.
+    pub fn next_retry_at(&self, now_ms: i64) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT MIN(next_attempt_at) FROM events WHERE next_attempt_at > ?1",
+                [now_ms],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
+    }
+}
+
+/// The outcome of one delivery attempt, by queue row.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Resolution {
+    /// Processed by the server: deleted.
+    pub delivered: Vec<i64>,
+    /// Refused by the server: dead-lettered with the message.
+    pub dead: Vec<(i64, String)>,
+    /// Unsendable directly to the API (no identity option): deleted and counted.
+    pub no_identity: Vec<i64>,
+    /// Kept for a retry at `retry_at_ms`.
+    pub retry: Vec<i64>,
+    /// Unix milliseconds of the retry.
+    pub retry_at_ms: i64,
+    /// Server warnings on processed events.
+    pub warnings: u64,
+}
+
+fn insert_one(
+    tx: &Transaction<'_>,
+    event: &PendingEvent,
+    ad_account_id: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    if let Some(name) = &event.custom_name {
+        if !register_custom_name(tx, ad_account_id, name)? {
+            return Ok(false);
+        }
+    }
+    let mut stmt = tx.prepare_cached(
+        "INSERT OR IGNORE INTO events (event_id, event_name, body, event_time, created_at, flags)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    let n = stmt.execute(params![
+        event.event_id,
+        event.event_name,
+        event.body,
+        event.event_time,
+        now,
+        event_flags(event)
+    ])?;
+    Ok(n == 1)
+}
+
+/// Remembers a custom name; false when it would be the 16th for this ad account.
+fn register_custom_name(
+    tx: &Transaction<'_>,
+    ad_account_id: &str,
+    name: &str,
+) -> Result<bool, StoreError> {
+    let known: bool = tx
+        .prepare_cached("SELECT 1 FROM custom_event_names WHERE ad_account_id = ?1 AND name = ?2")?
+        .exists(params![ad_account_id, name])?;
+    if known {
+        return Ok(true);
+    }
+    let count: i64 = tx.query_row(
+        "SELECT COUNT(*) FROM custom_event_names WHERE ad_account_id = ?1",
+        [ad_account_id],
+        |r| r.get(0),
+    )?;
+    if count >= MAX_CUSTOM_NAMES {
+        return Ok(false);
+    }
+    tx.execute(
+        "INSERT INTO custom_event_names (ad_account_id, name) VALUES (?1, ?2)",
+        params![ad_account_id, name],
+    )?;
+    Ok(true)
+}
+
+fn evict_oldest(tx: &Transaction<'_>, count: u64) -> Result<u64, StoreError> {
+    Ok(tx.execute(
+        "DELETE FROM events WHERE id IN (
+             SELECT id FROM events WHERE event_name <> 'app_install' ORDER BY id LIMIT ?1)",
+        [count as i64],
+    )? as u64)
+}

@@ -1,0 +1,64 @@
+//! The buffer's schema, versioned with `PRAGMA user_version` and migrated forward in one
+//! transaction per step. A database from a newer SDK version (a downgrade) is refused rather
+//! than guessed at.
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+/// Each entry migrates from version `index` to `index + 1`.
+const MIGRATIONS: &[&str] = &[
+    // v1: queued events (wire JSON already normalised and hashed), dead letters without
+    // bodies, counters for diagnostics, the custom-name registry, the install record, and a
+    // small key/value table for delivery state that must survive restarts. Times are Unix
+    // seconds, except next_attempt_at and the stored backoff deadline: Unix milliseconds.
+    "CREATE TABLE events (
+         id INTEGER PRIMARY KEY,
+         event_id TEXT NOT NULL UNIQUE,
+         event_name TEXT NOT NULL,
+         body TEXT NOT NULL,
+         event_time INTEGER NOT NULL,
+         created_at INTEGER NOT NULL,
+         attempts INTEGER NOT NULL DEFAULT 0,
+         next_attempt_at INTEGER NOT NULL DEFAULT 0,
+         flags INTEGER NOT NULL
+     );
+     CREATE TABLE dead_letters (
+         id INTEGER PRIMARY KEY,
+         event_id TEXT NOT NULL,
+         event_name TEXT NOT NULL,
+         error_message TEXT NOT NULL,
+         dead_lettered_at INTEGER NOT NULL
+     );
+     CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+     CREATE TABLE custom_event_names (
+         ad_account_id TEXT NOT NULL,
+         name TEXT NOT NULL,
+         PRIMARY KEY (ad_account_id, name)
+     ) WITHOUT ROWID;
+     CREATE TABLE install (
+         id INTEGER PRIMARY KEY CHECK (id = 1),
+         install_id TEXT NOT NULL,
+         recorded_at INTEGER NOT NULL,
+         existing_user INTEGER NOT NULL
+     );
+     CREATE TABLE delivery_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;",
+];
+
+/// The version this code writes.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Brings `conn` to [`SCHEMA_VERSION`].
+pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let version: u32 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::NewerSchema(version));
+    }
+    for (from, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", from as u32 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,325 @@
+//! The Conversions API wire format: the event object we store and send, the request body, and
+//! the parsing of answers.
+//!
+//! Events are serialised once, at track time, into the exact JSON the API expects (absent
+//! fields omitted, never `null` or `""`), and stored as that text. A request body is then the
+//! stored texts joined inside `{"data":[...]}`; only events whose privacy must be tightened at
+//! send time are parsed and rewritten.
+
+use serde::{Deserialize, Serialize};
+
+/// One event exactly as sent in `data[]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WireEvent {
+    /// `event_name`
+    pub event_name: String,
+    /// `action_source`
+    pub action_source: String,
+    /// `event_time`, Unix seconds.
+    pub event_time: i64,
+    /// `event_id`
+    pub event_id: String,
+    /// `event_source_url`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_source_url: Option<String>,
+    /// `opt_out`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opt_out: Option<bool>,
+    /// `partner_name`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner_name: Option<String>,
+    /// `user_data`
+    pub user_data: WireUserData,
+    /// `custom_data`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_data: Option<WireCustomData>,
+    /// `app_id`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_id: Option<String>,
+    /// `app_name`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_name: Option<String>,
+    /// `app_version`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_version: Option<String>,
+    /// `device_brand`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_brand: Option<String>,
+    /// `device_carrier`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_carrier: Option<String>,
+    /// `device_model`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_model: Option<String>,
+    /// `device_type`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_type: Option<String>,
+    /// `os_version`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_version: Option<String>,
+    /// `language`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// `wifi`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wifi: Option<bool>,
+}
+
+/// `user_data`: hashed identifier lists plus the raw IP, user agent, click and partner ids.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WireUserData {
+    /// Hashed emails.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub em: Vec<String>,
+    /// Hashed phone numbers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ph: Vec<String>,
+    /// Hashed first names.
+    #[serde(default, rename = "fn", skip_serializing_if = "Vec::is_empty")]
+    pub first_name: Vec<String>,
+    /// Hashed last names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ln: Vec<String>,
+    /// Hashed genders.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ge: Vec<String>,
+    /// Hashed dates of birth.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub db: Vec<String>,
+    /// Hashed cities.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ct: Vec<String>,
+    /// Hashed states.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub st: Vec<String>,
+    /// Hashed zip codes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub zp: Vec<String>,
+    /// Hashed country codes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub country: Vec<String>,
+    /// Hashed external ids.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub external_id: Vec<String>,
+    /// Hashed advertising ids.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hashed_maids: Vec<String>,
+    /// Raw client IP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_ip_address: Option<String>,
+    /// Raw user agent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_user_agent: Option<String>,
+    /// Raw click id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub click_id: Option<String>,
+    /// Raw partner id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner_id: Option<String>,
+}
+
+/// `custom_data`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WireCustomData {
+    /// `currency`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// `value`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// `content_ids`
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub content_ids: Vec<String>,
+    /// `contents`
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contents: Vec<WireContent>,
+    /// `num_items`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub num_items: Option<i64>,
+    /// `order_id`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
+    /// `search_string`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search_string: Option<String>,
+    /// `content_name`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_name: Option<String>,
+    /// `content_category`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_category: Option<String>,
+    /// `content_brand`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_brand: Option<String>,
+    /// `opt_out_type`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opt_out_type: Option<String>,
+}
+
+/// One `custom_data.contents[]` item.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WireContent {
+    /// `id`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// `item_name`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_name: Option<String>,
+    /// `item_category`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_category: Option<String>,
+    /// `item_brand`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_brand: Option<String>,
+    /// `item_price`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_price: Option<String>,
+    /// `quantity`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<i64>,
+}
+
+impl WireEvent {
+    /// True when the event meets the API's identity rule on its own: em, or hashed_maids, or
+    /// both client IP and user agent.
+    pub fn has_identity(&self) -> bool {
+        let user = &self.user_data;
+        !user.em.is_empty()
+            || !user.hashed_maids.is_empty()
+            || (user.client_ip_address.is_some() && user.client_user_agent.is_some())
+    }
+
+    /// The JSON text stored and sent for this event.
+    pub fn to_json(&self) -> String {
+        // Serialising plain strings, numbers and bools into a String cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// Joins stored event texts into the request body `{"data":[...]}`.
+pub fn request_body<'a>(events: impl IntoIterator<Item = &'a str>) -> String {
+    let mut body = String::from("{\"data\":[");
+    for (i, event) in events.into_iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(event);
+    }
+    body.push_str("]}");
+    body
+}
+
+/// The per-event verdict of an answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventResult {
+    /// True for `processed`.
+    pub processed: bool,
+    /// `error_message`, when non-empty.
+    pub error_message: Option<String>,
+    /// `warning_message`, when non-empty.
+    pub warning_message: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ResultsBody {
+    events: Vec<RawResult>,
+}
+
+#[derive(Deserialize)]
+struct DetailedErrorBody {
+    details: ResultsBody,
+}
+
+#[derive(Deserialize)]
+struct RawResult {
+    status: String,
+    #[serde(default)]
+    error_message: Option<String>,
+    #[serde(default)]
+    warning_message: Option<String>,
+}
+
+/// Parses the per-event results of a 200 (`events`) or 422 (`details.events`) answer. `None`
+/// when the body is not the expected JSON, a status is unknown, or the count differs from
+/// `sent`: the caller then treats the answer as a retryable failure.
+pub fn parse_event_results(status: u16, body: &str, sent: usize) -> Option<Vec<EventResult>> {
+    let raw = if status == 422 {
+        serde_json::from_str::<DetailedErrorBody>(body).ok()?.details
+    } else {
+        serde_json::from_str::<ResultsBody>(body).ok()?
+    };
+    if raw.events.len() != sent {
+        return None;
+    }
+    let non_empty = |m: Option<String>| m.filter(|s| !s.is_empty());
+    raw.events
+        .into_iter()
+        .map(|r| {
+            let processed = match r.status.as_str() {
+                "processed" => true,
+                "failed" => false,
+                _ => return None,
+            };
+            Some(EventResult {
+                processed,
+                error_message: non_empty(r.error_message),
+                warning_message: non_empty(r.warning_message),
+            })
+        })
+        .collect()
+}
+
+/// The `message` of an error body `{"code":..,"message":..}`, if there is one.
+pub fn error_message(body: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct ErrorBody {
+        message: String,
+    }
+    serde_json::from_str::<ErrorBody>(body)
+        .ok()
+        .map(|b| b.message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absent_fields_are_omitted() {
+        let event = WireEvent {
+            event_name: "checkout".into(),
+            action_source: "app_ios".into(),
+            event_time: 1_700_000_000,
+            event_id: "e1".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            event.to_json(),
+            r#"{"event_name":"checkout","action_source":"app_ios","event_time":1700000000,"event_id":"e1","user_data":{}}"#
+        );
+    }
+
+    #[test]
+    fn body_joins_stored_events() {
+        assert_eq!(request_body(["{\"a\":1}", "{\"b\":2}"]), r#"{"data":[{"a":1},{"b":2}]}"#);
+    }
+
+    #[test]
+    fn parses_200_and_422() {
+        let ok = r#"{"num_events_received":2,"num_events_processed":1,"events":[{"status":"processed","error_message":"","warning_message":"odd field"},{"status":"failed","error_message":"bad","warning_message":null}]}"#;
+        let results = parse_event_results(200, ok, 2).unwrap();
+        assert!(results[0].processed && results[0].error_message.is_none());
+        assert_eq!(results[0].warning_message.as_deref(), Some("odd field"));
+        assert_eq!(results[1].error_message.as_deref(), Some("bad"));
+        let detailed = format!(r#"{{"code":953,"message":"x","details":{ok}}}"#);
+        assert_eq!(parse_event_results(422, &detailed, 2).unwrap(), results);
+    }
+
+    #[test]
+    fn wrong_count_or_garbage_is_not_success() {
+        let one = r#"{"events":[{"status":"processed"}]}"#;
+        assert!(parse_event_results(200, one, 2).is_none());
+        assert!(parse_event_results(200, "<html>", 1).is_none());
+        assert!(parse_event_results(200, r#"{"events":[{"status":"maybe"}]}"#, 1).is_none());
+    }
+}
