@@ -72,10 +72,16 @@ mod tests {
     fn retry_after_seconds_dates_and_caps() {
         let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         let max = Duration::from_secs(3600);
-        assert_eq!(retry_after(Some("2"), now, max), Some(Duration::from_secs(2)));
+        assert_eq!(
+            retry_after(Some("2"), now, max),
+            Some(Duration::from_secs(2))
+        );
         assert_eq!(retry_after(Some("999999999"), now, max), Some(max));
         let date = httpdate::fmt_http_date(now + Duration::from_secs(90));
-        assert_eq!(retry_after(Some(&date), now, max), Some(Duration::from_secs(90)));
+        assert_eq!(
+            retry_after(Some(&date), now, max),
+            Some(Duration::from_secs(90))
+        );
         let past = httpdate::fmt_http_date(now - Duration::from_secs(90));
         assert_eq!(retry_after(Some(&past), now, max), Some(Duration::ZERO));
         assert_eq!(retry_after(Some("soon"), now, max), None);

@@ -40,7 +40,9 @@ impl DatabaseClaim {
     fn claim(path: &str) -> Result<DatabaseClaim> {
         let key = std::path::absolute(path).unwrap_or_else(|_| PathBuf::from(path));
         if !lock(&OPEN_DATABASES).insert(key.clone()) {
-            return Err(Error::DatabaseInUse { path: path.to_string() });
+            return Err(Error::DatabaseInUse {
+                path: path.to_string(),
+            });
         }
         Ok(DatabaseClaim(key))
     }
@@ -63,7 +65,12 @@ pub struct Client {
 
 impl Client {
     /// Validates the configuration and starts the threads; the database opens on the worker.
-    pub fn new(config: ClientConfig, app: AppInfo, device: DeviceInfo, privacy: PrivacyState) -> Result<Client> {
+    pub fn new(
+        config: ClientConfig,
+        app: AppInfo,
+        device: DeviceInfo,
+        privacy: PrivacyState,
+    ) -> Result<Client> {
         let settings = Settings::new(config)?;
         validate_device(&device)?;
         let (applied, malformed) = privacy::apply(&privacy);
@@ -96,7 +103,8 @@ impl Client {
         let (commands, inbox) = channel();
         let (done, finished) = channel::<()>();
         let store_done = done.clone();
-        let spawn_error = |e: std::io::Error| Error::Storage(format!("cannot start a worker thread: {e}"));
+        let spawn_error =
+            |e: std::io::Error| Error::Storage(format!("cannot start a worker thread: {e}"));
         worker::spawn(shared.clone(), path, inbox, move || {
             drop(claim);
             drop(store_done);
@@ -127,7 +135,10 @@ impl Client {
         let context = self.shared.context();
         if !context.privacy.collection_enabled {
             let event_id = event.event_id.clone().unwrap_or_default();
-            return Ok(TrackResult { event_id, recorded: false });
+            return Ok(TrackResult {
+                event_id,
+                recorded: false,
+            });
         }
         let pending = build_event(event, &context, unix_now())?;
         if let Some(name) = &pending.custom_name {
@@ -140,7 +151,10 @@ impl Client {
         if urgent || unsent >= self.shared.settings.batch_size as u64 {
             self.shared.signal.kick();
         }
-        Ok(TrackResult { event_id, recorded: true })
+        Ok(TrackResult {
+            event_id,
+            recorded: true,
+        })
     }
 
     fn check_custom_name(&self, name: &str) -> Result<()> {
@@ -162,8 +176,12 @@ impl Client {
     pub fn set_privacy(&self, state: &PrivacyState) -> Result<()> {
         let (applied, malformed) = privacy::apply(state);
         if malformed {
-            self.shared.malformed_advertising_ids.fetch_add(1, Ordering::Relaxed);
-            self.shared.logger.log(LogLevel::Warn, "advertising id is not a UUID; ignored");
+            self.shared
+                .malformed_advertising_ids
+                .fetch_add(1, Ordering::Relaxed);
+            self.shared
+                .logger
+                .log(LogLevel::Warn, "advertising id is not a UUID; ignored");
         }
         let purge = !applied.collection_enabled;
         self.shared.update_context(|c| c.privacy = applied);
@@ -279,12 +297,19 @@ impl Client {
     pub fn diagnostics(&self) -> Diagnostics {
         let (reply, answer) = channel();
         let snapshot = match self.send(Command::Snapshot(reply)) {
-            Ok(()) => answer.recv_timeout(Duration::from_secs(2)).unwrap_or_else(|_| Err("timed out".into())),
+            Ok(()) => answer
+                .recv_timeout(Duration::from_secs(2))
+                .unwrap_or_else(|_| Err("timed out".into())),
             Err(e) => Err(e.to_string()),
         };
         let status = lock(&self.shared.status).clone();
         let storage_error = lock(&self.shared.storage_error).clone();
-        diagnostics(&self.shared, snapshot.unwrap_or_default(), status, storage_error)
+        diagnostics(
+            &self.shared,
+            snapshot.unwrap_or_default(),
+            status,
+            storage_error,
+        )
     }
 
     /// Commits what was tracked, stops both threads and closes the database, waiting at most
@@ -329,7 +354,12 @@ fn wait(answer: Receiver<std::result::Result<(), String>>, timeout: Duration) ->
     }
 }
 
-fn diagnostics(shared: &Shared, store: StoreSnapshot, status: DeliveryStatus, storage_error: Option<String>) -> Diagnostics {
+fn diagnostics(
+    shared: &Shared,
+    store: StoreSnapshot,
+    status: DeliveryStatus,
+    storage_error: Option<String>,
+) -> Diagnostics {
     let count = |wanted: Counter| {
         store
             .counters
@@ -340,7 +370,9 @@ fn diagnostics(shared: &Shared, store: StoreSnapshot, status: DeliveryStatus, st
     let now = unix_now();
     Diagnostics {
         queued: store.queued,
-        oldest_queued_age_secs: store.oldest_created_at.map(|t| now.saturating_sub(t).max(0) as u64),
+        oldest_queued_age_secs: store
+            .oldest_created_at
+            .map(|t| now.saturating_sub(t).max(0) as u64),
         dead_lettered: store.dead_lettered,
         recent_dead_letters: store.recent_dead_letters,
         delivered: count(Counter::Delivered),
@@ -355,7 +387,11 @@ fn diagnostics(shared: &Shared, store: StoreSnapshot, status: DeliveryStatus, st
         last_attempt_time: status.last_attempt_time,
         last_status: status.totals.last_status,
         last_error: status.last_error,
-        next_attempt_time: if store.queued > 0 { status.next_attempt_time } else { None },
+        next_attempt_time: if store.queued > 0 {
+            status.next_attempt_time
+        } else {
+            None
+        },
         paused_reason: status.paused_reason,
         consecutive_failures: status.consecutive_failures,
         storage_error,

@@ -38,7 +38,8 @@ impl Settings {
     pub fn new(config: ClientConfig) -> Result<Settings> {
         validate_endpoint(&config.endpoint)?;
         let account = &config.ad_account_id;
-        if account.is_empty() || account.len() > 18 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        if account.is_empty() || account.len() > 18 || !account.bytes().all(|b| b.is_ascii_digit())
+        {
             return Err(Error::config("ad_account_id", "must be 1 to 18 digits"));
         }
         if config.token.trim().is_empty() {
@@ -87,7 +88,8 @@ impl Settings {
 
 /// `https://` anywhere; `http://` only to a loopback host (tests, the harness, a local relay).
 pub fn validate_endpoint(endpoint: &str) -> Result<()> {
-    let rule = "must be an https:// URL (http:// only for loopback addresses) without path or query";
+    let rule =
+        "must be an https:// URL (http:// only for loopback addresses) without path or query";
     let (scheme, rest) = endpoint
         .split_once("://")
         .ok_or_else(|| Error::config("endpoint", rule))?;
@@ -109,12 +111,20 @@ fn is_loopback_authority(authority: &str) -> bool {
         authority.split(':').next().unwrap_or("")
     };
     host.eq_ignore_ascii_case("localhost")
-        || host.parse::<IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
+        || host
+            .parse::<IpAddr>()
+            .map(|ip| ip.is_loopback())
+            .unwrap_or(false)
 }
 
 /// Checks device facts given by the host: `language` must be a two-letter ISO-639-1 code.
 pub fn validate_device(device: &DeviceInfo) -> Result<()> {
-    if let Some(language) = device.language.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
+    if let Some(language) = device
+        .language
+        .as_deref()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+    {
         if language.len() != 2 || !language.bytes().all(|b| b.is_ascii_alphabetic()) {
             return Err(Error::invalid(
                 "device.language",
@@ -174,10 +184,21 @@ mod tests {
 
     #[test]
     fn endpoint_must_be_https_or_loopback_http() {
-        for ok in ["https://a.example", "http://127.0.0.1:8787", "http://localhost:1", "http://[::1]:9"] {
+        for ok in [
+            "https://a.example",
+            "http://127.0.0.1:8787",
+            "http://localhost:1",
+            "http://[::1]:9",
+        ] {
             assert!(validate_endpoint(ok).is_ok(), "{ok}");
         }
-        for bad in ["http://example.com", "ftp://x", "api.example.com", "https://", "https://a/b"] {
+        for bad in [
+            "http://example.com",
+            "ftp://x",
+            "api.example.com",
+            "https://",
+            "https://a/b",
+        ] {
             assert!(validate_endpoint(bad).is_err(), "{bad}");
         }
     }

@@ -26,7 +26,11 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Starts the upload thread; `done` is dropped when it ends.
 pub fn spawn(shared: Arc<Shared>, store: Sender<Command>, done: Sender<()>) -> std::io::Result<()> {
-    let transport = Transport::new(shared.settings.events_url.clone(), CONNECT_TIMEOUT, REQUEST_TIMEOUT);
+    let transport = Transport::new(
+        shared.settings.events_url.clone(),
+        CONNECT_TIMEOUT,
+        REQUEST_TIMEOUT,
+    );
     std::thread::Builder::new()
         .name("app-conversions-upload".into())
         .spawn(move || {
@@ -140,7 +144,8 @@ impl Uploader {
 
     fn deliver_due(&mut self) {
         loop {
-            if !self.shared.context().privacy.collection_enabled || unix_now_ms() < self.not_before {
+            if !self.shared.context().privacy.collection_enabled || unix_now_ms() < self.not_before
+            {
                 return;
             }
             let (reply, answer) = channel();
@@ -190,7 +195,10 @@ impl Uploader {
         if sendable.is_empty() {
             return self.resolve(resolution, None);
         }
-        let bodies: Vec<_> = sendable.iter().map(|e| body_for_send(e, &privacy)).collect();
+        let bodies: Vec<_> = sendable
+            .iter()
+            .map(|e| body_for_send(e, &privacy))
+            .collect();
         let body = request_body(bodies.iter().map(|b| b.as_ref()));
         let token = lock(&self.shared.token).clone();
         let answer = self.transport.post(&token, &body);
@@ -209,7 +217,9 @@ impl Uploader {
                             outcome.warnings += 1;
                         }
                     } else {
-                        let message = result.error_message.unwrap_or_else(|| "refused by the server".into());
+                        let message = result
+                            .error_message
+                            .unwrap_or_else(|| "refused by the server".into());
                         resolution.dead.push((event.row, message));
                     }
                 }
@@ -234,7 +244,8 @@ impl Uploader {
                 self.attempt(first) && self.attempt(second)
             }
             Verdict::TooLarge if sendable.len() == 1 => {
-                let message = "a single event is larger than the endpoint accepts (413)".to_string();
+                let message =
+                    "a single event is larger than the endpoint accepts (413)".to_string();
                 resolution.dead.push((sendable[0].row, message.clone()));
                 let mut outcome = outcome(1, status, false, Some(message));
                 outcome.failed = 1;
@@ -242,38 +253,73 @@ impl Uploader {
             }
             Verdict::TooLarge => {
                 self.batch_limit = (sendable.len() / 2).max(1);
-                self.notify(outcome(sendable.len(), status, true, Some("request too large; halving the batch".into())));
+                self.notify(outcome(
+                    sendable.len(),
+                    status,
+                    true,
+                    Some("request too large; halving the batch".into()),
+                ));
                 self.resolve(resolution, None)
             }
             Verdict::Rejected(message) => {
                 let pause = self.shared.settings.retry_max_delay;
-                let reason = format!("{message}; paused for {}s or until set_token()", pause.as_secs());
-                self.shared.logger.log(LogLevel::Error, format!("delivery paused: {reason}"));
+                let reason = format!(
+                    "{message}; paused for {}s or until set_token()",
+                    pause.as_secs()
+                );
+                self.shared
+                    .logger
+                    .log(LogLevel::Error, format!("delivery paused: {reason}"));
                 self.paused = Some(reason.clone());
                 self.not_before = unix_now_ms() + pause.as_millis() as i64;
-                self.finish(outcome(sendable.len(), status, true, Some(reason)), resolution, Some(self.not_before));
+                self.finish(
+                    outcome(sendable.len(), status, true, Some(reason)),
+                    resolution,
+                    Some(self.not_before),
+                );
                 false
             }
-            Verdict::Retry { retry_after, message } => {
+            Verdict::Retry {
+                retry_after,
+                message,
+            } => {
                 self.failures = self.failures.saturating_add(1);
                 let settings = &self.shared.settings;
-                let jitter = full_jitter(settings.retry_base_delay, settings.retry_max_delay, self.failures, random_u64());
+                let jitter = full_jitter(
+                    settings.retry_base_delay,
+                    settings.retry_max_delay,
+                    self.failures,
+                    random_u64(),
+                );
                 let delay = retry_after.map_or(jitter, |asked| asked.max(jitter));
                 self.not_before = unix_now_ms() + delay.as_millis() as i64;
                 resolution.retry = sendable.iter().map(|e| e.row).collect();
                 resolution.retry_at_ms = self.not_before;
                 self.shared.logger.log(
                     LogLevel::Warn,
-                    format!("delivery failed ({message}); retrying {} events in {} ms", sendable.len(), delay.as_millis()),
+                    format!(
+                        "delivery failed ({message}); retrying {} events in {} ms",
+                        sendable.len(),
+                        delay.as_millis()
+                    ),
                 );
                 lock(&self.shared.status).last_error = Some(message.clone());
-                self.finish(outcome(sendable.len(), status, true, Some(message)), resolution, Some(self.not_before));
+                self.finish(
+                    outcome(sendable.len(), status, true, Some(message)),
+                    resolution,
+                    Some(self.not_before),
+                );
                 false
             }
         }
     }
 
-    fn finish(&mut self, outcome: BatchOutcome, resolution: Resolution, not_before: Option<i64>) -> bool {
+    fn finish(
+        &mut self,
+        outcome: BatchOutcome,
+        resolution: Resolution,
+        not_before: Option<i64>,
+    ) -> bool {
         {
             let mut status = lock(&self.shared.status);
             status.totals.processed += u64::from(outcome.processed);
@@ -328,7 +374,9 @@ impl Uploader {
         if let Some(listener) = listener {
             let call = std::panic::AssertUnwindSafe(|| listener.on_batch(outcome));
             if std::panic::catch_unwind(call).is_err() {
-                self.shared.logger.log(LogLevel::Warn, "the delivery listener failed");
+                self.shared
+                    .logger
+                    .log(LogLevel::Warn, "the delivery listener failed");
             }
         }
     }
@@ -349,7 +397,8 @@ impl Uploader {
     /// their deadline, or their deadline passed.
     fn answer_flushes(&self, shutting_down: bool) {
         let now = Instant::now();
-        let backoff_ends = Instant::now() + Duration::from_millis((self.not_before - unix_now_ms()).max(0) as u64);
+        let backoff_ends =
+            Instant::now() + Duration::from_millis((self.not_before - unix_now_ms()).max(0) as u64);
         let stuck = self.paused.is_some() || self.storage_failed || shutting_down;
         let totals = lock(&self.shared.status).totals.clone();
         let finished = self.shared.signal.take_flushes(|w| {
@@ -369,7 +418,12 @@ impl Uploader {
     }
 }
 
-fn outcome(events: usize, status: Option<u16>, will_retry: bool, message: Option<String>) -> BatchOutcome {
+fn outcome(
+    events: usize,
+    status: Option<u16>,
+    will_retry: bool,
+    message: Option<String>,
+) -> BatchOutcome {
     BatchOutcome {
         events: events as u32,
         status,

@@ -8,7 +8,9 @@ use std::net::IpAddr;
 
 use crate::core::error::{Error, Result};
 use crate::core::hash::{hash_user_field, HashedField};
-use crate::core::model::{AppInfo, ContentItem, CustomData, DeviceInfo, Event, EventName, UserData};
+use crate::core::model::{
+    AppInfo, ContentItem, CustomData, DeviceInfo, Event, EventName, UserData,
+};
 use crate::core::wire::{WireContent, WireCustomData, WireEvent, WireUserData};
 
 /// How far in the future an event_time may be (clock skew), seconds.
@@ -82,7 +84,8 @@ impl PendingEvent {
             body: wire.to_json(),
             has_email: !user.em.is_empty(),
             has_advertising_id: !user.hashed_maids.is_empty(),
-            has_ip_and_user_agent: user.client_ip_address.is_some() && user.client_user_agent.is_some(),
+            has_ip_and_user_agent: user.client_ip_address.is_some()
+                && user.client_user_agent.is_some(),
             opted_out: wire.opt_out == Some(true),
             limited_data_processing: wire
                 .custom_data
@@ -106,10 +109,16 @@ pub fn build_event(event: &Event, context: &TrackContext, now: i64) -> Result<Pe
     };
     let event_time = event.event_time.unwrap_or(now);
     if event_time > now + MAX_FUTURE_SKEW_SECS {
-        return Err(Error::invalid("event_time", "must not be more than 5 minutes in the future"));
+        return Err(Error::invalid(
+            "event_time",
+            "must not be more than 5 minutes in the future",
+        ));
     }
     if event_time < now - context.max_event_age_secs {
-        return Err(Error::invalid("event_time", "must not be older than max_event_age_secs"));
+        return Err(Error::invalid(
+            "event_time",
+            "must not be older than max_event_age_secs",
+        ));
     }
     let event_source_url = clean(&event.event_source_url);
     if let Some(url) = &event_source_url {
@@ -121,12 +130,22 @@ pub fn build_event(event: &Event, context: &TrackContext, now: i64) -> Result<Pe
     };
     let privacy = &context.privacy;
     user_data.client_user_agent = clean(&context.device.user_agent);
-    if let Some(maid) = privacy.hashed_advertising_id.as_ref().filter(|_| !privacy.opt_out) {
+    if let Some(maid) = privacy
+        .hashed_advertising_id
+        .as_ref()
+        .filter(|_| !privacy.opt_out)
+    {
         user_data.hashed_maids = vec![maid.clone()];
     }
-    let mut custom_data = event.custom_data.as_ref().map(wire_custom_data).transpose()?;
+    let mut custom_data = event
+        .custom_data
+        .as_ref()
+        .map(wire_custom_data)
+        .transpose()?;
     if privacy.limited_data_processing {
-        custom_data.get_or_insert_with(WireCustomData::default).opt_out_type = Some("ldp".into());
+        custom_data
+            .get_or_insert_with(WireCustomData::default)
+            .opt_out_type = Some("ldp".into());
     }
     let device = &context.device;
     let wire = WireEvent {
@@ -208,8 +227,9 @@ fn wire_user_data(user: &UserData) -> Result<WireUserData> {
         values
             .iter()
             .map(|v| {
-                hash_user_field(field, v)
-                    .map_err(|rule| Error::invalid(format!("user_data.{}", field.wire_name()), rule))
+                hash_user_field(field, v).map_err(|rule| {
+                    Error::invalid(format!("user_data.{}", field.wire_name()), rule)
+                })
             })
             .collect()
     };
@@ -251,7 +271,9 @@ fn validate_ip(ip: &str) -> Result<String> {
 
 fn wire_custom_data(data: &CustomData) -> Result<WireCustomData> {
     let currency = match clean(&data.currency) {
-        Some(c) if c.len() == 3 && c.bytes().all(|b| b.is_ascii_alphabetic()) => Some(c.to_ascii_uppercase()),
+        Some(c) if c.len() == 3 && c.bytes().all(|b| b.is_ascii_alphabetic()) => {
+            Some(c.to_ascii_uppercase())
+        }
         Some(_) => {
             return Err(Error::invalid(
                 "custom_data.currency",
@@ -265,14 +287,23 @@ fn wire_custom_data(data: &CustomData) -> Result<WireCustomData> {
         .transpose()?;
     let opt_out_type = match clean(&data.opt_out_type) {
         Some(t) if t.eq_ignore_ascii_case("ldp") => Some("ldp".to_string()),
-        Some(_) => return Err(Error::invalid("custom_data.opt_out_type", "the only accepted value is ldp")),
+        Some(_) => {
+            return Err(Error::invalid(
+                "custom_data.opt_out_type",
+                "the only accepted value is ldp",
+            ))
+        }
         None => None,
     };
     non_negative(data.num_items, "custom_data.num_items")?;
     Ok(WireCustomData {
         currency,
         value,
-        content_ids: data.content_ids.iter().filter_map(|id| clean(&Some(id.clone()))).collect(),
+        content_ids: data
+            .content_ids
+            .iter()
+            .filter_map(|id| clean(&Some(id.clone())))
+            .collect(),
         contents: data
             .contents
             .iter()
@@ -291,9 +322,18 @@ fn wire_custom_data(data: &CustomData) -> Result<WireCustomData> {
 
 fn wire_content(index: usize, item: &ContentItem) -> Result<WireContent> {
     let item_price = clean(&item.item_price)
-        .map(|p| decimal(&p, &format!("custom_data.contents[{index}].item_price"), false))
+        .map(|p| {
+            decimal(
+                &p,
+                &format!("custom_data.contents[{index}].item_price"),
+                false,
+            )
+        })
         .transpose()?;
-    non_negative(item.quantity, &format!("custom_data.contents[{index}].quantity"))?;
+    non_negative(
+        item.quantity,
+        &format!("custom_data.contents[{index}].quantity"),
+    )?;
     Ok(WireContent {
         id: clean(&item.id),
         item_name: clean(&item.item_name),

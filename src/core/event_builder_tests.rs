@@ -72,7 +72,12 @@ fn snapshots_metadata_and_omits_absent_values() {
         body["user_data"]["client_user_agent"],
         "Dalvik/2.1.0 (Linux; U; Android 14; Pixel 8)"
     );
-    assert_eq!(uuid::Uuid::parse_str(&p.event_id).unwrap().get_version_num(), 4);
+    assert_eq!(
+        uuid::Uuid::parse_str(&p.event_id)
+            .unwrap()
+            .get_version_num(),
+        4
+    );
 }
 
 #[test]
@@ -115,40 +120,102 @@ fn custom_names_follow_the_brief() {
     assert_eq!(p.event_name, "TookSurvey");
     assert_eq!(p.custom_name.as_deref(), Some("tooksurvey"));
     e.custom_event_name = Some("took survey".into());
-    assert_eq!(invalid_field(build_event(&e, &context(), NOW)), "custom_event_name");
+    assert_eq!(
+        invalid_field(build_event(&e, &context(), NOW)),
+        "custom_event_name"
+    );
     e.custom_event_name = Some("x".repeat(101));
-    assert_eq!(invalid_field(build_event(&e, &context(), NOW)), "custom_event_name");
+    assert_eq!(
+        invalid_field(build_event(&e, &context(), NOW)),
+        "custom_event_name"
+    );
     e.custom_event_name = Some("Checkout".into());
-    assert_eq!(invalid_field(build_event(&e, &context(), NOW)), "custom_event_name");
+    assert_eq!(
+        invalid_field(build_event(&e, &context(), NOW)),
+        "custom_event_name"
+    );
     let mut e = event(EventName::Lead);
     e.custom_event_name = Some("TookSurvey".into());
-    assert_eq!(invalid_field(build_event(&e, &context(), NOW)), "custom_event_name");
-    assert_eq!(build_event(&event(EventName::Custom), &context(), NOW).unwrap().event_name, "custom");
+    assert_eq!(
+        invalid_field(build_event(&e, &context(), NOW)),
+        "custom_event_name"
+    );
+    assert_eq!(
+        build_event(&event(EventName::Custom), &context(), NOW)
+            .unwrap()
+            .event_name,
+        "custom"
+    );
 }
 
 #[test]
 fn event_time_window() {
     let mut e = event(EventName::Lead);
     e.event_time = Some(NOW + 301);
-    assert_eq!(invalid_field(build_event(&e, &context(), NOW)), "event_time");
+    assert_eq!(
+        invalid_field(build_event(&e, &context(), NOW)),
+        "event_time"
+    );
     e.event_time = Some(NOW + 300);
     assert!(build_event(&e, &context(), NOW).is_ok());
     e.event_time = Some(NOW - 7 * 86_400 - 1);
-    assert_eq!(invalid_field(build_event(&e, &context(), NOW)), "event_time");
+    assert_eq!(
+        invalid_field(build_event(&e, &context(), NOW)),
+        "event_time"
+    );
 }
 
 #[test]
 fn custom_data_rules_name_the_field() {
     let cases: Vec<(CustomData, &str)> = vec![
-        (CustomData { currency: Some("US".into()), ..Default::default() }, "custom_data.currency"),
-        (CustomData { value: Some("-1".into()), ..Default::default() }, "custom_data.value"),
-        (CustomData { value: Some("0.00".into()), ..Default::default() }, "custom_data.value"),
-        (CustomData { value: Some("1e5".into()), ..Default::default() }, "custom_data.value"),
-        (CustomData { opt_out_type: Some("gdpr".into()), ..Default::default() }, "custom_data.opt_out_type"),
-        (CustomData { num_items: Some(-2), ..Default::default() }, "custom_data.num_items"),
         (
             CustomData {
-                contents: vec![ContentItem { item_price: Some("abc".into()), ..Default::default() }],
+                currency: Some("US".into()),
+                ..Default::default()
+            },
+            "custom_data.currency",
+        ),
+        (
+            CustomData {
+                value: Some("-1".into()),
+                ..Default::default()
+            },
+            "custom_data.value",
+        ),
+        (
+            CustomData {
+                value: Some("0.00".into()),
+                ..Default::default()
+            },
+            "custom_data.value",
+        ),
+        (
+            CustomData {
+                value: Some("1e5".into()),
+                ..Default::default()
+            },
+            "custom_data.value",
+        ),
+        (
+            CustomData {
+                opt_out_type: Some("gdpr".into()),
+                ..Default::default()
+            },
+            "custom_data.opt_out_type",
+        ),
+        (
+            CustomData {
+                num_items: Some(-2),
+                ..Default::default()
+            },
+            "custom_data.num_items",
+        ),
+        (
+            CustomData {
+                contents: vec![ContentItem {
+                    item_price: Some("abc".into()),
+                    ..Default::default()
+                }],
                 ..Default::default()
             },
             "custom_data.contents[0].item_price",
@@ -172,16 +239,28 @@ fn custom_data_rules_name_the_field() {
 
 #[test]
 fn ip_and_url_rules() {
-    for (ip, ok) in [("0.0.0.0", false), ("::", false), ("300.1.1.1", false), ("2001:db8::1", true)] {
+    for (ip, ok) in [
+        ("0.0.0.0", false),
+        ("::", false),
+        ("300.1.1.1", false),
+        ("2001:db8::1", true),
+    ] {
         let mut e = event(EventName::Lead);
-        e.user_data = Some(UserData { client_ip_address: Some(ip.into()), ..Default::default() });
+        e.user_data = Some(UserData {
+            client_ip_address: Some(ip.into()),
+            ..Default::default()
+        });
         let result = build_event(&e, &context(), NOW);
         assert_eq!(result.is_ok(), ok, "{ip}");
         if !ok {
             assert_eq!(invalid_field(result), "user_data.client_ip_address");
         }
     }
-    for (url, ok) in [("https://shop.example/p?x=1", true), ("shop.example/p", false), ("https:///x", false)] {
+    for (url, ok) in [
+        ("https://shop.example/p?x=1", true),
+        ("shop.example/p", false),
+        ("https:///x", false),
+    ] {
         let mut e = event(EventName::PageVisit);
         e.event_source_url = Some(url.into());
         assert_eq!(build_event(&e, &context(), NOW).is_ok(), ok, "{url}");
@@ -191,8 +270,20 @@ fn ip_and_url_rules() {
 #[test]
 fn bad_user_data_names_the_wire_field() {
     let mut e = event(EventName::Signup);
-    e.user_data = Some(UserData { emails: vec!["nobody".into()], ..Default::default() });
-    assert_eq!(invalid_field(build_event(&e, &context(), NOW)), "user_data.em");
-    e.user_data = Some(UserData { phone_numbers: vec!["abc".into()], ..Default::default() });
-    assert_eq!(invalid_field(build_event(&e, &context(), NOW)), "user_data.ph");
+    e.user_data = Some(UserData {
+        emails: vec!["nobody".into()],
+        ..Default::default()
+    });
+    assert_eq!(
+        invalid_field(build_event(&e, &context(), NOW)),
+        "user_data.em"
+    );
+    e.user_data = Some(UserData {
+        phone_numbers: vec!["abc".into()],
+        ..Default::default()
+    });
+    assert_eq!(
+        invalid_field(build_event(&e, &context(), NOW)),
+        "user_data.ph"
+    );
 }

@@ -146,7 +146,9 @@ fn normalise_gender(value: &str) -> Result<String, String> {
 
 fn normalise_date_of_birth(value: &str) -> Result<String, String> {
     let rule = || "must be a date as YYYYMMDD or YYYY-MM-DD".to_string();
-    let only_digits_and_separators = value.chars().all(|c| c.is_ascii_digit() || c == '-' || c == '/');
+    let only_digits_and_separators = value
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == '-' || c == '/');
     let date = digits(value);
     if !only_digits_and_separators || date.len() != 8 {
         return Err(rule());
@@ -292,14 +294,18 @@ mod tests {
     #[test]
     fn pre_hashed_values_pass_through_lowercased() {
         let upper = EMAIL_DIGEST.to_ascii_uppercase();
-        assert_eq!(hash_user_field(HashedField::Em, &upper).unwrap(), EMAIL_DIGEST);
+        assert_eq!(
+            hash_user_field(HashedField::Em, &upper).unwrap(),
+            EMAIL_DIGEST
+        );
     }
 
     #[test]
     fn advertising_ids() {
         // printf '%s' '6d92078a-8246-4ba4-ae5b-76104861e7dc' | sha256sum
         let idfa = "6D92078A-8246-4BA4-AE5B-76104861E7DC";
-        let expected = "31b806b4deec8c4cb1ffb18b9ab4ee1fa82a2b30e1f47902f04d03f5db023376".to_string();
+        let expected =
+            "31b806b4deec8c4cb1ffb18b9ab4ee1fa82a2b30e1f47902f04d03f5db023376".to_string();
         assert_eq!(
             hash_advertising_id(Some(idfa)),
             AdvertisingId::Hashed(expected.clone())

@@ -38,17 +38,22 @@ pub fn lifecycle_event(name: EventName, event_id: Option<String>) -> Event {
 impl Lifecycle {
     /// The launch to record for this process's cold start, or `None` when this client already
     /// saw one (a second `on_launch()` in one process is ignored).
-    pub fn launch(&self, context: &TrackContext, install_window: Duration, now: i64) -> Result<Option<Launch>> {
+    pub fn launch(
+        &self,
+        context: &TrackContext,
+        install_window: Duration,
+        now: i64,
+    ) -> Result<Option<Launch>> {
         if self.launched.swap(true, Ordering::SeqCst) {
             return Ok(None);
         }
         *lock(&self.background_since) = None;
         let install_id = uuid::Uuid::new_v4().to_string();
-        let install_event = lifecycle_event(EventName::AppInstall, Some(install_event_id(&install_id)));
-        let existing_user = context
-            .app
-            .first_install_time
-            .is_some_and(|installed| now.saturating_sub(installed) > install_window.as_secs() as i64);
+        let install_event =
+            lifecycle_event(EventName::AppInstall, Some(install_event_id(&install_id)));
+        let existing_user = context.app.first_install_time.is_some_and(|installed| {
+            now.saturating_sub(installed) > install_window.as_secs() as i64
+        });
         Ok(Some(Launch {
             install: build_event(&install_event, context, now)?,
             install_id,
@@ -85,7 +90,10 @@ mod tests {
         assert!(!lifecycle.foreground(Duration::ZERO), "no background yet");
         lifecycle.background();
         assert!(!lifecycle.foreground(Duration::from_secs(30)));
-        assert!(!lifecycle.foreground(Duration::ZERO), "the background was consumed");
+        assert!(
+            !lifecycle.foreground(Duration::ZERO),
+            "the background was consumed"
+        );
         lifecycle.background();
         assert!(lifecycle.foreground(Duration::ZERO));
     }

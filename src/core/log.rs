@@ -41,12 +41,21 @@ impl Logger {
         if level == LogLevel::Off || level > self.level {
             return;
         }
-        let sink = self.sink.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let sink = self
+            .sink
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
         if let Some(sink) = sink {
-            let token = self.token.lock().unwrap_or_else(PoisonError::into_inner).clone();
+            let token = self
+                .token
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone();
             let line = redact(message.into(), &token);
             // A sink that panics must not take the worker down.
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sink.log(level, line)));
+            let _ =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sink.log(level, line)));
         }
     }
 }
@@ -79,6 +88,9 @@ mod tests {
         logger.set_sink(Some(capture.clone()));
         logger.log(LogLevel::Debug, "hidden");
         logger.log(LogLevel::Warn, "auth pina_secret_token failed");
-        assert_eq!(*capture.0.lock().unwrap(), vec!["auth [redacted] failed".to_string()]);
+        assert_eq!(
+            *capture.0.lock().unwrap(),
+            vec!["auth [redacted] failed".to_string()]
+        );
     }
 }

@@ -37,8 +37,7 @@ pub fn apply(state: &PrivacyState) -> (AppliedPrivacy, bool) {
 /// state is stricter than the one it was recorded under.
 pub fn body_for_send<'a>(event: &'a QueuedEvent, privacy: &AppliedPrivacy) -> Cow<'a, str> {
     let has = |bit| event.flags & bit != 0;
-    let strip_opt_out =
-        privacy.opt_out && (has(flags::ADVERTISING_ID) || !has(flags::OPTED_OUT));
+    let strip_opt_out = privacy.opt_out && (has(flags::ADVERTISING_ID) || !has(flags::OPTED_OUT));
     let add_ldp = privacy.limited_data_processing && !has(flags::LIMITED_DATA_PROCESSING);
     if !strip_opt_out && !add_ldp {
         return Cow::Borrowed(&event.body);
@@ -137,7 +136,10 @@ mod tests {
             ..Default::default()
         };
         let sent: WireEvent = serde_json::from_str(&body_for_send(&event, &privacy)).unwrap();
-        assert_eq!(sent.custom_data.unwrap().opt_out_type.as_deref(), Some("ldp"));
+        assert_eq!(
+            sent.custom_data.unwrap().opt_out_type.as_deref(),
+            Some("ldp")
+        );
         assert_eq!(sent.user_data.hashed_maids.len(), 1);
     }
 

@@ -89,7 +89,12 @@ impl UploadSignal {
                         .unwrap_or_else(PoisonError::into_inner)
                         .0;
                 }
-                None => state = self.ring.wait(state).unwrap_or_else(PoisonError::into_inner),
+                None => {
+                    state = self
+                        .ring
+                        .wait(state)
+                        .unwrap_or_else(PoisonError::into_inner)
+                }
             }
         }
         let taken = (state.kick, state.reset_backoff, state.shutdown);
@@ -101,7 +106,9 @@ impl UploadSignal {
     /// Removes and returns the waiters for which `done` holds.
     pub fn take_flushes(&self, mut done: impl FnMut(&FlushWaiter) -> bool) -> Vec<FlushWaiter> {
         let mut state = self.lock();
-        let (finished, waiting) = std::mem::take(&mut state.flushes).into_iter().partition(|w| done(w));
+        let (finished, waiting) = std::mem::take(&mut state.flushes)
+            .into_iter()
+            .partition(|w| done(w));
         state.flushes = waiting;
         finished
     }

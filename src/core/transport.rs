@@ -39,7 +39,11 @@ impl Transport {
             .max_redirects(0)
             .max_redirects_will_error(false)
             .http_status_as_error(false)
-            .user_agent(concat!("app-conversions/", env!("CARGO_PKG_VERSION"), " (rust)"))
+            .user_agent(concat!(
+                "app-conversions/",
+                env!("CARGO_PKG_VERSION"),
+                " (rust)"
+            ))
             .build()
             .into();
         Transport { agent, url }

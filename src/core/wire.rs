@@ -244,7 +244,9 @@ struct RawResult {
 /// `sent`: the caller then treats the answer as a retryable failure.
 pub fn parse_event_results(status: u16, body: &str, sent: usize) -> Option<Vec<EventResult>> {
     let raw = if status == 422 {
-        serde_json::from_str::<DetailedErrorBody>(body).ok()?.details
+        serde_json::from_str::<DetailedErrorBody>(body)
+            .ok()?
+            .details
     } else {
         serde_json::from_str::<ResultsBody>(body).ok()?
     };
@@ -301,7 +303,10 @@ mod tests {
 
     #[test]
     fn body_joins_stored_events() {
-        assert_eq!(request_body(["{\"a\":1}", "{\"b\":2}"]), r#"{"data":[{"a":1},{"b":2}]}"#);
+        assert_eq!(
+            request_body(["{\"a\":1}", "{\"b\":2}"]),
+            r#"{"data":[{"a":1},{"b":2}]}"#
+        );
     }
 
     #[test]

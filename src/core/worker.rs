@@ -243,7 +243,9 @@ impl StoreWorker {
                 let result = if self.pending.is_empty() && self.launches.is_empty() {
                     Ok(())
                 } else {
-                    Err(self.storage_error().unwrap_or_else(|| "not committed".into()))
+                    Err(self
+                        .storage_error()
+                        .unwrap_or_else(|| "not committed".into()))
                 };
                 let _ = reply.send(result);
             }
@@ -283,7 +285,9 @@ impl StoreWorker {
                 self.unsaved_evictions = 0;
                 self.clear_storage_error();
                 let threshold = self.shared.settings.batch_size as u64;
-                if report.inserted > 0 && self.store.as_ref().map(Store::queued).unwrap_or(0) >= threshold {
+                if report.inserted > 0
+                    && self.store.as_ref().map(Store::queued).unwrap_or(0) >= threshold
+                {
                     self.shared.signal.kick();
                 }
             }
@@ -308,7 +312,12 @@ impl StoreWorker {
             }
         }
         let account = self.shared.settings.config.ad_account_id.clone();
-        store.insert(std::slice::from_ref(&launch.open), &account, self.shared.settings.max_queued, unix_now())?;
+        store.insert(
+            std::slice::from_ref(&launch.open),
+            &account,
+            self.shared.settings.max_queued,
+            unix_now(),
+        )?;
         self.shared.signal.kick();
         Ok(())
     }
@@ -348,9 +357,14 @@ impl StoreWorker {
         }
     }
 
-    fn with_store<T>(&mut self, work: impl FnOnce(&mut Store) -> Result<T, StoreError>) -> Result<T, String> {
+    fn with_store<T>(
+        &mut self,
+        work: impl FnOnce(&mut Store) -> Result<T, StoreError>,
+    ) -> Result<T, String> {
         if !self.ensure_open() {
-            return Err(self.storage_error().unwrap_or_else(|| "storage unavailable".into()));
+            return Err(self
+                .storage_error()
+                .unwrap_or_else(|| "storage unavailable".into()));
         }
         self.with_store_raw(work).map_err(|e| {
             self.report_storage_error(&e);
@@ -358,7 +372,10 @@ impl StoreWorker {
         })
     }
 
-    fn with_store_raw<T>(&mut self, work: impl FnOnce(&mut Store) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    fn with_store_raw<T>(
+        &mut self,
+        work: impl FnOnce(&mut Store) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         match self.store.as_mut() {
             Some(store) => work(store),
             None => Err(StoreError::Sqlite(rusqlite::Error::InvalidQuery)),
@@ -369,7 +386,10 @@ impl StoreWorker {
     fn bound_pending(&mut self) {
         let capacity = self.shared.settings.max_queued as usize;
         if self.store.is_none() && self.pending.len() > capacity {
-            let position = self.pending.iter().position(|e| e.event_name != "app_install");
+            let position = self
+                .pending
+                .iter()
+                .position(|e| e.event_name != "app_install");
             if let Some(index) = position {
                 self.pending.remove(index);
                 self.unsaved_evictions += 1;
@@ -405,9 +425,10 @@ impl StoreWorker {
         let message = error.to_string();
         let mut current = lock(&self.shared.storage_error);
         if current.as_deref() != Some(message.as_str()) {
-            self.shared
-                .logger
-                .log(LogLevel::Error, format!("buffer unavailable: {message}; events kept in memory"));
+            self.shared.logger.log(
+                LogLevel::Error,
+                format!("buffer unavailable: {message}; events kept in memory"),
+            );
         }
         *current = Some(message);
         drop(current);

@@ -96,7 +96,9 @@ impl ConversionsClient {
 
     /// Deletes the dead letters.
     pub fn clear_dead_letters(&self, timeout_ms: u64) -> Result<(), ConversionsError> {
-        Ok(self.inner.clear_dead_letters(Duration::from_millis(timeout_ms))?)
+        Ok(self
+            .inner
+            .clear_dead_letters(Duration::from_millis(timeout_ms))?)
     }
 
     /// The SDK's health: queue, dead letters, drops by reason, last attempt, pause, storage.

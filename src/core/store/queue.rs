@@ -45,7 +45,10 @@ pub(super) fn event_flags(event: &PendingEvent) -> i64 {
         (event.has_advertising_id, flags::ADVERTISING_ID),
         (event.has_ip_and_user_agent, flags::IP_AND_USER_AGENT),
         (event.opted_out, flags::OPTED_OUT),
-        (event.limited_data_processing, flags::LIMITED_DATA_PROCESSING),
+        (
+            event.limited_data_processing,
+            flags::LIMITED_DATA_PROCESSING,
+        ),
     ] {
         if set {
             f |= bit;
@@ -140,7 +143,11 @@ impl Store {
         }
         add_counter(&tx, Counter::Delivered, outcome.delivered.len() as u64)?;
         add_counter(&tx, Counter::Warnings, outcome.warnings)?;
-        add_counter(&tx, Counter::DroppedNoIdentity, outcome.no_identity.len() as u64)?;
+        add_counter(
+            &tx,
+            Counter::DroppedNoIdentity,
+            outcome.no_identity.len() as u64,
+        )?;
         tx.commit()?;
         self.queued = self.queued.saturating_sub(removed);
         Ok(())
@@ -148,8 +155,10 @@ impl Store {
 
     /// Makes every queued event due now (network back, token replaced).
     pub fn make_all_due(&mut self) -> Result<(), StoreError> {
-        self.conn
-            .execute("UPDATE events SET next_attempt_at = 0 WHERE next_attempt_at > 0", [])?;
+        self.conn.execute(
+            "UPDATE events SET next_attempt_at = 0 WHERE next_attempt_at > 0",
+            [],
+        )?;
         Ok(())
     }
 

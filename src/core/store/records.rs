@@ -51,7 +51,11 @@ impl Counter {
 }
 
 /// Adds `n` to a counter inside `tx`.
-pub(super) fn add_counter(tx: &Transaction<'_>, counter: Counter, n: u64) -> Result<(), StoreError> {
+pub(super) fn add_counter(
+    tx: &Transaction<'_>,
+    counter: Counter,
+    n: u64,
+) -> Result<(), StoreError> {
     if n > 0 {
         tx.prepare_cached(
             "INSERT INTO counters (name, value) VALUES (?1, ?2)
@@ -98,7 +102,11 @@ impl Store {
     pub fn counter(&self, counter: Counter) -> Result<u64, StoreError> {
         let value: Option<i64> = self
             .conn
-            .query_row("SELECT value FROM counters WHERE name = ?1", [counter.key()], |r| r.get(0))
+            .query_row(
+                "SELECT value FROM counters WHERE name = ?1",
+                [counter.key()],
+                |r| r.get(0),
+            )
             .optional()?;
         Ok(value.unwrap_or(0).max(0) as u64)
     }
@@ -155,12 +163,16 @@ impl Store {
     pub fn install_record(&self) -> Result<Option<InstallRecord>, StoreError> {
         Ok(self
             .conn
-            .query_row("SELECT install_id, existing_user FROM install WHERE id = 1", [], |r| {
-                Ok(InstallRecord {
-                    install_id: r.get(0)?,
-                    existing_user: r.get::<_, i64>(1)? != 0,
-                })
-            })
+            .query_row(
+                "SELECT install_id, existing_user FROM install WHERE id = 1",
+                [],
+                |r| {
+                    Ok(InstallRecord {
+                        install_id: r.get(0)?,
+                        existing_user: r.get::<_, i64>(1)? != 0,
+                    })
+                },
+            )
             .optional()?)
     }
 
@@ -211,7 +223,8 @@ impl Store {
         add_counter(&tx, Counter::DroppedPurged, n)?;
         tx.commit()?;
         // Compact so deleted pages (and the WAL) no longer hold the removed data.
-        self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM;")?;
+        self.conn
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM;")?;
         self.queued = 0;
         Ok(n)
     }
@@ -220,7 +233,11 @@ impl Store {
     pub fn not_before(&self) -> Result<i64, StoreError> {
         Ok(self
             .conn
-            .query_row("SELECT value FROM delivery_state WHERE key = 'not_before'", [], |r| r.get(0))
+            .query_row(
+                "SELECT value FROM delivery_state WHERE key = 'not_before'",
+                [],
+                |r| r.get(0),
+            )
             .optional()?
             .unwrap_or(0))
     }

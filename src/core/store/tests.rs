@@ -1,0 +1,241 @@
+//! The buffer's rules, against real SQLite files in a temporary folder.
+use super::*;
+use crate::core::event_builder::PendingEvent;
+
+fn pending(id: &str, name: &str) -> PendingEvent {
+    PendingEvent {
+        event_id: id.into(),
+        event_name: name.into(),
+        event_time: 1_000,
+        body: format!("{{\"event_id\":\"{id}\"}}"),
+        has_email: false,
+        has_advertising_id: false,
+        has_ip_and_user_agent: false,
+        opted_out: false,
+        limited_data_processing: false,
+        custom_name: None,
+    }
+}
+
+fn open(dir: &tempfile::TempDir) -> Store {
+    Store::open(&dir.path().join("buffer.db"), 1_000).unwrap().0
+}
+
+fn ids(store: &Store) -> Vec<String> {
+    store
+        .due_events(i64::MAX, 100)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event_id)
+        .collect()
+}
+
+#[test]
+fn evicts_oldest_but_never_a_pending_install() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir);
+    store
+        .insert(
+            &[pending("install", "app_install"), pending("a", "lead")],
+            "1",
+            2,
+            1_000,
+        )
+        .unwrap();
+    let report = store
+        .insert(&[pending("b", "lead"), pending("c", "lead")], "1", 2, 1_000)
+        .unwrap();
+    assert_eq!(report.evicted, 2);
+    assert_eq!(ids(&store), ["install", "c"]);
+    assert_eq!(store.queued(), 2);
+    assert_eq!(store.counter(Counter::DroppedEvicted).unwrap(), 2);
+}
+
+#[test]
+fn duplicate_ids_are_dropped_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir);
+    let report = store
+        .insert(
+            &[pending("a", "lead"), pending("a", "lead")],
+            "1",
+            10,
+            1_000,
+        )
+        .unwrap();
+    assert_eq!((report.inserted, report.invalid), (1, 1));
+    assert_eq!(store.counter(Counter::DroppedInvalid).unwrap(), 1);
+}
+
+#[test]
+fn expired_events_are_dropped_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir);
+    let mut old = pending("old", "lead");
+    old.event_time = 10;
+    store
+        .insert(&[old, pending("new", "lead")], "1", 10, 1_000)
+        .unwrap();
+    assert_eq!(store.drop_expired(1_000, 500).unwrap(), 1);
+    assert_eq!(ids(&store), ["new"]);
+    assert_eq!(store.counter(Counter::DroppedExpired).unwrap(), 1);
+}
+
+#[test]
+fn resolution_deletes_dead_letters_and_reschedules() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir);
+    let events: Vec<_> = ["a", "b", "c"]
+        .iter()
+        .map(|id| pending(id, "lead"))
+        .collect();
+    store.insert(&events, "1", 10, 1_000).unwrap();
+    let rows: Vec<i64> = store
+        .due_events(0, 10)
+        .unwrap()
+        .iter()
+        .map(|e| e.row)
+        .collect();
+    store
+        .resolve(
+            &Resolution {
+                delivered: vec![rows[0]],
+                dead: vec![(rows[1], "bad".into())],
+                retry: vec![rows[2]],
+                retry_at_ms: 5_000,
+                ..Default::default()
+            },
+            1_000,
+        )
+        .unwrap();
+    assert_eq!(store.queued(), 1);
+    assert!(
+        store.due_events(4_999, 10).unwrap().is_empty(),
+        "not due before its retry time"
+    );
+    let retried = store.due_events(5_000, 10).unwrap();
+    assert_eq!(
+        (retried[0].event_id.as_str(), retried[0].attempts),
+        ("c", 1)
+    );
+    let dead = store.recent_dead_letters(5).unwrap();
+    assert_eq!(
+        (dead[0].event_id.as_str(), dead[0].error_message.as_str()),
+        ("b", "bad")
+    );
+    assert_eq!(store.counter(Counter::Delivered).unwrap(), 1);
+}
+
+#[test]
+fn dead_letters_keep_the_newest_thousand() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir);
+    let events: Vec<_> = (0..1005)
+        .map(|i| pending(&format!("e{i}"), "lead"))
+        .collect();
+    store.insert(&events, "1", 2000, 1_000).unwrap();
+    let dead = store
+        .due_events(0, 2000)
+        .unwrap()
+        .iter()
+        .map(|e| (e.row, "refused".to_string()))
+        .collect();
+    store
+        .resolve(
+            &Resolution {
+                dead,
+                ..Default::default()
+            },
+            1_000,
+        )
+        .unwrap();
+    assert_eq!(store.dead_letter_count().unwrap(), 1000);
+    assert_eq!(store.recent_dead_letters(1).unwrap()[0].event_id, "e1004");
+    store.clear_dead_letters().unwrap();
+    assert_eq!(store.dead_letter_count().unwrap(), 0);
+}
+
+#[test]
+fn at_most_fifteen_custom_names_per_ad_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir);
+    let named = |i: usize, account_name: &str| {
+        let mut e = pending(&format!("{account_name}{i}"), "Custom");
+        e.custom_name = Some(format!("name{i}"));
+        e
+    };
+    let events: Vec<_> = (0..16).map(|i| named(i, "x")).collect();
+    let report = store.insert(&events, "1", 100, 1_000).unwrap();
+    assert_eq!((report.inserted, report.invalid), (15, 1));
+    assert_eq!(store.custom_names("1").unwrap().len(), 15);
+    let again = store.insert(&[named(3, "y")], "1", 100, 1_000).unwrap();
+    assert_eq!(again.inserted, 1, "a known name is always accepted");
+    let other = store.insert(&[named(15, "z")], "2", 100, 1_000).unwrap();
+    assert_eq!(other.inserted, 1, "the limit is per ad account");
+}
+
+#[test]
+fn a_corrupt_file_is_moved_aside_and_recreated() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("buffer.db");
+    std::fs::write(&path, vec![0xA5u8; 8192]).unwrap();
+    let (mut store, report) = Store::open(&path, 77).unwrap();
+    let aside = report.moved_aside.expect("moved aside");
+    assert_eq!(aside, dir.path().join("buffer.db.corrupt-77"));
+    assert!(aside.exists());
+    store
+        .insert(&[pending("a", "lead")], "1", 10, 1_000)
+        .unwrap();
+    assert_eq!(ids(&store), ["a"]);
+}
+
+#[test]
+fn a_folder_in_place_of_the_file_is_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("buffer.db");
+    std::fs::create_dir(&path).unwrap();
+    assert!(Store::open(&path, 1).is_err());
+}
+
+#[test]
+fn install_record_survives_forget_and_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("buffer.db");
+    {
+        let mut store = Store::open(&path, 1).unwrap().0;
+        let record = InstallRecord {
+            install_id: "i-1".into(),
+            existing_user: false,
+        };
+        store
+            .record_install(
+                &record,
+                Some(&pending("app_install-i-1", "app_install")),
+                1_000,
+            )
+            .unwrap();
+        store
+            .insert(&[pending("a", "lead")], "1", 10, 1_000)
+            .unwrap();
+        assert_eq!(store.forget().unwrap(), 2);
+        assert_eq!(store.queued(), 0);
+    }
+    let store = Store::open(&path, 1).unwrap().0;
+    assert_eq!(store.install_record().unwrap().unwrap().install_id, "i-1");
+    assert!(ids(&store).is_empty());
+}
+
+#[test]
+fn backoff_deadline_survives_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("buffer.db");
+    Store::open(&path, 1)
+        .unwrap()
+        .0
+        .set_not_before(123_456)
+        .unwrap();
+    assert_eq!(
+        Store::open(&path, 1).unwrap().0.not_before().unwrap(),
+        123_456
+    );
+}
