@@ -1,1 +1,133 @@
-//! placeholder
+//! A local stand-in for the Pinterest Conversions API endpoint
+//! `POST /v5/ad_accounts/{ad_account_id}/events`, for tests and the desktop harness.
+//!
+//! [`Sandbox::start`] binds a loopback port and answers like the real API: bearer-token
+//! and ad-account checks (401 code 2 / 403 code 29), structural validation against the
+//! 5.23 schema (400 code 4196, `additionalProperties: false` enforced), per-event checks
+//! (event name, identifiers, hashed format, event-time window), and the 200 /
+//! 422-`DetailedError` answers, with `?test=true` processing only the first 20 events
+//! and recording nothing. Everything is observable ([`Sandbox::requests`],
+//! [`Sandbox::accepted`]) and scriptable ([`Sandbox::inject`] with a [`Fault`]).
+//!
+//! Design: a small hand-written HTTP/1.1 server on `std::net` with a worker pool (no
+//! async runtime), so faults can misbehave at the socket level — close without
+//! answering, cut a body short, trickle bytes — which a server library would not allow.
+//! Bodies are parsed once into `serde_json::Value`, and accepted events are moved, not
+//! copied, into the store.
+//!
+//! ```no_run
+//! use app_conversions_sandbox::{Fault, Sandbox, SandboxConfig};
+//! # fn main() -> std::io::Result<()> {
+//! let sandbox = Sandbox::start(SandboxConfig::default())?;
+//! sandbox.inject(Fault::Status { status: 503, retry_after: Some("1".into()), body: None });
+//! // point the client at format!("{}/v5/ad_accounts/549768257474/events", sandbox.base_url())
+//! assert!(sandbox.wait_for_accepted(1, std::time::Duration::from_secs(5)));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Tests in other languages run the `app-conversions-sandbox` binary
+//! ([`run_standalone`]) and drive it through the `/_sandbox/` control endpoints; the
+//! JSON forms are listed in the crate's README.
+
+mod config;
+mod control;
+mod events;
+mod faults;
+mod http;
+mod schema;
+mod server;
+mod standalone;
+mod state;
+mod validate;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+pub use config::SandboxConfig;
+pub use faults::Fault;
+pub use standalone::run_standalone;
+pub use state::RecordedRequest;
+
+use server::ServerHandle;
+use state::Shared;
+
+/// A running sandbox server. Dropping it (or calling [`Sandbox::stop`]) stops the server
+/// and closes its connections.
+pub struct Sandbox {
+    shared: Arc<Shared>,
+    server: ServerHandle,
+}
+
+impl Sandbox {
+    /// Starts a server on `127.0.0.1:config.port` (`0` picks a free port).
+    pub fn start(config: SandboxConfig) -> std::io::Result<Sandbox> {
+        let port = config.port;
+        let shared = Arc::new(Shared::new(config));
+        let server = ServerHandle::start(Arc::clone(&shared), port)?;
+        Ok(Sandbox { shared, server })
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port())
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.server.addr().port()
+    }
+
+    /// Queues a fault; each queued fault applies to exactly one later events request,
+    /// oldest first.
+    pub fn inject(&self, fault: Fault) {
+        self.shared.push_fault(fault);
+    }
+
+    /// Every request received on the events path, in arrival order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.requests()
+    }
+
+    /// Every event answered `processed` outside test mode, in arrival order
+    /// (duplicates kept).
+    pub fn accepted(&self) -> Vec<Value> {
+        self.shared.accepted()
+    }
+
+    /// How many times an event with this `event_id` was accepted.
+    pub fn times_accepted(&self, event_id: &str) -> usize {
+        self.shared.times_accepted(event_id)
+    }
+
+    /// Waits until at least `count` events were accepted; `false` on timeout.
+    pub fn wait_for_accepted(&self, count: usize, timeout: Duration) -> bool {
+        self.shared.wait_for_accepted(count, timeout)
+    }
+
+    /// Accepts `name` (case-insensitively) as an advertiser-defined `event_name` from now on.
+    pub fn register_custom_event_name(&self, name: &str) {
+        self.shared.register_custom_name(name);
+    }
+
+    /// Forgets recorded requests, accepted events and queued faults. Configuration and
+    /// registered custom event names stay.
+    pub fn reset(&self) {
+        self.shared.reset();
+    }
+
+    /// Stops the server (same as dropping it).
+    pub fn stop(self) {
+        drop(self);
+    }
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("base_url", &self.base_url())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,318 @@
+//! The emulated endpoint `POST /v5/ad_accounts/{ad_account_id}/events`.
+//!
+//! One request is handled in this order: a queued fault first, then
+//! authentication and the ad account, then the structural schema check (400), then the
+//! per-event checks, and finally the 200 / 422 answer. The body is parsed exactly once
+//! into a `serde_json::Value`; accepted events are moved out of it into the sandbox's
+//! store, so a 1,000-event batch is never copied or re-serialised.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::faults::{default_error_body, Fault, UNPROCESSABLE_MESSAGE};
+use crate::http::{Reply, RequestHead, Response};
+use crate::schema;
+use crate::state::{RecordedRequest, Shared};
+use crate::validate::{check_event, Rules};
+
+/// Largest request body read (8 MiB); larger bodies get 413.
+pub(crate) const BODY_CAP: usize = 8 * 1024 * 1024;
+
+/// In test mode only this many events are processed.
+const TEST_MODE_LIMIT: usize = 20;
+
+/// The ad account id in an events path, or `None` when the path is not an events path.
+pub(crate) fn events_path_account(path: &str) -> Option<&str> {
+    let id = path
+        .strip_prefix("/v5/ad_accounts/")?
+        .strip_suffix("/events")?;
+    (!id.contains('/')).then_some(id)
+}
+
+/// Whether the query string carries `test=true` (value compared case-insensitively).
+fn is_test_mode(query: &str) -> bool {
+    query.split('&').any(|pair| {
+        pair.split_once('=')
+            .is_some_and(|(k, v)| k == "test" && v.eq_ignore_ascii_case("true"))
+    })
+}
+
+/// The result of one event, as the API reports it.
+#[derive(Serialize)]
+struct EventResult {
+    status: &'static str,
+    error_message: String,
+    warning_message: &'static str,
+}
+
+/// The API's `ConversionApiResponse`.
+#[derive(Serialize)]
+struct BatchResponse {
+    num_events_received: usize,
+    num_events_processed: usize,
+    events: Vec<EventResult>,
+}
+
+/// The API's 422 `DetailedError`.
+#[derive(Serialize)]
+struct DetailedError<'a> {
+    code: u32,
+    message: &'a str,
+    details: &'a BatchResponse,
+}
+
+fn invalid(message: &str) -> Response {
+    Response::error(400, 4196, &format!("Invalid request: {message}"))
+}
+
+/// Handles one request on an events path. `body` is `None` when it exceeded [`BODY_CAP`].
+pub(crate) fn handle(
+    shared: &Shared,
+    stop: &AtomicBool,
+    head: &RequestHead,
+    account: &str,
+    body: Option<Vec<u8>>,
+) -> Reply {
+    let test_mode = is_test_mode(&head.query);
+    let is_post = head.method == "POST";
+    let fault = if is_post { shared.pop_fault() } else { None };
+    let parsed = body.as_deref().map(serde_json::from_slice::<Value>);
+    let received = match &parsed {
+        Some(Ok(v)) => v.get("data").and_then(Value::as_array).map_or(0, Vec::len),
+        _ => 0,
+    };
+    let record_id = shared.record(RecordedRequest {
+        path: head.path.clone(),
+        query: head.query.clone(),
+        test_mode,
+        authorization: head.header("authorization").map(str::to_string),
+        user_agent: head.header("user-agent").map(str::to_string),
+        body: body
+            .map(|b| {
+                String::from_utf8(b)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+            })
+            .unwrap_or_default(),
+        status: 0,
+    });
+    let reply = if !is_post {
+        Reply::Send(
+            Response::error(405, 405, "Method not allowed: use POST.")
+                .with_header("Allow", "POST".to_string()),
+        )
+    } else {
+        match fault {
+            None => Reply::Send(answer(shared, head, account, test_mode, parsed)),
+            Some(Fault::Delay { millis }) => {
+                sleep_unless_stopped(Duration::from_millis(millis), stop);
+                Reply::Send(answer(shared, head, account, test_mode, parsed))
+            }
+            Some(Fault::Trickle { bytes_per_sec }) => Reply::Trickle(
+                answer(shared, head, account, test_mode, parsed),
+                bytes_per_sec,
+            ),
+            Some(Fault::ResetMidResponse) => {
+                Reply::CutShort(answer(shared, head, account, test_mode, parsed))
+            }
+            Some(other) => fault_reply(other, received),
+        }
+    };
+    shared.set_status(record_id, reply.status());
+    reply
+}
+
+/// Sleeps in short steps so that stopping the server is not held up by a long delay.
+fn sleep_unless_stopped(total: Duration, stop: &AtomicBool) {
+    let deadline = Instant::now() + total;
+    while !stop.load(Ordering::Relaxed) {
+        let now = Instant::now();
+        if now >= deadline {
+            return;
+        }
+        std::thread::sleep((deadline - now).min(Duration::from_millis(20)));
+    }
+}
+
+/// The answer for a fault that decides the response on its own.
+fn fault_reply(fault: Fault, received: usize) -> Reply {
+    match fault {
+        Fault::Status {
+            status,
+            retry_after,
+            body,
+        } => {
+            let body = body.map(String::into_bytes).unwrap_or_else(|| {
+                serde_json::to_vec(&default_error_body(status, received)).unwrap_or_default()
+            });
+            let mut response = Response::json_bytes(status, body);
+            if let Some(value) = retry_after {
+                response = response.with_header("Retry-After", value);
+            }
+            Reply::Send(response)
+        }
+        Fault::DropConnection => Reply::Drop,
+        Fault::GarbageBody => Reply::Send(Response::json_bytes(
+            200,
+            b"<html><body>502 Bad Gateway</body></html> \x00\x01 not json {".to_vec(),
+        )),
+        Fault::HugeBody { bytes } => Reply::Huge(bytes),
+        Fault::WrongEventCount => {
+            let mut body = default_error_body(200, received.saturating_sub(1));
+            body["num_events_received"] = received.into();
+            Reply::Send(Response::json(200, &body))
+        }
+        Fault::Redirect { location } => Reply::Send(
+            Response::error(307, 307, "Temporary redirect.").with_header("Location", location),
+        ),
+        // Answered normally (then delayed, slowed or cut) by the caller.
+        Fault::Delay { .. } | Fault::Trickle { .. } | Fault::ResetMidResponse => {
+            Reply::Send(Response::error(500, 1, "Internal server error."))
+        }
+    }
+}
+
+/// The normal answer: authentication, schema, per-event checks, acceptance.
+fn answer(
+    shared: &Shared,
+    head: &RequestHead,
+    account: &str,
+    test_mode: bool,
+    parsed: Option<Result<Value, serde_json::Error>>,
+) -> Response {
+    let config = &shared.config;
+    let authorized = head
+        .header("authorization")
+        .and_then(|v| v.split_once(' '))
+        .is_some_and(|(scheme, token)| {
+            scheme.eq_ignore_ascii_case("bearer") && token.trim() == config.token
+        });
+    if !authorized {
+        return Response::json(401, &default_error_body(401, 0));
+    }
+    let well_formed =
+        !account.is_empty() && account.len() <= 18 && account.bytes().all(|b| b.is_ascii_digit());
+    if !well_formed {
+        return invalid(&format!(
+            "ad_account_id '{account}' does not match '^\\d{{1,18}}$'"
+        ));
+    }
+    if account != config.ad_account_id {
+        return Response::json(403, &default_error_body(403, 0));
+    }
+    let value = match parsed {
+        None => {
+            return Response::error(
+                413,
+                413,
+                &format!("Request body too large: at most {BODY_CAP} bytes are accepted."),
+            )
+        }
+        Some(Err(e)) => return invalid(&format!("the body is not valid JSON ({e})")),
+        Some(Ok(value)) => value,
+    };
+    if let Err(message) = schema::check_body(&value) {
+        return invalid(&message);
+    }
+    let events = match value {
+        Value::Object(mut map) => match map.remove("data") {
+            Some(Value::Array(events)) => events,
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    };
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let is_custom_name = |name: &str| shared.is_custom_name(name);
+    let rules = Rules {
+        now,
+        future_tolerance_secs: config.future_tolerance_secs,
+        max_event_age_secs: config.max_event_age_secs,
+        is_custom_name: &is_custom_name,
+    };
+    let mut results = Vec::with_capacity(events.len());
+    let mut accepted = Vec::new();
+    for (i, event) in events.into_iter().enumerate() {
+        let outcome = if test_mode && i >= TEST_MODE_LIMIT {
+            Err("Test requests process only the first 20 events.".to_string())
+        } else {
+            check_event(&event, &rules)
+        };
+        results.push(match outcome {
+            Ok(()) => {
+                if !test_mode {
+                    accepted.push(event);
+                }
+                EventResult {
+                    status: "processed",
+                    error_message: String::new(),
+                    warning_message: "",
+                }
+            }
+            Err(message) => EventResult {
+                status: "failed",
+                error_message: message,
+                warning_message: "",
+            },
+        });
+    }
+    let processed = results.iter().filter(|r| r.status == "processed").count();
+    let batch = BatchResponse {
+        num_events_received: results.len(),
+        num_events_processed: processed,
+        events: results,
+    };
+    shared.accept(accepted);
+    let failed = batch.num_events_received - processed;
+    if failed == 0 {
+        return Response::json(200, &batch);
+    }
+    let status = if processed == 0 {
+        422
+    } else {
+        config.partial_failure_status
+    };
+    if status == 200 {
+        Response::json(200, &batch)
+    } else {
+        Response::json(
+            status,
+            &DetailedError {
+                code: 953,
+                message: UNPROCESSABLE_MESSAGE,
+                details: &batch,
+            },
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_events_paths() {
+        assert_eq!(
+            events_path_account("/v5/ad_accounts/123/events"),
+            Some("123")
+        );
+        assert_eq!(
+            events_path_account("/v5/ad_accounts/abc/events"),
+            Some("abc")
+        );
+        assert_eq!(events_path_account("/v5/ad_accounts/1/2/events"), None);
+        assert_eq!(events_path_account("/v5/ad_accounts/1/events/x"), None);
+    }
+
+    #[test]
+    fn parses_test_flag_case_insensitively() {
+        assert!(is_test_mode("test=True"));
+        assert!(is_test_mode("a=b&test=TRUE"));
+        assert!(!is_test_mode("test=false"));
+        assert!(!is_test_mode("test"));
+        assert!(!is_test_mode("contest=true"));
+    }
+}
