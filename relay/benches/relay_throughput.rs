@@ -1,0 +1,3 @@
+//! Relay throughput benchmark (written in a following step).
+
+fn main() {}

@@ -1,0 +1,227 @@
+//! The command line: `app-conversions-relay [--config FILE] [--upstream URL] [--listen ADDR]`.
+//!
+//! Settings are layered lowest to highest: built-in defaults, the config file (`--config`, or
+//! `RELAY_CONFIG` when no flag is given), `RELAY_*` environment variables, then flags. The
+//! conversion token is deliberately not a flag: command lines show up in `ps` and shell
+//! history, so it comes from the file or `RELAY_CONVERSION_TOKEN`. The process serves until
+//! SIGINT (Ctrl-C) or SIGTERM, then shuts down gracefully.
+
+use std::path::PathBuf;
+
+use crate::config::RelayConfig;
+use crate::config_file::parse_listen;
+use crate::handle::RelayHandle;
+
+const HELP: &str = "\
+app-conversions-relay: the app backend's Conversions API endpoint.
+
+Apps send events here with an app-scoped token; the relay checks the token, adds the
+client IP to events that lack one, and forwards them with the server-held conversion token.
+
+USAGE:
+    app-conversions-relay [OPTIONS]
+
+OPTIONS:
+    --config FILE     TOML or JSON (*.json) configuration file [env: RELAY_CONFIG]
+    --upstream URL    Conversions API base URL [env: RELAY_UPSTREAM]
+                      [default: https://api.pinterest.com]
+    --listen ADDR     Address to listen on [env: RELAY_LISTEN] [default: 127.0.0.1:8788]
+    --check           Validate the configuration and exit
+    --help            Print this help
+    --version         Print the version
+
+ENVIRONMENT (override the file; flags override the environment):
+    RELAY_CONVERSION_TOKEN             the real conversion token (or conversion_token in the file)
+    RELAY_APP_TOKENS                   ad_account_id:token[,ad_account_id:token...]
+    RELAY_TRUSTED_PROXIES              IPs/CIDRs whose X-Forwarded-For is believed, comma-separated
+    RELAY_MAX_BODY_BYTES               body cap, default 5242880 (5 MiB)
+    RELAY_RATE_LIMIT_PER_SEC           per app token, default 50 (0 = off)
+    RELAY_RATE_LIMIT_BURST             per app token, default 100
+    RELAY_UPSTREAM_TIMEOUT_MS          overall upstream deadline, default 30000
+    RELAY_UPSTREAM_CONNECT_TIMEOUT_MS  upstream connect deadline, default 5000
+    RELAY_LOG                          stderr (default), stdout or off
+
+ROUTES:
+    POST /v5/ad_accounts/{ad_account_id}/events[?test=true]   Conversions API wire format
+    GET  /healthz                                             200 \"ok\"
+
+Logs: one line per request (method, path, test flag, status, event count, latency).
+Tokens and the Authorization header are never logged.
+";
+
+/// What the arguments ask for.
+#[derive(Debug, Default, PartialEq)]
+struct Options {
+    help: bool,
+    version: bool,
+    check: bool,
+    config: Option<PathBuf>,
+    upstream: Option<String>,
+    listen: Option<String>,
+}
+
+/// Runs the relay as the binary does, with `args` being the arguments *after* the program
+/// name (`std::env::args().skip(1)`). Returns after `--help`, `--version` or `--check`, or
+/// when SIGINT/SIGTERM stops the server; `Err` carries a message for the user.
+pub fn run_cli(args: impl Iterator<Item = String>) -> Result<(), String> {
+    let options = parse_args(args)?;
+    if options.help {
+        print!("{HELP}");
+        return Ok(());
+    }
+    if options.version {
+        println!("app-conversions-relay {}", env!("CARGO_PKG_VERSION"));
+        return Ok(());
+    }
+    let config = load_config(&options, |name| std::env::var(name).ok())?;
+    config.validate()?;
+    if options.check {
+        println!("configuration OK ({} app tokens)", config.app_tokens.len());
+        return Ok(());
+    }
+    let upstream = config.upstream.clone();
+    let app_tokens = config.app_tokens.len();
+    let handle = RelayHandle::start(config).map_err(|e| format!("cannot start: {e}"))?;
+    eprintln!(
+        "app-conversions-relay {} listening on {}, forwarding to {upstream} ({app_tokens} app tokens)",
+        env!("CARGO_PKG_VERSION"),
+        handle.base_url(),
+    );
+    let waited = wait_for_signal();
+    eprintln!("app-conversions-relay: shutting down");
+    handle.shutdown();
+    waited
+}
+
+fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
+    let mut options = Options::default();
+    let mut args = args;
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = |name: &str| -> Result<String, String> {
+            match inline.clone().or_else(|| args.next()) {
+                Some(v) if !v.is_empty() => Ok(v),
+                _ => Err(format!("{name} needs a value (see --help)")),
+            }
+        };
+        match flag.as_str() {
+            "-h" | "--help" => options.help = true,
+            "-V" | "--version" => options.version = true,
+            "--check" => options.check = true,
+            "--config" => options.config = Some(PathBuf::from(value("--config")?)),
+            "--upstream" => options.upstream = Some(value("--upstream")?),
+            "--listen" => options.listen = Some(value("--listen")?),
+            other => return Err(format!("unknown argument {other:?} (see --help)")),
+        }
+    }
+    Ok(options)
+}
+
+/// Defaults, then the file, then the environment, then the flags.
+fn load_config(
+    options: &Options,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<RelayConfig, String> {
+    let file = options.config.clone().or_else(|| {
+        env("RELAY_CONFIG")
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from)
+    });
+    let mut config = match file {
+        Some(path) => RelayConfig::from_file(&path)?,
+        None => RelayConfig::default(),
+    };
+    config.apply_env_from(&env)?;
+    if let Some(upstream) = &options.upstream {
+        config.upstream = upstream.clone();
+    }
+    if let Some(listen) = &options.listen {
+        config.listen = parse_listen(listen).map_err(|e| format!("--listen: {e}"))?;
+    }
+    Ok(config)
+}
+
+/// Blocks until SIGINT or (on Unix) SIGTERM.
+fn wait_for_signal() -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot wait for signals: {e}"))?;
+    runtime.block_on(async {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let mut term = signal(SignalKind::terminate())
+                .map_err(|e| format!("cannot watch SIGTERM: {e}"))?;
+            tokio::select! {
+                r = tokio::signal::ctrl_c() => r.map_err(|e| format!("cannot watch SIGINT: {e}")),
+                _ = term.recv() => Ok(()),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            tokio::signal::ctrl_c()
+                .await
+                .map_err(|e| format!("cannot watch Ctrl-C: {e}"))
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> impl Iterator<Item = String> {
+        list.iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+
+    #[test]
+    fn parses_flags() {
+        let o = parse_args(args(&[
+            "--config",
+            "relay.toml",
+            "--upstream=http://127.0.0.1:1",
+            "--listen",
+            "0.0.0.0:80",
+            "--check",
+        ]))
+        .unwrap();
+        assert_eq!(o.config, Some(PathBuf::from("relay.toml")));
+        assert_eq!(o.upstream.as_deref(), Some("http://127.0.0.1:1"));
+        assert_eq!(o.listen.as_deref(), Some("0.0.0.0:80"));
+        assert!(o.check);
+        assert!(parse_args(args(&["--help"])).unwrap().help);
+        assert!(parse_args(args(&["--config"])).is_err());
+        assert!(parse_args(args(&["--token", "x"]))
+            .unwrap_err()
+            .contains("--token"));
+    }
+
+    #[test]
+    fn flags_beat_environment_beat_defaults() {
+        let options = parse_args(args(&["--listen", "127.0.0.1:9999"])).unwrap();
+        let env = |name: &str| match name {
+            "RELAY_LISTEN" => Some("127.0.0.1:7777".to_string()),
+            "RELAY_UPSTREAM" => Some("http://127.0.0.1:5".to_string()),
+            "RELAY_CONVERSION_TOKEN" => Some("conv".to_string()),
+            "RELAY_APP_TOKENS" => Some("1:app".to_string()),
+            _ => None,
+        };
+        let c = load_config(&options, env).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:9999".parse().unwrap());
+        assert_eq!(c.upstream, "http://127.0.0.1:5");
+        assert_eq!(c.validate(), Ok(()));
+    }
+
+    #[test]
+    fn help_and_check_return() {
+        assert_eq!(run_cli(args(&["--help"])), Ok(()));
+        assert!(run_cli(args(&["--bogus"])).is_err());
+    }
+}

@@ -1,0 +1,327 @@
+//! Relay configuration: the in-memory [`RelayConfig`], its defaults, and its checks.
+//!
+//! One struct with public fields serves every entry point: tests and embedding code build it
+//! directly (`RelayConfig::new(..)` plus field updates), the command line loads it from a TOML or
+//! JSON file (see [`crate::config_file`]) and applies environment overrides on top. Nothing is
+//! checked while fields are assembled; [`RelayConfig::validate`] checks the finished value once,
+//! and [`crate::RelayHandle::start`] refuses a configuration that fails it.
+//!
+//! Secrets (the conversion token and every app token) are redacted from `Debug` output, so a
+//! configuration can be printed or logged safely.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::Path;
+use std::time::Duration;
+
+use crate::client_ip::TrustedProxies;
+use crate::log::LogTarget;
+
+/// Address the command line listens on when neither the file, the environment nor `--listen`
+/// names one.
+pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8788);
+/// The real Conversions API.
+pub const DEFAULT_UPSTREAM: &str = "https://api.pinterest.com";
+/// Default cap on a request body: 5 MiB. Larger bodies are answered with 413.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 5 * 1024 * 1024;
+/// Default sustained rate per app token, in requests per second.
+pub const DEFAULT_RATE_LIMIT_PER_SEC: f64 = 50.0;
+/// Default burst per app token (the bucket size), in requests.
+pub const DEFAULT_RATE_LIMIT_BURST: u32 = 100;
+/// Default overall deadline of one upstream call (connect, send, and read the whole answer).
+pub const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default deadline for opening the upstream TCP (and TLS) connection.
+pub const DEFAULT_UPSTREAM_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Most events the API accepts in one request; the relay refuses more with 400.
+pub const MAX_EVENTS_PER_REQUEST: usize = 1000;
+
+/// Everything the relay needs to run. Build it with [`RelayConfig::new`] (or
+/// [`Default::default`]) and adjust the public fields, or load it with
+/// [`RelayConfig::from_file`] / [`RelayConfig::from_env`].
+#[derive(Clone)]
+pub struct RelayConfig {
+    /// Address to listen on. Port 0 picks a free port (see [`crate::RelayHandle::local_addr`]).
+    pub listen: SocketAddr,
+    /// Base URL of the Conversions API, e.g. `https://api.pinterest.com` or a local sandbox's
+    /// `http://127.0.0.1:PORT`. Must be `https://` unless the host is a loopback address.
+    pub upstream: String,
+    /// The real conversion token, sent upstream as `Authorization: Bearer ...`. Never logged and
+    /// never echoed to clients.
+    pub conversion_token: String,
+    /// App tokens the relay accepts, each scoped to one ad account.
+    pub app_tokens: Vec<AppToken>,
+    /// Peers whose `X-Forwarded-For` header is believed: IPs (`10.0.0.7`, `::1`) or CIDRs
+    /// (`10.0.0.0/8`, `fd00::/8`). Empty: the TCP peer is always the client.
+    pub trusted_proxies: Vec<String>,
+    /// Largest accepted request body in bytes; larger bodies get 413.
+    pub max_body_bytes: usize,
+    /// Sustained requests per second allowed per app token (token bucket refill rate).
+    /// `0` disables rate limiting.
+    pub rate_limit_per_sec: f64,
+    /// Bucket size per app token: how many requests may arrive at once after a quiet period.
+    pub rate_limit_burst: u32,
+    /// Overall deadline of one upstream call; when it passes the client gets 504.
+    pub upstream_timeout: Duration,
+    /// Deadline for connecting to the upstream; when it passes the client gets 504.
+    pub upstream_connect_timeout: Duration,
+    /// Where the one-line-per-request log goes.
+    pub log: LogTarget,
+}
+
+/// One app token and the single ad account it may send events for.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AppToken {
+    /// The bearer token the app sends. Compared in constant time, never logged.
+    pub token: String,
+    /// The ad account (decimal digits, at most 18) this token may post to.
+    pub ad_account_id: String,
+}
+
+impl AppToken {
+    /// An app token allowed to post events for `ad_account_id`.
+    pub fn new(token: impl Into<String>, ad_account_id: impl Into<String>) -> Self {
+        AppToken {
+            token: token.into(),
+            ad_account_id: ad_account_id.into(),
+        }
+    }
+}
+
+impl fmt::Debug for AppToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppToken")
+            .field("token", &"<redacted>")
+            .field("ad_account_id", &self.ad_account_id)
+            .finish()
+    }
+}
+
+impl fmt::Debug for RelayConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RelayConfig")
+            .field("listen", &self.listen)
+            .field("upstream", &self.upstream)
+            .field("conversion_token", &"<redacted>")
+            .field("app_tokens", &self.app_tokens)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("rate_limit_per_sec", &self.rate_limit_per_sec)
+            .field("rate_limit_burst", &self.rate_limit_burst)
+            .field("upstream_timeout", &self.upstream_timeout)
+            .field("upstream_connect_timeout", &self.upstream_connect_timeout)
+            .field("log", &self.log)
+            .finish()
+    }
+}
+
+impl Default for RelayConfig {
+    /// Production defaults: listen on 127.0.0.1:8788, forward to the real API, no tokens yet
+    /// (so [`RelayConfig::validate`] fails until they are set), log to stderr.
+    fn default() -> Self {
+        RelayConfig {
+            listen: DEFAULT_LISTEN,
+            upstream: DEFAULT_UPSTREAM.to_string(),
+            conversion_token: String::new(),
+            app_tokens: Vec::new(),
+            trusted_proxies: Vec::new(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            rate_limit_per_sec: DEFAULT_RATE_LIMIT_PER_SEC,
+            rate_limit_burst: DEFAULT_RATE_LIMIT_BURST,
+            upstream_timeout: DEFAULT_UPSTREAM_TIMEOUT,
+            upstream_connect_timeout: DEFAULT_UPSTREAM_CONNECT_TIMEOUT,
+            log: LogTarget::Stderr,
+        }
+    }
+}
+
+impl RelayConfig {
+    /// A configuration for running in-process: listens on `127.0.0.1:0` (a free port), forwards
+    /// to `upstream` with `conversion_token`, and accepts no app token until one is added with
+    /// [`RelayConfig::with_app_token`]. Other fields have their defaults.
+    pub fn new(upstream: impl Into<String>, conversion_token: impl Into<String>) -> Self {
+        RelayConfig {
+            listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
+            upstream: upstream.into(),
+            conversion_token: conversion_token.into(),
+            ..RelayConfig::default()
+        }
+    }
+
+    /// Adds an app token allowed to post for `ad_account_id` (builder style).
+    pub fn with_app_token(
+        mut self,
+        token: impl Into<String>,
+        ad_account_id: impl Into<String>,
+    ) -> Self {
+        self.app_tokens.push(AppToken::new(token, ad_account_id));
+        self
+    }
+
+    /// Loads a configuration file over the defaults. A `.json` file is read as JSON, anything
+    /// else as TOML; the keys are listed in the crate's README. The result is not validated
+    /// (the conversion token may still come from the environment): see
+    /// [`RelayConfig::validate`].
+    pub fn from_file(path: &Path) -> Result<Self, String> {
+        let mut config = RelayConfig::default();
+        crate::config_file::apply_file(&mut config, path)?;
+        Ok(config)
+    }
+
+    /// The defaults with the `RELAY_*` environment variables applied
+    /// (see [`RelayConfig::apply_env`]).
+    pub fn from_env() -> Result<Self, String> {
+        let mut config = RelayConfig::default();
+        config.apply_env()?;
+        Ok(config)
+    }
+
+    /// Overrides fields from the process environment: `RELAY_LISTEN`, `RELAY_UPSTREAM`,
+    /// `RELAY_CONVERSION_TOKEN`, `RELAY_APP_TOKENS` (`ad_account_id:token,...`, replaces the
+    /// list), `RELAY_TRUSTED_PROXIES` (comma-separated, replaces the list),
+    /// `RELAY_MAX_BODY_BYTES`, `RELAY_RATE_LIMIT_PER_SEC`, `RELAY_RATE_LIMIT_BURST`,
+    /// `RELAY_UPSTREAM_TIMEOUT_MS`, `RELAY_UPSTREAM_CONNECT_TIMEOUT_MS`, `RELAY_LOG`
+    /// (`stderr`, `stdout` or `off`). Unset or empty variables change nothing.
+    pub fn apply_env(&mut self) -> Result<(), String> {
+        self.apply_env_from(|name| std::env::var(name).ok())
+    }
+
+    /// [`RelayConfig::apply_env`] with a custom variable lookup (handy in tests, where changing
+    /// the process environment races with other threads).
+    pub fn apply_env_from(
+        &mut self,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<(), String> {
+        crate::config_file::apply_env(self, lookup)
+    }
+
+    /// Checks the finished configuration: an upstream URL that is `https://` (or `http://` on a
+    /// loopback host), a conversion token, at least one app token, ad account ids of 1 to 18
+    /// digits, no token used twice or equal to the conversion token, parseable trusted proxies,
+    /// and positive limits and timeouts. The error names the offending field, never a token.
+    pub fn validate(&self) -> Result<(), String> {
+        crate::forward::check_upstream_url(&self.upstream)?;
+        check_token("conversion_token", &self.conversion_token)?;
+        if self.app_tokens.is_empty() {
+            return Err("app_tokens: at least one app token is required".to_string());
+        }
+        for (i, app) in self.app_tokens.iter().enumerate() {
+            check_token(&format!("app_tokens[{i}].token"), &app.token)?;
+            if !is_ad_account_id(&app.ad_account_id) {
+                return Err(format!(
+                    "app_tokens[{i}].ad_account_id: expected 1 to 18 digits, got {:?}",
+                    app.ad_account_id
+                ));
+            }
+            if app.token == self.conversion_token {
+                return Err(format!(
+                    "app_tokens[{i}].token: must differ from the conversion token"
+                ));
+            }
+            if self.app_tokens[..i].iter().any(|a| a.token == app.token) {
+                return Err(format!(
+                    "app_tokens[{i}].token: the same token is listed twice"
+                ));
+            }
+        }
+        TrustedProxies::parse(&self.trusted_proxies)?;
+        if self.max_body_bytes == 0 {
+            return Err("max_body_bytes: must be positive".to_string());
+        }
+        if !self.rate_limit_per_sec.is_finite() || self.rate_limit_per_sec < 0.0 {
+            return Err("rate_limit_per_sec: must be 0 (off) or a positive number".to_string());
+        }
+        if self.rate_limit_per_sec > 0.0 && self.rate_limit_burst == 0 {
+            return Err(
+                "rate_limit_burst: must be at least 1 when rate limiting is on".to_string(),
+            );
+        }
+        if self.upstream_timeout.is_zero() || self.upstream_connect_timeout.is_zero() {
+            return Err("upstream timeouts: must be positive".to_string());
+        }
+        Ok(())
+    }
+}
+
+/// True for the API's `ad_account_id` pattern `^\d+$` with at most 18 characters.
+pub(crate) fn is_ad_account_id(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 18 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A token must be non-empty printable ASCII without spaces, so it fits an HTTP header.
+fn check_token(field: &str, token: &str) -> Result<(), String> {
+    if token.is_empty() {
+        return Err(format!("{field}: must be set"));
+    }
+    if !token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(format!(
+            "{field}: must be printable ASCII without spaces (value not shown)"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn valid() -> RelayConfig {
+        RelayConfig::new("http://127.0.0.1:9", "conv-secret").with_app_token("app-1", "123")
+    }
+
+    #[test]
+    fn a_complete_config_validates() {
+        assert_eq!(valid().validate(), Ok(()));
+    }
+
+    #[test]
+    fn missing_pieces_are_named() {
+        let mut c = valid();
+        c.conversion_token.clear();
+        assert!(c.validate().unwrap_err().contains("conversion_token"));
+        let mut c = valid();
+        c.app_tokens.clear();
+        assert!(c.validate().unwrap_err().contains("app_tokens"));
+        let c = valid().with_app_token("app-2", "12x");
+        assert!(c.validate().unwrap_err().contains("ad_account_id"));
+        let c = valid().with_app_token("app-1", "456");
+        assert!(c.validate().unwrap_err().contains("twice"));
+        let c = valid().with_app_token("conv-secret", "456");
+        assert!(c.validate().unwrap_err().contains("differ"));
+    }
+
+    #[test]
+    fn plain_http_is_only_for_loopback() {
+        let mut c = valid();
+        c.upstream = "http://api.pinterest.com".into();
+        assert!(c.validate().is_err());
+        c.upstream = "https://api.pinterest.com".into();
+        assert_eq!(c.validate(), Ok(()));
+        c.upstream = "http://localhost:8080".into();
+        assert_eq!(c.validate(), Ok(()));
+        c.upstream = "http://[::1]:8080/".into();
+        assert_eq!(c.validate(), Ok(()));
+    }
+
+    #[test]
+    fn limits_are_checked() {
+        let mut c = valid();
+        c.rate_limit_per_sec = f64::NAN;
+        assert!(c.validate().is_err());
+        let mut c = valid();
+        c.rate_limit_burst = 0;
+        assert!(c.validate().is_err());
+        c.rate_limit_per_sec = 0.0;
+        assert_eq!(c.validate(), Ok(()));
+        let mut c = valid();
+        c.trusted_proxies = vec!["10.0.0.0/33".into()];
+        assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn debug_output_hides_tokens() {
+        let text = format!("{:?}", valid());
+        assert!(!text.contains("conv-secret"));
+        assert!(!text.contains("app-1"));
+        assert!(text.contains("<redacted>"));
+    }
+}

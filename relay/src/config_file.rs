@@ -1,0 +1,313 @@
+//! Reading configuration from a TOML/JSON file and from `RELAY_*` environment variables.
+//!
+//! Both sources are layered over an existing [`RelayConfig`]: a key that is absent leaves the
+//! field as it was, so the command line can apply defaults, then the file, then the environment,
+//! then its flags. The file schema is a private serde struct with `deny_unknown_fields`, so a
+//! misspelt key is an error rather than a silently ignored setting. Error messages name the key
+//! or variable, never its value when that value may be a token.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::config::{AppToken, RelayConfig};
+use crate::log::LogTarget;
+
+/// The on-disk schema. Durations are given in milliseconds.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    upstream: Option<String>,
+    conversion_token: Option<String>,
+    app_tokens: Option<Vec<FileAppToken>>,
+    trusted_proxies: Option<Vec<String>>,
+    max_body_bytes: Option<usize>,
+    rate_limit_per_sec: Option<f64>,
+    rate_limit_burst: Option<u32>,
+    upstream_timeout_ms: Option<u64>,
+    upstream_connect_timeout_ms: Option<u64>,
+    log: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileAppToken {
+    token: String,
+    ad_account_id: String,
+}
+
+/// Reads `path` and applies every key it sets to `config`.
+pub(crate) fn apply_file(config: &mut RelayConfig, path: &Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
+    let is_json = path
+        .extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case("json"));
+    let file: FileConfig = if is_json {
+        serde_json::from_str(&text).map_err(|e| format!("config file {}: {e}", path.display()))?
+    } else {
+        // The message alone, without toml's quoted source snippet, which could show a token.
+        toml::from_str(&text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text.bytes().take(s.start).filter(|b| *b == b'\n').count() + 1);
+            match line {
+                Some(line) => format!(
+                    "config file {} line {line}: {}",
+                    path.display(),
+                    e.message()
+                ),
+                None => format!("config file {}: {}", path.display(), e.message()),
+            }
+        })?
+    };
+    apply(config, file)
+}
+
+fn apply(config: &mut RelayConfig, file: FileConfig) -> Result<(), String> {
+    if let Some(listen) = file.listen {
+        config.listen = parse_listen(&listen).map_err(|e| format!("listen: {e}"))?;
+    }
+    if let Some(upstream) = file.upstream {
+        config.upstream = upstream;
+    }
+    if let Some(token) = file.conversion_token {
+        config.conversion_token = token;
+    }
+    if let Some(tokens) = file.app_tokens {
+        config.app_tokens = tokens
+            .into_iter()
+            .map(|t| AppToken::new(t.token, t.ad_account_id))
+            .collect();
+    }
+    if let Some(proxies) = file.trusted_proxies {
+        config.trusted_proxies = proxies;
+    }
+    if let Some(n) = file.max_body_bytes {
+        config.max_body_bytes = n;
+    }
+    if let Some(rate) = file.rate_limit_per_sec {
+        config.rate_limit_per_sec = rate;
+    }
+    if let Some(burst) = file.rate_limit_burst {
+        config.rate_limit_burst = burst;
+    }
+    if let Some(ms) = file.upstream_timeout_ms {
+        config.upstream_timeout = Duration::from_millis(ms);
+    }
+    if let Some(ms) = file.upstream_connect_timeout_ms {
+        config.upstream_connect_timeout = Duration::from_millis(ms);
+    }
+    if let Some(log) = file.log {
+        config.log = parse_log(&log).map_err(|e| format!("log: {e}"))?;
+    }
+    Ok(())
+}
+
+/// Applies the `RELAY_*` variables that `lookup` returns as set and non-empty.
+pub(crate) fn apply_env(
+    config: &mut RelayConfig,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<(), String> {
+    let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+    if let Some(v) = get("RELAY_LISTEN") {
+        config.listen = parse_listen(&v).map_err(|e| format!("RELAY_LISTEN: {e}"))?;
+    }
+    if let Some(v) = get("RELAY_UPSTREAM") {
+        config.upstream = v.trim().to_string();
+    }
+    if let Some(v) = get("RELAY_CONVERSION_TOKEN") {
+        config.conversion_token = v.trim().to_string();
+    }
+    if let Some(v) = get("RELAY_APP_TOKENS") {
+        config.app_tokens = parse_app_tokens(&v)?;
+    }
+    if let Some(v) = get("RELAY_TRUSTED_PROXIES") {
+        config.trusted_proxies = split_list(&v);
+    }
+    if let Some(v) = get("RELAY_MAX_BODY_BYTES") {
+        config.max_body_bytes = parse_num("RELAY_MAX_BODY_BYTES", &v)?;
+    }
+    if let Some(v) = get("RELAY_RATE_LIMIT_PER_SEC") {
+        config.rate_limit_per_sec = parse_num("RELAY_RATE_LIMIT_PER_SEC", &v)?;
+    }
+    if let Some(v) = get("RELAY_RATE_LIMIT_BURST") {
+        config.rate_limit_burst = parse_num("RELAY_RATE_LIMIT_BURST", &v)?;
+    }
+    if let Some(v) = get("RELAY_UPSTREAM_TIMEOUT_MS") {
+        config.upstream_timeout =
+            Duration::from_millis(parse_num("RELAY_UPSTREAM_TIMEOUT_MS", &v)?);
+    }
+    if let Some(v) = get("RELAY_UPSTREAM_CONNECT_TIMEOUT_MS") {
+        config.upstream_connect_timeout =
+            Duration::from_millis(parse_num("RELAY_UPSTREAM_CONNECT_TIMEOUT_MS", &v)?);
+    }
+    if let Some(v) = get("RELAY_LOG") {
+        config.log = parse_log(&v).map_err(|e| format!("RELAY_LOG: {e}"))?;
+    }
+    Ok(())
+}
+
+/// Parses `ADDR:PORT` (`0.0.0.0:8788`, `[::]:8788`).
+pub(crate) fn parse_listen(s: &str) -> Result<std::net::SocketAddr, String> {
+    s.trim()
+        .parse()
+        .map_err(|_| format!("expected IP:PORT such as 127.0.0.1:8788, got {s:?}"))
+}
+
+fn parse_log(s: &str) -> Result<LogTarget, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "stderr" => Ok(LogTarget::Stderr),
+        "stdout" => Ok(LogTarget::Stdout),
+        "off" | "none" => Ok(LogTarget::Off),
+        other => Err(format!("expected stderr, stdout or off, got {other:?}")),
+    }
+}
+
+fn parse_num<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, String> {
+    v.trim()
+        .parse()
+        .map_err(|_| format!("{name}: not a valid number: {v:?}"))
+}
+
+fn split_list(v: &str) -> Vec<String> {
+    v.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// `ad_account_id:token` pairs separated by commas. The ad account comes first because it is
+/// all digits, so a token may itself contain `:`.
+fn parse_app_tokens(v: &str) -> Result<Vec<AppToken>, String> {
+    split_list(v)
+        .into_iter()
+        .enumerate()
+        .map(|(i, pair)| match pair.split_once(':') {
+            Some((account, token)) => Ok(AppToken::new(token.trim(), account.trim())),
+            None => Err(format!(
+                "RELAY_APP_TOKENS: entry {i} is not ad_account_id:token (value not shown)"
+            )),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+    use std::io::Write;
+
+    fn write(name: &str, text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        std::fs::File::create(&path)
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn toml_file_sets_every_key() {
+        let (_dir, path) = write(
+            "relay.toml",
+            r#"
+listen = "0.0.0.0:9000"
+upstream = "http://127.0.0.1:4000"
+conversion_token = "conv"
+trusted_proxies = ["10.0.0.0/8"]
+max_body_bytes = 1000
+rate_limit_per_sec = 2.5
+rate_limit_burst = 3
+upstream_timeout_ms = 1500
+upstream_connect_timeout_ms = 200
+log = "off"
+
+[[app_tokens]]
+token = "app"
+ad_account_id = "42"
+"#,
+        );
+        let c = RelayConfig::from_file(&path).unwrap();
+        assert_eq!(c.listen, "0.0.0.0:9000".parse().unwrap());
+        assert_eq!(c.upstream, "http://127.0.0.1:4000");
+        assert_eq!(c.conversion_token, "conv");
+        assert_eq!(c.app_tokens, vec![AppToken::new("app", "42")]);
+        assert_eq!(c.trusted_proxies, vec!["10.0.0.0/8".to_string()]);
+        assert_eq!(c.max_body_bytes, 1000);
+        assert_eq!(c.rate_limit_per_sec, 2.5);
+        assert_eq!(c.rate_limit_burst, 3);
+        assert_eq!(c.upstream_timeout, Duration::from_millis(1500));
+        assert_eq!(c.upstream_connect_timeout, Duration::from_millis(200));
+        assert_eq!(c.log, LogTarget::Off);
+        assert_eq!(c.validate(), Ok(()));
+    }
+
+    #[test]
+    fn json_file_and_defaults() {
+        let (_dir, path) = write(
+            "relay.json",
+            r#"{"app_tokens":[{"token":"app","ad_account_id":"42"}]}"#,
+        );
+        let c = RelayConfig::from_file(&path).unwrap();
+        assert_eq!(c.upstream, crate::config::DEFAULT_UPSTREAM);
+        assert_eq!(c.listen, crate::config::DEFAULT_LISTEN);
+        assert_eq!(c.app_tokens.len(), 1);
+        assert!(c.conversion_token.is_empty());
+    }
+
+    #[test]
+    fn unknown_keys_and_missing_files_are_errors() {
+        let (_dir, path) = write("relay.toml", "upstrem = \"x\"\n");
+        assert!(RelayConfig::from_file(&path)
+            .unwrap_err()
+            .contains("upstrem"));
+        let missing = Path::new("/nonexistent/relay.toml");
+        assert!(RelayConfig::from_file(missing)
+            .unwrap_err()
+            .contains("cannot read"));
+    }
+
+    #[test]
+    fn environment_overrides() {
+        let env: HashMap<&str, &str> = [
+            ("RELAY_CONVERSION_TOKEN", " conv "),
+            ("RELAY_APP_TOKENS", "42:app-a, 43:app:b"),
+            ("RELAY_TRUSTED_PROXIES", "10.0.0.1, 192.168.0.0/16"),
+            ("RELAY_RATE_LIMIT_PER_SEC", "7"),
+            ("RELAY_UPSTREAM_TIMEOUT_MS", "250"),
+            ("RELAY_LISTEN", ""),
+        ]
+        .into_iter()
+        .collect();
+        let mut c = RelayConfig::default();
+        c.apply_env_from(|k| env.get(k).map(|v| v.to_string()))
+            .unwrap();
+        assert_eq!(c.conversion_token, "conv");
+        assert_eq!(
+            c.app_tokens,
+            vec![AppToken::new("app-a", "42"), AppToken::new("app:b", "43")]
+        );
+        assert_eq!(c.trusted_proxies.len(), 2);
+        assert_eq!(c.rate_limit_per_sec, 7.0);
+        assert_eq!(c.upstream_timeout, Duration::from_millis(250));
+        assert_eq!(c.listen, crate::config::DEFAULT_LISTEN);
+    }
+
+    #[test]
+    fn bad_environment_values_do_not_echo_tokens() {
+        let mut c = RelayConfig::default();
+        let err = c
+            .apply_env_from(|k| (k == "RELAY_APP_TOKENS").then(|| "secret-token".to_string()))
+            .unwrap_err();
+        assert!(!err.contains("secret-token"));
+        let err = c
+            .apply_env_from(|k| (k == "RELAY_RATE_LIMIT_BURST").then(|| "x".to_string()))
+            .unwrap_err();
+        assert!(err.contains("RELAY_RATE_LIMIT_BURST"));
+    }
+}

@@ -1,0 +1,163 @@
+//! Running the relay in-process: [`RelayHandle`] owns a background thread with its own tokio
+//! runtime.
+//!
+//! The caller needs no runtime of its own and may be synchronous or async: the runtime is
+//! created, used and dropped entirely on the relay's thread (dropping a runtime inside another
+//! runtime's async context panics, so it must never happen on the caller's thread). `start`
+//! binds the socket before returning, so the port is known and connections queue even before
+//! the server loop runs; startup errors come back through a channel as `io::Error`s. Shutdown
+//! is graceful (idle keep-alive connections close at once, requests in flight may finish) with
+//! a hard cap of [`SHUTDOWN_GRACE`], and also happens when the handle is dropped.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use axum::serve::ListenerExt;
+use tokio::sync::watch;
+
+use crate::config::RelayConfig;
+use crate::log::write_line;
+use crate::server::{build_router, AppState};
+
+/// Longest a shutdown waits for requests in flight before dropping them.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// A relay running on a background thread. Stops on [`RelayHandle::shutdown`] or when dropped.
+#[derive(Debug)]
+pub struct RelayHandle {
+    local_addr: SocketAddr,
+    stop: Option<watch::Sender<bool>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl RelayHandle {
+    /// Validates `config`, binds `config.listen` and starts serving on a new thread.
+    ///
+    /// Errors: `InvalidInput` for a configuration that fails [`RelayConfig::validate`] (the
+    /// message names the field, never a token); the bind error when the address is taken or
+    /// not allowed; other I/O errors if the runtime or thread cannot be created.
+    pub fn start(config: RelayConfig) -> io::Result<RelayHandle> {
+        let invalid = |e: String| io::Error::new(io::ErrorKind::InvalidInput, e);
+        config.validate().map_err(invalid)?;
+        let state = Arc::new(AppState::new(&config).map_err(invalid)?);
+        let listener = std::net::TcpListener::bind(config.listen)?;
+        listener.set_nonblocking(true)?;
+        let local_addr = listener.local_addr()?;
+        let (stop, stop_rx) = watch::channel(false);
+        let (ready_tx, ready_rx) = mpsc::channel::<io::Result<()>>();
+        let thread = std::thread::Builder::new()
+            .name("app-conversions-relay".to_string())
+            .spawn(move || run(listener, state, stop_rx, ready_tx))?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => Ok(RelayHandle {
+                local_addr,
+                stop: Some(stop),
+                thread: Some(thread),
+            }),
+            Ok(Err(e)) => {
+                let _ = thread.join();
+                Err(e)
+            }
+            Err(_) => {
+                let _ = thread.join();
+                Err(io::Error::other("the relay thread stopped during startup"))
+            }
+        }
+    }
+
+    /// `http://IP:PORT` of the running relay, without a trailing slash: the base URL an SDK
+    /// client is configured with.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.local_addr)
+    }
+
+    /// The bound address (with the real port when `listen` had port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Stops accepting connections, lets requests in flight finish (at most
+    /// [`SHUTDOWN_GRACE`]), and waits for the background thread to end.
+    pub fn shutdown(self) {
+        drop(self);
+    }
+
+    fn stop_and_join(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(true);
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for RelayHandle {
+    fn drop(&mut self) {
+        self.stop_and_join();
+    }
+}
+
+/// The background thread: build the runtime, serve until told to stop.
+fn run(
+    listener: std::net::TcpListener,
+    state: Arc<AppState>,
+    stop: watch::Receiver<bool>,
+    ready: mpsc::Sender<io::Result<()>>,
+) {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("app-conversions-relay-worker")
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            return;
+        }
+    };
+    runtime.block_on(async move {
+        let listener = match tokio::net::TcpListener::from_std(listener) {
+            Ok(listener) => listener,
+            Err(e) => {
+                let _ = ready.send(Err(e));
+                return;
+            }
+        };
+        let _ = ready.send(Ok(()));
+        serve(listener, state, stop).await;
+    });
+    runtime.shutdown_timeout(Duration::from_secs(1));
+}
+
+async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    stop: watch::Receiver<bool>,
+) {
+    let log = state.log_target().clone();
+    let app = build_router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    let mut graceful = stop.clone();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        let _ = graceful.wait_for(|stopped| *stopped).await;
+    });
+    let mut deadline = stop;
+    let hard_stop = async move {
+        let _ = deadline.wait_for(|stopped| *stopped).await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    tokio::select! {
+        result = std::future::IntoFuture::into_future(server) => {
+            if let Err(e) = result {
+                write_line(&log, format!("relay server error: {e}"));
+            }
+        }
+        () = hard_stop => {}
+    }
+}

@@ -1,0 +1,49 @@
+//! A reference relay for the Conversions API: the app backend's token-scoped endpoint.
+//!
+//! Apps post events in the Conversions API wire format
+//! (`POST /v5/ad_accounts/{ad_account_id}/events[?test=true]`, `{"data":[...]}`) with an
+//! app-scoped bearer token. The relay checks that token in constant time against its
+//! configuration (401/403 with the API's own bodies), rate-limits per token, caps body size and
+//! event count, adds the client's IP address to every event that lacks
+//! `user_data.client_ip_address` (a device cannot know its public IP, and without it events of
+//! Limit-Ad-Tracking users cannot meet the API's identity rule), and forwards the batch to the
+//! real API with the conversion token that only the server holds. The upstream's status, body
+//! and `Retry-After` come back unchanged.
+//!
+//! It keeps no state beyond in-memory rate-limit buckets, so any number of instances can run
+//! behind a load balancer. Run it as the `app-conversions-relay` binary (see [`run_cli`]), or
+//! in-process:
+//!
+//! ```no_run
+//! use app_conversions_relay::{RelayConfig, RelayHandle};
+//!
+//! let config = RelayConfig::new("http://127.0.0.1:8080", "conversion-token")
+//!     .with_app_token("app-token", "549755885175");
+//! let relay = RelayHandle::start(config)?;
+//! println!("send events to {}", relay.base_url());
+//! relay.shutdown();
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+mod auth;
+mod cli;
+mod client_ip;
+mod config;
+mod config_file;
+mod forward;
+mod handle;
+mod limit;
+mod log;
+mod payload;
+mod responses;
+mod server;
+
+pub use cli::run_cli;
+pub use config::{
+    AppToken, RelayConfig, DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES, DEFAULT_RATE_LIMIT_BURST,
+    DEFAULT_RATE_LIMIT_PER_SEC, DEFAULT_UPSTREAM, DEFAULT_UPSTREAM_CONNECT_TIMEOUT,
+    DEFAULT_UPSTREAM_TIMEOUT, MAX_EVENTS_PER_REQUEST,
+};
+pub use handle::{RelayHandle, SHUTDOWN_GRACE};
+pub use log::{LogTarget, RequestLog};
+pub use server::router;

@@ -1,0 +1,192 @@
+//! The request body: count the events and add the client IP to those that lack one.
+//!
+//! Key order: the body is parsed into `serde_json::Value`, whose objects (without serde_json's
+//! `preserve_order` feature, which would switch every crate in the workspace build to
+//! `IndexMap` through feature unification) are sorted maps. So when the relay adds an IP it
+//! re-serialises the whole body with object keys in sorted order. JSON gives member order no
+//! meaning (RFC 8259 §4) and the API does not depend on it; values, array order (and so the
+//! per-event result order) and every other member are unchanged. When no event needs an IP the
+//! original bytes are forwarded untouched.
+//!
+//! What counts as lacking: `user_data` is an object without `client_ip_address`, or with it
+//! `null` or `""`. Any other value, valid or not, is the event's own and is kept. Events that
+//! are not objects or have no `user_data` object are forwarded as they are, so the API reports
+//! the real error for them.
+
+use std::net::IpAddr;
+
+use axum::body::Bytes;
+use serde_json::Value;
+
+use crate::config::MAX_EVENTS_PER_REQUEST;
+
+/// Why a body was refused before reaching the upstream (all answered with 400 code 4196).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PayloadError {
+    /// Not JSON, or not an object with a `data` array.
+    Malformed(String),
+    /// `data` has no events.
+    Empty,
+    /// `data` has more than [`MAX_EVENTS_PER_REQUEST`] events.
+    TooMany(usize),
+}
+
+impl PayloadError {
+    /// The API-style message, `Invalid request: ...`.
+    pub(crate) fn message(&self) -> String {
+        match self {
+            PayloadError::Malformed(why) => format!("Invalid request: {why}"),
+            PayloadError::Empty => {
+                "Invalid request: [] is too short (data must hold 1 to 1000 events)".to_string()
+            }
+            PayloadError::TooMany(n) => format!(
+                "Invalid request: data holds {n} events, more than the maximum of {MAX_EVENTS_PER_REQUEST}"
+            ),
+        }
+    }
+}
+
+/// A body ready to forward.
+#[derive(Debug)]
+pub(crate) struct Prepared {
+    /// The bytes to send upstream.
+    pub body: Bytes,
+    /// Number of events in `data`.
+    pub events: usize,
+    /// How many events received the client IP.
+    pub ips_added: usize,
+}
+
+/// Checks the body's shape and fills `client_ip_address` from `client_ip` where it is lacking.
+pub(crate) fn prepare(raw: Bytes, client_ip: Option<IpAddr>) -> Result<Prepared, PayloadError> {
+    let mut doc: Value = serde_json::from_slice(&raw)
+        .map_err(|e| PayloadError::Malformed(format!("body is not valid JSON ({e})")))?;
+    let data = doc
+        .as_object_mut()
+        .and_then(|o| o.get_mut("data"))
+        .and_then(Value::as_array_mut)
+        .ok_or_else(|| {
+            PayloadError::Malformed("the body must be an object with a data array".to_string())
+        })?;
+    let events = data.len();
+    if events == 0 {
+        return Err(PayloadError::Empty);
+    }
+    if events > MAX_EVENTS_PER_REQUEST {
+        return Err(PayloadError::TooMany(events));
+    }
+    let Some(ip) = client_ip else {
+        return Ok(Prepared {
+            body: raw,
+            events,
+            ips_added: 0,
+        });
+    };
+    let ip_text = ip.to_string();
+    let mut ips_added = 0;
+    for event in data.iter_mut() {
+        let Some(user_data) = event.get_mut("user_data").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        let lacking = match user_data.get("client_ip_address") {
+            None | Some(Value::Null) => true,
+            Some(Value::String(s)) => s.is_empty(),
+            Some(_) => false,
+        };
+        if lacking {
+            user_data.insert(
+                "client_ip_address".to_string(),
+                Value::String(ip_text.clone()),
+            );
+            ips_added += 1;
+        }
+    }
+    if ips_added == 0 {
+        return Ok(Prepared {
+            body: raw,
+            events,
+            ips_added,
+        });
+    }
+    let body = serde_json::to_vec(&doc)
+        .map_err(|e| PayloadError::Malformed(format!("body could not be re-encoded ({e})")))?;
+    Ok(Prepared {
+        body: Bytes::from(body),
+        events,
+        ips_added,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ip() -> Option<IpAddr> {
+        Some("203.0.113.9".parse().unwrap())
+    }
+
+    fn run(body: Value) -> (Value, Prepared) {
+        let p = prepare(Bytes::from(body.to_string()), ip()).unwrap();
+        (serde_json::from_slice(&p.body).unwrap(), p)
+    }
+
+    #[test]
+    fn fills_only_where_lacking() {
+        let (out, p) = run(json!({"data": [
+            {"event_name": "lead", "user_data": {"client_user_agent": "ua"}},
+            {"event_name": "lead", "user_data": {"client_ip_address": "198.51.100.1"}},
+            {"event_name": "lead", "user_data": {"client_ip_address": null}},
+            {"event_name": "lead", "user_data": {"client_ip_address": ""}},
+            {"event_name": "lead", "user_data": {"client_ip_address": 5}},
+            {"event_name": "lead"},
+            "not an event",
+        ]}));
+        assert_eq!(p.events, 7);
+        assert_eq!(p.ips_added, 3);
+        let ips: Vec<_> = out["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["user_data"]["client_ip_address"].clone())
+            .collect();
+        assert_eq!(
+            ips,
+            vec![
+                json!("203.0.113.9"),
+                json!("198.51.100.1"),
+                json!("203.0.113.9"),
+                json!("203.0.113.9"),
+                json!(5),
+                Value::Null,
+                Value::Null
+            ]
+        );
+        assert_eq!(out["data"][0]["user_data"]["client_user_agent"], "ua");
+        assert_eq!(out["data"][6], "not an event");
+    }
+
+    #[test]
+    fn untouched_bodies_keep_their_bytes() {
+        let raw = r#"{"data":[{"user_data":{"client_ip_address":"1.2.3.4"},"event_name":"x"}]}"#;
+        let p = prepare(Bytes::from(raw), ip()).unwrap();
+        assert_eq!(&p.body[..], raw.as_bytes());
+        let p = prepare(Bytes::from(r#"{"data":[{"user_data":{}}]}"#), None).unwrap();
+        assert_eq!(p.ips_added, 0);
+        assert_eq!(&p.body[..], br#"{"data":[{"user_data":{}}]}"#);
+    }
+
+    #[test]
+    fn shape_errors() {
+        let err = |s: &str| prepare(Bytes::from(s.to_string()), ip()).unwrap_err();
+        assert!(matches!(err("{"), PayloadError::Malformed(_)));
+        assert!(matches!(err("[]"), PayloadError::Malformed(_)));
+        assert!(matches!(err(r#"{"data":{}}"#), PayloadError::Malformed(_)));
+        assert_eq!(err(r#"{"data":[]}"#), PayloadError::Empty);
+        let many = json!({ "data": vec![json!({}); 1001] }).to_string();
+        assert_eq!(err(&many), PayloadError::TooMany(1001));
+        assert!(err(&many).message().starts_with("Invalid request: "));
+        let max = json!({ "data": vec![json!({}); 1000] }).to_string();
+        assert_eq!(prepare(Bytes::from(max), ip()).unwrap().events, 1000);
+    }
+}
