@@ -25,7 +25,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::faults::parse_fault_specs;
-use crate::http::{RequestHead, Response};
+use crate::http::RequestHead;
+use crate::response::Response;
 use crate::state::Shared;
 
 /// Longest advertiser-defined event name the docs allow.

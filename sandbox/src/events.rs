@@ -13,7 +13,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::faults::{default_error_body, Fault, UNPROCESSABLE_MESSAGE};
-use crate::http::{Reply, RequestHead, Response};
+use crate::http::RequestHead;
+use crate::response::{Reply, Response};
 use crate::schema;
 use crate::state::{RecordedRequest, Shared};
 use crate::validate::{check_event, Rules};
@@ -114,9 +115,6 @@ pub(crate) fn handle(
                 answer(shared, head, account, test_mode, parsed),
                 bytes_per_sec,
             ),
-            Some(Fault::ResetMidResponse) => {
-                Reply::CutShort(answer(shared, head, account, test_mode, parsed))
-            }
             Some(other) => fault_reply(other, received),
         }
     };
@@ -154,6 +152,9 @@ fn fault_reply(fault: Fault, received: usize) -> Reply {
             Reply::Send(response)
         }
         Fault::DropConnection => Reply::Drop,
+        Fault::ResetMidResponse => {
+            Reply::CutShort(Response::json(200, &default_error_body(200, received)))
+        }
         Fault::GarbageBody => Reply::Send(Response::json_bytes(
             200,
             b"<html><body>502 Bad Gateway</body></html> \x00\x01 not json {".to_vec(),
@@ -167,8 +168,8 @@ fn fault_reply(fault: Fault, received: usize) -> Reply {
         Fault::Redirect { location } => Reply::Send(
             Response::error(307, 307, "Temporary redirect.").with_header("Location", location),
         ),
-        // Answered normally (then delayed, slowed or cut) by the caller.
-        Fault::Delay { .. } | Fault::Trickle { .. } | Fault::ResetMidResponse => {
+        // Answered normally (after a pause, or slowly) by the caller.
+        Fault::Delay { .. } | Fault::Trickle { .. } => {
             Reply::Send(Response::error(500, 1, "Internal server error."))
         }
     }

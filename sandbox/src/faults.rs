@@ -10,10 +10,9 @@ use serde_json::{json, Value};
 
 /// A scripted misbehaviour applied to exactly one upcoming events request.
 ///
-/// [`Fault::Delay`], [`Fault::Trickle`] and [`Fault::ResetMidResponse`] process the
-/// request normally (its valid events are accepted) and only change how the answer is
-/// delivered; every other fault decides the answer on its own and accepts nothing.
-/// The request is recorded either way.
+/// Faults decide the answer on their own: apart from [`Fault::Delay`] and
+/// [`Fault::Trickle`], which answer normally, a faulted request never adds events to
+/// [`crate::Sandbox::accepted`]. The request is recorded either way.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fault {
     /// Answer with this status. `body` replaces the default body, which is the real
@@ -35,9 +34,8 @@ pub enum Fault {
     },
     /// Read the request, then close the TCP connection without sending anything.
     DropConnection,
-    /// Process the request normally (accepting its valid events), then send the status
-    /// line, headers (with the full `Content-Length`) and half of the body, and close the
-    /// connection: the client cannot tell whether its events were recorded.
+    /// Send the status line, headers (with the full `Content-Length`) and half of a
+    /// 200 body, then close the connection. Nothing is accepted.
     ResetMidResponse,
     /// Answer 200 with a body that is not JSON.
     GarbageBody,

@@ -35,6 +35,7 @@ mod control;
 mod events;
 mod faults;
 mod http;
+mod response;
 mod schema;
 mod server;
 mod standalone;

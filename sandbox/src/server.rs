@@ -20,7 +20,8 @@ use std::time::{Duration, Instant};
 
 use crate::control;
 use crate::events::{self, BODY_CAP};
-use crate::http::{self, BodyError, HeadError, Reply, RequestHead, Response};
+use crate::http::{self, BodyError, HeadError, RequestHead};
+use crate::response::{self, Reply, Response};
 use crate::state::{lock, Shared};
 
 /// Worker threads kept alive at all times.
@@ -271,7 +272,7 @@ fn write_reply(
         }
         Reply::Trickle(response, bytes_per_sec) => {
             let bytes = response.to_bytes(close);
-            http::write_slowly(writer, &bytes, bytes_per_sec, &context.stop)?;
+            response::write_slowly(writer, &bytes, bytes_per_sec, &context.stop)?;
             Ok(!(close || response.close))
         }
         Reply::Drop => Ok(false),
@@ -283,7 +284,7 @@ fn write_reply(
             Ok(false)
         }
         Reply::Huge(bytes) => {
-            http::write_huge(writer, bytes, close)?;
+            response::write_huge(writer, bytes, close)?;
             Ok(!close)
         }
     }
