@@ -1,0 +1,148 @@
+//! The `app-conversions-relay` binary: `--help`, a config file plus environment, real stderr
+//! logging without tokens, and graceful exit on SIGTERM.
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use app_conversions_sandbox::{Sandbox, SandboxConfig};
+use common::*;
+
+const BIN: &str = env!("CARGO_BIN_EXE_app-conversions-relay");
+
+fn relay_command() -> Command {
+    let mut command = Command::new(BIN);
+    for name in [
+        "RELAY_CONFIG",
+        "RELAY_LISTEN",
+        "RELAY_UPSTREAM",
+        "RELAY_CONVERSION_TOKEN",
+        "RELAY_APP_TOKENS",
+        "RELAY_TRUSTED_PROXIES",
+        "RELAY_LOG",
+    ] {
+        command.env_remove(name);
+    }
+    command
+}
+
+#[test]
+fn help_is_printed() {
+    let out = relay_command().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("USAGE"));
+    assert!(text.contains("--config FILE"));
+    assert!(text.contains("RELAY_CONVERSION_TOKEN"));
+}
+
+#[test]
+fn a_bad_configuration_exits_with_a_message() {
+    let out = relay_command().arg("--check").output().unwrap();
+    assert!(!out.status.success());
+    let text = String::from_utf8(out.stderr).unwrap();
+    assert!(text.contains("conversion_token"), "{text}");
+}
+
+#[cfg(unix)]
+#[test]
+fn serves_logs_without_tokens_and_stops_on_sigterm() {
+    let sandbox = Sandbox::start(SandboxConfig {
+        token: CONVERSION_TOKEN.to_string(),
+        ad_account_id: AD_ACCOUNT.to_string(),
+        ..Default::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("relay.toml");
+    let mut file = std::fs::File::create(&path).unwrap();
+    write!(
+        file,
+        "listen = \"127.0.0.1:0\"\nrate_limit_per_sec = 100\n\n[[app_tokens]]\ntoken = \"{APP_TOKEN}\"\nad_account_id = \"{AD_ACCOUNT}\"\n"
+    )
+    .unwrap();
+    drop(file);
+
+    let mut child = relay_command()
+        .arg("--config")
+        .arg(&path)
+        .arg("--upstream")
+        .arg(sandbox.base_url())
+        .env("RELAY_CONVERSION_TOKEN", CONVERSION_TOKEN)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let line = line.unwrap();
+            let _ = tx.send(line.clone());
+        }
+    });
+    let first = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    let base = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .trim_end_matches(',')
+        .to_string();
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let client = client();
+        let ok = post_to(
+            &client,
+            &base,
+            Some(APP_TOKEN),
+            AD_ACCOUNT,
+            "?test=true",
+            batch(vec![event("bin-1"), event("bin-2")]),
+            &[],
+        )
+        .await;
+        assert_eq!(ok.status, 200, "{}", ok.body);
+        let denied = post_to(
+            &client,
+            &base,
+            Some("nope"),
+            AD_ACCOUNT,
+            "",
+            batch(vec![event("bin-3")]),
+            &[],
+        )
+        .await;
+        assert_eq!(denied.status, 401);
+    });
+    assert_eq!(
+        sandbox.requests()[0].authorization.as_deref(),
+        Some(format!("Bearer {CONVERSION_TOKEN}").as_str())
+    );
+
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "relay exited with {exit}");
+    reader.join().unwrap();
+    let mut lines = vec![first];
+    lines.extend(rx.try_iter());
+    assert_log_clean(&lines);
+    let requests: Vec<_> = lines.iter().filter(|l| l.contains("method=POST")).collect();
+    assert_eq!(requests.len(), 2, "{lines:#?}");
+    assert!(requests[0].contains("test=true status=200 events=2 ips_added=2"));
+    assert!(requests[1].contains("status=401 events=-"));
+}
