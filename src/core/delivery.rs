@@ -64,7 +64,7 @@ struct Uploader {
     store: Sender<Command>,
     transport: Transport,
     batch_limit: usize,
-    /// Unix milliseconds before which nothing is sent.
+    /// Unix milliseconds before which nothing is sent; 0 when no backoff is pending.
     not_before: i64,
     queued: u64,
     failures: u32,
@@ -123,18 +123,15 @@ impl Uploader {
         self.publish();
     }
 
-    /// When to look again without a signal: at the end of a backoff, or after the periodic
-    /// interval while events wait.
+    /// When to look again without a signal: at the end of a backoff (at once if it already
+    /// ended), or after the periodic interval while events wait.
     fn next_wake(&self) -> Option<Instant> {
-        let now = unix_now_ms();
         let mut wake = None;
-        if self.queued > 0 || self.storage_failed {
-            let wait = if self.not_before > now {
-                Duration::from_millis((self.not_before - now) as u64)
-            } else {
-                self.shared.settings.flush_interval
-            };
-            wake = Some(Instant::now() + wait);
+        if self.not_before > 0 {
+            let wait = (self.not_before - unix_now_ms()).max(0) as u64;
+            wake = Some(Instant::now() + Duration::from_millis(wait));
+        } else if self.queued > 0 || self.storage_failed {
+            wake = Some(Instant::now() + self.shared.settings.flush_interval);
         }
         match (wake, self.shared.signal.earliest_flush_deadline()) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -201,13 +198,17 @@ impl Uploader {
             .collect();
         let body = request_body(bodies.iter().map(|b| b.as_ref()));
         let token = lock(&self.shared.token).clone();
+        self.shared.logger.log(
+            LogLevel::Debug,
+            format!("sending {} events ({} bytes)", sendable.len(), body.len()),
+        );
         let answer = self.transport.post(&token, &body);
         let status = answer.as_ref().ok().map(|a| a.status);
         let verdict = classify(answer, sendable.len(), self.shared.settings.retry_max_delay);
         self.count_sent(sendable.len(), status);
         match verdict {
             Verdict::Results(results) => {
-                self.failures = 0;
+                self.answered();
                 let mut outcome = outcome(sendable.len(), status, false, None);
                 for (event, result) in sendable.iter().zip(results) {
                     if result.processed {
@@ -228,7 +229,7 @@ impl Uploader {
                 self.finish(outcome, resolution, None)
             }
             Verdict::BadRequest(message) if sendable.len() == 1 => {
-                self.failures = 0;
+                self.answered();
                 resolution.dead.push((sendable[0].row, message.clone()));
                 let mut outcome = outcome(1, status, false, Some(message));
                 outcome.failed = 1;
@@ -312,6 +313,12 @@ impl Uploader {
                 false
             }
         }
+    }
+
+    /// The server answered the request itself: any backoff is over.
+    fn answered(&mut self) {
+        self.failures = 0;
+        self.not_before = 0;
     }
 
     fn finish(

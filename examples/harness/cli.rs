@@ -1,0 +1,304 @@
+//! Flags and commands of the harness, and the single-step commands (launch, foreground,
+//! background, track, flush, diagnostics, sandbox).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use app_conversions::{
+    ActionSource, AppInfo, ClientConfig, ConversionsClient, DeviceInfo, LogLevel, PrivacyState,
+};
+use app_conversions_sandbox::{Sandbox, SandboxConfig};
+
+use crate::{demo, event_json, report};
+
+pub const HELP: &str = "\
+app-conversions desktop harness
+
+USAGE: cargo run --release --example harness -- [FLAGS] [COMMAND]
+
+COMMANDS
+  demo                 (default) the whole story against an embedded sandbox: install, open,
+                       checkout, Limit Ad Tracking, a server outage and recovery
+  launch               a cold start: app_install on the first launch of a database, else app_open
+  foreground           return to the foreground (app_open if the last `background` was long enough ago)
+  background           go to the background (sends what waits)
+  track --json EVENT   track one event given in the API's JSON names, e.g.
+                       '{\"event_name\":\"checkout\",\"custom_data\":{\"currency\":\"USD\",\"value\":\"9.99\"},\"user_data\":{\"em\":[\"Person@Example.com\"]}}'
+  flush                send what is due and print the report
+  diagnostics          print diagnostics as JSON
+  sandbox --port N     run only the sandbox endpoint (until killed)
+
+FLAGS
+  --endpoint URL           a real or relay endpoint instead of the embedded sandbox
+  --ad-account ID          ad account id (default 549768257474)
+  --token TOKEN            bearer token (or APP_CONVERSIONS_TOKEN; default: the sandbox's)
+  --db PATH                keep the buffer in PATH between runs (default: a fresh temporary folder)
+  --test-mode              send ?test=true (validated, not recorded; 20 events per request)
+  --platform ios|android   action source and device facts (default android)
+  --advertising-id ID      the IDFA or GAID
+  --opt-out                Limit Ad Tracking / Ads Personalization opt-out
+  --first-install-time S   the OS's first install time, Unix seconds
+  --relay                  the endpoint is a relay that adds the client IP
+  --no-flush               do not flush before exiting
+  -h, --help               this text
+";
+
+const DEFAULT_ACCOUNT: &str = "549768257474";
+const SANDBOX_TOKEN: &str = "sandbox-token";
+
+/// Parsed command line.
+#[derive(Debug, Default, Clone)]
+pub struct Options {
+    pub endpoint: Option<String>,
+    pub ad_account: String,
+    pub token: Option<String>,
+    pub db: Option<PathBuf>,
+    pub test_mode: bool,
+    pub ios: bool,
+    pub advertising_id: Option<String>,
+    pub opt_out: bool,
+    pub first_install_time: Option<i64>,
+    pub relay: bool,
+    pub no_flush: bool,
+    pub json: Option<String>,
+    pub port: Option<u16>,
+    pub command: Option<String>,
+}
+
+fn parse(args: Vec<String>) -> Result<Options, String> {
+    let mut o = Options {
+        ad_account: DEFAULT_ACCOUNT.into(),
+        ..Default::default()
+    };
+    let mut it = args.into_iter();
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
+        match arg.as_str() {
+            "-h" | "--help" => o.command = Some("help".into()),
+            "--endpoint" => o.endpoint = Some(value("--endpoint")?),
+            "--ad-account" => o.ad_account = value("--ad-account")?,
+            "--token" => o.token = Some(value("--token")?),
+            "--db" => o.db = Some(PathBuf::from(value("--db")?)),
+            "--test-mode" => o.test_mode = true,
+            "--platform" => match value("--platform")?.as_str() {
+                "ios" => o.ios = true,
+                "android" => o.ios = false,
+                other => return Err(format!("--platform must be ios or android, not {other}")),
+            },
+            "--advertising-id" => o.advertising_id = Some(value("--advertising-id")?),
+            "--opt-out" => o.opt_out = true,
+            "--first-install-time" => {
+                let v = value("--first-install-time")?;
+                o.first_install_time = Some(
+                    v.parse()
+                        .map_err(|_| format!("--first-install-time: {v} is not Unix seconds"))?,
+                );
+            }
+            "--relay" => o.relay = true,
+            "--no-flush" => o.no_flush = true,
+            "--json" => o.json = Some(value("--json")?),
+            "--port" => {
+                let v = value("--port")?;
+                o.port = Some(
+                    v.parse()
+                        .map_err(|_| format!("--port: {v} is not a port number"))?,
+                );
+            }
+            flag if flag.starts_with('-') => {
+                return Err(format!("unknown flag {flag} (see --help)"))
+            }
+            command if o.command.is_none() => o.command = Some(command.to_string()),
+            extra => return Err(format!("unexpected argument {extra} (see --help)")),
+        }
+    }
+    if o.token.is_none() {
+        o.token = std::env::var("APP_CONVERSIONS_TOKEN")
+            .ok()
+            .filter(|t| !t.is_empty());
+    }
+    Ok(o)
+}
+
+/// Runs the command line.
+pub fn run(args: Vec<String>) -> Result<(), String> {
+    let options = parse(args)?;
+    match options.command.as_deref().unwrap_or("demo") {
+        "help" => {
+            print!("{HELP}");
+            Ok(())
+        }
+        "demo" => demo::run(&options),
+        "sandbox" => {
+            let port = options.port.unwrap_or(8787).to_string();
+            app_conversions_sandbox::run_standalone(["--port".to_string(), port].into_iter())
+        }
+        "launch" | "foreground" | "background" | "track" | "flush" | "diagnostics" => {
+            step(&options)
+        }
+        other => Err(format!("unknown command {other} (see --help)")),
+    }
+}
+
+/// Platform facts for the chosen platform.
+pub fn platform(ios: bool) -> (ActionSource, DeviceInfo) {
+    if ios {
+        (
+            ActionSource::AppIos,
+            DeviceInfo {
+                brand: Some("Apple".into()),
+                model: Some("iPhone15,2".into()),
+                device_type: Some("phone".into()),
+                os_version: Some("18.1".into()),
+                language: Some("en".into()),
+                carrier: None,
+                wifi: Some(true),
+                user_agent: Some("Shop/3.1.0 CFNetwork/1568.200.51 Darwin/24.1.0".into()),
+            },
+        )
+    } else {
+        (
+            ActionSource::AppAndroid,
+            DeviceInfo {
+                brand: Some("Google".into()),
+                model: Some("Pixel 8".into()),
+                device_type: Some("phone".into()),
+                os_version: Some("14".into()),
+                language: Some("en".into()),
+                carrier: Some("T-Mobile".into()),
+                wifi: Some(true),
+                user_agent: Some(
+                    "Dalvik/2.1.0 (Linux; U; Android 14; Pixel 8 Build/UQ1A.240205.004)".into(),
+                ),
+            },
+        )
+    }
+}
+
+/// The endpoint to use: the given one, or a freshly started embedded sandbox.
+pub fn endpoint(options: &Options) -> Result<(String, Option<Sandbox>), String> {
+    match &options.endpoint {
+        Some(url) => Ok((url.clone(), None)),
+        None => {
+            let sandbox = Sandbox::start(SandboxConfig {
+                token: SANDBOX_TOKEN.into(),
+                ad_account_id: options.ad_account.clone(),
+                ..Default::default()
+            })
+            .map_err(|e| format!("cannot start the sandbox: {e}"))?;
+            Ok((sandbox.base_url(), Some(sandbox)))
+        }
+    }
+}
+
+/// A client for `endpoint` with the options' database, platform and privacy.
+pub fn client(
+    options: &Options,
+    endpoint: &str,
+    db: PathBuf,
+    min_background_secs: u64,
+) -> Result<Arc<ConversionsClient>, String> {
+    let (action_source, device) = platform(options.ios);
+    let config = ClientConfig {
+        endpoint: endpoint.to_string(),
+        ad_account_id: options.ad_account.clone(),
+        token: options
+            .token
+            .clone()
+            .unwrap_or_else(|| SANDBOX_TOKEN.into()),
+        database_path: db.to_string_lossy().into_owned(),
+        action_source,
+        test_mode: options.test_mode,
+        endpoint_is_relay: options.relay,
+        max_batch: 1000,
+        max_queued_events: 10_000,
+        max_event_age_secs: 7 * 86_400,
+        flush_interval_secs: 30,
+        retry_base_delay_ms: 200,
+        retry_max_delay_secs: 3600,
+        min_background_for_open_secs: min_background_secs,
+        install_window_secs: 86_400,
+        partner_name: None,
+        log_level: LogLevel::Warn,
+    };
+    let app = AppInfo {
+        app_id: Some("com.example.shop".into()),
+        app_name: Some("Shop".into()),
+        app_version: Some("3.1.0".into()),
+        first_install_time: options.first_install_time,
+    };
+    let privacy = PrivacyState {
+        opt_out: options.opt_out,
+        advertising_id: options.advertising_id.clone(),
+        limited_data_processing: false,
+        collection_enabled: true,
+    };
+    ConversionsClient::new(config, app, device, privacy).map_err(|e| e.to_string())
+}
+
+/// Where the buffer lives: `--db`, or a temporary folder kept for this run.
+pub fn database(options: &Options) -> Result<(PathBuf, Option<tempfile::TempDir>), String> {
+    match &options.db {
+        Some(path) => Ok((path.clone(), None)),
+        None => {
+            let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+            Ok((dir.path().join("buffer.db"), Some(dir)))
+        }
+    }
+}
+
+fn step(options: &Options) -> Result<(), String> {
+    let (url, sandbox) = endpoint(options)?;
+    let (db, _temp) = database(options)?;
+    // Foreground after background in separate runs: the background time is not persisted by
+    // the SDK (a killed process relaunches with `launch`), so within the harness any gap counts.
+    let client = client(options, &url, db, 0)?;
+    let command = options.command.as_deref().unwrap_or_default();
+    let queues = match command {
+        "launch" => {
+            client.on_launch().map_err(|e| e.to_string())?;
+            true
+        }
+        "foreground" => {
+            client.on_background().map_err(|e| e.to_string())?;
+            client.on_foreground().map_err(|e| e.to_string())?;
+            true
+        }
+        "background" => {
+            client.on_background().map_err(|e| e.to_string())?;
+            true
+        }
+        "track" => {
+            let json = options
+                .json
+                .as_deref()
+                .ok_or("track needs --json '<event>'")?;
+            let event = event_json::parse(json)?;
+            let result = client.track(event).map_err(|e| e.to_string())?;
+            println!(
+                "tracked {} (recorded: {})",
+                result.event_id, result.recorded
+            );
+            true
+        }
+        "flush" => true,
+        _ => false,
+    };
+    if queues && !options.no_flush {
+        let report = client.flush(15_000).map_err(|e| e.to_string())?;
+        report::print_flush(&report);
+        if let Some(sandbox) = &sandbox {
+            report::print_requests(&sandbox.requests());
+        }
+        if report.remaining > 0 || report.failed > 0 {
+            client.shutdown(10_000).map_err(|e| e.to_string())?;
+            return Err(format!(
+                "{} events not delivered, {} refused",
+                report.remaining, report.failed
+            ));
+        }
+    }
+    if command == "diagnostics" {
+        println!("{}", report::diagnostics_json(&client.diagnostics()));
+    }
+    client.shutdown(10_000).map_err(|e| e.to_string())
+}

@@ -1,0 +1,165 @@
+//! Shared set-up for the integration tests: a sandbox endpoint, a client configured for it in
+//! a fresh temporary folder, and helpers to read what the sandbox accepted.
+#![allow(dead_code)] // each test binary uses a different subset of these helpers
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use app_conversions::{
+    ActionSource, AppInfo, ClientConfig, ConversionsClient, CustomData, DeviceInfo, Event,
+    EventName, LogLevel, PrivacyState, UserData,
+};
+use app_conversions_sandbox::{Sandbox, SandboxConfig};
+
+pub const TOKEN: &str = "test-token-3f9a1c";
+pub const AD_ACCOUNT: &str = "549768257474";
+pub const USER_AGENT: &str = "Dalvik/2.1.0 (Linux; U; Android 14; Pixel 8 Build/UQ1A)";
+
+pub fn sandbox() -> Sandbox {
+    Sandbox::start(SandboxConfig {
+        token: TOKEN.into(),
+        ad_account_id: AD_ACCOUNT.into(),
+        ..Default::default()
+    })
+    .expect("sandbox starts")
+}
+
+pub fn config(endpoint: &str, db: &Path) -> ClientConfig {
+    ClientConfig {
+        endpoint: endpoint.into(),
+        ad_account_id: AD_ACCOUNT.into(),
+        token: TOKEN.into(),
+        database_path: db.to_string_lossy().into_owned(),
+        action_source: ActionSource::AppAndroid,
+        test_mode: false,
+        endpoint_is_relay: false,
+        max_batch: 1000,
+        max_queued_events: 10_000,
+        max_event_age_secs: 7 * 86_400,
+        flush_interval_secs: 30,
+        retry_base_delay_ms: 20,
+        retry_max_delay_secs: 3600,
+        min_background_for_open_secs: 30,
+        install_window_secs: 86_400,
+        partner_name: None,
+        log_level: LogLevel::Warn,
+    }
+}
+
+pub fn app() -> AppInfo {
+    AppInfo {
+        app_id: Some("com.example.shop".into()),
+        app_name: Some("Shop".into()),
+        app_version: Some("3.1.0".into()),
+        first_install_time: None,
+    }
+}
+
+pub fn device() -> DeviceInfo {
+    DeviceInfo {
+        brand: Some("Google".into()),
+        model: Some("Pixel 8".into()),
+        device_type: Some("phone".into()),
+        os_version: Some("14".into()),
+        language: Some("en".into()),
+        carrier: Some("T-Mobile".into()),
+        wifi: Some(true),
+        user_agent: Some(USER_AGENT.into()),
+    }
+}
+
+/// A GAID-carrying privacy state (identity via hashed_maids).
+pub fn privacy_with_id(id: &str) -> PrivacyState {
+    PrivacyState {
+        advertising_id: Some(id.into()),
+        ..Default::default()
+    }
+}
+
+pub const GAID: &str = "38400000-8cf0-11bd-b23e-10b96e40000d";
+
+pub struct Harness {
+    pub dir: tempfile::TempDir,
+    pub client: Arc<ConversionsClient>,
+}
+
+impl Harness {
+    pub fn db(&self) -> PathBuf {
+        self.dir.path().join("buffer.db")
+    }
+}
+
+pub fn start(sandbox: &Sandbox) -> Harness {
+    start_with(sandbox, |_| {})
+}
+
+pub fn start_with(sandbox: &Sandbox, change: impl FnOnce(&mut ClientConfig)) -> Harness {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut cfg = config(&sandbox.base_url(), &dir.path().join("buffer.db"));
+    change(&mut cfg);
+    let client =
+        ConversionsClient::new(cfg, app(), device(), privacy_with_id(GAID)).expect("client");
+    Harness { dir, client }
+}
+
+pub fn reopen(sandbox: &Sandbox, dir: &Path, privacy: PrivacyState) -> Arc<ConversionsClient> {
+    let cfg = config(&sandbox.base_url(), &dir.join("buffer.db"));
+    ConversionsClient::new(cfg, app(), device(), privacy).expect("client")
+}
+
+pub fn event(name: EventName) -> Event {
+    Event {
+        name,
+        custom_event_name: None,
+        event_id: None,
+        event_time: None,
+        event_source_url: None,
+        user_data: None,
+        custom_data: None,
+    }
+}
+
+pub fn checkout(value: &str) -> Event {
+    Event {
+        user_data: Some(UserData {
+            emails: vec!["Person@Example.com".into()],
+            ..Default::default()
+        }),
+        custom_data: Some(CustomData {
+            currency: Some("USD".into()),
+            value: Some(value.into()),
+            ..Default::default()
+        }),
+        ..event(EventName::Checkout)
+    }
+}
+
+/// event_ids the sandbox accepted, in order.
+pub fn accepted_ids(sandbox: &Sandbox) -> Vec<String> {
+    sandbox
+        .accepted()
+        .iter()
+        .map(|e| e["event_id"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// event_ids in one recorded request body.
+pub fn body_ids(body: &str) -> Vec<String> {
+    let value: serde_json::Value = serde_json::from_str(body).expect("json body");
+    value["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|e| e["event_id"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// SHA-256 hex computed here, independently of the SDK (sha2 crate; cross-checked with
+/// `printf '%s' VALUE | sha256sum`).
+pub fn sha256(value: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(value.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
