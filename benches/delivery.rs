@@ -1,0 +1,153 @@
+//! Delivery throughput: a 100,000-event buffer flushed to the loopback sandbox.
+//!
+//! The parent fills a buffer while offline and runs the sandbox; a child process (this binary
+//! re-run with `DELIVERY_BENCH_CHILD` set) opens the buffer and flushes it, so its peak
+//! resident memory is the SDK's alone. Prints events/s, per-batch p50/p99 (the time from one
+//! batch's answer to the next: read, build, POST, answer, delete) and peak RSS.
+//! Run: `cargo bench --bench delivery`.
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use app_conversions::{
+    ActionSource, AppInfo, BatchOutcome, ClientConfig, ConversionsClient, DeliveryListener,
+    DeviceInfo, Event, EventName, LogLevel, PrivacyState,
+};
+use app_conversions_sandbox::{Sandbox, SandboxConfig};
+
+const EVENTS: usize = 100_000;
+const TOKEN: &str = "bench-token";
+const ACCOUNT: &str = "549768257474";
+
+fn config(endpoint: &str, db: &Path) -> ClientConfig {
+    ClientConfig {
+        endpoint: endpoint.into(),
+        ad_account_id: ACCOUNT.into(),
+        token: TOKEN.into(),
+        database_path: db.to_string_lossy().into_owned(),
+        action_source: ActionSource::AppAndroid,
+        test_mode: false,
+        endpoint_is_relay: false,
+        max_batch: 1000,
+        max_queued_events: EVENTS as u32,
+        max_event_age_secs: 86_400,
+        flush_interval_secs: 3600,
+        retry_base_delay_ms: 3_600_000,
+        retry_max_delay_secs: 3600,
+        min_background_for_open_secs: 30,
+        install_window_secs: 86_400,
+        partner_name: None,
+        log_level: LogLevel::Off,
+    }
+}
+
+fn device() -> DeviceInfo {
+    DeviceInfo {
+        brand: Some("Google".into()),
+        model: Some("Pixel 8".into()),
+        os_version: Some("14".into()),
+        language: Some("en".into()),
+        carrier: Some("T-Mobile".into()),
+        wifi: Some(true),
+        user_agent: Some("Dalvik/2.1.0 (Linux; U; Android 14; Pixel 8)".into()),
+        ..Default::default()
+    }
+}
+
+fn privacy() -> PrivacyState {
+    PrivacyState {
+        advertising_id: Some("38400000-8cf0-11bd-b23e-10b96e40000d".into()),
+        ..Default::default()
+    }
+}
+
+fn fill(db: &Path) {
+    let client = ConversionsClient::new(config("http://127.0.0.1:9", db), AppInfo::default(), device(), privacy())
+        .expect("client");
+    for _ in 0..EVENTS {
+        let event = Event {
+            name: EventName::AddToCart,
+            custom_event_name: None,
+            event_id: None,
+            event_time: None,
+            event_source_url: None,
+            user_data: None,
+            custom_data: None,
+        };
+        client.track(event).expect("track");
+    }
+    client.shutdown(120_000).expect("shutdown");
+}
+
+struct Timer(Mutex<(Instant, Vec<u64>)>);
+
+impl DeliveryListener for Timer {
+    fn on_batch(&self, _outcome: BatchOutcome) {
+        if let Ok(mut state) = self.0.lock() {
+            let now = Instant::now();
+            let micros = now.duration_since(state.0).as_micros() as u64;
+            state.1.push(micros);
+            state.0 = now;
+        }
+    }
+}
+
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+fn child(endpoint: &str, db: &Path) {
+    let client = ConversionsClient::new(config(endpoint, db), AppInfo::default(), device(), privacy()).expect("client");
+    let timer = Arc::new(Timer(Mutex::new((Instant::now(), Vec::new()))));
+    client.set_delivery_listener(Some(timer.clone()));
+    if let Ok(mut state) = timer.0.lock() {
+        state.0 = Instant::now();
+    }
+    let started = Instant::now();
+    let report = client.flush(300_000).expect("flush");
+    let elapsed = started.elapsed();
+    assert_eq!(report.remaining, 0, "everything delivered: {report:?}");
+    let mut batches = timer.0.lock().map(|s| s.1.clone()).unwrap_or_default();
+    batches.sort_unstable();
+    let pct = |p: f64| batches[((batches.len() as f64 - 1.0) * p) as usize] as f64 / 1000.0;
+    println!("flushed {} events in {} requests in {:.2} s", report.processed, batches.len(), elapsed.as_secs_f64());
+    println!("delivery throughput      {:>9.0} events/s", report.processed as f64 / elapsed.as_secs_f64());
+    println!("per-batch time           p50 {:>6.2} ms   p99 {:>6.2} ms", pct(0.50), pct(0.99));
+    println!("peak RSS of the SDK process {:>6.1} MB (VmHWM)", peak_rss_kib() as f64 / 1024.0);
+    client.shutdown(30_000).expect("shutdown");
+}
+
+fn main() {
+    if let Ok(spec) = std::env::var("DELIVERY_BENCH_CHILD") {
+        let (endpoint, db) = spec.split_once('|').expect("endpoint|db");
+        child(endpoint, Path::new(db));
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("delivery.db");
+    let started = Instant::now();
+    fill(&db);
+    println!("buffer of {EVENTS} events filled in {:.2} s", started.elapsed().as_secs_f64());
+    let sandbox = Sandbox::start(SandboxConfig {
+        token: TOKEN.into(),
+        ad_account_id: ACCOUNT.into(),
+        ..Default::default()
+    })
+    .expect("sandbox");
+    let exe = std::env::current_exe().expect("bench binary");
+    let status = Command::new(exe)
+        .env("DELIVERY_BENCH_CHILD", format!("{}|{}", sandbox.base_url(), db.display()))
+        .status()
+        .expect("child runs");
+    assert!(status.success(), "child failed");
+    assert_eq!(sandbox.accepted().len(), EVENTS, "the sandbox accepted every event once");
+}
