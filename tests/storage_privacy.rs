@@ -113,6 +113,12 @@ fn request_bodies_satisfy_the_official_schema() {
         .build(&schema)
         .unwrap();
 
+    // The validator is strict: an unknown key or a missing required field fails.
+    let unknown_key = serde_json::json!({"data": [{"event_name": "lead", "action_source": "app_ios",
+        "event_time": 1, "event_id": "x", "user_data": {}, "surprise": 1}]});
+    assert!(!validator.is_valid(&unknown_key));
+    assert!(!validator.is_valid(&serde_json::json!({"data": [{"event_name": "lead"}]})));
+
     let sandbox = sandbox();
     let h = start(&sandbox);
     h.client.on_launch().unwrap();

@@ -170,6 +170,15 @@ mod tests {
     }
 
     #[test]
+    fn debug_output_never_shows_the_token() {
+        let shown = format!("{:?}", Settings::new(config()).unwrap());
+        assert!(
+            !shown.contains("secret") && shown.contains("[redacted]"),
+            "{shown}"
+        );
+    }
+
+    #[test]
     fn builds_the_events_url() {
         let mut c = config();
         c.test_mode = true;

@@ -318,8 +318,8 @@ pub enum LogLevel {
 }
 
 /// Client configuration. Only endpoint, ad account, token, database path and action source
-/// have no default.
-#[derive(Debug, Clone, PartialEq)]
+/// have no default. Its `Debug` output redacts the token.
+#[derive(Clone, PartialEq)]
 pub struct ClientConfig {
     /// Base URL: `https://api.pinterest.com`, your relay, or a loopback `http://` sandbox.
     pub endpoint: String,
@@ -356,6 +356,22 @@ pub struct ClientConfig {
     pub partner_name: Option<String>,
     /// How much to log through the log sink.
     pub log_level: LogLevel,
+}
+
+impl std::fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("endpoint", &self.endpoint)
+            .field("ad_account_id", &self.ad_account_id)
+            .field("token", &"[redacted]")
+            .field("database_path", &self.database_path)
+            .field("action_source", &self.action_source)
+            .field("test_mode", &self.test_mode)
+            .field("endpoint_is_relay", &self.endpoint_is_relay)
+            .field("max_batch", &self.max_batch)
+            .field("max_queued_events", &self.max_queued_events)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What `track` did with an event.
