@@ -1,0 +1,92 @@
+// The Swift-side configuration: the handful of settings an iOS app chooses, mapped onto the
+// core's `ClientConfig` (whose other tunables keep the core's defaults). Platform facts such as
+// the action source and the database location are filled in here, not by the app.
+import Foundation
+
+extension Conversions {
+    /// What the SDK needs to start: where to send events, for which ad account, with which
+    /// token, and a few behaviours.
+    ///
+    /// ```swift
+    /// let configuration = Conversions.Configuration(
+    ///     endpoint: URL(string: "https://conversions.example.com")!,
+    ///     adAccountId: "549768257474",
+    ///     token: relayToken,
+    ///     endpointIsRelay: true
+    /// )
+    /// ```
+    public struct Configuration {
+        /// Base URL of your relay (recommended) or of the Conversions API. Plain `http://` is
+        /// accepted only for loopback addresses, such as a local sandbox in tests.
+        public var endpoint: URL
+        /// The ad account id, digits only.
+        public var adAccountId: String
+        /// The bearer token for ``endpoint`` (in production an app-scoped relay token). Kept in
+        /// memory only; replace it later with ``Conversions/setToken(_:)``.
+        public var token: String
+        /// True when ``endpoint`` is a relay that adds the user's IP address. Sent directly to the
+        /// API, an event with no email, no advertising id and no IP is dropped (and counted).
+        public var endpointIsRelay: Bool
+        /// Sends events as test events (`?test=true`): validated by the endpoint, not recorded.
+        public var testMode: Bool
+        /// Where the SQLite buffer lives; `nil` picks `Application Support/AppConversions`,
+        /// excluded from backups.
+        public var databaseURL: URL?
+        /// How much the SDK logs (to the unified log when started with
+        /// ``Conversions/start(_:privacy:)``).
+        public var logLevel: LogLevel
+        /// Sent as `partner_name` when set (convention `ss-<partner>`).
+        public var partnerName: String?
+        /// How often waiting events are sent when nothing else triggers a send.
+        public var flushInterval: TimeInterval
+        /// Time in the background after which a return to the foreground records `app_open`.
+        public var minimumBackgroundTimeForOpen: TimeInterval
+
+        /// Creates a configuration; only the endpoint, ad account and token have no default.
+        public init(
+            endpoint: URL,
+            adAccountId: String,
+            token: String,
+            endpointIsRelay: Bool = false,
+            testMode: Bool = false,
+            databaseURL: URL? = nil,
+            logLevel: LogLevel = .warn,
+            partnerName: String? = nil,
+            flushInterval: TimeInterval = 30,
+            minimumBackgroundTimeForOpen: TimeInterval = 30
+        ) {
+            self.endpoint = endpoint
+            self.adAccountId = adAccountId
+            self.token = token
+            self.endpointIsRelay = endpointIsRelay
+            self.testMode = testMode
+            self.databaseURL = databaseURL
+            self.logLevel = logLevel
+            self.partnerName = partnerName
+            self.flushInterval = flushInterval
+            self.minimumBackgroundTimeForOpen = minimumBackgroundTimeForOpen
+        }
+
+        /// The core's configuration for an iOS app, with the buffer at `databaseURL`.
+        func clientConfig(databaseURL: URL) -> ClientConfig {
+            ClientConfig(
+                endpoint: endpoint.absoluteString,
+                adAccountId: adAccountId,
+                token: token,
+                databasePath: databaseURL.path,
+                actionSource: .appIos,
+                testMode: testMode,
+                endpointIsRelay: endpointIsRelay,
+                flushIntervalSecs: Self.seconds(flushInterval),
+                minBackgroundForOpenSecs: Self.seconds(minimumBackgroundTimeForOpen),
+                partnerName: partnerName,
+                logLevel: logLevel
+            )
+        }
+
+        /// Whole seconds of an interval, at most a year; negative or not finite counts as zero.
+        private static func seconds(_ interval: TimeInterval) -> UInt64 {
+            interval.isFinite && interval > 0 ? UInt64(min(interval, 31_536_000).rounded()) : 0
+        }
+    }
+}

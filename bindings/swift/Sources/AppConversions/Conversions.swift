@@ -1,0 +1,251 @@
+// The Swift entry point. `Conversions` owns the generated `ConversionsClient`, remembers the
+// privacy state and device facts it last applied (so a setter can change one field), and runs
+// every call that waits on a background queue, so `await` never blocks the caller's thread.
+import Foundation
+
+/// The conversion-tracking SDK: records app installs, opens and standard Conversions API
+/// events, buffers them on disk and delivers them in batches.
+///
+/// Create one per process, early in start-up: ``start(_:privacy:)`` on iOS, which also follows
+/// the app's lifecycle and network and logs to the unified log, or
+/// ``init(configuration:app:device:privacy:)`` to wire everything yourself.
+///
+/// Threading: recording calls (``track(_:)`` and the typed helpers such as
+/// ``checkout(value:currency:orderId:contents:user:eventId:)``, the lifecycle calls, the privacy
+/// and device setters) validate and hash on the calling thread and return at once, without disk
+/// or network I/O, so they are safe on the main thread. Calls that wait (``flush(timeout:)``,
+/// ``forget(timeout:)``, ``clearDeadLetters(timeout:)``, ``diagnostics()``,
+/// ``shutdown(timeout:)``) are `async` and wait on a background queue, never the main thread;
+/// each wait is bounded by its timeout. Every method may be called from any thread.
+///
+/// Errors: bad input throws ``ConversionsError/InvalidInput(field:rule:)``; its
+/// ``ConversionsError/field`` names the field as in the API's JSON (for example
+/// `custom_data.currency`) and nothing is recorded. After ``shutdown(timeout:)`` calls throw
+/// ``ConversionsError/ShutDown``.
+public final class Conversions: @unchecked Sendable {
+    /// The generated client underneath, for anything this wrapper does not cover.
+    public let client: ConversionsClient
+
+    private let lock = NSLock()
+    private var currentPrivacy: PrivacyState
+    private var currentDevice: DeviceInfo
+    private var attachments: [AnyObject] = []
+
+    private static let sharedLock = NSLock()
+    private static var sharedInstance: Conversions?
+
+    /// Starts the SDK without any platform wiring: you report lifecycle, network and privacy
+    /// changes yourself. Returns at once; the database is opened on the SDK's own thread and
+    /// events tracked before that are queued, not lost.
+    ///
+    /// - Parameters:
+    ///   - configuration: endpoint, ad account, token and behaviours.
+    ///   - app: facts about the app; ``AppInfo/current`` reads them from the main bundle.
+    ///   - device: facts about the device; ``DeviceInfo/current(wifi:)`` reads them on iOS.
+    ///   - privacy: the user's choices at start; change them later with the privacy setters.
+    /// - Throws: ``ConversionsError/InvalidConfig(field:rule:)`` naming the configuration field,
+    ///   ``ConversionsError/InvalidInput(field:rule:)`` naming a bad device field, or
+    ///   ``ConversionsError/DatabaseInUse(path:)`` when another instance uses the same database.
+    public init(configuration: Configuration, app: AppInfo, device: DeviceInfo, privacy: PrivacyState) throws {
+        let databaseURL = configuration.databaseURL ?? StorageLocation.defaultDatabaseURL()
+        client = try ConversionsClient(
+            config: configuration.clientConfig(databaseURL: databaseURL),
+            app: app,
+            device: device,
+            privacy: privacy
+        )
+        currentPrivacy = privacy
+        currentDevice = device
+        StorageLocation.excludeFromBackup(folderOf: databaseURL)
+    }
+
+    /// The instance ``start(_:privacy:)`` created, or `nil` before it.
+    public static var shared: Conversions? {
+        sharedLock.lock()
+        defer { sharedLock.unlock() }
+        return sharedInstance
+    }
+
+    /// Starts the SDK for this app, once per process, from `application(_:didFinishLaunchingWithOptions:)`
+    /// or your `App`'s `init()`.
+    ///
+    /// App and device facts are read from the main bundle and the device, the buffer lives in
+    /// Application Support (excluded from backups), log lines go to the unified log, and network
+    /// changes update the `wifi` fact and retry delivery when connectivity returns. On iOS the
+    /// launch is recorded, and UIKit's notifications drive foreground, background (with a
+    /// bounded flush inside a background task) from then on.
+    ///
+    /// - Parameters:
+    ///   - configuration: endpoint, ad account, token and behaviours.
+    ///   - privacy: the user's choices at start, for example
+    ///     `PrivacyState(trackingAuthorization: ATTrackingManager.trackingAuthorizationStatus, advertisingIdentifier: idfa)`.
+    /// - Returns: the instance, also available as ``shared``.
+    /// - Throws: as ``init(configuration:app:device:privacy:)``, and
+    ///   ``ConversionsError/InvalidConfig(field:rule:)`` when called a second time.
+    @MainActor
+    @discardableResult
+    public static func start(_ configuration: Configuration, privacy: PrivacyState) throws -> Conversions {
+        sharedLock.lock()
+        defer { sharedLock.unlock() }
+        if sharedInstance != nil {
+            throw ConversionsError.InvalidConfig(
+                field: "Conversions.start",
+                rule: "call it once per process, then use Conversions.shared"
+            )
+        }
+        let conversions = try Conversions(
+            configuration: configuration,
+            app: .current,
+            device: .current(),
+            privacy: privacy
+        )
+        conversions.setLogSink { level, message in UnifiedLog.write(level, message) }
+        conversions.startNetworkMonitoring()
+        #if canImport(UIKit)
+        conversions.keepAlive(LifecycleObserver(conversions: conversions))
+        #endif
+        sharedInstance = conversions
+        return conversions
+    }
+
+    /// Records `event`: validates it, hashes its identifiers and queues it for delivery.
+    ///
+    /// - Returns: the event id (yours or a generated UUID); `recorded` is false when collection
+    ///   is disabled and nothing was recorded.
+    /// - Throws: ``ConversionsError/InvalidInput(field:rule:)`` naming the field and the rule it broke.
+    @discardableResult
+    public func track(_ event: Event) throws -> TrackResult {
+        try client.track(event: event)
+    }
+
+    /// Reports a cold start: records `app_install` on the first launch of an install (exactly
+    /// once, ever) and `app_open` on later launches. A second call in one process is ignored.
+    /// ``start(_:privacy:)`` calls it on iOS.
+    public func onLaunch() throws {
+        try client.onLaunch()
+    }
+
+    /// Reports a return to the foreground: records `app_open` after at least
+    /// ``Configuration/minimumBackgroundTimeForOpen`` in the background.
+    public func onForeground() throws {
+        try client.onForeground()
+    }
+
+    /// Reports that the app went to the background: the SDK's upload thread sends what waits.
+    /// Nothing is sent or written on the calling thread.
+    public func onBackground() throws {
+        try client.onBackground()
+    }
+
+    /// Reports that connectivity returned: delivery retries at once instead of waiting out its backoff.
+    public func onNetworkAvailable() throws {
+        try client.onNetworkAvailable()
+    }
+
+    /// The device facts last applied (a copy: changing it changes nothing).
+    public var device: DeviceInfo {
+        lock.lock()
+        defer { lock.unlock() }
+        return currentDevice
+    }
+
+    /// Replaces the device facts snapshotted onto later events with a changed copy, for
+    /// example `try conversions.updateDevice { $0.carrier = "Carrier" }`.
+    ///
+    /// - Throws: ``ConversionsError/InvalidInput(field:rule:)`` for a bad value such as `device.language`.
+    public func updateDevice(_ change: (inout DeviceInfo) -> Void) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        var next = currentDevice
+        change(&next)
+        try client.updateDevice(device: next)
+        currentDevice = next
+    }
+
+    /// Replaces the bearer token; resumes delivery if a rejected token had paused it.
+    public func setToken(_ token: String) throws {
+        try client.setToken(token: token)
+    }
+
+    /// Hears the outcome of every request (events sent, status, processed, failed, retry) on
+    /// the SDK's upload thread; `nil` removes it. Keep it short and thread-safe.
+    public func setDeliveryListener(_ listener: (@Sendable (BatchOutcome) -> Void)?) {
+        client.setDeliveryListener(listener: listener.map { DeliveryListenerAdapter(onBatch: $0) })
+    }
+
+    /// Receives the SDK's log lines at or above ``Configuration/logLevel`` on the SDK's
+    /// threads; `nil` removes it. Tokens and identifiers never appear in them.
+    public func setLogSink(_ sink: (@Sendable (LogLevel, String) -> Void)?) {
+        client.setLogSink(sink: sink.map { LogSinkAdapter(write: $0) })
+    }
+
+    /// Sends everything due and reports what happened, waiting at most `timeout` seconds on a
+    /// background queue. Retries inside that time honour the backoff; when the timeout passes
+    /// first the report says `timedOut` and delivery goes on in the background.
+    ///
+    /// - Throws: ``ConversionsError/ShutDown`` after ``shutdown(timeout:)``.
+    public func flush(timeout: TimeInterval = 30) async throws -> FlushReport {
+        let client = self.client
+        return try await Blocking.run { try client.flush(timeoutMs: Blocking.milliseconds(timeout)) }
+    }
+
+    /// Deletes every queued and dead-lettered event and identifier, waiting at most `timeout`
+    /// seconds on a background queue. The install record stays, so renewed consent records no
+    /// second `app_install`.
+    ///
+    /// - Throws: ``ConversionsError/Timeout(millis:)`` when the buffer was not cleared in time.
+    public func forget(timeout: TimeInterval = 10) async throws {
+        let client = self.client
+        try await Blocking.run { try client.forget(timeoutMs: Blocking.milliseconds(timeout)) }
+    }
+
+    /// Deletes the dead letters (events the server refused), waiting at most `timeout` seconds.
+    ///
+    /// - Throws: ``ConversionsError/Timeout(millis:)`` when they were not deleted in time.
+    public func clearDeadLetters(timeout: TimeInterval = 10) async throws {
+        let client = self.client
+        try await Blocking.run { try client.clearDeadLetters(timeoutMs: Blocking.milliseconds(timeout)) }
+    }
+
+    /// The SDK's health: queue, dead letters, drops by reason, last attempt, pause, storage.
+    /// Reads the buffer on the SDK's worker, on a background queue (at most about two seconds;
+    /// counts from the buffer read as zero if it does not answer in time).
+    public func diagnostics() async -> Diagnostics {
+        let client = self.client
+        return await Blocking.value { client.diagnostics() }
+    }
+
+    /// Commits everything tracked, stops the SDK's threads and closes the database, waiting at
+    /// most `timeout` seconds. Events not yet sent stay in the buffer for the next start; later
+    /// calls throw ``ConversionsError/ShutDown``. A second call does nothing.
+    ///
+    /// - Throws: ``ConversionsError/Timeout(millis:)`` when the threads did not stop in time.
+    public func shutdown(timeout: TimeInterval = 5) async throws {
+        let client = self.client
+        try await Blocking.run { try client.shutdown(timeoutMs: Blocking.milliseconds(timeout)) }
+    }
+
+    /// Applies a changed copy of the privacy state, under the lock that orders all changes.
+    func updatePrivacy(_ change: (inout PrivacyState) -> Void) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        var next = currentPrivacy
+        change(&next)
+        try client.setPrivacy(privacy: next)
+        currentPrivacy = next
+    }
+
+    /// The privacy state last applied (a copy: changing it changes nothing).
+    public var privacy: PrivacyState {
+        lock.lock()
+        defer { lock.unlock() }
+        return currentPrivacy
+    }
+
+    /// Keeps a platform observer alive as long as this instance.
+    func keepAlive(_ attachment: AnyObject) {
+        lock.lock()
+        defer { lock.unlock() }
+        attachments.append(attachment)
+    }
+}

@@ -1,0 +1,187 @@
+// Typed helpers for the standard Conversions API events. Each builds an `Event` and calls
+// `track`: safe on the main thread, returns the `TrackResult`, and throws
+// `ConversionsError.InvalidInput` naming the field for bad input. Amounts are `Decimal`, sent
+// as plain decimal strings ("19.99"); currencies are ISO-4217 codes such as "USD".
+import Foundation
+
+extension Conversions {
+    /// Records the standard event `name`. The helpers below cover the common events; use this
+    /// one for the others, for example `try conversions.track(.subscribe, user: user)`.
+    ///
+    /// - Parameters:
+    ///   - name: the event type.
+    ///   - user: who did it; raw values are normalised and hashed before anything is stored.
+    ///   - data: value, currency, products and other commerce details.
+    ///   - eventId: deduplication id (for example your order id); a random UUID when `nil`.
+    ///   - eventTime: when it happened; now when `nil`.
+    ///   - sourceURL: absolute http(s) URL where it happened.
+    /// - Throws: ``ConversionsError/InvalidInput(field:rule:)`` naming the field and the rule it broke.
+    @discardableResult
+    public func track(
+        _ name: EventName,
+        user: UserData? = nil,
+        data: CustomData? = nil,
+        eventId: String? = nil,
+        eventTime: Date? = nil,
+        sourceURL: URL? = nil
+    ) throws -> TrackResult {
+        try track(Event(
+            name: name,
+            eventId: eventId,
+            eventTime: eventTime.map { Int64($0.timeIntervalSince1970.rounded(.down)) },
+            eventSourceUrl: sourceURL?.absoluteString,
+            userData: user,
+            customData: data
+        ))
+    }
+
+    /// Records a `checkout` (a purchase) of `value` in `currency`. The `orderId` is also the
+    /// default `eventId`, so a purchase reported twice is counted once.
+    ///
+    /// - Throws: ``ConversionsError/InvalidInput(field:rule:)`` for a value that is not positive
+    ///   (`custom_data.value`), a currency that is not a three-letter code
+    ///   (`custom_data.currency`) or any other bad field.
+    @discardableResult
+    public func checkout(
+        value: Decimal,
+        currency: String,
+        orderId: String? = nil,
+        contents: [ContentItem] = [],
+        user: UserData? = nil,
+        eventId: String? = nil
+    ) throws -> TrackResult {
+        try track(
+            .checkout,
+            user: user,
+            data: CustomData(
+                currency: currency,
+                value: Conversions.plainDecimal(value),
+                contents: contents,
+                orderId: orderId
+            ),
+            eventId: eventId ?? orderId
+        )
+    }
+
+    /// Records `add_to_cart` for `contents`, optionally worth `value` in `currency`.
+    @discardableResult
+    public func addToCart(
+        contents: [ContentItem],
+        value: Decimal? = nil,
+        currency: String? = nil,
+        user: UserData? = nil
+    ) throws -> TrackResult {
+        try track(.addToCart, user: user, data: Conversions.commerce(contents, value, currency))
+    }
+
+    /// Records `add_to_wishlist` for `contents`, optionally worth `value` in `currency`.
+    @discardableResult
+    public func addToWishlist(
+        contents: [ContentItem],
+        value: Decimal? = nil,
+        currency: String? = nil,
+        user: UserData? = nil
+    ) throws -> TrackResult {
+        try track(.addToWishlist, user: user, data: Conversions.commerce(contents, value, currency))
+    }
+
+    /// Records `initiate_checkout` for `contents`, optionally worth `value` in `currency`.
+    @discardableResult
+    public func initiateCheckout(
+        contents: [ContentItem],
+        value: Decimal? = nil,
+        currency: String? = nil,
+        user: UserData? = nil
+    ) throws -> TrackResult {
+        try track(.initiateCheckout, user: user, data: Conversions.commerce(contents, value, currency))
+    }
+
+    /// Records `view_content` for the products `contentIds`, optionally naming the page `contentName`.
+    @discardableResult
+    public func viewContent(contentIds: [String], contentName: String? = nil, user: UserData? = nil) throws -> TrackResult {
+        try track(.viewContent, user: user, data: CustomData(contentIds: contentIds, contentName: contentName))
+    }
+
+    /// Records `view_category` for `category`.
+    @discardableResult
+    public func viewCategory(_ category: String, user: UserData? = nil) throws -> TrackResult {
+        try track(.viewCategory, user: user, data: CustomData(contentCategory: category))
+    }
+
+    /// Records `search` for the text `query`.
+    @discardableResult
+    public func search(query: String, user: UserData? = nil) throws -> TrackResult {
+        try track(.search, user: user, data: CustomData(searchString: query))
+    }
+
+    /// Records a `lead`, optionally worth `value` in `currency`.
+    @discardableResult
+    public func lead(user: UserData? = nil, value: Decimal? = nil, currency: String? = nil) throws -> TrackResult {
+        try track(.lead, user: user, data: Conversions.commerce([], value, currency))
+    }
+
+    /// Records a `signup`.
+    @discardableResult
+    public func signup(user: UserData? = nil) throws -> TrackResult {
+        try track(.signup, user: user)
+    }
+
+    /// Records a `page_visit` of `url`, sent as `event_source_url`.
+    ///
+    /// - Throws: ``ConversionsError/InvalidInput(field:rule:)`` for a URL that is not absolute
+    ///   http(s) (`event_source_url`).
+    @discardableResult
+    public func pageVisit(url: URL, user: UserData? = nil) throws -> TrackResult {
+        try track(.pageVisit, user: user, sourceURL: url)
+    }
+
+    /// Records the advertiser-defined event `name` (letters, digits, `_` and `-`, at most 100;
+    /// at most 15 distinct names per ad account).
+    ///
+    /// - Throws: ``ConversionsError/InvalidInput(field:rule:)`` for a bad or a 16th name
+    ///   (`custom_event_name`).
+    @discardableResult
+    public func custom(name: String, data: CustomData? = nil, user: UserData? = nil) throws -> TrackResult {
+        try track(Event(name: .custom, customEventName: name, userData: user, customData: data))
+    }
+
+    /// Commerce details for a value, currency and line items; `nil` when there are none.
+    private static func commerce(_ contents: [ContentItem], _ value: Decimal?, _ currency: String?) -> CustomData? {
+        if contents.isEmpty && value == nil && currency == nil {
+            return nil
+        }
+        return CustomData(currency: currency, value: value.map(Conversions.plainDecimal), contents: contents)
+    }
+
+    /// `amount` as a plain decimal string such as "19.99", rounded to six decimal places. The
+    /// rounding removes the binary noise that a floating-point literal (`19.99` passes through
+    /// `Double`) brings into a `Decimal`; prefer `Decimal(string: "19.99")` for exact amounts.
+    static func plainDecimal(_ amount: Decimal) -> String {
+        var exact = amount
+        var rounded = Decimal()
+        NSDecimalRound(&rounded, &exact, 6, .plain)
+        return rounded.description
+    }
+}
+
+extension ContentItem {
+    /// A line item: product `id`, optionally its unit `price`, `quantity`, `name`, `category`
+    /// and `brand`.
+    public static func product(
+        id: String,
+        price: Decimal? = nil,
+        quantity: Int64? = nil,
+        name: String? = nil,
+        category: String? = nil,
+        brand: String? = nil
+    ) -> ContentItem {
+        ContentItem(
+            id: id,
+            itemName: name,
+            itemCategory: category,
+            itemBrand: brand,
+            itemPrice: price.map(Conversions.plainDecimal),
+            quantity: quantity
+        )
+    }
+}
