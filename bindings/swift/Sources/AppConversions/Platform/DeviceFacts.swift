@@ -1,0 +1,123 @@
+// App and device facts read from the platform: the main bundle, UIDevice, the hardware model
+// identifier from uname (`iPhone15,2`, where UIDevice only says "iPhone"), the carrier where
+// the OS still names one, and the CFNetwork-style user agent.
+import Foundation
+#if canImport(UIKit)
+import UIKit
+#endif
+#if os(iOS)
+import CoreTelephony
+#endif
+
+extension AppInfo {
+    /// This app's facts: bundle id, display name, version (`CFBundleShortVersionString`) and,
+    /// on iOS, the install time (the creation date of the app's Documents folder).
+    public static var current: AppInfo {
+        let info = Bundle.main.infoDictionary ?? [:]
+        return AppInfo(
+            appId: Bundle.main.bundleIdentifier,
+            appName: (info["CFBundleDisplayName"] ?? info["CFBundleName"]) as? String,
+            appVersion: info["CFBundleShortVersionString"] as? String,
+            firstInstallTime: StorageLocation.firstInstallTime()
+        )
+    }
+}
+
+extension DeviceInfo {
+    /// This device's facts: brand, hardware model identifier, device type (`phone` or `tablet`
+    /// on iOS), OS version, two-letter language, carrier where the OS still names one, and the
+    /// CFNetwork-style user agent. `wifi` is left to the network monitor unless given.
+    @MainActor
+    public static func current(wifi: Bool? = nil) -> DeviceInfo {
+        DeviceInfo(
+            brand: "Apple",
+            model: DeviceFacts.hardwareModel(),
+            deviceType: DeviceFacts.deviceType(),
+            osVersion: DeviceFacts.osVersion(),
+            language: DeviceFacts.language(),
+            carrier: DeviceFacts.carrier(),
+            wifi: wifi,
+            userAgent: DeviceFacts.userAgent()
+        )
+    }
+}
+
+enum DeviceFacts {
+    /// The hardware model identifier: `iPhone15,2` on a device, the simulated model in the
+    /// simulator, the CPU architecture on a Mac.
+    static func hardwareModel() -> String {
+        if let simulated = ProcessInfo.processInfo.environment["SIMULATOR_MODEL_IDENTIFIER"] {
+            return simulated
+        }
+        var system = utsname()
+        uname(&system)
+        return withUnsafeBytes(of: &system.machine) { bytes in
+            String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+        }
+    }
+
+    /// The Darwin kernel version, such as `23.4.0`.
+    static func darwinVersion() -> String {
+        var system = utsname()
+        uname(&system)
+        return withUnsafeBytes(of: &system.release) { bytes in
+            String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+        }
+    }
+
+    /// `phone` or `tablet` on iOS, `desktop` elsewhere.
+    @MainActor
+    static func deviceType() -> String {
+        #if os(iOS)
+        return UIDevice.current.userInterfaceIdiom == .pad ? "tablet" : "phone"
+        #else
+        return "desktop"
+        #endif
+    }
+
+    /// The OS version, such as `17.4`.
+    @MainActor
+    static func osVersion() -> String {
+        #if canImport(UIKit)
+        return UIDevice.current.systemVersion
+        #else
+        let version = ProcessInfo.processInfo.operatingSystemVersion
+        return "\(version.majorVersion).\(version.minorVersion).\(version.patchVersion)"
+        #endif
+    }
+
+    /// The user's first preferred language as a two-letter ISO-639-1 code; `nil` for languages
+    /// that only have a longer code (the core accepts two letters only).
+    static func language() -> String? {
+        guard let preferred = Locale.preferredLanguages.first else {
+            return nil
+        }
+        let code = preferred.prefix { $0 != "-" && $0 != "_" }.lowercased()
+        return code.count == 2 && code.allSatisfy { $0.isASCII && $0.isLetter } ? code : nil
+    }
+
+    /// The carrier's name where the OS still gives one. Since iOS 16 it answers `--` or nothing
+    /// (the API is deprecated without replacement), which counts as no carrier.
+    static func carrier() -> String? {
+        #if os(iOS)
+        let names = CTTelephonyNetworkInfo().serviceSubscriberCellularProviders?.values
+            .compactMap { $0.carrierName }
+            .filter { !$0.isEmpty && $0 != "--" }
+        return names?.first
+        #else
+        return nil
+        #endif
+    }
+
+    /// The user agent CFNetwork sends for this app, `<App>/<build> CFNetwork/<version> Darwin/<version>`,
+    /// the platform's standard HTTP user agent that the API pairs with the client IP.
+    static func userAgent(bundle: Bundle = .main) -> String {
+        let info = bundle.infoDictionary ?? [:]
+        let name = (info["CFBundleExecutable"] as? String) ?? "App"
+        let build = (info["CFBundleVersion"] as? String) ?? "1"
+        let network = Bundle(identifier: "com.apple.CFNetwork")?
+            .infoDictionary?["CFBundleShortVersionString"] as? String ?? "0"
+        let product = name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "App"
+        return "\(product)/\(build) CFNetwork/\(network) Darwin/\(darwinVersion())"
+    }
+}
