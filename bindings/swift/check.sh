@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Checks the Swift layer without a Swift toolchain (Swift itself is compiled by the macOS
+# workflow, .github/workflows/swift.yml). Run after cargo has built the library and
+# uniffi-bindgen (cargo build -p app-conversions --lib && cargo build -p uniffi-bindgen):
+#
+#   bindings/swift/check.sh [LIBRARY]
+#
+# Regenerates the bindings from the library into a temporary folder, then check_swift.py parses
+# every Swift file with tree-sitter-swift and checks names, API use, docs and the privacy
+# manifest. The pinned parser is installed into bindings/swift/.venv on first use.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+venv=$here/.venv
+
+if [[ ! -x $venv/bin/python ]]; then
+  python3 -m venv "$venv"
+fi
+"$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/check-requirements.txt"
+
+generated=$(mktemp -d)
+trap 'rm -rf "$generated"' EXIT
+"$here/generate.sh" -o "$generated/swift" -H "$generated/headers" "$@"
+"$venv/bin/python" "$here/check_swift.py" --generated "$generated/swift" --headers "$generated/headers"

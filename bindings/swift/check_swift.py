@@ -1,0 +1,432 @@
+#!/usr/bin/env python3
+"""Checks the Swift layer where no Swift compiler runs (Swift is compiled on macOS CI only).
+
+check.sh regenerates the bindings from the current library and runs this with their folders:
+
+    check_swift.py --generated DIR_WITH_AppConversions.swift --headers DIR_WITH_HEADER_AND_MODULEMAP
+
+Checks, each printed as `ok` or `FAIL` with a reason:
+  self-test  the parser flags a deliberately broken snippet and accepts a correct one
+  syntax     every Swift file (generated bindings, hand-written sources, tests, Package.swift)
+             parses with tree-sitter-swift without ERROR or MISSING nodes
+  names      module, header and target names agree across uniffi.toml, Package.swift, the
+             generated files, the module map and the scripts
+  api        hand-written calls to generated initialisers and client methods use argument
+             labels the generated code declares, in its order; generated enum members exist
+  docs       every public declaration in the hand-written sources has a `///` comment
+  privacy    PrivacyInfo.xcprivacy is a well-formed privacy manifest, is a resource of the
+             target, and declares the required-reason APIs the Swift code uses
+
+Two allowances for tree-sitter-swift 0.7.4, each exact and nothing more: the attribute
+`@_documentation(visibility: private)`, which UniFFI emits and the grammar does not know, is
+blanked (same length, so positions stay true) before parsing; and in the generated bindings
+only, the closure `{ () }` (valid Swift, a closure returning the empty tuple; the grammar reads
+`()` as a closure signature) is reported as a known grammar gap instead of a failure.
+
+Exits 1 if any check fails; the last line reads `swift-checks: N passed, M failed`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import plistlib
+import re
+import sys
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import tree_sitter_swift
+from tree_sitter import Language, Node, Parser
+
+SWIFT_DIR = Path(__file__).resolve().parent
+ROOT = SWIFT_DIR.parent.parent
+PARSER = Parser(Language(tree_sitter_swift.language()))
+
+DOC_ATTRIBUTE = b"@_documentation(visibility: private)"
+KNOWN_GAP = b"{()}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing
+
+
+def parse(source: bytes):
+    """Parses Swift source, with UniFFI's documentation attribute blanked out."""
+    return PARSER.parse(source.replace(DOC_ATTRIBUTE, b" " * len(DOC_ATTRIBUTE)))
+
+
+def problem_nodes(tree) -> list[Node]:
+    """Every ERROR or MISSING node, without descending into an ERROR."""
+    found, stack = [], [tree.root_node]
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            found.append(node)
+        elif node.has_error:
+            stack.extend(node.children)
+    return sorted(found, key=lambda n: n.start_byte)
+
+
+def is_known_gap(node: Node) -> bool:
+    """The `{ () }` closure that tree-sitter-swift 0.7.4 cannot parse."""
+    parent = node.parent
+    return (
+        node.is_error
+        and parent is not None
+        and parent.type == "lambda_literal"
+        and b"".join(parent.text.split()) == KNOWN_GAP
+    )
+
+
+def describe(node: Node) -> str:
+    row, column = node.start_point
+    kind = f"MISSING {node.type}" if node.is_missing else "ERROR"
+    snippet = node.text.decode(errors="replace").splitlines()[0][:60] if node.text else ""
+    return f"{kind} at {row + 1}:{column + 1} {snippet!r}"
+
+
+def walk(node: Node):
+    yield node
+    for child in node.children:
+        yield from walk(child)
+
+
+# ---------------------------------------------------------------------------------------------
+# Results
+
+
+@dataclass
+class Report:
+    passed: int = 0
+    failed: list[str] = field(default_factory=list)
+
+    def check(self, name: str, problems: list[str], note: str = "") -> None:
+        if problems:
+            self.failed.append(name)
+            print(f"FAIL {name}")
+            for problem in problems:
+                print(f"       {problem}")
+        else:
+            self.passed += 1
+            print(f"ok   {name}{f'  ({note})' if note else ''}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks
+
+
+def self_test() -> list[str]:
+    broken = b"func broken(_ value: Int {\n    let total = value +\n}\n"
+    good = b"struct Fine {\n    let writeReturn = { return }\n    func run() throws -> Int { 1 }\n}\n"
+    problems = []
+    if not problem_nodes(parse(broken)):
+        problems.append("the broken snippet parsed without errors: the parser cannot be trusted")
+    if problem_nodes(parse(good)):
+        problems.append("a correct snippet failed to parse")
+    if parse(b"@_documentation(visibility: private)\npublic func f() {}\n").root_node.has_error:
+        problems.append("the documentation attribute was not neutralised")
+    return problems
+
+
+def check_syntax(path: Path, generated: bool) -> tuple[list[str], str]:
+    problems, gaps = [], 0
+    for node in problem_nodes(parse(path.read_bytes())):
+        if generated and is_known_gap(node):
+            gaps += 1
+        else:
+            problems.append(describe(node))
+    return problems, f"{gaps} known grammar gap(s) `{{ () }}`" if gaps else ""
+
+
+def package_facts(package: str) -> dict[str, str | None]:
+    def find(pattern: str) -> str | None:
+        match = re.search(pattern, package, re.S)
+        return match.group(1) if match else None
+
+    return {
+        "tools": find(r"swift-tools-version:\s*([\d.]+)"),
+        "binary_name": find(r'\.binaryTarget\(\s*name:\s*"([^"]+)"'),
+        "binary_path": find(r'\.binaryTarget\([^)]*path:\s*"([^"]+)"'),
+        "target_name": find(r'\.target\(\s*name:\s*"([^"]+)"'),
+        "target_deps": find(r'\.target\(.*?dependencies:\s*\[([^\]]*)\]'),
+        "target_path": find(r'\.target\(.*?path:\s*"([^"]+)"'),
+        "product": find(r'\.library\(\s*name:\s*"([^"]+)"'),
+        "languages": find(r"swiftLanguageVersions:\s*\[([^\]]*)\]"),
+    }
+
+
+def check_names(generated: Path, headers: Path) -> list[str]:
+    config = tomllib.loads((ROOT / "uniffi.toml").read_text())["bindings"]["swift"]
+    module, ffi = config["module_name"], config["ffi_module_name"]
+    header = f"{config.get('ffi_module_filename', ffi)}.h"
+    package = package_facts((SWIFT_DIR / "Package.swift").read_text())
+    problems = []
+
+    def expect(what: str, actual, wanted) -> None:
+        if actual != wanted:
+            problems.append(f"{what}: {actual!r}, expected {wanted!r}")
+
+    expect("uniffi.toml generate_module_map", config.get("generate_module_map"), True)
+    expect("Package.swift tools version", package["tools"], "5.9")
+    expect("Package.swift language versions", package["languages"], ".v5")
+    expect("Package.swift binary target", package["binary_name"], ffi)
+    expect("Package.swift binary target path", package["binary_path"], f"{ffi}.xcframework")
+    expect("Package.swift Swift target", package["target_name"], module)
+    expect("Package.swift Swift target path", package["target_path"], f"Sources/{module}")
+    expect("Package.swift product", package["product"], module)
+    if f'"{ffi}"' not in (package["target_deps"] or ""):
+        problems.append(f"the {module} target does not depend on {ffi}")
+
+    swift_file = generated / f"{module}.swift"
+    if not swift_file.is_file():
+        problems.append(f"generated bindings {swift_file.name} missing")
+    else:
+        bindings = swift_file.read_text()
+        for line in (f"#if canImport({ffi})", f"import {ffi}"):
+            if line not in bindings:
+                problems.append(f"generated bindings lack `{line}`")
+    if not (headers / header).is_file():
+        problems.append(f"generated header {header} missing")
+    modulemap = headers / "module.modulemap"
+    if not modulemap.is_file():
+        problems.append("module.modulemap missing")
+    else:
+        text = modulemap.read_text()
+        if not re.search(rf"^module {re.escape(ffi)} \{{", text, re.M):
+            problems.append(f"module.modulemap does not declare `module {ffi}`")
+        if f'header "{header}"' not in text:
+            problems.append(f"module.modulemap does not name header {header}")
+
+    scripts = {
+        "generate.sh": [f"{module}.swift", header, f"{config.get('ffi_module_filename', ffi)}.modulemap", "module.modulemap"],
+        "build-xcframework.sh": [f"{ffi}.xcframework", "-headers"],
+        ".gitignore": [f"/Sources/{module}/Generated/", f"/{ffi}.xcframework/"],
+    }
+    for script, needles in scripts.items():
+        text = (SWIFT_DIR / script).read_text()
+        problems += [f"{script} does not mention {needle}" for needle in needles if needle not in text]
+    return problems
+
+
+@dataclass
+class GeneratedApi:
+    """Initialisers, methods and enum cases of each type the generated bindings declare."""
+
+    inits: dict[str, list[list[tuple[str | None, bool]]]] = field(default_factory=dict)
+    methods: dict[str, dict[str, list[list[tuple[str | None, bool]]]]] = field(default_factory=dict)
+    cases: dict[str, set[str]] = field(default_factory=dict)
+
+
+def parameters(declaration: Node) -> list[tuple[str | None, bool]]:
+    """(argument label or None for `_`, has a default) for each parameter, in order."""
+    params: list[tuple[str | None, bool]] = []
+    for index, child in enumerate(declaration.children):
+        if child.type == "parameter":
+            label_node = child.child_by_field_name("external_name") or child.child_by_field_name("name")
+            label = label_node.text.decode()
+            params.append((None if label == "_" else label, False))
+        elif declaration.field_name_for_child(index) == "default_value" and params:
+            params[-1] = (params[-1][0], True)
+    return params
+
+
+def type_declarations(path: Path):
+    """(kind, name, body) of each top-level struct, class, enum, protocol or extension."""
+    for node in parse(path.read_bytes()).root_node.children:
+        kind = node.child_by_field_name("declaration_kind")
+        if node.type in ("class_declaration", "protocol_declaration") and kind is not None:
+            yield kind.type, node.child_by_field_name("name").text.decode(), node.child_by_field_name("body")
+
+
+def read_api(bindings: Path, hand_written: list[Path]) -> GeneratedApi:
+    """The types the bindings declare, with their members from the bindings and from the
+    hand-written extensions (which add initialisers such as `PrivacyState(trackingAuthorization:)`)."""
+    api = GeneratedApi()
+    types = {name for kind, name, _ in type_declarations(bindings) if kind != "extension"}
+    for path in [bindings, *hand_written]:
+        for _, name, body in type_declarations(path):
+            if name not in types or body is None:
+                continue
+            for member in body.children:
+                if member.type == "init_declaration":
+                    api.inits.setdefault(name, []).append(parameters(member))
+                elif member.type == "function_declaration":
+                    method = member.child_by_field_name("name").text.decode()
+                    api.methods.setdefault(name, {}).setdefault(method, []).append(parameters(member))
+                elif member.type == "enum_entry":
+                    api.cases.setdefault(name, set()).add(member.child_by_field_name("name").text.decode())
+    return api
+
+
+def labels_fit(labels: list[str | None], params: list[tuple[str | None, bool]]) -> bool:
+    """Whether call labels match the parameters in order, skipping only defaulted ones."""
+    remaining = list(labels)
+    for label, has_default in params:
+        if remaining and remaining[0] == label:
+            remaining.pop(0)
+        elif not has_default:
+            return False
+    return not remaining
+
+
+def call_labels(call: Node) -> list[str | None] | None:
+    suffix = next((c for c in call.children if c.type == "call_suffix"), None)
+    arguments = next((c for c in suffix.children if c.type == "value_arguments"), None) if suffix else None
+    if arguments is None:
+        return None
+    labels = []
+    for argument in arguments.children:
+        if argument.type == "value_argument":
+            label = argument.child_by_field_name("name")
+            labels.append(label.text.decode() if label else None)
+    return labels
+
+
+def spelled(callee: str, labels: list[str | None]) -> str:
+    """A call as Swift names it, such as `ClientConfig(endpoint:adAccountId:)`."""
+    return callee + "(" + "".join(f"{label or '_'}:" for label in labels) + ")"
+
+
+def check_api(sources: list[Path], api: GeneratedApi) -> list[str]:
+    """Calls `Type(...)`, `client.method(...)` and references `Enum.member` in hand-written code."""
+    client_methods = api.methods.get("ConversionsClient", {})
+    problems = []
+    for path in sources:
+        for node in walk(parse(path.read_bytes()).root_node):
+            where = f"{path.relative_to(SWIFT_DIR)}:{node.start_point[0] + 1}"
+            if node.type == "navigation_expression":
+                target, suffix = node.child_by_field_name("target"), node.child_by_field_name("suffix")
+                member = suffix.child_by_field_name("suffix") if suffix else None
+                if target and member and target.text.decode() in api.cases:
+                    enum = target.text.decode()
+                    if member.text.decode() not in api.cases[enum]:
+                        problems.append(f"{where}: {enum} has no case {member.text.decode()}")
+            if node.type != "call_expression" or (labels := call_labels(node)) is None:
+                continue
+            callee = node.children[0]
+            if callee.type == "simple_identifier" and callee.text.decode() in api.inits:
+                signatures = api.inits[callee.text.decode()]
+                call = spelled(callee.text.decode(), labels)
+            elif callee.type == "navigation_expression" and callee.child_by_field_name("target").text == b"client":
+                name = callee.child_by_field_name("suffix").child_by_field_name("suffix").text.decode()
+                signatures = client_methods.get(name, [])
+                call = spelled(f"client.{name}", labels)
+                if not signatures:
+                    problems.append(f"{where}: ConversionsClient has no method {name}")
+                    continue
+            else:
+                continue
+            if not any(labels_fit(labels, params) for params in signatures):
+                problems.append(f"{where}: {call} matches no generated declaration")
+    return problems
+
+
+PUBLIC_DECLARATION = re.compile(r"^\s*(?:public|open)\b")
+ATTRIBUTE = re.compile(r"^\s*@\w+")
+
+
+def check_docs(sources: list[Path]) -> list[str]:
+    problems = []
+    for path in sources:
+        lines = path.read_text().splitlines()
+        for number, line in enumerate(lines):
+            if not PUBLIC_DECLARATION.match(line):
+                continue
+            above = number - 1
+            while above >= 0 and ATTRIBUTE.match(lines[above]):
+                above -= 1
+            if above < 0 or not lines[above].strip().startswith("///"):
+                problems.append(f"{path.relative_to(SWIFT_DIR)}:{number + 1}: no /// comment on `{line.strip()}`")
+    return problems
+
+
+# Swift spellings of required-reason APIs, by the manifest category that must declare them.
+REQUIRED_REASON_APIS = {
+    "NSPrivacyAccessedAPICategoryFileTimestamp": r"\b(creationDate|modificationDate|contentModificationDate|attributesOfItem)\b",
+    "NSPrivacyAccessedAPICategoryUserDefaults": r"\bUserDefaults\b",
+    "NSPrivacyAccessedAPICategorySystemBootTime": r"\b(systemUptime|mach_absolute_time)\b",
+    "NSPrivacyAccessedAPICategoryDiskSpace": r"\b(volumeAvailableCapacity\w*|statfs|statvfs)\b",
+    "NSPrivacyAccessedAPICategoryActiveKeyboards": r"\bactiveInputModes\b",
+}
+
+
+def check_privacy(manifest_path: Path, sources: list[Path]) -> list[str]:
+    try:
+        manifest = plistlib.loads(manifest_path.read_bytes())
+    except Exception as error:  # any parse failure is the finding
+        return [f"{manifest_path.name} is not a property list: {error}"]
+    problems = []
+    if not isinstance(manifest.get("NSPrivacyTracking"), bool):
+        problems.append("NSPrivacyTracking must be a boolean")
+    domains = manifest.get("NSPrivacyTrackingDomains", [])
+    if manifest.get("NSPrivacyTracking") and not (domains and all(isinstance(d, str) for d in domains)):
+        problems.append("NSPrivacyTracking is true but NSPrivacyTrackingDomains lists no domain")
+    for entry in manifest.get("NSPrivacyCollectedDataTypes", []):
+        kind = entry.get("NSPrivacyCollectedDataType", "")
+        if not kind.startswith("NSPrivacyCollectedDataType"):
+            problems.append(f"collected data type {kind!r} is not an NSPrivacyCollectedDataType value")
+        for flag in ("NSPrivacyCollectedDataTypeLinked", "NSPrivacyCollectedDataTypeTracking"):
+            if not isinstance(entry.get(flag), bool):
+                problems.append(f"{kind}: {flag} must be a boolean")
+        purposes = entry.get("NSPrivacyCollectedDataTypePurposes") or []
+        if not purposes or not all(p.startswith("NSPrivacyCollectedDataTypePurpose") for p in purposes):
+            problems.append(f"{kind}: NSPrivacyCollectedDataTypePurposes must list purposes")
+    declared = {}
+    for entry in manifest.get("NSPrivacyAccessedAPITypes", []):
+        category = entry.get("NSPrivacyAccessedAPIType", "")
+        reasons = entry.get("NSPrivacyAccessedAPITypeReasons") or []
+        if not reasons or not all(re.fullmatch(r"[0-9A-F]{4}\.\d", r) for r in reasons):
+            problems.append(f"{category}: reasons must be codes such as C617.1, got {reasons}")
+        declared[category] = reasons
+    code = "\n".join(p.read_text() for p in sources)
+    for category, pattern in REQUIRED_REASON_APIS.items():
+        if re.search(pattern, code) and category not in declared:
+            problems.append(f"the Swift code uses a {category} API but the manifest does not declare it")
+    package = (SWIFT_DIR / "Package.swift").read_text()
+    if f'.copy("{manifest_path.name}")' not in package and f'.process("{manifest_path.name}")' not in package:
+        problems.append(f"Package.swift does not declare {manifest_path.name} as a resource")
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    arguments = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    arguments.add_argument("--generated", type=Path, required=True, help="folder with the generated Swift bindings")
+    arguments.add_argument("--headers", type=Path, required=True, help="folder with the header and module.modulemap")
+    options = arguments.parse_args()
+
+    generated_dir = SWIFT_DIR / "Sources" / "AppConversions" / "Generated"
+    hand_written = sorted(
+        p for p in (SWIFT_DIR / "Sources").rglob("*.swift") if generated_dir not in p.parents
+    )
+    tests = sorted((SWIFT_DIR / "Tests").rglob("*.swift"))
+    bindings = sorted(options.generated.glob("*.swift"))
+    manifest = SWIFT_DIR / "Sources" / "AppConversions" / "PrivacyInfo.xcprivacy"
+
+    report = Report()
+    report.check("self-test: the parser catches a broken snippet", self_test())
+    for path in bindings:
+        problems, note = check_syntax(path, generated=True)
+        report.check(f"syntax: generated {path.name}", problems, note)
+    for path in [SWIFT_DIR / "Package.swift", *hand_written, *tests]:
+        problems, _ = check_syntax(path, generated=False)
+        report.check(f"syntax: {path.relative_to(SWIFT_DIR)}", problems)
+    report.check("names: uniffi.toml, Package.swift, generated files and scripts agree",
+                 check_names(options.generated, options.headers))
+    if bindings:
+        api = read_api(bindings[0], hand_written)
+        report.check("api: hand-written calls match the generated declarations",
+                     check_api([*hand_written, *tests], api),
+                     f"{len(api.inits)} initialisable types, {len(api.methods.get('ConversionsClient', {}))} client methods")
+    report.check("docs: every public declaration has a /// comment", check_docs(hand_written))
+    report.check("privacy: PrivacyInfo.xcprivacy", check_privacy(manifest, hand_written))
+
+    print(f"swift-checks: {report.passed} passed, {len(report.failed)} failed")
+    return 1 if report.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
