@@ -7,16 +7,17 @@
 #
 # Regenerates the bindings from the library into a temporary folder, then check_swift.py parses
 # every Swift file with tree-sitter-swift and checks names, API use, docs and the privacy
-# manifest. The pinned parser is installed into bindings/swift/.venv on first use.
+# manifest. The pinned parser is installed into bindings/swift/.venv when the pins change.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 venv=$here/.venv
 
-if [[ ! -x $venv/bin/python ]]; then
+if ! cmp -s "$here/check-requirements.txt" "$venv/installed-requirements.txt"; then
   python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/check-requirements.txt"
+  cp "$here/check-requirements.txt" "$venv/installed-requirements.txt"
 fi
-"$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/check-requirements.txt"
 
 generated=$(mktemp -d)
 trap 'rm -rf "$generated"' EXIT
