@@ -1,0 +1,97 @@
+// Limit Ad Tracking, App Tracking Transparency, Limited Data Processing and consent, as the
+// sandbox receives the events.
+import AppConversions
+import AppTrackingTransparency
+import XCTest
+
+final class PrivacyTests: SandboxTestCase {
+    func testWithLimitAdTrackingOnLaterEventsCarryOptOutAndNoAdvertisingId() async throws {
+        let conversions = try start()
+        try conversions.lead()
+        _ = try await conversions.flush()
+
+        try conversions.setLimitAdTracking(true)
+        try conversions.checkout(value: Decimal(string: "25.00")!, currency: "USD", orderId: "order-1", user: Self.shopper)
+        _ = try await conversions.flush()
+
+        let leadEvents = try await sandbox.accepted(named: "lead")
+        let lead = try XCTUnwrap(leadEvents.first)
+        XCTAssertEqual(lead.strings("user_data.hashed_maids"), [sha256(Self.advertisingId.lowercased())])
+        XCTAssertEqual(lead.bool("opt_out"), false)
+        let checkoutEvents = try await sandbox.accepted(named: "checkout")
+        let checkout = try XCTUnwrap(checkoutEvents.first)
+        XCTAssertEqual(checkout.bool("opt_out"), true)
+        XCTAssertEqual(checkout.strings("user_data.hashed_maids"), [])
+        XCTAssertTrue(conversions.privacy.optOut)
+    }
+
+    func testADeniedTrackingAuthorizationStripsTheIdFromQueuedEvents() async throws {
+        let idfa = UUID(uuidString: Self.advertisingId)
+        let conversions = try start(privacy: PrivacyState(trackingAuthorization: .authorized, advertisingIdentifier: idfa))
+        try conversions.lead(user: Self.shopper)
+
+        try conversions.setTrackingAuthorization(.denied, advertisingIdentifier: idfa)
+        _ = try await conversions.flush()
+
+        XCTAssertTrue(conversions.privacy.optOut)
+        XCTAssertNil(conversions.privacy.advertisingId)
+        let leadEvents = try await sandbox.accepted(named: "lead")
+        let lead = try XCTUnwrap(leadEvents.first)
+        XCTAssertEqual(lead.bool("opt_out"), true)
+        XCTAssertEqual(lead.strings("user_data.hashed_maids"), [])
+        XCTAssertEqual(lead.strings("user_data.em"), [sha256("shopper@example.com")])
+    }
+
+    func testAnAdvertisingIdSetLaterIdentifiesLaterEvents() async throws {
+        let conversions = try start(privacy: PrivacyState())
+
+        try conversions.setAdvertisingId(Self.advertisingId.lowercased())
+        try conversions.search(query: "shoes")
+        _ = try await conversions.flush()
+
+        let searchEvents = try await sandbox.accepted(named: "search")
+        let search = try XCTUnwrap(searchEvents.first)
+        XCTAssertEqual(search.strings("user_data.hashed_maids"), [sha256(Self.advertisingId.lowercased())])
+    }
+
+    func testLimitedDataProcessingMarksEventsLdp() async throws {
+        let conversions = try start()
+
+        try conversions.setLimitedDataProcessing(true)
+        try conversions.signup()
+        _ = try await conversions.flush()
+
+        let signupEvents = try await sandbox.accepted(named: "signup")
+        let signup = try XCTUnwrap(signupEvents.first)
+        XCTAssertEqual(signup.string("custom_data.opt_out_type"), "ldp")
+    }
+
+    func testWithCollectionDisabledNothingIsRecordedAndTheBufferIsPurged() async throws {
+        let conversions = try start()
+        try conversions.lead()
+
+        try conversions.setCollectionEnabled(false)
+        let result = try conversions.signup(user: Self.shopper)
+        _ = try await conversions.flush()
+
+        XCTAssertFalse(result.recorded)
+        let accepted = try await sandbox.accepted()
+        XCTAssertTrue(accepted.isEmpty)
+        let diagnostics = await conversions.diagnostics()
+        XCTAssertEqual(diagnostics.queued, 0)
+    }
+
+    func testForgetDeletesQueuedEvents() async throws {
+        try await sandbox.fault(#"{"status":503,"retry_after":"3600"}"#)
+        let conversions = try start()
+        try conversions.lead()
+        _ = try await conversions.flush()
+        let before = await conversions.diagnostics()
+        XCTAssertEqual(before.queued, 1)
+
+        try await conversions.forget()
+
+        let after = await conversions.diagnostics()
+        XCTAssertEqual(after.queued, 0)
+    }
+}
