@@ -11,8 +11,9 @@ Checks, each printed as `ok` or `FAIL` with a reason:
              parses with tree-sitter-swift without ERROR or MISSING nodes
   names      module, header and target names agree across uniffi.toml, Package.swift, the
              generated files, the module map and the scripts
-  api        hand-written calls to generated initialisers and client methods use argument
-             labels the generated code declares, in its order; generated enum members exist
+  api        calls to the initialisers and methods of generated and hand-written types (and
+             of `client` and `conversions` receivers) use argument labels their declarations
+             have, in order; named enum members exist
   docs       every public declaration in the hand-written sources has a `///` comment
   privacy    PrivacyInfo.xcprivacy is a well-formed privacy manifest, is a resource of the
              target, and declares the required-reason APIs the Swift code uses
@@ -209,18 +210,27 @@ def check_names(generated: Path, headers: Path) -> list[str]:
     return problems
 
 
-@dataclass
-class GeneratedApi:
-    """Initialisers, methods and enum cases of each type the generated bindings declare."""
+Signature = list[tuple[str | None, bool]]
 
-    inits: dict[str, list[list[tuple[str | None, bool]]]] = field(default_factory=dict)
-    methods: dict[str, dict[str, list[list[tuple[str | None, bool]]]]] = field(default_factory=dict)
+
+@dataclass
+class Api:
+    """Initialisers, methods and enum cases per type, for the types the generated bindings and
+    the hand-written sources declare (nested types as `Outer.Inner`)."""
+
+    inits: dict[str, list[Signature]] = field(default_factory=dict)
+    methods: dict[str, dict[str, list[Signature]]] = field(default_factory=dict)
     cases: dict[str, set[str]] = field(default_factory=dict)
 
 
-def parameters(declaration: Node) -> list[tuple[str | None, bool]]:
+# Receivers whose type the check assumes from their name: the generated client inside the
+# wrapper, the wrapper in the tests.
+RECEIVER_TYPES = {"client": "ConversionsClient", "conversions": "Conversions"}
+
+
+def parameters(declaration: Node) -> Signature:
     """(argument label or None for `_`, has a default) for each parameter, in order."""
-    params: list[tuple[str | None, bool]] = []
+    params: Signature = []
     for index, child in enumerate(declaration.children):
         if child.type == "parameter":
             label_node = child.child_by_field_name("external_name") or child.child_by_field_name("name")
@@ -231,21 +241,29 @@ def parameters(declaration: Node) -> list[tuple[str | None, bool]]:
     return params
 
 
-def type_declarations(path: Path):
-    """(kind, name, body) of each top-level struct, class, enum, protocol or extension."""
-    for node in parse(path.read_bytes()).root_node.children:
+def type_declarations(nodes, outer: str = ""):
+    """(kind, qualified name, body) of each struct, class, enum, protocol or extension,
+    nested ones included."""
+    for node in nodes:
         kind = node.child_by_field_name("declaration_kind")
-        if node.type in ("class_declaration", "protocol_declaration") and kind is not None:
-            yield kind.type, node.child_by_field_name("name").text.decode(), node.child_by_field_name("body")
+        if node.type not in ("class_declaration", "protocol_declaration") or kind is None:
+            continue
+        name = node.child_by_field_name("name").text.decode()
+        name = f"{outer}.{name}" if outer and kind.type != "extension" else name
+        body = node.child_by_field_name("body")
+        yield kind.type, name, body
+        if body is not None:
+            yield from type_declarations(body.children, name)
 
 
-def read_api(bindings: Path, hand_written: list[Path]) -> GeneratedApi:
-    """The types the bindings declare, with their members from the bindings and from the
-    hand-written extensions (which add initialisers such as `PrivacyState(trackingAuthorization:)`)."""
-    api = GeneratedApi()
-    types = {name for kind, name, _ in type_declarations(bindings) if kind != "extension"}
-    for path in [bindings, *hand_written]:
-        for _, name, body in type_declarations(path):
+def read_api(bindings: Path, hand_written: list[Path]) -> Api:
+    """What the bindings and the hand-written sources declare, extensions included (they add
+    initialisers such as `PrivacyState(trackingAuthorization:)` and the wrapper's helpers)."""
+    api = Api()
+    trees = [parse(path.read_bytes()).root_node.children for path in [bindings, *hand_written]]
+    types = {name for tree in trees for kind, name, _ in type_declarations(tree) if kind != "extension"}
+    for tree in trees:
+        for _, name, body in type_declarations(tree):
             if name not in types or body is None:
                 continue
             for member in body.children:
@@ -259,7 +277,7 @@ def read_api(bindings: Path, hand_written: list[Path]) -> GeneratedApi:
     return api
 
 
-def labels_fit(labels: list[str | None], params: list[tuple[str | None, bool]]) -> bool:
+def labels_fit(labels: list[str | None], params: Signature) -> bool:
     """Whether call labels match the parameters in order, skipping only defaulted ones."""
     remaining = list(labels)
     for label, has_default in params:
@@ -271,6 +289,7 @@ def labels_fit(labels: list[str | None], params: list[tuple[str | None, bool]]) 
 
 
 def call_labels(call: Node) -> list[str | None] | None:
+    """The argument labels of a call with parentheses; None for a trailing closure alone."""
     suffix = next((c for c in call.children if c.type == "call_suffix"), None)
     arguments = next((c for c in suffix.children if c.type == "value_arguments"), None) if suffix else None
     if arguments is None:
@@ -288,9 +307,29 @@ def spelled(callee: str, labels: list[str | None]) -> str:
     return callee + "(" + "".join(f"{label or '_'}:" for label in labels) + ")"
 
 
-def check_api(sources: list[Path], api: GeneratedApi) -> list[str]:
-    """Calls `Type(...)`, `client.method(...)` and references `Enum.member` in hand-written code."""
-    client_methods = api.methods.get("ConversionsClient", {})
+def signatures_for(callee: Node, api: Api) -> tuple[str, list[Signature]] | None:
+    """The declarations a callee can mean: `Type(`, `Outer.Type(`, `Type.method(` or
+    `receiver.method(` for the receivers in RECEIVER_TYPES; None when the check cannot tell."""
+    if callee.type == "simple_identifier":
+        name = callee.text.decode()
+        return (name, api.inits[name]) if name in api.inits else None
+    if callee.type != "navigation_expression":
+        return None
+    target = callee.child_by_field_name("target").text.decode().rstrip("?")
+    suffix = callee.child_by_field_name("suffix").child_by_field_name("suffix")
+    if suffix is None:
+        return None
+    member = suffix.text.decode()
+    if f"{target}.{member}" in api.inits:
+        return f"{target}.{member}", api.inits[f"{target}.{member}"]
+    owner = RECEIVER_TYPES.get(target, target)
+    if owner in api.methods and (owner != target or member in api.methods[owner]):
+        return f"{target}.{member}", api.methods[owner].get(member, [])
+    return None
+
+
+def check_api(sources: list[Path], api: Api) -> list[str]:
+    """Calls of declared initialisers and methods, and `Enum.member` references."""
     problems = []
     for path in sources:
         for node in walk(parse(path.read_bytes()).root_node):
@@ -304,21 +343,14 @@ def check_api(sources: list[Path], api: GeneratedApi) -> list[str]:
                         problems.append(f"{where}: {enum} has no case {member.text.decode()}")
             if node.type != "call_expression" or (labels := call_labels(node)) is None:
                 continue
-            callee = node.children[0]
-            if callee.type == "simple_identifier" and callee.text.decode() in api.inits:
-                signatures = api.inits[callee.text.decode()]
-                call = spelled(callee.text.decode(), labels)
-            elif callee.type == "navigation_expression" and callee.child_by_field_name("target").text == b"client":
-                name = callee.child_by_field_name("suffix").child_by_field_name("suffix").text.decode()
-                signatures = client_methods.get(name, [])
-                call = spelled(f"client.{name}", labels)
-                if not signatures:
-                    problems.append(f"{where}: ConversionsClient has no method {name}")
-                    continue
-            else:
+            found = signatures_for(node.children[0], api)
+            if found is None:
                 continue
-            if not any(labels_fit(labels, params) for params in signatures):
-                problems.append(f"{where}: {call} matches no generated declaration")
+            callee, signatures = found
+            if not signatures:
+                problems.append(f"{where}: no declaration of {callee}")
+            elif not any(labels_fit(labels, params) for params in signatures):
+                problems.append(f"{where}: {spelled(callee, labels)} matches no declaration")
     return problems
 
 
@@ -418,9 +450,9 @@ def main() -> int:
                  check_names(options.generated, options.headers))
     if bindings:
         api = read_api(bindings[0], hand_written)
-        report.check("api: hand-written calls match the generated declarations",
+        report.check("api: calls match the declared initialisers and methods",
                      check_api([*hand_written, *tests], api),
-                     f"{len(api.inits)} initialisable types, {len(api.methods.get('ConversionsClient', {}))} client methods")
+                     f"{sum(len(m) for m in api.methods.values())} methods, {len(api.inits)} initialisable types")
     report.check("docs: every public declaration has a /// comment", check_docs(hand_written))
     report.check("privacy: PrivacyInfo.xcprivacy", check_privacy(manifest, hand_written))
 

@@ -31,6 +31,7 @@ library=${1:-$target_dir/debug/libapp_conversions.$ext}
 for file in "$bindgen" "$library"; do
   [[ -f $file ]] || { echo "generate.sh: $file not found (build it with cargo first)" >&2; exit 1; }
 done
+library=$(cd "$(dirname "$library")" && pwd)/$(basename "$library")
 
 staging=$(mktemp -d)
 trap 'rm -rf "$staging"' EXIT
