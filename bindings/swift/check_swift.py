@@ -12,8 +12,8 @@ Checks, each printed as `ok` or `FAIL` with a reason:
   names      module, header and target names agree across uniffi.toml, Package.swift, the
              generated files, the module map and the scripts
   api        calls to the initialisers and methods of generated and hand-written types (and
-             of `client` and `conversions` receivers) use argument labels their declarations
-             have, in order; named enum members exist
+             of `client`, `conversions` and `sandbox` receivers) use argument labels their
+             declarations have, in order; named enum members exist
   docs       every public declaration in the hand-written sources has a `///` comment
   privacy    PrivacyInfo.xcprivacy is a well-formed privacy manifest, is a resource of the
              target, and declares the required-reason APIs the Swift code uses
@@ -160,7 +160,8 @@ def package_facts(package: str) -> dict[str, str | None]:
 def check_names(generated: Path, headers: Path) -> list[str]:
     config = tomllib.loads((ROOT / "uniffi.toml").read_text())["bindings"]["swift"]
     module, ffi = config["module_name"], config["ffi_module_name"]
-    header = f"{config.get('ffi_module_filename', ffi)}.h"
+    ffi_file = config.get("ffi_module_filename", ffi)
+    header = f"{ffi_file}.h"
     package = package_facts((SWIFT_DIR / "Package.swift").read_text())
     problems = []
 
@@ -200,7 +201,7 @@ def check_names(generated: Path, headers: Path) -> list[str]:
             problems.append(f"module.modulemap does not name header {header}")
 
     scripts = {
-        "generate.sh": [f"{module}.swift", header, f"{config.get('ffi_module_filename', ffi)}.modulemap", "module.modulemap"],
+        "generate.sh": [f"{module}.swift", header, f"{ffi_file}.modulemap", "module.modulemap"],
         "build-xcframework.sh": [f"{ffi}.xcframework", "-headers"],
         ".gitignore": [f"/Sources/{module}/Generated/", f"/{ffi}.xcframework/"],
     }
@@ -224,8 +225,8 @@ class Api:
 
 
 # Receivers whose type the check assumes from their name: the generated client inside the
-# wrapper, the wrapper in the tests.
-RECEIVER_TYPES = {"client": "ConversionsClient", "conversions": "Conversions"}
+# wrapper; the wrapper and the sandbox in the tests.
+RECEIVER_TYPES = {"client": "ConversionsClient", "conversions": "Conversions", "sandbox": "Sandbox"}
 
 
 def parameters(declaration: Node) -> Signature:
@@ -375,7 +376,8 @@ def check_docs(sources: list[Path]) -> list[str]:
 
 # Swift spellings of required-reason APIs, by the manifest category that must declare them.
 REQUIRED_REASON_APIS = {
-    "NSPrivacyAccessedAPICategoryFileTimestamp": r"\b(creationDate|modificationDate|contentModificationDate|attributesOfItem)\b",
+    "NSPrivacyAccessedAPICategoryFileTimestamp":
+        r"\b(creationDate|modificationDate|contentModificationDate|attributesOfItem)\b",
     "NSPrivacyAccessedAPICategoryUserDefaults": r"\bUserDefaults\b",
     "NSPrivacyAccessedAPICategorySystemBootTime": r"\b(systemUptime|mach_absolute_time)\b",
     "NSPrivacyAccessedAPICategoryDiskSpace": r"\b(volumeAvailableCapacity\w*|statfs|statvfs)\b",
@@ -449,7 +451,7 @@ def main() -> int:
     report.check("names: uniffi.toml, Package.swift, generated files and scripts agree",
                  check_names(options.generated, options.headers))
     if bindings:
-        api = read_api(bindings[0], hand_written)
+        api = read_api(bindings[0], [*hand_written, *tests])
         report.check("api: calls match the declared initialisers and methods",
                      check_api([*hand_written, *tests], api),
                      f"{sum(len(m) for m in api.methods.values())} methods, {len(api.inits)} initialisable types")

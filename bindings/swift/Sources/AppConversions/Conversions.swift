@@ -77,8 +77,8 @@ public final class Conversions: @unchecked Sendable {
     ///
     /// - Parameters:
     ///   - configuration: endpoint, ad account, token and behaviours.
-    ///   - privacy: the user's choices at start, for example
-    ///     `PrivacyState(trackingAuthorization: ATTrackingManager.trackingAuthorizationStatus, advertisingIdentifier: idfa)`.
+    ///   - privacy: the user's choices at start, for example `PrivacyState(trackingAuthorization:
+    ///     ATTrackingManager.trackingAuthorizationStatus, advertisingIdentifier: idfa)`.
     /// - Returns: the instance, also available as ``shared``.
     /// - Throws: as ``init(configuration:app:device:privacy:)``, and
     ///   ``ConversionsError/InvalidConfig(field:rule:)`` when called a second time.

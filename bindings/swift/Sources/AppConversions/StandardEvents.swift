@@ -98,7 +98,11 @@ extension Conversions {
 
     /// Records `view_content` for the products `contentIds`, optionally naming the page `contentName`.
     @discardableResult
-    public func viewContent(contentIds: [String], contentName: String? = nil, user: UserData? = nil) throws -> TrackResult {
+    public func viewContent(
+        contentIds: [String],
+        contentName: String? = nil,
+        user: UserData? = nil
+    ) throws -> TrackResult {
         try track(.viewContent, user: user, data: CustomData(contentIds: contentIds, contentName: contentName))
     }
 
