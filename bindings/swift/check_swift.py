@@ -13,7 +13,7 @@ Checks, each printed as `ok` or `FAIL` with a reason:
              generated files, the module map and the scripts
   api        calls to the initialisers and methods of generated and hand-written types (and
              of `client`, `conversions` and `sandbox` receivers) use argument labels their
-             declarations have, in order; named enum members exist
+             declarations have, in order; named enum members and switch cases exist
   docs       every public declaration in the hand-written sources has a `///` comment
   privacy    PrivacyInfo.xcprivacy is a well-formed privacy manifest, is a resource of the
              target, and declares the required-reason APIs the Swift code uses
@@ -336,12 +336,35 @@ def signatures_for(callee: Node, api: Api) -> tuple[str, list[Signature]] | None
     return None
 
 
+CASE_PATTERN = re.compile(r"(?:(?:let|var)\s+)?\.(\w+)")
+
+
+def switch_problems(switch: Node, api: Api) -> list[str]:
+    """Cases of a switch over a declared enum, told by most of its `.case` patterns matching
+    that enum, that the enum does not have (a renamed variant, say)."""
+    names = [
+        match.group(1)
+        for entry in switch.children if entry.type == "switch_entry"
+        for pattern in entry.children if pattern.type == "switch_pattern"
+        if (match := CASE_PATTERN.match(pattern.text.decode()))
+    ]
+    if not names or not api.cases:
+        return []
+    enum, cases = max(api.cases.items(), key=lambda item: len(set(names) & item[1]))
+    if 2 * len(set(names) & cases) < len(set(names)):
+        return []
+    return [f"{enum} has no case {name}" for name in names if name not in cases]
+
+
 def check_api(sources: list[Path], api: Api) -> list[str]:
-    """Calls of declared initialisers and methods, and `Enum.member` references."""
+    """Calls of declared initialisers and methods, `Enum.member` references and the cases of
+    switches over declared enums."""
     problems = []
     for path in sources:
         for node in walk(parse(path.read_bytes()).root_node):
             where = f"{path.relative_to(SWIFT_DIR)}:{node.start_point[0] + 1}"
+            if node.type == "switch_statement":
+                problems += [f"{where}: {problem}" for problem in switch_problems(node, api)]
             if node.type == "navigation_expression":
                 target, suffix = node.child_by_field_name("target"), node.child_by_field_name("suffix")
                 member = suffix.child_by_field_name("suffix") if suffix else None
@@ -459,7 +482,7 @@ def main() -> int:
                  check_names(options.generated, options.headers))
     if bindings:
         api = read_api(bindings[0], [*hand_written, *tests])
-        report.check("api: calls match the declared initialisers and methods",
+        report.check("api: calls, enum members and switch cases match the declarations",
                      check_api([*hand_written, *tests], api),
                      f"{sum(len(m) for m in api.methods.values())} methods, {len(api.inits)} initialisable types")
     report.check("docs: every public declaration has a /// comment", check_docs(hand_written))
