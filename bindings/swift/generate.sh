@@ -7,7 +7,9 @@
 # SWIFT_DIR (default Sources/AppConversions/Generated) receives AppConversions.swift. With -H,
 # HEADERS_DIR also receives the C header AppConversionsFFI.h and the module map, renamed
 # module.modulemap as an XCFramework's Headers folder needs it. LIBRARY defaults to the host's
-# debug build. uniffi-bindgen runs from the workspace root so that uniffi.toml is found.
+# debug build. uniffi-bindgen runs from the workspace root so that uniffi.toml is found, with
+# --metadata-no-deps: every exported type is in this workspace, and cargo then neither resolves
+# nor rewrites Cargo.lock.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -35,7 +37,7 @@ library=$(cd "$(dirname "$library")" && pwd)/$(basename "$library")
 
 staging=$(mktemp -d)
 trap 'rm -rf "$staging"' EXIT
-(cd "$root" && "$bindgen" generate "$library" --language swift --out-dir "$staging" --no-format >/dev/null)
+(cd "$root" && "$bindgen" generate "$library" --language swift --metadata-no-deps --out-dir "$staging" --no-format >/dev/null)
 
 mkdir -p "$swift_dir"
 cp "$staging/AppConversions.swift" "$swift_dir/"
