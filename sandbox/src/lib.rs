@@ -38,6 +38,7 @@ mod http;
 mod response;
 mod schema;
 mod server;
+mod spec;
 mod standalone;
 mod state;
 mod validate;
