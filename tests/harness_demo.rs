@@ -37,6 +37,18 @@ fn the_demo_delivers_everything_and_exits_zero() {
 }
 
 #[test]
+fn the_demo_runs_through_the_relay() {
+    let (ok, out) = run(&["demo", "--via-relay"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("(relay, app-scoped token)"), "{out}");
+    assert!(
+        out.contains("\"client_ip_address\": \"127.0.0.1\""),
+        "the relay's IP is shown: {out}"
+    );
+    assert!(out.contains("demo passed"), "{out}");
+}
+
+#[test]
 fn two_launches_on_one_database_give_install_then_open() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("harness.db");

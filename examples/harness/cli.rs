@@ -27,6 +27,8 @@ COMMANDS
   flush                send what is due and print the report
   diagnostics          print diagnostics as JSON
   sandbox --port N     run only the sandbox endpoint (until killed)
+  relay --config FILE [--upstream URL] [--listen ADDR]
+                       run the reference relay (same as `cargo run -p app-conversions-relay`)
 
 FLAGS
   --endpoint URL           a real or relay endpoint instead of the embedded sandbox
@@ -39,12 +41,13 @@ FLAGS
   --opt-out                Limit Ad Tracking / Ads Personalization opt-out
   --first-install-time S   the OS's first install time, Unix seconds
   --relay                  the endpoint is a relay that adds the client IP
+  --via-relay              (demo) run the whole chain locally: SDK -> relay -> sandbox
   --no-flush               do not flush before exiting
   -h, --help               this text
 ";
 
 const DEFAULT_ACCOUNT: &str = "549768257474";
-const SANDBOX_TOKEN: &str = "sandbox-token";
+pub const SANDBOX_TOKEN: &str = "sandbox-token";
 
 /// Parsed command line.
 #[derive(Debug, Default, Clone)]
@@ -59,6 +62,7 @@ pub struct Options {
     pub opt_out: bool,
     pub first_install_time: Option<i64>,
     pub relay: bool,
+    pub via_relay: bool,
     pub no_flush: bool,
     pub json: Option<String>,
     pub port: Option<u16>,
@@ -95,6 +99,7 @@ fn parse(args: Vec<String>) -> Result<Options, String> {
                 );
             }
             "--relay" => o.relay = true,
+            "--via-relay" => o.via_relay = true,
             "--no-flush" => o.no_flush = true,
             "--json" => o.json = Some(value("--json")?),
             "--port" => {
@@ -121,6 +126,9 @@ fn parse(args: Vec<String>) -> Result<Options, String> {
 
 /// Runs the command line.
 pub fn run(args: Vec<String>) -> Result<(), String> {
+    if args.first().map(String::as_str) == Some("relay") {
+        return app_conversions_relay::run_cli(args.into_iter().skip(1));
+    }
     let options = parse(args)?;
     match options.command.as_deref().unwrap_or("demo") {
         "help" => {

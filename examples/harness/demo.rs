@@ -14,6 +14,9 @@ use app_conversions_sandbox::{Fault, Sandbox};
 use crate::cli::{self, Options};
 use crate::report;
 
+/// The app-scoped token the SDK uses with `--via-relay`; the relay holds the real one.
+const DEMO_APP_TOKEN: &str = "demo-app-token";
+
 /// Demo IDFA/GAID when none is given.
 const DEMO_ADVERTISING_ID: &str = "6D92078A-8246-4BA4-AE5B-76104861E7DC";
 
@@ -100,17 +103,26 @@ pub fn run(options: &Options) -> Result<(), String> {
     if options_with_id.advertising_id.is_none() {
         options_with_id.advertising_id = Some(DEMO_ADVERTISING_ID.into());
     }
-    let (url, sandbox) = cli::endpoint(&options_with_id)?;
+    let (sandbox_url, sandbox) = cli::endpoint(&options_with_id)?;
+    let relay = match (&sandbox, options.via_relay) {
+        (Some(_), true) => Some(start_relay(&sandbox_url, &options.ad_account)?),
+        (None, true) => return Err("--via-relay runs the local chain; leave out --endpoint".into()),
+        _ => None,
+    };
+    if relay.is_some() {
+        options_with_id.token = Some(DEMO_APP_TOKEN.into());
+        options_with_id.relay = true;
+    }
+    let url = relay.as_ref().map_or(sandbox_url.clone(), |r| r.base_url());
     let (db, _temp) = cli::database(&options_with_id)?;
     println!("app-conversions demo");
-    println!(
-        "  endpoint: {url}{}",
-        if sandbox.is_some() {
-            " (embedded sandbox)"
-        } else {
-            ""
-        }
-    );
+    match &relay {
+        Some(_) => println!(
+            "  endpoint: {url} (relay, app-scoped token) -> {sandbox_url} (embedded sandbox)"
+        ),
+        None if sandbox.is_some() => println!("  endpoint: {url} (embedded sandbox)"),
+        None => println!("  endpoint: {url}"),
+    }
     println!("  buffer:   {}", db.display());
     let client = cli::client(&options_with_id, &url, db, 1)?;
     let listener = Arc::new(PrintingListener(Mutex::new(Vec::new())));
@@ -196,6 +208,22 @@ pub fn run(options: &Options) -> Result<(), String> {
             "the lead was not delivered after the outage",
         );
         verify_sandbox(&mut demo, &checkout.event_id, &lead.event_id);
+        if relay.is_some() {
+            let with_ip = demo.sandbox.as_ref().is_some_and(|s| {
+                s.accepted()
+                    .iter()
+                    .all(|e| e["user_data"]["client_ip_address"] == "127.0.0.1")
+            });
+            demo.expect(with_ip, "the relay did not add the client IP");
+        }
+        if relay.is_some() {
+            let with_ip = demo.sandbox.as_ref().is_some_and(|s| {
+                s.accepted()
+                    .iter()
+                    .all(|e| e["user_data"]["client_ip_address"] == "127.0.0.1")
+            });
+            demo.expect(with_ip, "the relay did not add the client IP");
+        }
     }
 
     demo.step("Diagnostics");
@@ -212,6 +240,18 @@ pub fn run(options: &Options) -> Result<(), String> {
     } else {
         Err(format!("demo failed: {}", demo.problems.join("; ")))
     }
+}
+
+/// Starts the reference relay in front of the sandbox; it holds the sandbox's token.
+fn start_relay(
+    sandbox_url: &str,
+    ad_account: &str,
+) -> Result<app_conversions_relay::RelayHandle, String> {
+    let mut config = app_conversions_relay::RelayConfig::new(sandbox_url, cli::SANDBOX_TOKEN)
+        .with_app_token(DEMO_APP_TOKEN, ad_account);
+    config.log = app_conversions_relay::LogTarget::Off;
+    app_conversions_relay::RelayHandle::start(config)
+        .map_err(|e| format!("cannot start the relay: {e}"))
 }
 
 fn verify_sandbox(demo: &mut Demo, checkout_id: &str, lead_id: &str) {

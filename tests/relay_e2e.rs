@@ -1,0 +1,141 @@
+//! End to end: SDK → reference relay → sandbox. The relay holds the conversion token, adds the
+//! client IP, and passes the upstream's answers (and Retry-After) back to the SDK.
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use app_conversions::{ConversionsClient, EventName, LogLevel, PrivacyState};
+use app_conversions_relay::{LogTarget, RelayConfig, RelayHandle, RequestLog};
+use app_conversions_sandbox::{Fault, Sandbox};
+use common::*;
+
+const APP_TOKEN: &str = "app-scoped-token-7c1d";
+const WAIT: u64 = 10_000;
+
+struct Lines(Mutex<Vec<String>>);
+impl app_conversions::LogSink for Lines {
+    fn log(&self, _level: LogLevel, message: String) {
+        self.0.lock().unwrap().push(message);
+    }
+}
+
+fn relay_for(sandbox: &Sandbox) -> (RelayHandle, RequestLog) {
+    let log = RequestLog::new();
+    // The sandbox's token plays the real conversion token, held only by the relay.
+    let mut config =
+        RelayConfig::new(sandbox.base_url(), TOKEN).with_app_token(APP_TOKEN, AD_ACCOUNT);
+    config.log = LogTarget::Memory(log.clone());
+    (RelayHandle::start(config).expect("relay starts"), log)
+}
+
+fn sdk(
+    relay: &RelayHandle,
+    dir: &std::path::Path,
+    token: &str,
+    privacy: PrivacyState,
+) -> Arc<ConversionsClient> {
+    let mut cfg = config(&relay.base_url(), &dir.join("buffer.db"));
+    cfg.token = token.into();
+    cfg.endpoint_is_relay = true;
+    cfg.log_level = LogLevel::Debug;
+    ConversionsClient::new(cfg, app(), device(), privacy).expect("client")
+}
+
+#[test]
+fn a_limit_ad_tracking_app_open_arrives_with_the_ip_filled_in() {
+    let sandbox = sandbox();
+    let (relay, log) = relay_for(&sandbox);
+    let dir = tempfile::tempdir().unwrap();
+    let lat = PrivacyState {
+        opt_out: true,
+        advertising_id: Some(GAID.into()),
+        ..Default::default()
+    };
+    let client = sdk(&relay, dir.path(), APP_TOKEN, lat);
+    let sdk_log = Arc::new(Lines(Mutex::new(Vec::new())));
+    client.set_log_sink(Some(sdk_log.clone()));
+    client.track(event(EventName::AppOpen)).unwrap();
+    let report = client.flush(WAIT).unwrap();
+    assert_eq!((report.processed, report.remaining), (1, 0), "{report:?}");
+    let event = &sandbox.accepted()[0];
+    assert_eq!(event["event_name"], "app_open");
+    assert_eq!(event["opt_out"], true);
+    assert!(event["user_data"].get("hashed_maids").is_none());
+    assert_eq!(event["user_data"]["client_ip_address"], "127.0.0.1");
+    assert_eq!(event["user_data"]["client_user_agent"], USER_AGENT);
+    // The upstream saw the conversion token; neither token shows up in any log line.
+    let upstream = &sandbox.requests()[0];
+    assert_eq!(
+        upstream.authorization.as_deref(),
+        Some(format!("Bearer {TOKEN}").as_str())
+    );
+    let lines: Vec<String> = log
+        .lines()
+        .into_iter()
+        .chain(sdk_log.0.lock().unwrap().clone())
+        .collect();
+    assert!(!lines.is_empty());
+    for line in lines {
+        assert!(!line.contains(TOKEN) && !line.contains(APP_TOKEN), "{line}");
+    }
+}
+
+#[test]
+fn a_forged_token_is_refused_and_pauses_the_sdk() {
+    let sandbox = sandbox();
+    let (relay, _log) = relay_for(&sandbox);
+    let dir = tempfile::tempdir().unwrap();
+    let client = sdk(&relay, dir.path(), "forged-token", privacy_with_id(GAID));
+    client.track(event(EventName::Lead)).unwrap();
+    let report = client.flush(WAIT).unwrap();
+    assert_eq!((report.last_status, report.remaining), (Some(401), 1));
+    assert!(client.diagnostics().paused_reason.is_some());
+    assert!(
+        sandbox.requests().is_empty(),
+        "nothing reached the upstream"
+    );
+    client.set_token(APP_TOKEN.into()).unwrap();
+    assert_eq!(client.flush(WAIT).unwrap().remaining, 0);
+}
+
+#[test]
+fn a_token_for_another_ad_account_gets_403() {
+    let sandbox = sandbox();
+    let log = RequestLog::new();
+    let mut config = RelayConfig::new(sandbox.base_url(), TOKEN).with_app_token(APP_TOKEN, "999");
+    config.log = LogTarget::Memory(log);
+    let relay = RelayHandle::start(config).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let client = sdk(&relay, dir.path(), APP_TOKEN, privacy_with_id(GAID));
+    client.track(event(EventName::Lead)).unwrap();
+    assert_eq!(client.flush(WAIT).unwrap().last_status, Some(403));
+}
+
+#[test]
+fn upstream_429_and_503_with_retry_after_reach_the_sdk_which_backs_off_then_delivers() {
+    let sandbox = sandbox();
+    let (relay, _log) = relay_for(&sandbox);
+    let dir = tempfile::tempdir().unwrap();
+    let client = sdk(&relay, dir.path(), APP_TOKEN, privacy_with_id(GAID));
+    let id = client.track(event(EventName::Signup)).unwrap().event_id;
+    sandbox.inject(Fault::Status {
+        status: 429,
+        retry_after: Some("1".into()),
+        body: None,
+    });
+    sandbox.inject(Fault::Status {
+        status: 503,
+        retry_after: Some("1".into()),
+        body: None,
+    });
+    let started = std::time::Instant::now();
+    let report = client.flush(WAIT).unwrap();
+    assert_eq!(report.remaining, 0, "{report:?}");
+    assert!(
+        started.elapsed().as_millis() >= 1_900,
+        "honoured two Retry-After: 1"
+    );
+    let statuses: Vec<u16> = sandbox.requests().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [429, 503, 200]);
+    assert_eq!(sandbox.times_accepted(&id), 1);
+}
