@@ -64,8 +64,13 @@ fn privacy() -> PrivacyState {
 }
 
 fn fill(db: &Path) {
-    let client = ConversionsClient::new(config("http://127.0.0.1:9", db), AppInfo::default(), device(), privacy())
-        .expect("client");
+    let client = ConversionsClient::new(
+        config("http://127.0.0.1:9", db),
+        AppInfo::default(),
+        device(),
+        privacy(),
+    )
+    .expect("client");
     for _ in 0..EVENTS {
         let event = Event {
             name: EventName::AddToCart,
@@ -106,7 +111,13 @@ fn peak_rss_kib() -> u64 {
 }
 
 fn child(endpoint: &str, db: &Path) {
-    let client = ConversionsClient::new(config(endpoint, db), AppInfo::default(), device(), privacy()).expect("client");
+    let client = ConversionsClient::new(
+        config(endpoint, db),
+        AppInfo::default(),
+        device(),
+        privacy(),
+    )
+    .expect("client");
     let timer = Arc::new(Timer(Mutex::new((Instant::now(), Vec::new()))));
     client.set_delivery_listener(Some(timer.clone()));
     if let Ok(mut state) = timer.0.lock() {
@@ -119,10 +130,25 @@ fn child(endpoint: &str, db: &Path) {
     let mut batches = timer.0.lock().map(|s| s.1.clone()).unwrap_or_default();
     batches.sort_unstable();
     let pct = |p: f64| batches[((batches.len() as f64 - 1.0) * p) as usize] as f64 / 1000.0;
-    println!("flushed {} events in {} requests in {:.2} s", report.processed, batches.len(), elapsed.as_secs_f64());
-    println!("delivery throughput      {:>9.0} events/s", report.processed as f64 / elapsed.as_secs_f64());
-    println!("per-batch time           p50 {:>6.2} ms   p99 {:>6.2} ms", pct(0.50), pct(0.99));
-    println!("peak RSS of the SDK process {:>6.1} MB (VmHWM)", peak_rss_kib() as f64 / 1024.0);
+    println!(
+        "flushed {} events in {} requests in {:.2} s",
+        report.processed,
+        batches.len(),
+        elapsed.as_secs_f64()
+    );
+    println!(
+        "delivery throughput      {:>9.0} events/s",
+        report.processed as f64 / elapsed.as_secs_f64()
+    );
+    println!(
+        "per-batch time           p50 {:>6.2} ms   p99 {:>6.2} ms",
+        pct(0.50),
+        pct(0.99)
+    );
+    println!(
+        "peak RSS of the SDK process {:>6.1} MB (VmHWM)",
+        peak_rss_kib() as f64 / 1024.0
+    );
     client.shutdown(30_000).expect("shutdown");
 }
 
@@ -136,7 +162,10 @@ fn main() {
     let db = dir.path().join("delivery.db");
     let started = Instant::now();
     fill(&db);
-    println!("buffer of {EVENTS} events filled in {:.2} s", started.elapsed().as_secs_f64());
+    println!(
+        "buffer of {EVENTS} events filled in {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
     let sandbox = Sandbox::start(SandboxConfig {
         token: TOKEN.into(),
         ad_account_id: ACCOUNT.into(),
@@ -145,9 +174,16 @@ fn main() {
     .expect("sandbox");
     let exe = std::env::current_exe().expect("bench binary");
     let status = Command::new(exe)
-        .env("DELIVERY_BENCH_CHILD", format!("{}|{}", sandbox.base_url(), db.display()))
+        .env(
+            "DELIVERY_BENCH_CHILD",
+            format!("{}|{}", sandbox.base_url(), db.display()),
+        )
         .status()
         .expect("child runs");
     assert!(status.success(), "child failed");
-    assert_eq!(sandbox.accepted().len(), EVENTS, "the sandbox accepted every event once");
+    assert_eq!(
+        sandbox.accepted().len(),
+        EVENTS,
+        "the sandbox accepted every event once"
+    );
 }

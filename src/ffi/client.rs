@@ -102,6 +102,8 @@ impl ConversionsClient {
     }
 
     /// The SDK's health: queue, dead letters, drops by reason, last attempt, pause, storage.
+    /// Reflects every earlier call: it waits for the store worker (normally well under a
+    /// millisecond, at most 2 s while the disk is stalled), so prefer a background thread.
     pub fn diagnostics(&self) -> Diagnostics {
         self.inner.diagnostics()
     }
