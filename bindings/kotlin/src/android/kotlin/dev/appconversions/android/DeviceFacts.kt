@@ -1,0 +1,47 @@
+package dev.appconversions.android
+
+import android.content.Context
+import android.os.Build
+import android.telephony.TelephonyManager
+import dev.appconversions.AppInfo
+import dev.appconversions.DeviceInfo
+import java.util.Locale
+
+/** Smallest screen width, in dp, from which a device counts as a tablet. */
+private const val TABLET_MIN_WIDTH_DP = 600
+
+/** The app's facts from the package manager: package name, label, version, first install time. */
+internal fun readAppInfo(context: Context): AppInfo {
+    val packageManager = context.packageManager
+    // The (String, Int) form is the one available down to minSdk; deprecated from API 33 only.
+    @Suppress("DEPRECATION")
+    val packageInfo = packageManager.getPackageInfo(context.packageName, 0)
+    return AppInfo(
+        appId = context.packageName,
+        appName = context.applicationInfo.loadLabel(packageManager).toString(),
+        appVersion = packageInfo.versionName,
+        firstInstallTime = packageInfo.firstInstallTime / 1000,
+    )
+}
+
+/** The device's facts from `Build`, the locale, the carrier and the platform's user agent. */
+internal fun readDeviceInfo(context: Context, wifi: Boolean?): DeviceInfo = DeviceInfo(
+    brand = Build.MANUFACTURER,
+    model = Build.MODEL,
+    deviceType = if (context.resources.configuration.smallestScreenWidthDp >= TABLET_MIN_WIDTH_DP) {
+        "tablet"
+    } else {
+        "phone"
+    },
+    osVersion = Build.VERSION.RELEASE,
+    language = Locale.getDefault().toLanguageTag().substringBefore('-').takeIf { it.length == 2 },
+    carrier = readCarrier(context),
+    wifi = wifi,
+    userAgent = System.getProperty("http.agent"),
+)
+
+/** The name of the current mobile network operator, or null without one (no permission needed). */
+internal fun readCarrier(context: Context): String? =
+    context.getSystemService(TelephonyManager::class.java)
+        ?.networkOperatorName
+        ?.takeIf { it.isNotBlank() }

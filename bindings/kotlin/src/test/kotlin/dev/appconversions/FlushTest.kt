@@ -1,0 +1,75 @@
+package dev.appconversions
+
+import java.util.concurrent.ConcurrentLinkedQueue
+import java.util.concurrent.Executors
+import kotlinx.coroutines.async
+import kotlinx.coroutines.asCoroutineDispatcher
+import kotlinx.coroutines.runBlocking
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertFalse
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.assertThrows
+
+class FlushTest : SandboxTest() {
+    @Test
+    fun `flush suspends without blocking the calling thread`() {
+        val conversions = start()
+        conversions.lead(SHOPPER)
+        Executors.newSingleThreadExecutor().asCoroutineDispatcher().use { caller ->
+            runBlocking(caller) {
+                val flush = async { conversions.flush() }
+                // Queued behind the flush on the same single thread: it runs while the flush
+                // waits only if the flush gave the thread back.
+                val ranDuringFlush = async { !flush.isCompleted }
+
+                assertTrue(ranDuringFlush.await())
+                assertEquals(1uL, flush.await().processed)
+            }
+        }
+    }
+
+    @Test
+    fun `flush reports what was delivered and the listener and log sink hear it`() = runBlocking {
+        val conversions = start { logLevel = LogLevel.DEBUG }
+        val outcomes = ConcurrentLinkedQueue<BatchOutcome>()
+        val lines = ConcurrentLinkedQueue<String>()
+        conversions.setDeliveryListener { outcomes += it }
+        conversions.setLogSink { _, message -> lines += message }
+
+        repeat(3) { conversions.signup(SHOPPER) }
+        val report = conversions.flush()
+
+        assertEquals(3uL, report.processed)
+        assertEquals(0uL, report.remaining)
+        assertFalse(report.timedOut)
+        assertEquals(3, outcomes.sumOf { it.processed.toInt() })
+        assertTrue(lines.isNotEmpty())
+        assertTrue(lines.none { Sandbox.TOKEN in it }, "the token never reaches a log line")
+        assertEquals(3uL, conversions.diagnostics().delivered)
+    }
+
+    @Test
+    fun `a server error leaves the events queued for a retry`() = runBlocking {
+        sandbox.fault("""{"status":503,"retry_after":"3600"}""")
+        val conversions = start()
+        conversions.lead(SHOPPER)
+
+        val report = conversions.flush()
+
+        assertEquals(1uL, report.remaining)
+        val diagnostics = conversions.diagnostics()
+        assertEquals(1uL, diagnostics.queued)
+        assertEquals(503.toUShort(), diagnostics.lastStatus)
+        assertEquals(emptyList<Any>(), sandbox.accepted())
+    }
+
+    @Test
+    fun `calls after shutdown raise ShutDown`() {
+        val conversions = start()
+        runBlocking { conversions.shutdown() }
+
+        assertThrows<ConversionsException.ShutDown> { conversions.lead(SHOPPER) }
+        assertThrows<ConversionsException.ShutDown> { runBlocking { conversions.flush() } }
+    }
+}
