@@ -110,8 +110,19 @@ fn a_crash_between_recording_and_delivering_the_install_gives_one_install() {
     first.on_launch().unwrap();
     first.flush(300).unwrap();
     drop(first); // the process "dies" with the install undelivered
-    std::thread::sleep(Duration::from_millis(300));
-    let second = client_in(&sandbox, dir.path(), privacy_with_id(GAID), None, 30);
+                 // The dropped client's threads close the database in the background: wait for that.
+    let second = (0..200)
+        .find_map(|_| {
+            let cfg = config(&sandbox.base_url(), &dir.path().join("buffer.db"));
+            match ConversionsClient::new(cfg, app(), device(), privacy_with_id(GAID)) {
+                Ok(client) => Some(client),
+                Err(_) => {
+                    std::thread::sleep(Duration::from_millis(50));
+                    None
+                }
+            }
+        })
+        .expect("the database is released");
     second.on_launch().unwrap();
     second.on_network_available().unwrap();
     second.flush(WAIT).unwrap();

@@ -89,7 +89,7 @@ impl Client {
         let shared = Arc::new(Shared {
             settings,
             token,
-            context: RwLock::new(context),
+            context: RwLock::new(Arc::new(context)),
             logger,
             listener: Mutex::new(None),
             status: Mutex::new(DeliveryStatus::default()),
@@ -247,25 +247,44 @@ impl Client {
         Ok(())
     }
 
-    /// Sends everything due, waiting at most `timeout` (never earlier than a backoff allows).
+    /// Commits everything tracked so far, then sends everything due, waiting at most `timeout`
+    /// in all (never earlier than a backoff allows). A report with `timed_out == false` means
+    /// the commit happened: the events tracked before this call survive a crash, whatever
+    /// delivery then achieved. Fails with `Storage` when they could not be committed.
     pub fn flush(&self, timeout: Duration) -> Result<FlushReport> {
-        if lock(&self.commands).is_none() {
-            return Err(Error::ShutDown);
+        let deadline = Instant::now() + timeout;
+        let start = lock(&self.shared.status).totals.clone();
+        let (synced, committed) = channel();
+        self.send(Command::Sync(synced))?;
+        match committed.recv_timeout(timeout) {
+            Ok(Ok(())) => {}
+            Ok(Err(message)) => return Err(Error::Storage(message)),
+            Err(_) => return Ok(self.timed_out_report(&start)),
         }
         let (reply, report) = channel();
-        let start = lock(&self.shared.status).totals.clone();
         self.shared.signal.flush(FlushWaiter {
-            deadline: Instant::now() + timeout,
-            start,
+            deadline,
+            start: start.clone(),
             reply,
+            sequence: 0,
         });
-        match report.recv_timeout(timeout + Duration::from_millis(50)) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match report.recv_timeout(left + Duration::from_millis(50)) {
             Ok(report) => Ok(report),
-            Err(_) => {
-                let mut report = lock(&self.shared.status).totals.clone();
-                report.timed_out = true;
-                Ok(report)
-            }
+            Err(_) => Ok(self.timed_out_report(&start)),
+        }
+    }
+
+    /// What happened since `start`, for a flush that ran out of time.
+    fn timed_out_report(&self, start: &FlushReport) -> FlushReport {
+        let totals = lock(&self.shared.status).totals.clone();
+        FlushReport {
+            sent: totals.sent.saturating_sub(start.sent),
+            processed: totals.processed.saturating_sub(start.processed),
+            failed: totals.failed.saturating_sub(start.failed),
+            remaining: totals.remaining,
+            last_status: totals.last_status,
+            timed_out: true,
         }
     }
 

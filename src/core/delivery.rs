@@ -70,6 +70,9 @@ struct Uploader {
     failures: u32,
     paused: Option<String>,
     storage_failed: bool,
+    /// Flush waiters up to this registration number are done: a batch taken after they
+    /// registered held every due event, and it was resolved.
+    drained_for: u64,
 }
 
 impl Uploader {
@@ -85,6 +88,7 @@ impl Uploader {
             failures: 0,
             paused: None,
             storage_failed: false,
+            drained_for: 0,
         }
     }
 
@@ -145,11 +149,11 @@ impl Uploader {
             {
                 return;
             }
+            // Flushes registered before this batch is taken see their events committed in it.
+            let registered = self.shared.signal.registered();
+            let limit = self.batch_limit;
             let (reply, answer) = channel();
-            let request = Command::TakeBatch {
-                limit: self.batch_limit,
-                reply,
-            };
+            let request = Command::TakeBatch { limit, reply };
             if self.store.send(request).is_err() {
                 return;
             }
@@ -166,12 +170,19 @@ impl Uploader {
             if batch.is_empty() || !self.attempt(&batch) {
                 return;
             }
+            // Every due event fitted in the batch and it was resolved (not halved for a 413):
+            // those flushes are done even if newer events keep arriving meanwhile.
+            if batch.len() < limit && self.batch_limit == limit {
+                self.drained_for = registered;
+                self.publish();
+                self.answer_flushes(false);
+            }
         }
     }
 
     /// Sends `batch`; false when delivery should stop for now (backoff or pause).
     fn attempt(&mut self, batch: &[QueuedEvent]) -> bool {
-        let privacy = self.shared.context().privacy;
+        let privacy = self.shared.context().privacy.clone();
         let relay = self.shared.settings.config.endpoint_is_relay;
         let (sendable, unsendable): (Vec<&QueuedEvent>, Vec<&QueuedEvent>) = batch
             .iter()
@@ -409,7 +420,11 @@ impl Uploader {
         let stuck = self.paused.is_some() || self.storage_failed || shutting_down;
         let totals = lock(&self.shared.status).totals.clone();
         let finished = self.shared.signal.take_flushes(|w| {
-            self.queued == 0 || stuck || backoff_ends > w.deadline || now >= w.deadline
+            self.queued == 0
+                || w.sequence <= self.drained_for
+                || stuck
+                || backoff_ends > w.deadline
+                || now >= w.deadline
         });
         for waiter in finished {
             let report = FlushReport {

@@ -52,7 +52,7 @@ pub struct Shared {
     /// The bearer token (memory only).
     pub token: Arc<Mutex<String>>,
     /// What events snapshot at track time, including the privacy state.
-    pub context: RwLock<TrackContext>,
+    pub context: RwLock<Arc<TrackContext>>,
     /// Logging.
     pub logger: Logger,
     /// The delivery listener.
@@ -79,17 +79,18 @@ pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
-    /// A clone of the track context.
-    pub fn context(&self) -> TrackContext {
+    /// The current track context: a shared snapshot, cheap to take on every `track()`.
+    pub fn context(&self) -> Arc<TrackContext> {
         self.context
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
     }
 
-    /// Updates the track context in place.
+    /// Replaces the track context with a changed copy (snapshots already taken keep theirs).
     pub fn update_context(&self, change: impl FnOnce(&mut TrackContext)) {
-        change(&mut self.context.write().unwrap_or_else(PoisonError::into_inner));
+        let mut current = self.context.write().unwrap_or_else(PoisonError::into_inner);
+        change(Arc::make_mut(&mut current));
     }
 
     /// Records a caught panic on a worker thread.

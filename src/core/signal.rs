@@ -17,6 +17,8 @@ pub struct FlushWaiter {
     pub start: FlushReport,
     /// Where the report goes.
     pub reply: Sender<FlushReport>,
+    /// Registration order (set by [`UploadSignal::flush`]).
+    pub sequence: u64,
 }
 
 /// Pending signals for the uploader.
@@ -30,6 +32,8 @@ pub struct Signals {
     pub flushes: Vec<FlushWaiter>,
     /// Stop the thread.
     pub shutdown: bool,
+    /// Flush waiters registered so far.
+    pub registered: u64,
 }
 
 /// The uploader's doorbell.
@@ -59,8 +63,10 @@ impl UploadSignal {
     }
 
     /// Registers a flush waiter.
-    pub fn flush(&self, waiter: FlushWaiter) {
+    pub fn flush(&self, mut waiter: FlushWaiter) {
         let mut state = self.lock();
+        state.registered += 1;
+        waiter.sequence = state.registered;
         state.flushes.push(waiter);
         state.kick = true;
         self.ring.notify_one();
@@ -111,6 +117,11 @@ impl UploadSignal {
             .partition(|w| done(w));
         state.flushes = waiting;
         finished
+    }
+
+    /// How many flush waiters were registered so far.
+    pub fn registered(&self) -> u64 {
+        self.lock().registered
     }
 
     /// The earliest deadline among flush waiters.
