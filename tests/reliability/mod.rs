@@ -85,11 +85,12 @@ pub fn run_child(mut command: Command, what: &str) -> String {
     stdout
 }
 
-/// The `RESULT key=value ...` pairs a child printed (later keys win).
+/// The `RESULT key=value ...` pairs a child printed (later keys win). The test harness may
+/// have written its `test name ... ` header in front of the first line.
 pub fn results(stdout: &str) -> HashMap<String, String> {
     stdout
         .lines()
-        .filter_map(|l| l.strip_prefix("RESULT "))
+        .filter_map(|l| l.split_once("RESULT ").map(|(_, pairs)| pairs))
         .flat_map(|l| l.split_whitespace())
         .filter_map(|pair| pair.split_once('='))
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -104,9 +105,9 @@ pub fn result_u64(results: &HashMap<String, String>, key: &str) -> u64 {
         .unwrap_or_else(|| panic!("child reported no numeric {key}: {results:?}"))
 }
 
-/// Prints one `RESULT` line (child side).
+/// Prints one `RESULT` line (child side), on a line of its own.
 pub fn result_line(pairs: &[(&str, String)]) {
-    println!("RESULT {}", join_pairs(pairs));
+    println!("\nRESULT {}", join_pairs(pairs));
 }
 
 /// Prints the scenario's metrics for `scripts/reliability-report` (parent side).
@@ -225,14 +226,37 @@ pub struct DatabaseState {
     pub dead_letters: u64,
 }
 
-/// Opens `db` read-only (no checkpoint, nothing changed) and reads its state.
+/// Opens `db` read-only (no checkpoint, nothing changed) and reads its state. A file whose
+/// schema was never created (killed before the first migration committed), or that does not
+/// exist yet, reads as empty.
 pub fn inspect(db: &Path) -> DatabaseState {
     use rusqlite::{Connection, OpenFlags};
+    if !db.exists() {
+        return DatabaseState {
+            integrity: "ok".into(),
+            queued: HashSet::new(),
+            dead_letters: 0,
+        };
+    }
     let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .unwrap_or_else(|e| panic!("open {} read-only: {e}", db.display()));
     let integrity: String = conn
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap_or_else(|e| format!("integrity_check failed: {e}"));
+    let tables: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('events', 'dead_letters')",
+            [],
+            |r| r.get(0),
+        )
+        .expect("read the schema");
+    if tables == 0 {
+        return DatabaseState {
+            integrity,
+            queued: HashSet::new(),
+            dead_letters: 0,
+        };
+    }
     let mut statement = conn
         .prepare("SELECT event_id FROM events")
         .expect("events table");
@@ -241,12 +265,12 @@ pub fn inspect(db: &Path) -> DatabaseState {
         .expect("read events")
         .collect::<Result<HashSet<_>, _>>()
         .expect("event ids");
-    let dead_letters: u64 = conn
+    let dead_letters: i64 = conn
         .query_row("SELECT COUNT(*) FROM dead_letters", [], |r| r.get(0))
         .expect("dead_letters table");
     DatabaseState {
         integrity,
         queued,
-        dead_letters,
+        dead_letters: dead_letters.max(0) as u64,
     }
 }
