@@ -1,0 +1,422 @@
+//! Storage faults: the database file overwritten with garbage, truncated, replaced by a folder,
+//! its folder replaced by a file, read-only storage, and a full disk.
+//!
+//! Each case asserts: no panic (`worker_panics == 0`), a clear `storage_error` in diagnostics
+//! while the fault lasts (and `flush()` failing with `Storage`, since it cannot commit), the
+//! SDK recovering by itself once the fault is removed (the store worker retries every two
+//! seconds), and no loss of events SQLite could keep: those committed before the fault and
+//! those tracked during it (held in memory) are all delivered afterwards.
+//!
+//! Tests run as root, so permission bits stop nothing. Read-only storage and a full disk are
+//! therefore real file systems: a child process enters a private mount namespace
+//! (`unshare --mount`) and mounts a tmpfs there — remounted read-only, or filled to its size
+//! limit with a ballast file — that no other process sees and that vanishes with the child.
+//! This needs root with CAP_SYS_ADMIN, as the CI machine has.
+mod common;
+mod reliability;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app_conversions::{ConversionsClient, ConversionsError};
+use common::{app, config, device, privacy_with_id, sandbox, GAID};
+use reliability::*;
+
+const WAIT: u64 = 10_000;
+/// Longer than two storage retries of the worker.
+const RECOVERY: Duration = Duration::from_secs(10);
+
+/// A client on `db` whose endpoint refuses every connection: what it tracks stays queued.
+fn offline_client(db: &Path) -> Arc<ConversionsClient> {
+    let cfg = config(&closed_endpoint(), db);
+    ConversionsClient::new(cfg, app(), device(), privacy_with_id(GAID)).expect("client")
+}
+
+fn online_client(endpoint: &str, db: &Path) -> Arc<ConversionsClient> {
+    let cfg = config(endpoint, db);
+    ConversionsClient::new(cfg, app(), device(), privacy_with_id(GAID)).expect("client")
+}
+
+fn ids(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}-{i}")).collect()
+}
+
+fn track_all(client: &ConversionsClient, ids: &[String]) {
+    for id in ids {
+        client.track(lead(id)).expect("track");
+    }
+}
+
+/// Tracks `ids` offline and shuts down: they are committed to `db`.
+fn commit_offline(db: &Path, ids: &[String]) {
+    let client = offline_client(db);
+    track_all(&client, ids);
+    client.shutdown(WAIT).expect("shutdown commits");
+    assert_eq!(inspect(db).queued.len(), ids.len());
+}
+
+/// Polls diagnostics until the storage error is gone; returns the error seen before.
+fn wait_for_recovery(client: &ConversionsClient) {
+    let recovered = poll(RECOVERY, Duration::from_millis(100), || {
+        client.diagnostics().storage_error.is_none()
+    });
+    assert!(recovered, "still failing: {:?}", client.diagnostics());
+}
+
+/// The storage error the client reports (waiting for the worker's first attempt).
+fn storage_error(client: &ConversionsClient) -> String {
+    let mut error = None;
+    let seen = poll(RECOVERY, Duration::from_millis(50), || {
+        error = client.diagnostics().storage_error;
+        error.is_some()
+    });
+    assert!(seen, "no storage_error reported");
+    error.unwrap_or_default()
+}
+
+/// `flush()` cannot commit during the fault: it fails with `Storage`, promptly.
+fn assert_flush_fails_with_storage(client: &ConversionsClient) {
+    match client.flush(2_000) {
+        Err(ConversionsError::Storage { message }) => assert!(!message.is_empty()),
+        other => panic!("expected a storage error, got {other:?}"),
+    }
+}
+
+fn assert_no_panic(client: &ConversionsClient) {
+    assert_eq!(client.diagnostics().worker_panics, 0);
+}
+
+/// Delivers everything in `client`'s buffer and checks each id arrived exactly once.
+fn assert_all_delivered(
+    sandbox: &app_conversions_sandbox::Sandbox,
+    client: &ConversionsClient,
+    ids: &[String],
+) {
+    let report = client.flush(WAIT).expect("flush");
+    assert_eq!(report.remaining, 0, "{report:?}");
+    for id in ids {
+        assert_eq!(sandbox.times_accepted(id), 1, "{id}");
+    }
+}
+
+fn files_starting_with(dir: &Path, prefix: &str) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .expect("read dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(prefix))
+        })
+        .collect()
+}
+
+#[test]
+fn a_database_overwritten_with_garbage_is_moved_aside_and_recreated() {
+    let sandbox = sandbox();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("buffer.db");
+    commit_offline(&db, &ids("old", 10));
+    let mut rng = Rng::new(7);
+    let garbage: Vec<u8> = (0..64 * 1024).map(|_| rng.next_u64() as u8).collect();
+    std::fs::write(&db, &garbage).expect("overwrite");
+
+    let client = online_client(&sandbox.base_url(), &db);
+    let new = ids("new", 5);
+    track_all(&client, &new);
+    assert_all_delivered(&sandbox, &client, &new);
+    let d = client.diagnostics();
+    assert_eq!(d.database_recoveries, 1, "{d:?}");
+    assert_eq!((d.storage_error, d.worker_panics), (None, 0));
+    let aside = files_starting_with(dir.path(), "buffer.db.corrupt-");
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    assert_eq!(std::fs::read(&aside[0]).expect("moved-aside file"), garbage);
+    // The garbage held nothing SQLite could read: the ten old events are gone, and said so
+    // (database_recoveries), not silently.
+    assert_eq!(sandbox.times_accepted("old-0"), 0);
+    metric(
+        "disk_garbage",
+        &[
+            ("recoveries", d.database_recoveries.to_string()),
+            ("committed_before", "10".into()),
+            ("recoverable", "0".into()),
+            ("lost_after_recovery", "0".into()),
+        ],
+    );
+}
+
+#[test]
+fn a_truncated_database_is_moved_aside_and_recreated() {
+    let sandbox = sandbox();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("buffer.db");
+    let old = ids("old", 200);
+    commit_offline(&db, &old);
+    let full = std::fs::metadata(&db).expect("db").len();
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&db)
+        .expect("open");
+    file.set_len(full / 2).expect("truncate");
+    drop(file);
+
+    let client = online_client(&sandbox.base_url(), &db);
+    let new = ids("new", 5);
+    track_all(&client, &new);
+    assert_all_delivered(&sandbox, &client, &new);
+    let d = client.diagnostics();
+    assert_eq!(d.database_recoveries, 1, "{d:?}");
+    assert_eq!((d.storage_error, d.worker_panics), (None, 0));
+    assert_eq!(
+        files_starting_with(dir.path(), "buffer.db.corrupt-").len(),
+        1
+    );
+    let survived = old
+        .iter()
+        .filter(|id| sandbox.times_accepted(id) > 0)
+        .count();
+    metric(
+        "disk_truncated",
+        &[
+            ("file_bytes", full.to_string()),
+            ("truncated_to", (full / 2).to_string()),
+            ("recoveries", d.database_recoveries.to_string()),
+            ("committed_before", old.len().to_string()),
+            ("recoverable", survived.to_string()),
+        ],
+    );
+}
+
+#[test]
+fn a_folder_in_place_of_the_database_is_reported_and_recovered() {
+    let sandbox = sandbox();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("buffer.db");
+    let before = ids("before", 10);
+    commit_offline(&db, &before);
+    let saved = dir.path().join("saved.db");
+    std::fs::rename(&db, &saved).expect("move the file away");
+    std::fs::create_dir(&db).expect("a folder in its place");
+
+    let client = online_client(&sandbox.base_url(), &db);
+    let during = ids("during", 5);
+    track_all(&client, &during);
+    let error = storage_error(&client);
+    assert!(error.contains("unable to open"), "{error}");
+    assert_flush_fails_with_storage(&client);
+    assert_no_panic(&client);
+
+    std::fs::remove_dir(&db).expect("remove the folder");
+    std::fs::rename(&saved, &db).expect("put the file back");
+    wait_for_recovery(&client);
+    let all: Vec<String> = before.iter().chain(&during).cloned().collect();
+    assert_all_delivered(&sandbox, &client, &all);
+    assert_no_panic(&client);
+    metric(
+        "disk_folder_in_place",
+        &[
+            ("storage_error", quote(&error)),
+            ("committed_before", before.len().to_string()),
+            ("tracked_during", during.len().to_string()),
+            ("lost", "0".into()),
+        ],
+    );
+}
+
+#[test]
+fn a_file_where_the_database_folder_should_be_is_reported_and_recovered() {
+    let sandbox = sandbox();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let blocker = dir.path().join("data");
+    std::fs::write(&blocker, b"not a folder").expect("blocker file");
+    let db = blocker.join("buffer.db");
+
+    let client = online_client(&sandbox.base_url(), &db);
+    let during = ids("during", 5);
+    track_all(&client, &during);
+    let error = storage_error(&client);
+    assert!(error.contains("unable to open"), "{error}");
+    assert_flush_fails_with_storage(&client);
+
+    std::fs::remove_file(&blocker).expect("remove the blocker");
+    wait_for_recovery(&client);
+    assert_all_delivered(&sandbox, &client, &during);
+    assert_no_panic(&client);
+    metric(
+        "disk_file_as_folder",
+        &[
+            ("storage_error", quote(&error)),
+            ("tracked_during", during.len().to_string()),
+            ("lost", "0".into()),
+        ],
+    );
+}
+
+#[test]
+fn read_only_storage_is_reported_and_recovered() {
+    if child_role().as_deref() == Some("read-only") {
+        return read_only_child();
+    }
+    let command =
+        child_in_mount_namespace("read_only_storage_is_reported_and_recovered", "read-only");
+    let r = results(&run_child(command, "read-only storage"));
+    metric(
+        "disk_read_only",
+        &[
+            ("storage_error", quote(&r["storage_error"])),
+            ("committed_before", r["committed_before"].clone()),
+            ("tracked_during", r["tracked_during"].clone()),
+            ("lost", "0".into()),
+        ],
+    );
+}
+
+fn read_only_child() {
+    let sandbox = sandbox();
+    let dir = tempfile::tempdir().expect("temp dir");
+    mount(
+        &["-t", "tmpfs", "-o", "size=16m", "reliability"],
+        dir.path(),
+    );
+    let db = dir.path().join("buffer.db");
+    let before = ids("before", 20);
+    commit_offline(&db, &before);
+    mount(&["-o", "remount,ro"], dir.path());
+    assert!(
+        std::fs::write(dir.path().join("probe"), b"x").is_err(),
+        "the mount is read-only, even for root"
+    );
+
+    let client = online_client(&sandbox.base_url(), &db);
+    let during = ids("during", 10);
+    track_all(&client, &during);
+    let error = storage_error(&client);
+    assert!(
+        error.contains("readonly") || error.contains("unable to open"),
+        "{error}"
+    );
+    assert_flush_fails_with_storage(&client);
+    assert_no_panic(&client);
+
+    mount(&["-o", "remount,rw"], dir.path());
+    wait_for_recovery(&client);
+    let all: Vec<String> = before.iter().chain(&during).cloned().collect();
+    assert_all_delivered(&sandbox, &client, &all);
+    assert_no_panic(&client);
+    client.shutdown(WAIT).expect("shutdown");
+    result_line(&[
+        ("storage_error", error.replace(' ', "_")),
+        ("committed_before", before.len().to_string()),
+        ("tracked_during", during.len().to_string()),
+    ]);
+}
+
+#[test]
+fn a_full_disk_is_reported_and_recovered() {
+    if child_role().as_deref() == Some("disk-full") {
+        return disk_full_child();
+    }
+    let command = child_in_mount_namespace("a_full_disk_is_reported_and_recovered", "disk-full");
+    let r = results(&run_child(command, "full disk"));
+    metric(
+        "disk_full",
+        &[
+            ("storage_error", quote(&r["storage_error"])),
+            ("committed_before", r["committed_before"].clone()),
+            ("tracked_during", r["tracked_during"].clone()),
+            ("lost", "0".into()),
+        ],
+    );
+}
+
+fn disk_full_child() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    mount(&["-t", "tmpfs", "-o", "size=8m", "reliability"], dir.path());
+    let db = dir.path().join("buffer.db");
+    let client = offline_client(&db);
+    let before = ids("before", 20);
+    track_all(&client, &before);
+    assert_eq!(client.diagnostics().queued, 20, "committed");
+
+    // Fill the file system to the last byte.
+    let ballast = dir.path().join("ballast");
+    fill(&ballast);
+
+    // Track until the store can no longer commit (the WAL has some slack first).
+    let mut during = Vec::new();
+    let mut error = None;
+    for round in 0..200 {
+        let batch = ids(&format!("during{round}"), 20);
+        track_all(&client, &batch);
+        during.extend(batch);
+        error = client.diagnostics().storage_error;
+        if error.is_some() {
+            break;
+        }
+    }
+    let error = error.expect("a full disk is reported");
+    assert!(error.contains("full"), "{error}");
+    assert_flush_fails_with_storage(&client);
+    assert_no_panic(&client);
+
+    // Space comes back: everything tracked during the fault is committed.
+    std::fs::remove_file(&ballast).expect("free the space");
+    wait_for_recovery(&client);
+    client.shutdown(WAIT).expect("shutdown commits");
+    let state = inspect(&db);
+    assert_eq!(state.integrity, "ok");
+    let all: Vec<String> = before.iter().chain(&during).cloned().collect();
+    let missing: Vec<&String> = all
+        .iter()
+        .filter(|id| !state.queued.contains(*id))
+        .collect();
+    assert!(missing.is_empty(), "lost on a full disk: {missing:?}");
+
+    // And they are delivered, once each.
+    let sandbox = sandbox();
+    let client = online_client(&sandbox.base_url(), &db);
+    assert_all_delivered(&sandbox, &client, &all);
+    client.shutdown(WAIT).expect("shutdown");
+    result_line(&[
+        ("storage_error", error.replace(' ', "_")),
+        ("committed_before", before.len().to_string()),
+        ("tracked_during", during.len().to_string()),
+    ]);
+}
+
+/// Runs `mount ARGS DIR` (inside the child's private mount namespace).
+fn mount(args: &[&str], dir: &Path) {
+    let status = Command::new("mount")
+        .args(args)
+        .arg(dir)
+        .status()
+        .expect("run mount");
+    assert!(
+        status.success(),
+        "mount {args:?} {}: {status}",
+        dir.display()
+    );
+}
+
+/// Writes zeros to `path` until the file system is full.
+fn fill(path: &Path) {
+    use std::io::Write;
+    let mut file = std::fs::File::create(path).expect("ballast");
+    let chunk = vec![0u8; 64 * 1024];
+    let mut written = 0u64;
+    loop {
+        match file.write(&chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => written += n as u64,
+        }
+        assert!(written < 1 << 30, "the file system never filled up");
+    }
+    let _ = file.sync_all();
+}
+
+/// A value for a `key=value` metric: spaces become underscores.
+fn quote(value: &str) -> String {
+    value.replace(' ', "_")
+}
