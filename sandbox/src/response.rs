@@ -17,8 +17,6 @@ pub(crate) struct Response {
     pub(crate) headers: Vec<(&'static str, String)>,
     /// Body bytes.
     pub(crate) body: Vec<u8>,
-    /// Close the connection after sending, whatever the client asked.
-    pub(crate) close: bool,
 }
 
 impl Response {
@@ -28,7 +26,6 @@ impl Response {
             status,
             headers: vec![("Content-Type", "application/json".to_string())],
             body,
-            close: false,
         }
     }
 
@@ -62,7 +59,7 @@ impl Response {
             head.push_str("\r\n");
         }
         head.push_str(&format!("Content-Length: {content_length}\r\n"));
-        if close || self.close {
+        if close {
             head.push_str("Connection: close\r\n");
         }
         head.push_str("\r\n");

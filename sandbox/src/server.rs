@@ -268,12 +268,12 @@ fn write_reply(
         Reply::Send(response) => {
             writer.write_all(&response.to_bytes(close))?;
             writer.flush()?;
-            Ok(!(close || response.close))
+            Ok(!close)
         }
         Reply::Trickle(response, bytes_per_sec) => {
             let bytes = response.to_bytes(close);
             response::write_slowly(writer, &bytes, bytes_per_sec, &context.stop)?;
-            Ok(!(close || response.close))
+            Ok(!close)
         }
         Reply::Drop => Ok(false),
         Reply::CutShort(response) => {
