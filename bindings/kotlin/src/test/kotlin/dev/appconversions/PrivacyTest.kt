@@ -87,11 +87,12 @@ class PrivacyTest : SandboxTest() {
 
         conversions.setCollectionEnabled(false)
         val result = conversions.signup(SHOPPER)
+        assertEquals(0uL, conversions.diagnostics().queued)
+        conversions.setCollectionEnabled(true)
         conversions.flush()
 
         assertFalse(result.recorded)
         assertEquals(emptyList<Any>(), sandbox.accepted())
-        assertEquals(0uL, conversions.diagnostics().queued)
     }
 
     @Test
