@@ -53,6 +53,8 @@ pub struct TrackContext {
 pub struct PendingEvent {
     /// `event_id`.
     pub event_id: String,
+    /// The caller gave `event_id` (a generated UUID v4 cannot repeat).
+    pub chosen_id: bool,
     /// `event_name` as sent.
     pub event_name: String,
     /// `event_time`.
@@ -75,10 +77,15 @@ pub struct PendingEvent {
 
 impl PendingEvent {
     /// Builds the stored form of a finished wire event.
-    pub fn from_wire(wire: &WireEvent, custom_name: Option<String>) -> PendingEvent {
+    pub fn from_wire(
+        wire: &WireEvent,
+        chosen_id: bool,
+        custom_name: Option<String>,
+    ) -> PendingEvent {
         let user = &wire.user_data;
         PendingEvent {
             event_id: wire.event_id.clone(),
+            chosen_id,
             event_name: wire.event_name.clone(),
             event_time: wire.event_time,
             body: wire.to_json(),
@@ -100,13 +107,12 @@ impl PendingEvent {
 /// Validates `event` and builds its stored form at time `now` (Unix seconds).
 pub fn build_event(event: &Event, context: &TrackContext, now: i64) -> Result<PendingEvent> {
     let (event_name, custom_name) = event_name(event)?;
-    let event_id = match clean(&event.event_id) {
-        Some(id) if id.chars().count() > 200 => {
-            return Err(Error::invalid("event_id", "must be at most 200 characters"))
-        }
-        Some(id) => id,
-        None => uuid::Uuid::new_v4().to_string(),
-    };
+    let chosen_id = clean(&event.event_id);
+    if chosen_id.as_ref().is_some_and(|id| id.chars().count() > 200) {
+        return Err(Error::invalid("event_id", "must be at most 200 characters"));
+    }
+    let chosen = chosen_id.is_some();
+    let event_id = chosen_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let event_time = event.event_time.unwrap_or(now);
     if event_time > now + MAX_FUTURE_SKEW_SECS {
         return Err(Error::invalid(
@@ -169,7 +175,7 @@ pub fn build_event(event: &Event, context: &TrackContext, now: i64) -> Result<Pe
         language: clean(&device.language).map(|l| l.to_ascii_lowercase()),
         wifi: device.wifi,
     };
-    Ok(PendingEvent::from_wire(&wire, custom_name))
+    Ok(PendingEvent::from_wire(&wire, chosen, custom_name))
 }
 
 fn event_name(event: &Event) -> Result<(String, Option<String>)> {

@@ -29,6 +29,9 @@ pub mod flags {
     pub const OPTED_OUT: i64 = 8;
     /// Recorded with Limited Data Processing.
     pub const LIMITED_DATA_PROCESSING: i64 = 16;
+    /// The event_id was chosen by the app (or derived, as app_install's), not generated: only
+    /// such ids can repeat, so only they are kept unique while queued.
+    pub const CHOSEN_ID: i64 = 32;
 }
 
 /// Why the store failed.

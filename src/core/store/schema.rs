@@ -7,7 +7,7 @@ use rusqlite::Connection;
 use super::StoreError;
 
 /// Each entry migrates from version `index` to `index + 1`.
-const MIGRATIONS: &[&str] = &[
+pub(super) const MIGRATIONS: &[&str] = &[
     // v1: queued events (wire JSON already normalised and hashed), dead letters without
     // bodies, counters for diagnostics, the custom-name registry, the install record, and a
     // small key/value table for delivery state that must survive restarts. Times are Unix
@@ -43,6 +43,28 @@ const MIGRATIONS: &[&str] = &[
          existing_user INTEGER NOT NULL
      );
      CREATE TABLE delivery_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;",
+    // v2: a unique index over every event_id made each insert a random B-tree write (UUID v4
+    // keys), the largest cost of a commit. Only ids the app chose (or app_install's derived
+    // id) can repeat, so only those rows (flag 32) stay unique; rows queued by v1 keep the
+    // check. event_time gets an index so dropping expired events before each batch does not
+    // scan the queue.
+    "CREATE TABLE events_v2 (
+         id INTEGER PRIMARY KEY,
+         event_id TEXT NOT NULL,
+         event_name TEXT NOT NULL,
+         body TEXT NOT NULL,
+         event_time INTEGER NOT NULL,
+         created_at INTEGER NOT NULL,
+         attempts INTEGER NOT NULL DEFAULT 0,
+         next_attempt_at INTEGER NOT NULL DEFAULT 0,
+         flags INTEGER NOT NULL
+     );
+     INSERT INTO events_v2 SELECT id, event_id, event_name, body, event_time, created_at,
+         attempts, next_attempt_at, flags | 32 FROM events;
+     DROP TABLE events;
+     ALTER TABLE events_v2 RENAME TO events;
+     CREATE UNIQUE INDEX events_chosen_id ON events (event_id) WHERE flags & 32 != 0;
+     CREATE INDEX events_by_time ON events (event_time);",
 ];
 
 /// The version this code writes.

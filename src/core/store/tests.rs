@@ -5,6 +5,7 @@ use crate::core::event_builder::PendingEvent;
 fn pending(id: &str, name: &str) -> PendingEvent {
     PendingEvent {
         event_id: id.into(),
+        chosen_id: true,
         event_name: name.into(),
         event_time: 1_000,
         body: format!("{{\"event_id\":\"{id}\"}}"),
@@ -65,6 +66,53 @@ fn duplicate_ids_are_dropped_and_counted() {
         .unwrap();
     assert_eq!((report.inserted, report.invalid), (1, 1));
     assert_eq!(store.counter(Counter::DroppedInvalid).unwrap(), 1);
+}
+
+#[test]
+fn generated_ids_skip_the_uniqueness_check_but_chosen_ids_keep_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir);
+    let mut generated = pending("g", "lead");
+    generated.chosen_id = false;
+    let report = store
+        .insert(
+            &[generated.clone(), pending("g", "lead"), pending("g", "lead")],
+            "1",
+            10,
+            1_000,
+        )
+        .unwrap();
+    // The generated row is not in the unique index; of the two chosen copies one is kept.
+    assert_eq!((report.inserted, report.invalid), (2, 1));
+}
+
+#[test]
+fn a_version_1_buffer_is_migrated_and_keeps_its_events_unique() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("buffer.db");
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(schema::MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute(
+            "INSERT INTO events (event_id, event_name, body, event_time, created_at, flags)
+             VALUES ('v1', 'lead', '{}', 1000, 1000, 0)",
+            [],
+        )
+        .unwrap();
+    }
+    let (mut store, _) = Store::open(&path, 1_000).unwrap();
+    assert_eq!(store.queued(), 1);
+    let version: u32 = store
+        .conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, schema::SCHEMA_VERSION);
+    let report = store
+        .insert(&[pending("v1", "lead")], "1", 10, 1_000)
+        .unwrap();
+    assert_eq!(report.inserted, 0, "a v1 row keeps its id unique");
+    assert_eq!(ids(&store), ["v1"]);
 }
 
 #[test]
