@@ -148,7 +148,9 @@ impl Client {
         let urgent = matches!(event.name, EventName::AppInstall | EventName::AppOpen);
         self.send(Command::Track(pending))?;
         let unsent = self.shared.unsent.fetch_add(1, Ordering::Relaxed) + 1;
-        if urgent || unsent >= self.shared.settings.batch_size as u64 {
+        // One kick per full batch: a kick per call would wake the uploader on every event
+        // while it waits out a backoff (a kick is remembered until the uploader looks).
+        if urgent || unsent.is_multiple_of(self.shared.settings.batch_size as u64) {
             self.shared.signal.kick();
         }
         Ok(TrackResult {
@@ -256,11 +258,6 @@ impl Client {
         let start = lock(&self.shared.status).totals.clone();
         let (synced, committed) = channel();
         self.send(Command::Sync(synced))?;
-        match committed.recv_timeout(timeout) {
-            Ok(Ok(())) => {}
-            Ok(Err(message)) => return Err(Error::Storage(message)),
-            Err(_) => return Ok(self.timed_out_report(&start)),
-        }
         let (reply, report) = channel();
         self.shared.signal.flush(FlushWaiter {
             deadline,
@@ -268,8 +265,14 @@ impl Client {
             reply,
             sequence: 0,
         });
-        let left = deadline.saturating_duration_since(Instant::now());
-        match report.recv_timeout(left + Duration::from_millis(50)) {
+        // The uploader answers at the deadline; the grace covers the hand-over.
+        let answered_by = deadline + Duration::from_millis(50);
+        match committed.recv_timeout(timeout + Duration::from_millis(50)) {
+            Ok(Ok(())) => {}
+            Ok(Err(message)) => return Err(Error::Storage(message)),
+            Err(_) => return Ok(self.timed_out_report(&start)),
+        }
+        match report.recv_timeout(answered_by.saturating_duration_since(Instant::now())) {
             Ok(report) => Ok(report),
             Err(_) => Ok(self.timed_out_report(&start)),
         }

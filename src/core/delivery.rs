@@ -73,6 +73,9 @@ struct Uploader {
     /// Flush waiters up to this registration number are done: a batch taken after they
     /// registered held every due event, and it was resolved.
     drained_for: u64,
+    /// Flush waiters up to this registration number registered before the last batch was
+    /// taken, so `queued` accounts for their events.
+    looked_for: u64,
 }
 
 impl Uploader {
@@ -89,6 +92,7 @@ impl Uploader {
             paused: None,
             storage_failed: false,
             drained_for: 0,
+            looked_for: 0,
         }
     }
 
@@ -166,6 +170,7 @@ impl Uploader {
             };
             self.storage_failed = false;
             self.queued = queued;
+            self.looked_for = registered;
             self.shared.unsent.store(0, Ordering::Relaxed);
             if batch.is_empty() || !self.attempt(&batch) {
                 return;
@@ -417,10 +422,13 @@ impl Uploader {
         let now = Instant::now();
         let backoff_ends =
             Instant::now() + Duration::from_millis((self.not_before - unix_now_ms()).max(0) as u64);
-        let stuck = self.paused.is_some() || self.storage_failed || shutting_down;
+        let stuck = self.paused.is_some()
+            || self.storage_failed
+            || shutting_down
+            || !self.shared.context().privacy.collection_enabled;
         let totals = lock(&self.shared.status).totals.clone();
         let finished = self.shared.signal.take_flushes(|w| {
-            self.queued == 0
+            (self.queued == 0 && w.sequence <= self.looked_for)
                 || w.sequence <= self.drained_for
                 || stuck
                 || backoff_ends > w.deadline
