@@ -14,6 +14,7 @@ use app_conversions::{
 };
 
 const CALLS: usize = 200_000;
+const WARM_UP: usize = 10_000;
 
 fn percentile(sorted: &[u64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p) as usize] as f64 / 1000.0
@@ -62,7 +63,7 @@ fn main() {
         test_mode: false,
         endpoint_is_relay: false,
         max_batch: 1000,
-        max_queued_events: (CALLS * 2) as u32,
+        max_queued_events: (WARM_UP + CALLS) as u32,
         max_event_age_secs: 86_400,
         flush_interval_secs: 3600,
         retry_base_delay_ms: 3_600_000,
@@ -85,10 +86,16 @@ fn main() {
         ..Default::default()
     };
     let client =
-        ConversionsClient::new(config, AppInfo::default(), device, privacy).expect("client");
+        ConversionsClient::new(
+        config.clone(),
+        AppInfo::default(),
+        device.clone(),
+        privacy.clone(),
+    )
+    .expect("client");
 
     // Warm up (allocator, worker, database open).
-    for i in 0..10_000 {
+    for i in 0..WARM_UP {
         client.track(event(i)).expect("track");
     }
     client.diagnostics();
@@ -102,9 +109,17 @@ fn main() {
         track_nanos.push(t.elapsed().as_nanos() as u64);
     }
     let tracked_in = started.elapsed();
-    let queued = client.diagnostics().queued; // returns once everything is committed
+    // shutdown() returns once the worker has committed everything tracked before it.
+    client.shutdown(600_000).expect("shutdown");
     let committed_in = started.elapsed();
-    assert!(queued >= CALLS as u64, "all events committed");
+    let reopened = ConversionsClient::new(config, AppInfo::default(), device, privacy)
+        .expect("reopen the buffer");
+    // Opening a large buffer can outlast diagnostics()'s 2 s wait: ask again.
+    let queued = (0..30)
+        .map(|_| reopened.diagnostics().queued)
+        .find(|&n| n > 0)
+        .unwrap_or(0);
+    assert_eq!(queued, (WARM_UP + CALLS) as u64, "every event committed");
 
     let (sender, receiver) = channel::<(String, String, i64)>();
     let drain = std::thread::spawn(move || receiver.iter().count());
@@ -134,5 +149,4 @@ fn main() {
         CALLS as f64 / committed_in.as_secs_f64(),
         committed_in.as_secs_f64()
     );
-    client.shutdown(30_000).expect("shutdown");
 }
