@@ -67,7 +67,7 @@ fn acknowledged_events_survive_repeated_sigkill() {
     // event_id -> kills after which it was both accepted and still queued (in flight).
     let mut in_flight: HashMap<String, u32> = HashMap::new();
     let mut kills_with_batch_in_flight = 0u64;
-    let mut kills_before_first_flush = 0u64;
+    let mut kills_without_new_ack = 0u64;
 
     for cycle in 0..kills {
         if rng.range(0, 2) == 0 {
@@ -124,7 +124,7 @@ fn acknowledged_events_survive_repeated_sigkill() {
             }
         }
         if acknowledged.len() == before {
-            kills_before_first_flush += 1;
+            kills_without_new_ack += 1;
         }
 
         settle(&sandbox);
@@ -205,8 +205,8 @@ fn acknowledged_events_survive_repeated_sigkill() {
                 kills_with_batch_in_flight.to_string(),
             ),
             (
-                "kills_before_first_flush",
-                kills_before_first_flush.to_string(),
+                "kills_without_new_ack",
+                kills_without_new_ack.to_string(),
             ),
             ("integrity_checks_ok", (kills + 1).to_string()),
             (

@@ -53,6 +53,7 @@ fn run(requests: usize, per_request: usize) -> f64 {
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
+    stream.set_nodelay(true).unwrap();
     let started = Instant::now();
     let mut buffer = vec![0u8; 256 * 1024];
     for body in &bodies {
@@ -61,8 +62,9 @@ fn run(requests: usize, per_request: usize) -> f64 {
             events_path(),
             body.len()
         );
-        stream.write_all(head.as_bytes()).unwrap();
-        stream.write_all(body.as_bytes()).unwrap();
+        let mut request = head.into_bytes();
+        request.extend_from_slice(body.as_bytes());
+        stream.write_all(&request).unwrap();
         // Read until the whole response (head + Content-Length body) is in.
         let mut got = Vec::new();
         loop {
