@@ -88,8 +88,7 @@ fn main() {
         advertising_id: Some("6D92078A-8246-4BA4-AE5B-76104861E7DC".into()),
         ..Default::default()
     };
-    let client =
-        ConversionsClient::new(
+    let client = ConversionsClient::new(
         config.clone(),
         AppInfo::default(),
         device.clone(),

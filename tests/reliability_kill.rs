@@ -204,10 +204,7 @@ fn acknowledged_events_survive_repeated_sigkill() {
                 "kills_with_batch_in_flight",
                 kills_with_batch_in_flight.to_string(),
             ),
-            (
-                "kills_without_new_ack",
-                kills_without_new_ack.to_string(),
-            ),
+            ("kills_without_new_ack", kills_without_new_ack.to_string()),
             ("integrity_checks_ok", (kills + 1).to_string()),
             (
                 "runtime_s",

@@ -108,7 +108,10 @@ impl PendingEvent {
 pub fn build_event(event: &Event, context: &TrackContext, now: i64) -> Result<PendingEvent> {
     let (event_name, custom_name) = event_name(event)?;
     let chosen_id = clean(&event.event_id);
-    if chosen_id.as_ref().is_some_and(|id| id.chars().count() > 200) {
+    if chosen_id
+        .as_ref()
+        .is_some_and(|id| id.chars().count() > 200)
+    {
         return Err(Error::invalid("event_id", "must be at most 200 characters"));
     }
     let chosen = chosen_id.is_some();

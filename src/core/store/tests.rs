@@ -76,7 +76,11 @@ fn generated_ids_skip_the_uniqueness_check_but_chosen_ids_keep_it() {
     generated.chosen_id = false;
     let report = store
         .insert(
-            &[generated.clone(), pending("g", "lead"), pending("g", "lead")],
+            &[
+                generated.clone(),
+                pending("g", "lead"),
+                pending("g", "lead"),
+            ],
             "1",
             10,
             1_000,
