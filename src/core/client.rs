@@ -150,7 +150,7 @@ impl Client {
         let unsent = self.shared.unsent.fetch_add(1, Ordering::Relaxed) + 1;
         // One kick per full batch: a kick per call would wake the uploader on every event
         // while it waits out a backoff (a kick is remembered until the uploader looks).
-        if urgent || unsent.is_multiple_of(self.shared.settings.batch_size as u64) {
+        if urgent || unsent % self.shared.settings.batch_size as u64 == 0 {
             self.shared.signal.kick();
         }
         Ok(TrackResult {
