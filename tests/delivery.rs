@@ -297,7 +297,7 @@ fn offline_then_back_online() {
     for i in 0..5 {
         client.track(lead(&format!("offline-{i}"))).unwrap();
     }
-    let report = client.flush(500).unwrap();
+    let report = client.flush(2_000).unwrap();
     assert_eq!((report.remaining, report.last_status), (5, None));
     assert!(client.diagnostics().last_error.is_some());
     let sandbox = Sandbox::start(SandboxConfig {
@@ -416,7 +416,9 @@ fn expired_events_are_dropped_before_sending() {
         body: None,
     });
     h.client.track(lead("old")).unwrap();
-    let report = h.client.flush(500).unwrap();
+    // Shorter than the 3 s backoff, so the flush returns right after the 503; long enough for
+    // the first attempt on a loaded machine.
+    let report = h.client.flush(2_000).unwrap();
     assert_eq!((report.last_status, report.remaining), (Some(503), 1));
     let report = h.client.flush(WAIT).unwrap();
     assert_eq!((report.sent, report.remaining), (0, 0));
