@@ -17,7 +17,7 @@ use crate::core::shared::{lock, Shared};
 use crate::core::store::{QueuedEvent, Resolution};
 use crate::core::transport::{HttpAnswer, Transport};
 use crate::core::wire::{error_message, parse_event_results, request_body, EventResult};
-use crate::core::worker::Command;
+use crate::core::worker::{Batch, Command};
 
 /// Connect timeout of a request.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -161,7 +161,11 @@ impl Uploader {
             if self.store.send(request).is_err() {
                 return;
             }
-            let (batch, queued) = match answer.recv() {
+            let Batch {
+                events: batch,
+                queued,
+                stored_not_before,
+            } = match answer.recv() {
                 Ok(Ok(found)) => found,
                 _ => {
                     self.storage_failed = true;
@@ -172,7 +176,10 @@ impl Uploader {
             self.queued = queued;
             self.looked_for = registered;
             self.shared.unsent.store(0, Ordering::Relaxed);
-            if batch.is_empty() || !self.attempt(&batch) {
+            // The stored backoff is read at start, unless storage was failing then: it still
+            // holds, and the wake-up must know when it ends.
+            self.not_before = self.not_before.max(stored_not_before);
+            if batch.is_empty() || unix_now_ms() < self.not_before || !self.attempt(&batch) {
                 return;
             }
             // Every due event fitted in the batch and it was resolved (not halved for a 413):

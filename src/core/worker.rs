@@ -58,6 +58,17 @@ pub struct StoreSnapshot {
 /// Reply channel of a command.
 pub type Reply<T> = Sender<Result<T, String>>;
 
+/// The answer to [`Command::TakeBatch`].
+pub struct Batch {
+    /// Due events, oldest first.
+    pub events: Vec<QueuedEvent>,
+    /// Events queued in all (due or not).
+    pub queued: u64,
+    /// The stored backoff deadline (Unix milliseconds), so an uploader that could not read it
+    /// at start (storage was failing then) still honours it.
+    pub stored_not_before: i64,
+}
+
 /// What the store worker can be asked to do.
 pub enum Command {
     /// Queue an event.
@@ -69,7 +80,7 @@ pub enum Command {
         /// Maximum events.
         limit: usize,
         /// Reply.
-        reply: Reply<(Vec<QueuedEvent>, u64)>,
+        reply: Reply<Batch>,
     },
     /// Apply an attempt's outcome, and store the backoff deadline.
     Resolve {
@@ -187,7 +198,11 @@ impl StoreWorker {
                 let max_age = self.shared.settings.max_event_age_secs;
                 let result = self.with_store(|s| {
                     s.drop_expired(unix_now(), max_age)?;
-                    Ok((s.due_events(unix_now_ms(), limit)?, s.queued()))
+                    Ok(Batch {
+                        events: s.due_events(unix_now_ms(), limit)?,
+                        queued: s.queued(),
+                        stored_not_before: s.not_before()?,
+                    })
                 });
                 let _ = reply.send(result);
             }
