@@ -1,14 +1,13 @@
-//! Throughput: 100,000 events of about 600 bytes in 1,000-event requests over one
-//! keep-alive connection. The timed version is `#[ignore]`d because it only means
-//! something in an optimised build:
-//! `cargo test -p app-conversions-sandbox --release --test throughput -- --ignored`.
+//! Full 1,000-event requests of about 600-byte events, back to back over one keep-alive
+//! connection, each answered 200 and every event accepted. How fast the sandbox answers is
+//! measured by the SDK's delivery bench (`cargo bench --bench delivery`), not by a test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use serde_json::{json, Value};
@@ -35,8 +34,8 @@ fn sized_event(i: usize) -> Value {
     })
 }
 
-/// Sends `requests` batches of `per_request` events; returns events per second.
-fn run(requests: usize, per_request: usize) -> f64 {
+/// Sends `requests` batches of `per_request` events and checks every one was accepted.
+fn run(requests: usize, per_request: usize) {
     let sandbox = start();
     let bodies: Vec<String> = (0..requests)
         .map(|r| {
@@ -54,7 +53,6 @@ fn run(requests: usize, per_request: usize) -> f64 {
         .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
     stream.set_nodelay(true).unwrap();
-    let started = Instant::now();
     let mut buffer = vec![0u8; 256 * 1024];
     for body in &bodies {
         let head = format!(
@@ -81,20 +79,10 @@ fn run(requests: usize, per_request: usize) -> f64 {
             }
         }
     }
-    let elapsed = started.elapsed();
     assert_eq!(sandbox.accepted().len(), requests * per_request);
-    (requests * per_request) as f64 / elapsed.as_secs_f64()
 }
 
 #[test]
 fn a_few_full_batches_go_through() {
     run(3, 1000);
-}
-
-#[test]
-#[ignore = "timing; run in release"]
-fn at_least_90000_events_per_second() {
-    let rate = run(100, 1000);
-    println!("{rate:.0} events/s");
-    assert!(rate > 90_000.0, "{rate:.0} events/s");
 }
