@@ -24,7 +24,11 @@ class FlushTest : SandboxTest() {
                 val ranDuringFlush = async { !flush.isCompleted }
 
                 assertTrue(ranDuringFlush.await())
-                assertEquals(1uL, flush.await().processed)
+                // The uploader may send the event as soon as the buffer opens, before the
+                // flush begins; either way the flush ends with nothing left.
+                val report = flush.await()
+                assertEquals(0uL, report.remaining)
+                assertFalse(report.timedOut)
             }
         }
     }
