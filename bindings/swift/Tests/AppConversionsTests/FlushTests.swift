@@ -20,8 +20,11 @@ final class FlushTests: SandboxTestCase {
         let ranDuringFlush = await Task { @MainActor in !finished.value }.value
 
         XCTAssertTrue(ranDuringFlush)
+        // The uploader may send the event as soon as the buffer opens, before the flush
+        // begins; either way the flush ends with nothing left.
         let report = try await flush.value
-        XCTAssertEqual(report.processed, 1)
+        XCTAssertEqual(report.remaining, 0)
+        XCTAssertFalse(report.timedOut)
     }
 
     func testFlushReportsWhatWasDeliveredAndTheListenerAndLogSinkHearIt() async throws {
