@@ -267,7 +267,7 @@ impl Client {
         });
         // The uploader answers at the deadline; the grace covers the hand-over.
         let answered_by = deadline + Duration::from_millis(50);
-        match committed.recv_timeout(timeout + Duration::from_millis(50)) {
+        match committed.recv_timeout(answered_by.saturating_duration_since(Instant::now())) {
             Ok(Ok(())) => {}
             Ok(Err(message)) => return Err(Error::Storage(message)),
             Err(_) => return Ok(self.timed_out_report(&start)),
