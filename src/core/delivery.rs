@@ -6,7 +6,7 @@
 //! is down is down for every event) and its deadline is stored, so a restart does not hammer.
 
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::{channel, Sender};
+use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -57,6 +57,16 @@ enum Verdict {
         /// What went wrong.
         message: String,
     },
+}
+
+/// A batch asked of the store worker, answered on `answer`.
+struct BatchRequest {
+    /// Flush registrations made before the request.
+    registered: u64,
+    /// Rows up to this one were skipped (0: the batch starts at the oldest due event).
+    after_row: i64,
+    /// The worker's answer.
+    answer: Receiver<Result<Batch, String>>,
 }
 
 struct Uploader {
@@ -147,25 +157,25 @@ impl Uploader {
         }
     }
 
+    /// Sends due batches until none is left or delivery has to stop. While a full batch is in
+    /// flight the store worker already reads the next one (the rows after it), so reading and
+    /// sending overlap; anything else (a short batch, a halved limit, a stop) takes afresh.
     fn deliver_due(&mut self) {
+        let mut prefetched: Option<BatchRequest> = None;
         loop {
             if !self.shared.context().privacy.collection_enabled || unix_now_ms() < self.not_before
             {
                 return;
             }
-            // Flushes registered before this batch is taken see their events committed in it.
-            let registered = self.shared.signal.registered();
             let limit = self.batch_limit;
-            let (reply, answer) = channel();
-            let request = Command::TakeBatch { limit, reply };
-            if self.store.send(request).is_err() {
+            let Some(request) = prefetched.take().or_else(|| self.request_batch(limit, 0)) else {
                 return;
-            }
+            };
             let Batch {
                 events: batch,
                 queued,
                 stored_not_before,
-            } = match answer.recv() {
+            } = match request.answer.recv() {
                 Ok(Ok(found)) => found,
                 _ => {
                     self.storage_failed = true;
@@ -173,23 +183,62 @@ impl Uploader {
                 }
             };
             self.storage_failed = false;
-            self.queued = queued;
-            self.looked_for = registered;
+            let read_ahead = request.after_row > 0;
+            if read_ahead && batch.is_empty() {
+                // Nothing after the last batch; a fresh take also sees rows due since.
+                continue;
+            }
+            if !read_ahead {
+                // A batch read ahead counted the queue before the previous batch was resolved;
+                // that resolution's count is the newer one.
+                self.queued = queued;
+            }
+            self.looked_for = request.registered;
             self.shared.unsent.store(0, Ordering::Relaxed);
             // The stored backoff is read at start, unless storage was failing then: it still
             // holds, and the wake-up must know when it ends.
             self.not_before = self.not_before.max(stored_not_before);
-            if batch.is_empty() || unix_now_ms() < self.not_before || !self.attempt(&batch) {
+            if batch.is_empty() || unix_now_ms() < self.not_before {
                 return;
             }
-            // Every due event fitted in the batch and it was resolved (not halved for a 413):
-            // those flushes are done even if newer events keep arriving meanwhile.
-            if batch.len() < limit && self.batch_limit == limit {
-                self.drained_for = registered;
+            if batch.len() == limit {
+                let last_row = batch.last().map_or(0, |e| e.row);
+                prefetched = self.request_batch(limit, last_row);
+            }
+            if !self.attempt(&batch) {
+                return;
+            }
+            if self.batch_limit != limit {
+                // A 413 halved the limit: the batch read ahead is too large.
+                prefetched = None;
+            } else if batch.len() < limit && !read_ahead {
+                // Every due event fitted in the batch and it was resolved: those flushes are
+                // done even if newer events keep arriving meanwhile. (A batch read ahead skipped
+                // rows that may have fallen due since; the fresh take that follows decides.)
+                self.drained_for = request.registered;
                 self.publish();
                 self.answer_flushes(false);
             }
         }
+    }
+
+    /// Asks the store worker for up to `limit` due events after `after_row`; the answer is
+    /// read later. None if the worker is gone.
+    fn request_batch(&self, limit: usize, after_row: i64) -> Option<BatchRequest> {
+        // Flushes registered before this batch is taken see their events committed in it.
+        let registered = self.shared.signal.registered();
+        let (reply, answer) = channel();
+        let command = Command::TakeBatch {
+            limit,
+            after_row,
+            reply,
+        };
+        self.store.send(command).ok()?;
+        Some(BatchRequest {
+            registered,
+            after_row,
+            answer,
+        })
     }
 
     /// Sends `batch`; false when delivery should stop for now (backoff or pause).

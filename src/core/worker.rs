@@ -75,10 +75,12 @@ pub enum Command {
     Track(PendingEvent),
     /// Decide install or open for a cold start.
     Launch(Box<Launch>),
-    /// Drop expired events, then return up to `limit` due events.
+    /// Drop expired events, then return up to `limit` due events queued after `after_row`.
     TakeBatch {
         /// Maximum events.
         limit: usize,
+        /// Only rows after this one (0: from the oldest); skips a batch still in flight.
+        after_row: i64,
         /// Reply.
         reply: Reply<Batch>,
     },
@@ -193,13 +195,17 @@ impl StoreWorker {
                 self.launches.push(*launch);
                 self.commit();
             }
-            Command::TakeBatch { limit, reply } => {
+            Command::TakeBatch {
+                limit,
+                after_row,
+                reply,
+            } => {
                 self.commit();
                 let max_age = self.shared.settings.max_event_age_secs;
                 let result = self.with_store(|s| {
                     s.drop_expired(unix_now(), max_age)?;
                     Ok(Batch {
-                        events: s.due_events(unix_now_ms(), limit)?,
+                        events: s.due_events(unix_now_ms(), after_row, limit)?,
                         queued: s.queued(),
                         stored_not_before: s.not_before()?,
                     })

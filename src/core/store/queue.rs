@@ -88,13 +88,20 @@ impl Store {
         Ok(report)
     }
 
-    /// Up to `limit` events due at `now_ms` (Unix milliseconds), oldest first.
-    pub fn due_events(&self, now_ms: i64, limit: usize) -> Result<Vec<QueuedEvent>, StoreError> {
+    /// Up to `limit` events due at `now_ms` (Unix milliseconds) queued after row `after_row`,
+    /// oldest first. `after_row` lets the uploader take the next batch while the previous one,
+    /// still queued, is in flight.
+    pub fn due_events(
+        &self,
+        now_ms: i64,
+        after_row: i64,
+        limit: usize,
+    ) -> Result<Vec<QueuedEvent>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, event_id, event_name, body, attempts, flags FROM events
-             WHERE next_attempt_at <= ?1 ORDER BY id LIMIT ?2",
+             WHERE id > ?1 AND next_attempt_at <= ?2 ORDER BY id LIMIT ?3",
         )?;
-        let rows = stmt.query_map(params![now_ms, limit as i64], |r| {
+        let rows = stmt.query_map(params![after_row, now_ms, limit as i64], |r| {
             Ok(QueuedEvent {
                 row: r.get(0)?,
                 event_id: r.get(1)?,

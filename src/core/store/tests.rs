@@ -24,7 +24,7 @@ fn open(dir: &tempfile::TempDir) -> Store {
 
 fn ids(store: &Store) -> Vec<String> {
     store
-        .due_events(i64::MAX, 100)
+        .due_events(i64::MAX, 0, 100)
         .unwrap()
         .into_iter()
         .map(|e| e.event_id)
@@ -143,7 +143,7 @@ fn resolution_deletes_dead_letters_and_reschedules() {
         .collect();
     store.insert(&events, "1", 10, 1_000).unwrap();
     let rows: Vec<i64> = store
-        .due_events(0, 10)
+        .due_events(0, 0, 10)
         .unwrap()
         .iter()
         .map(|e| e.row)
@@ -162,10 +162,10 @@ fn resolution_deletes_dead_letters_and_reschedules() {
         .unwrap();
     assert_eq!(store.queued(), 1);
     assert!(
-        store.due_events(4_999, 10).unwrap().is_empty(),
+        store.due_events(4_999, 0, 10).unwrap().is_empty(),
         "not due before its retry time"
     );
-    let retried = store.due_events(5_000, 10).unwrap();
+    let retried = store.due_events(5_000, 0, 10).unwrap();
     assert_eq!(
         (retried[0].event_id.as_str(), retried[0].attempts),
         ("c", 1)
@@ -179,6 +179,21 @@ fn resolution_deletes_dead_letters_and_reschedules() {
 }
 
 #[test]
+fn a_batch_taken_after_a_row_skips_the_batch_in_flight() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir);
+    let events: Vec<_> = (0..5).map(|i| pending(&format!("e{i}"), "lead")).collect();
+    store.insert(&events, "1", 10, 1_000).unwrap();
+    let first = store.due_events(0, 0, 2).unwrap();
+    let next = store.due_events(0, first[1].row, 2).unwrap();
+    let ids = |batch: &[QueuedEvent]| -> Vec<String> {
+        batch.iter().map(|e| e.event_id.clone()).collect()
+    };
+    assert_eq!(ids(&first), ["e0", "e1"]);
+    assert_eq!(ids(&next), ["e2", "e3"], "the next two, oldest first");
+}
+
+#[test]
 fn dead_letters_keep_the_newest_thousand() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = open(&dir);
@@ -187,7 +202,7 @@ fn dead_letters_keep_the_newest_thousand() {
         .collect();
     store.insert(&events, "1", 2000, 1_000).unwrap();
     let dead = store
-        .due_events(0, 2000)
+        .due_events(0, 0, 2000)
         .unwrap()
         .iter()
         .map(|e| (e.row, "refused".to_string()))
