@@ -27,6 +27,11 @@ pub struct QueuedEvent {
     pub flags: i64,
 }
 
+/// The earliest retry after `?1`; `next_attempt_at > 0` lets SQLite read it from the partial
+/// index `events_retry` instead of scanning the queue.
+pub(super) const NEXT_RETRY_SQL: &str =
+    "SELECT MIN(next_attempt_at) FROM events WHERE next_attempt_at > 0 AND next_attempt_at > ?1";
+
 /// What a group insert did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct InsertReport {
@@ -215,11 +220,7 @@ impl Store {
     pub fn next_retry_at(&self, now_ms: i64) -> Result<Option<i64>, StoreError> {
         Ok(self
             .conn
-            .query_row(
-                "SELECT MIN(next_attempt_at) FROM events WHERE next_attempt_at > ?1",
-                [now_ms],
-                |r| r.get(0),
-            )
+            .query_row(NEXT_RETRY_SQL, [now_ms], |r| r.get(0))
             .optional()?
             .flatten())
     }

@@ -65,6 +65,10 @@ pub(super) const MIGRATIONS: &[&str] = &[
      ALTER TABLE events_v2 RENAME TO events;
      CREATE UNIQUE INDEX events_chosen_id ON events (event_id) WHERE flags & 32 != 0;
      CREATE INDEX events_by_time ON events (event_time);",
+    // v3: diagnostics asks for the earliest scheduled retry; without an index that scanned the
+    // whole queue, which with a 200,000-event backlog outlasted diagnostics' wait. Only events
+    // rescheduled after a failed attempt enter this index, so new events cost nothing more.
+    "CREATE INDEX events_retry ON events (next_attempt_at) WHERE next_attempt_at > 0;",
 ];
 
 /// The version this code writes.

@@ -161,6 +161,12 @@ fn resolution_deletes_dead_letters_and_reschedules() {
         )
         .unwrap();
     assert_eq!(store.queued(), 1);
+    assert_eq!(store.next_retry_at(1_000).unwrap(), Some(5_000));
+    assert_eq!(
+        store.next_retry_at(5_000).unwrap(),
+        None,
+        "only retries still ahead"
+    );
     assert!(
         store.due_events(4_999, 0, 10).unwrap().is_empty(),
         "not due before its retry time"
@@ -176,6 +182,24 @@ fn resolution_deletes_dead_letters_and_reschedules() {
         ("b", "bad")
     );
     assert_eq!(store.counter(Counter::Delivered).unwrap(), 1);
+}
+
+#[test]
+fn the_next_retry_is_read_from_the_retry_index_not_a_scan_of_the_queue() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let plan: Vec<String> = store
+        .conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {}", queue::NEXT_RETRY_SQL))
+        .unwrap()
+        .query_map([0], |r| r.get::<_, String>(3))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(
+        plan.iter().any(|step| step.contains("events_retry")),
+        "plan: {plan:?}"
+    );
 }
 
 #[test]
