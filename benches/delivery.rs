@@ -3,13 +3,15 @@
 //! The parent fills a buffer while offline and runs the sandbox; a child process (this binary
 //! re-run with `DELIVERY_BENCH_CHILD` set) opens the buffer and flushes it, so its peak
 //! resident memory is the SDK's alone. Prints events/s, per-batch p50/p99 (the time from one
-//! batch's answer to the next: read, build, POST, answer, delete) and peak RSS.
+//! batch's answer to the next: read, build, POST, answer, delete) and peak RSS, then a control:
+//! the round trip of a bare hand-off to a sleeping thread, which every batch makes several times.
 //! Run: `cargo bench --bench delivery`.
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::mpsc::channel;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use app_conversions::{
     ActionSource, AppInfo, BatchOutcome, ClientConfig, ConversionsClient, DeliveryListener,
@@ -190,5 +192,40 @@ fn main() {
         sandbox.accepted().len(),
         EVENTS,
         "the sandbox accepted every event once"
+    );
+    wake_up_control();
+}
+
+/// Control: a bare hand-off to a sleeping thread and back, the step every batch takes several
+/// times (uploader to store worker, to the sandbox, back). Its tail is this machine's own.
+fn wake_up_control() {
+    const ROUND_TRIPS: usize = 2000;
+    let (to_echo, echo_inbox) = channel::<()>();
+    let (to_main, main_inbox) = channel::<()>();
+    let echo = std::thread::spawn(move || {
+        for () in echo_inbox {
+            if to_main.send(()).is_err() {
+                return;
+            }
+        }
+    });
+    let mut micros = Vec::with_capacity(ROUND_TRIPS);
+    for _ in 0..ROUND_TRIPS {
+        // Long enough for the echo thread to go back to sleep.
+        std::thread::sleep(Duration::from_micros(500));
+        let t = Instant::now();
+        to_echo.send(()).expect("echo thread");
+        main_inbox.recv().expect("echo answer");
+        micros.push(t.elapsed().as_micros() as u64);
+    }
+    drop(to_echo);
+    echo.join().expect("echo thread ends");
+    micros.sort_unstable();
+    let pct = |p: f64| micros[((micros.len() as f64 - 1.0) * p) as usize] as f64 / 1000.0;
+    println!(
+        "control: thread wake-up round trip p50 {:>6.3} ms   p99 {:>6.2} ms   max {:>6.1} ms",
+        pct(0.50),
+        pct(0.99),
+        pct(1.0)
     );
 }
