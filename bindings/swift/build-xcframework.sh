@@ -26,7 +26,7 @@ rustup target add "${targets[@]}"
 for target in "${targets[@]}"; do
   cargo build --manifest-path "$root/Cargo.toml" -p app-conversions --lib --release --target "$target"
 done
-cargo build --manifest-path "$root/Cargo.toml" -p uniffi-bindgen
+"$root/scripts/build-bindgen"
 
 library() { echo "$target_dir/$1/release/libapp_conversions.a"; }
 rm -rf "$build" "$output"

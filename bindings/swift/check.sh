@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks the Swift layer without a Swift toolchain (Swift itself is compiled by the macOS
 # workflow, .github/workflows/swift.yml). Run after cargo has built the library and
-# uniffi-bindgen (cargo build -p app-conversions --lib && cargo build -p uniffi-bindgen):
+# uniffi-bindgen (scripts/build-native):
 #
 #   bindings/swift/check.sh [LIBRARY]
 #

@@ -15,7 +15,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 target_dir=${CARGO_TARGET_DIR:-$root/target}
-bindgen=${UNIFFI_BINDGEN:-$target_dir/debug/uniffi-bindgen}
+bindgen=${UNIFFI_BINDGEN:-$target_dir/bindgen/debug/uniffi-bindgen}
 
 swift_dir=$here/Sources/AppConversions/Generated
 headers_dir=
@@ -31,7 +31,7 @@ shift $((OPTIND - 1))
 case "$(uname -s)" in Darwin) ext=dylib ;; *) ext=so ;; esac
 library=${1:-$target_dir/debug/libapp_conversions.$ext}
 for file in "$bindgen" "$library"; do
-  [[ -f $file ]] || { echo "generate.sh: $file not found (build it with cargo first)" >&2; exit 1; }
+  [[ -f $file ]] || { echo "generate.sh: $file not found (run scripts/build-native first)" >&2; exit 1; }
 done
 library=$(cd "$(dirname "$library")" && pwd)/$(basename "$library")
 
