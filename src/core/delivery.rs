@@ -63,8 +63,8 @@ enum Verdict {
 struct BatchRequest {
     /// Flush registrations made before the request.
     registered: u64,
-    /// Rows up to this one were skipped (0: the batch starts at the oldest due event).
-    after_row: i64,
+    /// Read ahead: rows up to the previous batch's last were skipped, not taken from the oldest.
+    read_ahead: bool,
     /// The worker's answer.
     answer: Receiver<Result<Batch, String>>,
 }
@@ -183,12 +183,11 @@ impl Uploader {
                 }
             };
             self.storage_failed = false;
-            let read_ahead = request.after_row > 0;
-            if read_ahead && batch.is_empty() {
+            if request.read_ahead && batch.is_empty() {
                 // Nothing after the last batch; a fresh take also sees rows due since.
                 continue;
             }
-            if !read_ahead {
+            if !request.read_ahead {
                 // A batch read ahead counted the queue before the previous batch was resolved;
                 // that resolution's count is the newer one.
                 self.queued = queued;
@@ -211,7 +210,7 @@ impl Uploader {
             if self.batch_limit != limit {
                 // A 413 halved the limit: the batch read ahead is too large.
                 prefetched = None;
-            } else if batch.len() < limit && !read_ahead {
+            } else if batch.len() < limit && !request.read_ahead {
                 // Every due event fitted in the batch and it was resolved: those flushes are
                 // done even if newer events keep arriving meanwhile. (A batch read ahead skipped
                 // rows that may have fallen due since; the fresh take that follows decides.)
@@ -236,7 +235,7 @@ impl Uploader {
         self.store.send(command).ok()?;
         Some(BatchRequest {
             registered,
-            after_row,
+            read_ahead: after_row > 0,
             answer,
         })
     }
