@@ -12,12 +12,12 @@
 //! machine's cores, so the numbers are a lower bound for the relay alone.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use app_conversions_relay::{LogTarget, RelayConfig, RelayHandle};
 use app_conversions_sandbox::{Sandbox, SandboxConfig};
 use serde_json::{json, Value};
+use ureq::Agent;
 
 const CONVERSION_TOKEN: &str = "bench-conversion-token";
 const APP_TOKEN: &str = "bench-app-token";
@@ -57,53 +57,46 @@ fn main() -> Result<(), String> {
         direct.body.len()
     );
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
+    let client: Agent = Agent::config_builder()
+        .proxy(None)
+        .http_status_as_error(false)
         .build()
-        .map_err(|e| e.to_string())?;
-    runtime.block_on(async {
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .build()
-            .map_err(|e| e.to_string())?;
-        // Warm up connections and caches on both paths.
-        for _ in 0..20 {
-            direct.send(&client).await?;
-            relayed.send(&client).await?;
-        }
-        sandbox.reset();
+        .into();
+    // Warm up connections and caches on both paths.
+    for _ in 0..20 {
+        direct.send(&client)?;
+        relayed.send(&client)?;
+    }
+    sandbox.reset();
 
-        let mut lat_direct = Vec::with_capacity(LATENCY_PAIRS);
-        let mut lat_relay = Vec::with_capacity(LATENCY_PAIRS);
-        for _ in 0..LATENCY_PAIRS {
-            lat_direct.push(direct.send(&client).await?);
-            lat_relay.push(relayed.send(&client).await?);
-        }
+    let mut lat_direct = Vec::with_capacity(LATENCY_PAIRS);
+    let mut lat_relay = Vec::with_capacity(LATENCY_PAIRS);
+    for _ in 0..LATENCY_PAIRS {
+        lat_direct.push(direct.send(&client)?);
+        lat_relay.push(relayed.send(&client)?);
+    }
+    sandbox.reset();
+    let (d50, d99) = percentiles(&mut lat_direct);
+    let (r50, r99) = percentiles(&mut lat_relay);
+    println!("latency, sequential, {LATENCY_PAIRS} requests each:");
+    println!("  direct to sandbox   p50 {d50:>8.3} ms   p99 {d99:>8.3} ms");
+    println!("  via relay           p50 {r50:>8.3} ms   p99 {r99:>8.3} ms");
+    println!(
+        "  added by the relay  p50 {:>8.3} ms   p99 {:>8.3} ms",
+        r50 - d50,
+        r99 - d99
+    );
+
+    for (name, target) in [("direct to sandbox", &direct), ("via relay", &relayed)] {
+        let (requests, elapsed) = throughput(&client, target)?;
         sandbox.reset();
-        let (d50, d99) = percentiles(&mut lat_direct);
-        let (r50, r99) = percentiles(&mut lat_relay);
-        println!("latency, sequential, {LATENCY_PAIRS} requests each:");
-        println!("  direct to sandbox   p50 {d50:>8.3} ms   p99 {d99:>8.3} ms");
-        println!("  via relay           p50 {r50:>8.3} ms   p99 {r99:>8.3} ms");
+        let rps = requests as f64 / elapsed.as_secs_f64();
         println!(
-            "  added by the relay  p50 {:>8.3} ms   p99 {:>8.3} ms",
-            r50 - d50,
-            r99 - d99
+            "throughput {name:<17} {CONCURRENCY} clients: {rps:>8.0} requests/s  {:>9.0} events/s  ({requests} requests in {:.2} s)",
+            rps * EVENTS_PER_REQUEST as f64,
+            elapsed.as_secs_f64()
         );
-
-        for (name, target) in [("direct to sandbox", &direct), ("via relay", &relayed)] {
-            let (requests, elapsed) = throughput(&client, target).await?;
-            sandbox.reset();
-            let rps = requests as f64 / elapsed.as_secs_f64();
-            println!(
-                "throughput {name:<17} {CONCURRENCY} clients: {rps:>8.0} requests/s  {:>9.0} events/s  ({requests} requests in {:.2} s)",
-                rps * EVENTS_PER_REQUEST as f64,
-                elapsed.as_secs_f64()
-            );
-        }
-        Ok::<(), String>(())
-    })?;
+    }
     relay.shutdown();
     Ok(())
 }
@@ -117,18 +110,19 @@ struct Target {
 
 impl Target {
     /// Sends the body once; the latency in milliseconds, or an error for a non-200 answer.
-    async fn send(&self, client: &reqwest::Client) -> Result<f64, String> {
+    fn send(&self, client: &Agent) -> Result<f64, String> {
         let started = Instant::now();
-        let response = client
+        let mut response = client
             .post(&self.url)
-            .bearer_auth(self.token)
+            .header("authorization", &format!("Bearer {}", self.token))
             .header("content-type", "application/json")
-            .body(self.body.clone())
-            .send()
-            .await
+            .send(self.body.as_str())
             .map_err(|e| e.to_string())?;
         let status = response.status();
-        let body = response.bytes().await.map_err(|e| e.to_string())?;
+        let body = response
+            .body_mut()
+            .read_to_vec()
+            .map_err(|e| e.to_string())?;
         let elapsed = started.elapsed().as_secs_f64() * 1000.0;
         if status != 200 {
             return Err(format!(
@@ -141,32 +135,30 @@ impl Target {
     }
 }
 
-/// Requests completed by [`CONCURRENCY`] clients within the time or count bound.
-async fn throughput(client: &reqwest::Client, target: &Target) -> Result<(u64, Duration), String> {
-    let done = Arc::new(AtomicU64::new(0));
+/// Requests completed by [`CONCURRENCY`] client threads (sharing one connection pool) within
+/// the time or count bound.
+fn throughput(client: &Agent, target: &Target) -> Result<(u64, Duration), String> {
+    let done = AtomicU64::new(0);
     let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..CONCURRENCY {
-        let client = client.clone();
-        let done = Arc::clone(&done);
-        let target = Target {
-            url: target.url.clone(),
-            token: target.token,
-            body: target.body.clone(),
-        };
-        tasks.push(tokio::spawn(async move {
-            while started.elapsed() < THROUGHPUT_TIME
-                && done.load(Ordering::Relaxed) < THROUGHPUT_MAX_REQUESTS
-            {
-                target.send(&client).await?;
-                done.fetch_add(1, Ordering::Relaxed);
-            }
-            Ok::<(), String>(())
-        }));
-    }
-    for task in tasks {
-        task.await.map_err(|e| e.to_string())??;
-    }
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..CONCURRENCY)
+            .map(|_| {
+                scope.spawn(|| {
+                    while started.elapsed() < THROUGHPUT_TIME
+                        && done.load(Ordering::Relaxed) < THROUGHPUT_MAX_REQUESTS
+                    {
+                        target.send(client)?;
+                        done.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Ok::<(), String>(())
+                })
+            })
+            .collect();
+        workers.into_iter().try_for_each(|w| {
+            w.join()
+                .map_err(|_| "a client thread panicked".to_string())?
+        })
+    })?;
     Ok((done.load(Ordering::Relaxed), started.elapsed()))
 }
 

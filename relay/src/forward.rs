@@ -1,23 +1,34 @@
 //! The upstream call: POST the prepared body to the Conversions API with the conversion token.
 //!
-//! One pooled `reqwest` client (rustls, HTTP/1.1 keep-alive) serves all requests. The
+//! One `ureq` agent (rustls, HTTP/1.1 keep-alive pool) serves all requests; each call runs on
+//! tokio's blocking pool, so a slow upstream never holds an async worker. It is the HTTP
+//! client the SDK itself uses, so the relay adds no second HTTP stack to the workspace. The
 //! `Authorization` value is built once and marked sensitive so `http`'s `Debug` output hides
 //! it. Redirects are not followed (the token must only ever go to the configured host), and
 //! environment proxy settings are ignored for a loopback upstream so tests never leave the
 //! machine. The answer's status, body, `Content-Type` and `Retry-After` are handed back as they
 //! came; transport failures become [`UpstreamError`] for a 502 or 504.
 
+use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
-use axum::http::{HeaderValue, StatusCode};
-use reqwest::Url;
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use axum::http::uri::Scheme;
+use axum::http::{HeaderValue, StatusCode, Uri};
+use ureq::Agent;
 
 use crate::config::RelayConfig;
 
 /// `User-Agent` of upstream calls.
 const RELAY_USER_AGENT: &str = concat!("app-conversions-relay/", env!("CARGO_PKG_VERSION"));
+
+/// The most of an upstream answer the relay reads; real answers for 1,000 events are ~100 KB.
+const MAX_ANSWER_BYTES: u64 = 4 * 1024 * 1024;
+
+/// How long an idle upstream connection is kept for reuse.
+const IDLE_CONNECTION_AGE: Duration = Duration::from_secs(60);
 
 /// What the upstream answered.
 #[derive(Debug)]
@@ -33,13 +44,13 @@ pub(crate) struct UpstreamReply {
 pub(crate) enum UpstreamError {
     /// Connect or overall deadline passed (504).
     Timeout,
-    /// Connection refused, reset, TLS failure, bad response (502).
+    /// Connection refused, reset, TLS failure, bad or oversized response (502).
     Unreachable,
 }
 
 /// The upstream endpoint and its client.
 pub(crate) struct Upstream {
-    client: reqwest::Client,
+    agent: Agent,
     base: String,
     authorization: HeaderValue,
 }
@@ -52,20 +63,19 @@ impl Upstream {
             HeaderValue::from_str(&format!("Bearer {}", config.conversion_token))
                 .map_err(|_| "conversion_token: not a valid header value".to_string())?;
         authorization.set_sensitive(true);
-        let mut builder = reqwest::Client::builder()
-            .connect_timeout(config.upstream_connect_timeout)
-            .timeout(config.upstream_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .pool_idle_timeout(Duration::from_secs(60))
-            .tcp_nodelay(true);
+        let mut builder = Agent::config_builder()
+            .timeout_connect(Some(config.upstream_connect_timeout))
+            .timeout_global(Some(config.upstream_timeout))
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .http_status_as_error(false)
+            .max_idle_age(IDLE_CONNECTION_AGE)
+            .user_agent(RELAY_USER_AGENT);
         if is_loopback(&url) {
-            builder = builder.no_proxy();
+            builder = builder.proxy(None);
         }
-        let client = builder
-            .build()
-            .map_err(|e| format!("cannot build the upstream HTTP client: {e}"))?;
         Ok(Upstream {
-            client,
+            agent: builder.build().into(),
             base: config.upstream.trim_end_matches('/').to_string(),
             authorization,
         })
@@ -73,7 +83,7 @@ impl Upstream {
 
     /// POSTs `body` to `{base}/v5/ad_accounts/{ad_account_id}/events[?query]`.
     pub(crate) async fn send(
-        &self,
+        self: &Arc<Self>,
         ad_account_id: &str,
         query: Option<&str>,
         body: Bytes,
@@ -83,65 +93,80 @@ impl Upstream {
             url.push('?');
             url.push_str(q);
         }
-        let response = self
-            .client
+        let upstream = Arc::clone(self);
+        tokio::task::spawn_blocking(move || upstream.post(&url, &body))
+            .await
+            .unwrap_or(Err(UpstreamError::Unreachable))
+    }
+
+    /// The blocking POST behind [`Upstream::send`].
+    fn post(&self, url: &str, body: &[u8]) -> Result<UpstreamReply, UpstreamError> {
+        let mut response = self
+            .agent
             .post(url)
             .header(AUTHORIZATION, self.authorization.clone())
-            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
-            .header(USER_AGENT, HeaderValue::from_static(RELAY_USER_AGENT))
-            .body(body)
-            .send()
-            .await
+            .header(CONTENT_TYPE, "application/json")
+            .send(body)
             .map_err(classify)?;
         let status = response.status();
         let content_type = response.headers().get(CONTENT_TYPE).cloned();
         let retry_after = response.headers().get(RETRY_AFTER).cloned();
-        let body = response.bytes().await.map_err(classify)?;
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_ANSWER_BYTES)
+            .read_to_vec()
+            .map_err(classify)?;
         Ok(UpstreamReply {
             status,
             content_type,
             retry_after,
-            body,
+            body: Bytes::from(body),
         })
     }
 }
 
-fn classify(e: reqwest::Error) -> UpstreamError {
-    if e.is_timeout() {
-        UpstreamError::Timeout
-    } else {
-        UpstreamError::Unreachable
+fn classify(e: ureq::Error) -> UpstreamError {
+    match e {
+        ureq::Error::Timeout(_) => UpstreamError::Timeout,
+        _ => UpstreamError::Unreachable,
     }
 }
 
 /// Parses the upstream base URL: `https://host[:port][/prefix]`, or `http://` to a loopback
-/// host (a plain-text conversion token must never cross a network). No query or fragment.
-pub(crate) fn check_upstream_url(s: &str) -> Result<Url, String> {
-    let url = Url::parse(s).map_err(|e| format!("upstream: {s:?} is not a URL ({e})"))?;
-    if url.host().is_none() {
+/// host (a plain-text conversion token must never cross a network). No credentials, query or
+/// fragment.
+pub(crate) fn check_upstream_url(s: &str) -> Result<Uri, String> {
+    let url: Uri = s
+        .parse()
+        .map_err(|e| format!("upstream: {s:?} is not a URL ({e})"))?;
+    let Some(authority) = url.authority() else {
         return Err(format!("upstream: {s:?} has no host"));
-    }
-    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+    };
+    if url.query().is_some() || s.contains('#') || authority.as_str().contains('@') {
         return Err(format!(
             "upstream: {s:?} must be a base URL without credentials, query or fragment"
         ));
     }
     match url.scheme() {
-        "https" => Ok(url),
-        "http" if is_loopback(&url) => Ok(url),
-        "http" => Err(format!(
+        Some(scheme) if *scheme == Scheme::HTTPS => Ok(url),
+        Some(scheme) if *scheme == Scheme::HTTP && is_loopback(&url) => Ok(url),
+        Some(scheme) if *scheme == Scheme::HTTP => Err(format!(
             "upstream: {s:?} uses plain http to a non-loopback host; use https"
         )),
-        other => Err(format!("upstream: unsupported scheme {other:?}")),
+        other => Err(format!(
+            "upstream: unsupported scheme {:?}",
+            other.map(Scheme::as_str).unwrap_or_default()
+        )),
     }
 }
 
-fn is_loopback(url: &Url) -> bool {
-    let Some(host) = url.host_str() else {
+fn is_loopback(url: &Uri) -> bool {
+    let Some(host) = url.host() else {
         return false;
     };
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+    if let Ok(ip) = host.parse::<IpAddr>() {
         return ip.is_loopback();
     }
     let host = host.to_ascii_lowercase();
@@ -162,7 +187,9 @@ mod tests {
         assert!(check_upstream_url("ftp://127.0.0.1").is_err());
         assert!(check_upstream_url("https://x.test/?a=1").is_err());
         assert!(check_upstream_url("https://u:p@x.test/").is_err());
+        assert!(check_upstream_url("https://x.test/#top").is_err());
         assert!(check_upstream_url("not a url").is_err());
+        assert!(check_upstream_url("api.pinterest.com").is_err());
     }
 
     #[test]

@@ -36,7 +36,7 @@ pub(crate) struct AppState {
     tokens: TokenTable,
     limiter: RateLimiter,
     proxies: TrustedProxies,
-    upstream: Upstream,
+    upstream: Arc<Upstream>,
     max_body_bytes: usize,
     log: LogTarget,
 }
@@ -55,7 +55,7 @@ impl AppState {
             tokens,
             limiter,
             proxies: TrustedProxies::parse(&config.trusted_proxies)?,
-            upstream: Upstream::new(config)?,
+            upstream: Arc::new(Upstream::new(config)?),
             max_body_bytes: config.max_body_bytes,
             log: config.log.clone(),
         })

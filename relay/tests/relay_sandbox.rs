@@ -316,21 +316,11 @@ async fn unreachable_and_slow_upstreams_give_502_and_504() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_unknown_routes_and_bad_configs() {
     let s = setup(|_| {});
-    let health = s
-        .client
-        .get(format!("{}/healthz", s.relay.base_url()))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(health.status(), 200);
-    assert_eq!(health.text().await.unwrap(), "ok");
-    let missing = s
-        .client
-        .get(format!("{}/v5/other", s.relay.base_url()))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(missing.status(), 404);
+    let health = get(&s.client, format!("{}/healthz", s.relay.base_url())).await;
+    assert_eq!(health.status, 200);
+    assert_eq!(health.body, "ok");
+    let missing = get(&s.client, format!("{}/v5/other", s.relay.base_url())).await;
+    assert_eq!(missing.status, 404);
 
     let bad = RelayConfig::new("http://192.0.2.1", CONVERSION_TOKEN).with_app_token("a", "1");
     let err = RelayHandle::start(bad).unwrap_err();

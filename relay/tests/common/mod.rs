@@ -1,5 +1,6 @@
 //! Shared fixtures: a sandbox as the upstream, a relay in front of it with an in-memory
-//! request log, a loopback-only HTTP client, and valid test events.
+//! request log, a loopback-only HTTP client (blocking `ureq`, run on tokio's blocking pool
+//! from the async tests), and valid test events.
 //!
 //! Every answer the helpers read is checked for the conversion token, so each test also
 //! proves the secret never reaches a client.
@@ -10,8 +11,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use app_conversions_relay::{LogTarget, RelayConfig, RelayHandle, RequestLog};
 use app_conversions_sandbox::{Sandbox, SandboxConfig};
-use reqwest::header::HeaderMap;
+use axum::http::HeaderMap;
 use serde_json::{json, Value};
+use ureq::Agent;
 
 /// The real conversion token: only the relay and the sandbox know it.
 pub const CONVERSION_TOKEN: &str = "conv-token-5e1f0a9c";
@@ -31,7 +33,7 @@ pub struct Setup {
     pub relay: RelayHandle,
     pub sandbox: Sandbox,
     pub log: RequestLog,
-    pub client: reqwest::Client,
+    pub client: Agent,
 }
 
 /// An answer from the relay.
@@ -79,9 +81,13 @@ pub fn setup(adjust: impl FnOnce(&mut RelayConfig)) -> Setup {
     }
 }
 
-/// An HTTP client that never uses a proxy (loopback only).
-pub fn client() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().build().unwrap()
+/// An HTTP client that never uses a proxy (loopback only) and hands back every status.
+pub fn client() -> Agent {
+    Agent::config_builder()
+        .proxy(None)
+        .http_status_as_error(false)
+        .build()
+        .into()
 }
 
 /// Unix seconds now.
@@ -152,7 +158,7 @@ impl Setup {
 /// POSTs to `{base}/v5/ad_accounts/{account}/events{query}` and checks the answer carries no
 /// conversion token.
 pub async fn post_to(
-    client: &reqwest::Client,
+    client: &Agent,
     base: &str,
     token: Option<&str>,
     account: &str,
@@ -160,24 +166,45 @@ pub async fn post_to(
     body: String,
     headers: &[(&str, &str)],
 ) -> Answer {
-    let mut request = client
-        .post(format!("{base}/v5/ad_accounts/{account}/events{query}"))
-        .header("content-type", "application/json")
-        .body(body);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let response = request.send().await.unwrap();
-    let answer = Answer {
-        status: response.status().as_u16(),
-        headers: response.headers().clone(),
-        body: response.text().await.unwrap(),
-    };
+    let client = client.clone();
+    let url = format!("{base}/v5/ad_accounts/{account}/events{query}");
+    let token = token.map(str::to_string);
+    let headers: Vec<(String, String)> = headers
+        .iter()
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .collect();
+    let answer = tokio::task::spawn_blocking(move || {
+        let mut request = client.post(&url).header("content-type", "application/json");
+        if let Some(token) = token {
+            request = request.header("authorization", &format!("Bearer {token}"));
+        }
+        for (name, value) in &headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        answer_of(request.send(body.as_str()).unwrap())
+    })
+    .await
+    .unwrap();
     assert_no_secret(&answer);
     answer
+}
+
+/// GETs `url` and checks the answer carries no conversion token.
+pub async fn get(client: &Agent, url: String) -> Answer {
+    let client = client.clone();
+    let answer = tokio::task::spawn_blocking(move || answer_of(client.get(&url).call().unwrap()))
+        .await
+        .unwrap();
+    assert_no_secret(&answer);
+    answer
+}
+
+fn answer_of(mut response: ureq::http::Response<ureq::Body>) -> Answer {
+    Answer {
+        status: response.status().as_u16(),
+        headers: response.headers().clone(),
+        body: response.body_mut().read_to_string().unwrap(),
+    }
 }
 
 /// The conversion token is in neither the body nor any header.
