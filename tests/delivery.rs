@@ -3,7 +3,7 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use app_conversions::{ConversionsError, EventName};
 use app_conversions_sandbox::{Fault, Sandbox, SandboxConfig};
@@ -329,6 +329,28 @@ fn a_restart_with_a_backlog_delivers_each_event_once() {
     for id in &ids {
         assert_eq!(sandbox.times_accepted(id), 1, "{id}");
     }
+}
+
+#[test]
+fn a_restart_sends_the_backlog_without_waiting_for_a_trigger() {
+    let sandbox = sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let first = reopen(&sandbox, dir.path(), privacy_with_id(GAID));
+    for i in 0..3 {
+        first.track(lead(&format!("left{i}"))).unwrap();
+    }
+    first.shutdown(WAIT).unwrap();
+    // Three events are no trigger: the first run sent nothing.
+    assert!(sandbox.requests().is_empty());
+
+    let _second = reopen(&sandbox, dir.path(), privacy_with_id(GAID));
+    // The periodic send is 30 s away: events arriving sooner were sent because the client
+    // started with a backlog.
+    let deadline = Instant::now() + Duration::from_millis(WAIT);
+    while accepted_ids(&sandbox).len() < 3 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(accepted_ids(&sandbox), ["left0", "left1", "left2"]);
 }
 
 #[test]

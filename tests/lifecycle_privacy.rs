@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use app_conversions::{ConversionsClient, EventName, PrivacyState};
-use app_conversions_sandbox::Sandbox;
+use app_conversions_sandbox::{Fault, Sandbox};
 use common::*;
 use serde_json::Value;
 
@@ -175,6 +175,8 @@ fn opting_out_while_events_wait_strips_their_advertising_id() {
     let client = client_in(&sandbox, dir.path(), privacy_with_id(GAID), None, 30);
     client.track(checkout("10.00")).unwrap();
     client.diagnostics(); // committed under the looser state
+    // A fresh buffer and one event: no trigger has fired, so the event is still waiting.
+    assert!(sandbox.requests().is_empty());
     client
         .set_privacy(PrivacyState {
             opt_out: true,
@@ -182,6 +184,37 @@ fn opting_out_while_events_wait_strips_their_advertising_id() {
         })
         .unwrap();
     client.flush(WAIT).unwrap();
+    let event = &sandbox.accepted()[0];
+    assert_eq!(event["opt_out"], true);
+    assert!(event["user_data"].get("hashed_maids").is_none());
+}
+
+#[test]
+fn opting_out_between_retries_strips_the_advertising_id_from_the_retry() {
+    let sandbox = sandbox();
+    sandbox.inject(Fault::Status {
+        status: 503,
+        retry_after: Some("3600".into()),
+        body: None,
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let client = client_in(&sandbox, dir.path(), privacy_with_id(GAID), None, 30);
+    client.track(checkout("10.00")).unwrap();
+    // The retry is an hour away, beyond this flush's timeout: the flush ends after the 503.
+    let refused = client.flush(WAIT).unwrap();
+    assert_eq!((refused.sent, refused.remaining), (1, 1));
+    let first_attempt: Value = serde_json::from_str(&sandbox.requests()[0].body).unwrap();
+    assert!(first_attempt["data"][0]["user_data"]["hashed_maids"].is_array());
+
+    client
+        .set_privacy(PrivacyState {
+            opt_out: true,
+            ..Default::default()
+        })
+        .unwrap();
+    client.on_network_available().unwrap(); // ends the backoff
+    let retried = client.flush(WAIT).unwrap();
+    assert_eq!(retried.remaining, 0);
     let event = &sandbox.accepted()[0];
     assert_eq!(event["opt_out"], true);
     assert!(event["user_data"].get("hashed_maids").is_none());

@@ -366,9 +366,13 @@ impl StoreWorker {
                     registry.names.extend(names);
                     registry.loaded = true;
                 }
+                // Events left by an earlier run (or kept through a storage failure) go out
+                // now. An empty buffer wakes nobody: what is tracked next waits for its trigger.
+                if store.queued() > 0 {
+                    self.shared.signal.kick();
+                }
                 self.store = Some(store);
                 self.clear_storage_error();
-                self.shared.signal.kick();
                 true
             }
             Err(e) => {
