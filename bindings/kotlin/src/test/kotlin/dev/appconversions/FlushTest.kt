@@ -14,6 +14,9 @@ import org.junit.jupiter.api.assertThrows
 class FlushTest : SandboxTest() {
     @Test
     fun `flush suspends without blocking the calling thread`() {
+        // The sandbox holds its answer for a second, so the flush has a delivery to wait for
+        // whether it starts before the uploader sends the event or while the send is in flight.
+        sandbox.fault("""{"kind":"delay","millis":1000}""")
         val conversions = start()
         conversions.lead(SHOPPER)
         Executors.newSingleThreadExecutor().asCoroutineDispatcher().use { caller ->
@@ -24,8 +27,6 @@ class FlushTest : SandboxTest() {
                 val ranDuringFlush = async { !flush.isCompleted }
 
                 assertTrue(ranDuringFlush.await())
-                // The uploader may send the event as soon as the buffer opens, before the
-                // flush begins; either way the flush ends with nothing left.
                 val report = flush.await()
                 assertEquals(0uL, report.remaining)
                 assertFalse(report.timedOut)
