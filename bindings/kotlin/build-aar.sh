@@ -18,7 +18,7 @@ cargo build -p app-conversions --lib
 scripts/build-bindgen
 host_lib="$(ls "$target_dir"/debug/libapp_conversions.{so,dylib} 2>/dev/null | head -n 1)"
 rm -rf "$here/android/generated"
-"$target_dir/debug/uniffi-bindgen" generate "$host_lib" --language kotlin \
+"$target_dir/bindgen/debug/uniffi-bindgen" generate "$host_lib" --language kotlin \
   --out-dir "$here/android/generated" --no-format --config "$here/uniffi-kotlin.toml"
 
 # 2. Native libraries, one per ABI, into jniLibs. 16 KB ELF alignment is required for apps

@@ -15,7 +15,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 target_dir=${CARGO_TARGET_DIR:-$root/target}
-bindgen=${UNIFFI_BINDGEN:-$target_dir/debug/uniffi-bindgen}
+bindgen=${UNIFFI_BINDGEN:-$target_dir/bindgen/debug/uniffi-bindgen}
 
 swift_dir=$here/Sources/AppConversions/Generated
 headers_dir=
