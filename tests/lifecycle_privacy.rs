@@ -174,8 +174,9 @@ fn opting_out_while_events_wait_strips_their_advertising_id() {
     let dir = tempfile::tempdir().unwrap();
     let client = client_in(&sandbox, dir.path(), privacy_with_id(GAID), None, 30);
     client.track(checkout("10.00")).unwrap();
-    client.diagnostics(); // committed under the looser state
-    // A fresh buffer and one event: no trigger has fired, so the event is still waiting.
+    // Committed under the looser state; with a fresh buffer and one event no trigger has
+    // fired, so the event is still waiting.
+    client.diagnostics();
     assert!(sandbox.requests().is_empty());
     client
         .set_privacy(PrivacyState {
