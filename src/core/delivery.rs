@@ -477,16 +477,18 @@ impl Uploader {
         let now = Instant::now();
         let backoff_ends =
             Instant::now() + Duration::from_millis((self.not_before - unix_now_ms()).max(0) as u64);
-        let stuck = self.paused.is_some()
-            || self.storage_failed
+        let stuck = self.storage_failed
             || shutting_down
             || !self.shared.context().privacy.collection_enabled;
         let totals = lock(&self.shared.status).totals.clone();
-        let finished = self.shared.signal.take_flushes(|w| {
+        let finished = self.shared.signal.take_flushes(|w, reset_pending| {
+            // A reset the uploader has not taken yet (network back, new token) ends the
+            // backoff and the pause: the next pass sends, so the waiter stays.
+            let held_back = !reset_pending && (self.paused.is_some() || backoff_ends > w.deadline);
             (self.queued == 0 && w.sequence <= self.looked_for)
                 || w.sequence <= self.drained_for
                 || stuck
-                || backoff_ends > w.deadline
+                || held_back
                 || now >= w.deadline
         });
         for waiter in finished {

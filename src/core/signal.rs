@@ -109,12 +109,18 @@ impl UploadSignal {
         taken
     }
 
-    /// Removes and returns the waiters for which `done` holds.
-    pub fn take_flushes(&self, mut done: impl FnMut(&FlushWaiter) -> bool) -> Vec<FlushWaiter> {
+    /// Removes and returns the waiters for which `done` holds. `done` is also told whether a
+    /// backoff reset is pending: the uploader has not taken it yet, so its backoff and pause no
+    /// longer hold for a waiter that registered after the reset.
+    pub fn take_flushes(
+        &self,
+        mut done: impl FnMut(&FlushWaiter, bool) -> bool,
+    ) -> Vec<FlushWaiter> {
         let mut state = self.lock();
+        let reset_pending = state.reset_backoff;
         let (finished, waiting) = std::mem::take(&mut state.flushes)
             .into_iter()
-            .partition(|w| done(w));
+            .partition(|w| done(w, reset_pending));
         state.flushes = waiting;
         finished
     }
