@@ -101,6 +101,25 @@ fn assert_all_delivered(
     }
 }
 
+/// Swaps two paths in one step (Linux `renameat2` with `RENAME_EXCHANGE`).
+fn exchange(a: &Path, b: &Path) {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let c_path = |p: &Path| CString::new(p.as_os_str().as_bytes()).expect("path without NUL");
+    let (a, b) = (c_path(a), c_path(b));
+    // SAFETY: two valid NUL-terminated paths that outlive the call, which only renames.
+    let status = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    assert_eq!(status, 0, "renameat2: {}", std::io::Error::last_os_error());
+}
+
 fn files_starting_with(dir: &Path, prefix: &str) -> Vec<PathBuf> {
     std::fs::read_dir(dir)
         .expect("read dir")
@@ -208,8 +227,10 @@ fn a_folder_in_place_of_the_database_is_reported_and_recovered() {
     assert_flush_fails_with_storage(&client);
     assert_no_panic(&client);
 
-    std::fs::remove_dir(&db).expect("remove the folder");
-    std::fs::rename(&saved, &db).expect("put the file back");
+    // One atomic swap puts the file back: removing the folder first would leave a moment
+    // with no file at all, and a storage retry then would rightly start a new, empty buffer.
+    exchange(&db, &saved);
+    std::fs::remove_dir(&saved).expect("remove the folder");
     wait_for_recovery(&client);
     let all: Vec<String> = before.iter().chain(&during).cloned().collect();
     assert_all_delivered(&sandbox, &client, &all);
