@@ -34,6 +34,14 @@ fn names(sandbox: &Sandbox) -> Vec<String> {
         .collect()
 }
 
+/// Limit Ad Tracking on (or ads personalisation opted out), no advertising id.
+fn opted_out() -> PrivacyState {
+    PrivacyState {
+        opt_out: true,
+        ..Default::default()
+    }
+}
+
 fn now() -> i64 {
     app_conversions::core::backoff::unix_now()
 }
@@ -178,12 +186,7 @@ fn opting_out_while_events_wait_strips_their_advertising_id() {
     // fired, so the event is still waiting.
     client.diagnostics();
     assert!(sandbox.requests().is_empty());
-    client
-        .set_privacy(PrivacyState {
-            opt_out: true,
-            ..Default::default()
-        })
-        .unwrap();
+    client.set_privacy(opted_out()).unwrap();
     client.flush(WAIT).unwrap();
     let event = &sandbox.accepted()[0];
     assert_eq!(event["opt_out"], true);
@@ -207,12 +210,7 @@ fn opting_out_between_retries_strips_the_advertising_id_from_the_retry() {
     let first_attempt: Value = serde_json::from_str(&sandbox.requests()[0].body).unwrap();
     assert!(first_attempt["data"][0]["user_data"]["hashed_maids"].is_array());
 
-    client
-        .set_privacy(PrivacyState {
-            opt_out: true,
-            ..Default::default()
-        })
-        .unwrap();
+    client.set_privacy(opted_out()).unwrap();
     client.on_network_available().unwrap(); // ends the backoff
     let retried = client.flush(WAIT).unwrap();
     assert_eq!(retried.remaining, 0);
@@ -225,10 +223,7 @@ fn opting_out_between_retries_strips_the_advertising_id_from_the_retry() {
 fn a_looser_state_never_adds_identifiers() {
     let sandbox = sandbox();
     let dir = tempfile::tempdir().unwrap();
-    let lat = PrivacyState {
-        opt_out: true,
-        ..Default::default()
-    };
+    let lat = opted_out();
     let client = client_in(&sandbox, dir.path(), lat, None, 30);
     client.track(checkout("10.00")).unwrap();
     client.set_privacy(privacy_with_id(GAID)).unwrap();
