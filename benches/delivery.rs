@@ -3,9 +3,12 @@
 //! The parent fills a buffer while offline and runs the sandbox; a child process (this binary
 //! re-run with `DELIVERY_BENCH_CHILD` set) opens the buffer and flushes it, so its peak
 //! resident memory is the SDK's alone. Prints events/s, per-batch p50/p99 (the time from one
-//! batch's answer to the next: read, build, POST, answer, delete) and peak RSS, then a control:
-//! the round trip of a bare hand-off to a sleeping thread, which every batch makes several times.
+//! batch's answer to the next: read, build, POST, answer, delete) and peak RSS, then two
+//! controls: the round trip of a bare hand-off to a sleeping thread, which every batch makes
+//! several times, and how much of the wall clock a busy thread gets on this machine.
 //! Run: `cargo bench --bench delivery`.
+
+mod common;
 
 use std::path::Path;
 use std::process::Command;
@@ -194,6 +197,7 @@ fn main() {
         "the sandbox accepted every event once"
     );
     wake_up_control();
+    common::print_cpu_availability(Duration::from_secs(3));
 }
 
 /// Control: a bare hand-off to a sleeping thread and back, the step every batch takes several

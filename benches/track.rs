@@ -7,8 +7,11 @@
 //! as long as `track()`, whose tail is the machine's own noise), and events/s committed to SQLite
 //! with `synchronous=FULL` and group commits. On Linux it also sorts the timed calls by what the
 //! kernel counted on the calling thread during each one (a page fault, a wait on a lock, a
-//! preemption, or none of these) and times touching fresh and reused memory pages, so a tail
-//! can be traced to its cause. Run: `cargo bench --bench track`.
+//! preemption, or none of these), times writing to fresh and reused memory pages, and measures
+//! how much of the wall clock a busy thread gets here, so a tail can be traced to its cause.
+//! Run: `cargo bench --bench track`.
+
+mod common;
 
 use std::sync::mpsc::channel;
 use std::time::{Duration, Instant};
@@ -332,6 +335,7 @@ fn main() {
             "control: write a page        fresh {fresh:>7.2} µs   reused {reused:>7.2} µs   (per 4 KiB page)"
         );
     }
+    common::print_cpu_availability(Duration::from_secs(3));
     println!(
         "p99 ratio track()/send        {:>7.1}x",
         track_p99 / send_p99.max(0.001)
