@@ -136,7 +136,7 @@ fn child(endpoint: &str, db: &Path) {
     assert_eq!(report.remaining, 0, "everything delivered: {report:?}");
     let mut batches = timer.0.lock().map(|s| s.1.clone()).unwrap_or_default();
     batches.sort_unstable();
-    let pct = |p: f64| batches[((batches.len() as f64 - 1.0) * p) as usize] as f64 / 1000.0;
+    let pct = |p: f64| common::percentile(&batches, p);
     println!(
         "flushed {} events in {} requests in {:.2} s",
         report.processed,
@@ -225,7 +225,7 @@ fn wake_up_control() {
     drop(to_echo);
     echo.join().expect("echo thread ends");
     micros.sort_unstable();
-    let pct = |p: f64| micros[((micros.len() as f64 - 1.0) * p) as usize] as f64 / 1000.0;
+    let pct = |p: f64| common::percentile(&micros, p);
     println!(
         "control: thread wake-up round trip p50 {:>6.3} ms   p99 {:>6.2} ms   max {:>6.1} ms",
         pct(0.50),

@@ -11,6 +11,8 @@
 //! how much of the wall clock a busy thread gets here, so a tail can be traced to its cause.
 //! Run: `cargo bench --bench track`.
 
+#[path = "common/call_causes.rs"]
+mod call_causes;
 mod common;
 
 use std::sync::mpsc::channel;
@@ -22,14 +24,13 @@ use app_conversions::{
 };
 use sha2::{Digest, Sha256};
 
+use call_causes::{page_touch_micros, thread_counters, CallsByCause};
+use common::percentile;
+
 const CALLS: usize = 200_000;
 const WARM_UP: usize = 10_000;
 const PACED_CALLS: usize = 100_000;
 const PACE_MICROS: u64 = 50;
-
-fn percentile(sorted: &[u64], p: f64) -> f64 {
-    sorted[((sorted.len() as f64 - 1.0) * p) as usize] as f64 / 1000.0
-}
 
 /// Sorts `nanos` and formats its p50, p99 and p99.9 in microseconds.
 fn percentiles(nanos: &mut [u64]) -> String {
@@ -45,149 +46,6 @@ fn percentiles(nanos: &mut [u64]) -> String {
 fn summary(label: &str, mut nanos: Vec<u64>) -> f64 {
     println!("{label:<28} {}", percentiles(&mut nanos));
     percentile(&nanos, 0.99)
-}
-
-/// Per-thread kernel counters: minor page faults, voluntary context switches (the thread
-/// waited, for instance on a contended lock), involuntary ones (it was preempted), and the
-/// CPU time it has run.
-#[derive(Clone, Copy)]
-struct ThreadCounters {
-    faults: i64,
-    waits: i64,
-    preemptions: i64,
-    cpu_nanos: u64,
-}
-
-#[cfg(target_os = "linux")]
-fn thread_counters() -> Option<ThreadCounters> {
-    // SAFETY: getrusage fills the zeroed struct it is lent and keeps no pointer to it.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let status = unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut usage) };
-    // SAFETY: clock_gettime fills the zeroed struct it is lent and keeps no pointer to it.
-    let mut cpu: libc::timespec = unsafe { std::mem::zeroed() };
-    let cpu_status = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut cpu) };
-    (status == 0 && cpu_status == 0).then_some(ThreadCounters {
-        faults: usage.ru_minflt,
-        waits: usage.ru_nvcsw,
-        preemptions: usage.ru_nivcsw,
-        cpu_nanos: cpu.tv_sec as u64 * 1_000_000_000 + cpu.tv_nsec as u64,
-    })
-}
-
-#[cfg(not(target_os = "linux"))]
-fn thread_counters() -> Option<ThreadCounters> {
-    None
-}
-
-/// A call slower than this counts towards the on-CPU share of its class.
-const SLOW_NANOS: u64 = 20_000;
-
-/// Timed calls of one cause: their durations, and for the slow ones the wall and CPU time.
-#[derive(Default)]
-struct CauseClass {
-    nanos: Vec<u64>,
-    slow_wall: u64,
-    slow_cpu: u64,
-}
-
-/// Timed calls sorted by what happened on the calling thread during each.
-#[derive(Default)]
-struct CallsByCause {
-    waited: CauseClass,
-    preempted: CauseClass,
-    faulted: CauseClass,
-    none: CauseClass,
-}
-
-impl CallsByCause {
-    fn add(&mut self, nanos: u64, before: Option<ThreadCounters>, after: Option<ThreadCounters>) {
-        let (Some(b), Some(a)) = (before, after) else {
-            return;
-        };
-        let class = if a.waits > b.waits {
-            &mut self.waited
-        } else if a.preemptions > b.preemptions {
-            &mut self.preempted
-        } else if a.faults > b.faults {
-            &mut self.faulted
-        } else {
-            &mut self.none
-        };
-        class.nanos.push(nanos);
-        if nanos > SLOW_NANOS {
-            class.slow_wall += nanos;
-            class.slow_cpu += (a.cpu_nanos - b.cpu_nanos).min(nanos);
-        }
-    }
-
-    fn print(self, calls: usize) {
-        if self.none.nanos.is_empty() {
-            return;
-        }
-        println!(
-            "  by what the kernel counted on the calling thread during the call \
-             (share of calls; percentiles; CPU share of calls over {} µs):",
-            SLOW_NANOS / 1000
-        );
-        for (label, mut class) in [
-            ("waited (a contended lock)", self.waited),
-            ("preempted", self.preempted),
-            ("took a page fault", self.faulted),
-            ("none of these", self.none),
-        ] {
-            let share = class.nanos.len() as f64 * 100.0 / calls as f64;
-            if class.nanos.is_empty() {
-                println!("    {label:<26} {share:>6.2}%");
-                continue;
-            }
-            let on_cpu = class.slow_cpu as f64 * 100.0 / class.slow_wall.max(1) as f64;
-            println!(
-                "    {label:<26} {share:>6.2}%   {}   on CPU {on_cpu:>3.0}%",
-                percentiles(&mut class.nanos)
-            );
-        }
-    }
-}
-
-/// Microseconds per 4 KiB page to write into 32 MiB of memory the process never used, then
-/// into the same memory again after handing it back to the kernel: what heap growth costs here.
-#[cfg(target_os = "linux")]
-fn page_touch_micros() -> Option<(f64, f64)> {
-    const LEN: usize = 32 << 20;
-    const PAGE: usize = 4096;
-    // SAFETY: an anonymous private mapping this function alone uses, written only within LEN,
-    // and unmapped before it returns.
-    unsafe {
-        let base = libc::mmap(
-            std::ptr::null_mut(),
-            LEN,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        );
-        if base == libc::MAP_FAILED {
-            return None;
-        }
-        let bytes = base as *mut u8;
-        let touch = || {
-            let t = Instant::now();
-            for offset in (0..LEN).step_by(PAGE) {
-                std::ptr::write_volatile(bytes.add(offset), 1);
-            }
-            t.elapsed().as_secs_f64() * 1e6 / (LEN / PAGE) as f64
-        };
-        let fresh = touch();
-        libc::madvise(base, LEN, libc::MADV_DONTNEED);
-        let reused = touch();
-        libc::munmap(base, LEN);
-        Some((fresh, reused))
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn page_touch_micros() -> Option<(f64, f64)> {
-    None
 }
 
 fn event(i: usize) -> Event {

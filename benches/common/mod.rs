@@ -1,9 +1,15 @@
-//! A control both bench binaries print: how much of the wall clock this machine actually gives
-//! a busy thread. On a virtual machine the host can freeze a virtual CPU without the guest
+//! What both bench binaries share: percentiles, and a control they print, how much of the wall
+//! clock this machine actually gives a busy thread. On a virtual machine the host can freeze a virtual CPU without the guest
 //! seeing it (the guest still counts the time as the thread's CPU time), and every latency and
 //! rate measured in the same run pays for those freezes.
 
 use std::time::{Duration, Instant};
+
+/// The `p` percentile (0.0 to 1.0) of `sorted`, divided by 1000: nanoseconds to microseconds,
+/// or microseconds to milliseconds.
+pub fn percentile(sorted: &[u64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p) as usize] as f64 / 1000.0
+}
 
 /// A clock reading later than the previous one by more than this counts as a freeze.
 const GAP: Duration = Duration::from_micros(20);
