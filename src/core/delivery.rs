@@ -476,7 +476,7 @@ impl Uploader {
     fn answer_flushes(&self, shutting_down: bool) {
         let now = Instant::now();
         let backoff_ends =
-            Instant::now() + Duration::from_millis((self.not_before - unix_now_ms()).max(0) as u64);
+            now + Duration::from_millis((self.not_before - unix_now_ms()).max(0) as u64);
         let stuck = self.storage_failed
             || shutting_down
             || !self.shared.context().privacy.collection_enabled;
