@@ -2,21 +2,24 @@
 //!
 //! One request is handled in this order: a queued fault first, then
 //! authentication and the ad account, then the structural schema check (400), then the
-//! per-event checks, and finally the 200 / 422 answer. The body is parsed exactly once
-//! into a `serde_json::Value`; accepted events are moved out of it into the sandbox's
-//! store, so a 1,000-event batch is never copied or re-serialised.
+//! per-event checks, and finally the 200 / 422 answer. The body is parsed once into a
+//! `serde_json::Value` for the checks, and scanned once more for where each event's text
+//! lies: an accepted event is stored as that range of the recorded body, so a 1,000-event
+//! batch is never copied or re-serialised, and the parsed tree is freed with the answer.
 
+use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::faults::{default_error_body, Fault, UNPROCESSABLE_MESSAGE};
 use crate::http::RequestHead;
 use crate::response::{Reply, Response};
 use crate::schema;
-use crate::state::{RecordedRequest, Shared};
+use crate::state::{AcceptedEvent, RecordedRequest, Shared};
 use crate::validate::{check_event, Rules};
 
 /// Largest request body read (8 MiB); larger bodies get 413.
@@ -65,6 +68,28 @@ struct DetailedError<'a> {
     details: &'a BatchResponse,
 }
 
+/// Where each element of the body's `data` array lies in the body, in order; empty when
+/// the body is not an object with a `data` array.
+fn event_ranges(body: &[u8]) -> Vec<Range<usize>> {
+    #[derive(Deserialize)]
+    struct Data<'a> {
+        #[serde(borrow)]
+        data: Vec<&'a RawValue>,
+    }
+    let Ok(parsed) = serde_json::from_slice::<Data>(body) else {
+        return Vec::new();
+    };
+    let base = body.as_ptr() as usize;
+    parsed
+        .data
+        .iter()
+        .map(|raw| {
+            let start = raw.get().as_ptr() as usize - base;
+            start..start + raw.get().len()
+        })
+        .collect()
+}
+
 fn invalid(message: &str) -> Response {
     Response::error(400, 4196, &format!("Invalid request: {message}"))
 }
@@ -85,6 +110,10 @@ pub(crate) fn handle(
         Some(Ok(v)) => v.get("data").and_then(Value::as_array).map_or(0, Vec::len),
         _ => 0,
     };
+    let ranges = match (&parsed, &body) {
+        (Some(Ok(_)), Some(bytes)) if received > 0 => event_ranges(bytes),
+        _ => Vec::new(),
+    };
     let record_id = shared.record(RecordedRequest {
         path: head.path.clone(),
         query: head.query.clone(),
@@ -99,6 +128,13 @@ pub(crate) fn handle(
             .unwrap_or_default(),
         status: 0,
     });
+    let request = Request {
+        head,
+        account,
+        test_mode,
+        record_id,
+        ranges,
+    };
     let reply = if !is_post {
         Reply::Send(
             Response::error(405, 405, "Method not allowed: use POST.")
@@ -106,15 +142,14 @@ pub(crate) fn handle(
         )
     } else {
         match fault {
-            None => Reply::Send(answer(shared, head, account, test_mode, parsed)),
+            None => Reply::Send(answer(shared, &request, parsed)),
             Some(Fault::Delay { millis }) => {
                 sleep_unless_stopped(Duration::from_millis(millis), stop);
-                Reply::Send(answer(shared, head, account, test_mode, parsed))
+                Reply::Send(answer(shared, &request, parsed))
             }
-            Some(Fault::Trickle { bytes_per_sec }) => Reply::Trickle(
-                answer(shared, head, account, test_mode, parsed),
-                bytes_per_sec,
-            ),
+            Some(Fault::Trickle { bytes_per_sec }) => {
+                Reply::Trickle(answer(shared, &request, parsed), bytes_per_sec)
+            }
             Some(other) => fault_reply(other, received),
         }
     };
@@ -175,14 +210,29 @@ fn fault_reply(fault: Fault, received: usize) -> Reply {
     }
 }
 
+/// What [`answer`] needs to know of a request besides its parsed body.
+struct Request<'a> {
+    head: &'a RequestHead,
+    account: &'a str,
+    test_mode: bool,
+    /// Its id in the request log, where its body is kept.
+    record_id: u64,
+    /// Where each event lies in the body (see [`event_ranges`]).
+    ranges: Vec<Range<usize>>,
+}
+
 /// The normal answer: authentication, schema, per-event checks, acceptance.
 fn answer(
     shared: &Shared,
-    head: &RequestHead,
-    account: &str,
-    test_mode: bool,
+    request: &Request,
     parsed: Option<Result<Value, serde_json::Error>>,
 ) -> Response {
+    let Request {
+        head,
+        account,
+        test_mode,
+        ..
+    } = *request;
     let config = &shared.config;
     let authorized = head
         .header("authorization")
@@ -244,8 +294,15 @@ fn answer(
         };
         results.push(match outcome {
             Ok(()) => {
-                if !test_mode {
-                    accepted.push(event);
+                if let (false, Some(text)) = (test_mode, request.ranges.get(i)) {
+                    accepted.push(AcceptedEvent {
+                        request: request.record_id,
+                        text: text.clone(),
+                        event_id: event
+                            .get("event_id")
+                            .and_then(Value::as_str)
+                            .map(str::to_string),
+                    });
                 }
                 EventResult {
                     status: "processed",

@@ -99,6 +99,12 @@ impl Sandbox {
         self.shared.accepted()
     }
 
+    /// How many events were answered `processed` outside test mode (duplicates counted),
+    /// without parsing them as [`Sandbox::accepted`] does.
+    pub fn accepted_count(&self) -> usize {
+        self.shared.accepted_count()
+    }
+
     /// How many times an event with this `event_id` was accepted.
     pub fn times_accepted(&self, event_id: &str) -> usize {
         self.shared.times_accepted(event_id)

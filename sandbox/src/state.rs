@@ -6,8 +6,13 @@
 //! readers of the request log. Every lock goes through [`lock`], which recovers a
 //! poisoned mutex instead of panicking: the data is append-only, so a panic elsewhere
 //! cannot leave it half-updated in a way that matters to a test double.
+//!
+//! An accepted event is kept as a byte range of the recorded request body it came in,
+//! not as a parsed tree: a parsed 600-byte event takes several kilobytes of heap, and a
+//! sandbox that kept 100,000 of them spent most of each answer growing its heap.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::ops::Range;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -41,10 +46,36 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// The request log, with the id the next request gets. Ids are handed out under the same
+/// lock as the pushes, so the log is sorted by id.
+#[derive(Default)]
+struct RequestLog {
+    next_id: u64,
+    entries: Vec<(u64, RecordedRequest)>,
+}
+
+impl RequestLog {
+    /// The body of the request with this id, if it is still in the log.
+    fn body(&self, id: u64) -> Option<&str> {
+        let index = self.entries.binary_search_by_key(&id, |(i, _)| *i).ok()?;
+        Some(&self.entries[index].1.body)
+    }
+}
+
+/// One event answered `processed`: which recorded request carried it, and where in its body.
+pub(crate) struct AcceptedEvent {
+    /// Id of the recorded request, as returned by [`Shared::record`].
+    pub(crate) request: u64,
+    /// The event's JSON text within that request's body.
+    pub(crate) text: Range<usize>,
+    /// Its `event_id`, when it had one.
+    pub(crate) event_id: Option<String>,
+}
+
 /// Events answered `processed` outside test mode, plus a per-`event_id` counter.
 #[derive(Default)]
 struct Accepted {
-    events: Vec<Value>,
+    events: Vec<(u64, Range<usize>)>,
     by_id: HashMap<String, usize>,
 }
 
@@ -53,8 +84,7 @@ pub(crate) struct Shared {
     /// Configuration fixed at start.
     pub(crate) config: SandboxConfig,
     faults: Mutex<VecDeque<Fault>>,
-    requests: Mutex<Vec<(u64, RecordedRequest)>>,
-    next_request_id: Mutex<u64>,
+    requests: Mutex<RequestLog>,
     accepted: Mutex<Accepted>,
     accepted_changed: Condvar,
     custom_names: Mutex<HashSet<String>>,
@@ -71,8 +101,7 @@ impl Shared {
         Shared {
             config,
             faults: Mutex::new(VecDeque::new()),
-            requests: Mutex::new(Vec::new()),
-            next_request_id: Mutex::new(0),
+            requests: Mutex::new(RequestLog::default()),
             accepted: Mutex::new(Accepted::default()),
             accepted_changed: Condvar::new(),
             custom_names: Mutex::new(custom_names),
@@ -91,61 +120,73 @@ impl Shared {
 
     /// Appends a request to the log and returns a handle for [`Shared::set_status`].
     pub(crate) fn record(&self, request: RecordedRequest) -> u64 {
-        let id = {
-            let mut next = lock(&self.next_request_id);
-            *next += 1;
-            *next
-        };
-        lock(&self.requests).push((id, request));
+        let mut log = lock(&self.requests);
+        log.next_id += 1;
+        let id = log.next_id;
+        log.entries.push((id, request));
         id
     }
 
     /// Sets the status of a recorded request once the answer is known.
     pub(crate) fn set_status(&self, id: u64, status: u16) {
-        let mut requests = lock(&self.requests);
-        if let Some((_, r)) = requests.iter_mut().rev().find(|(i, _)| *i == id) {
-            r.status = status;
+        let mut log = lock(&self.requests);
+        if let Ok(index) = log.entries.binary_search_by_key(&id, |(i, _)| *i) {
+            log.entries[index].1.status = status;
         }
     }
 
     /// Copy of the request log, oldest first.
     pub(crate) fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.requests)
+            .entries
             .iter()
             .map(|(_, r)| r.clone())
             .collect()
     }
 
-    /// Stores accepted events (moved, not cloned) and wakes waiters.
-    pub(crate) fn accept(&self, events: Vec<Value>) {
+    /// Stores accepted events and wakes waiters.
+    pub(crate) fn accept(&self, events: Vec<AcceptedEvent>) {
         if events.is_empty() {
             return;
         }
         let mut accepted = lock(&self.accepted);
         accepted.events.reserve(events.len());
         for event in events {
-            if let Some(id) = event.get("event_id").and_then(Value::as_str) {
-                match accepted.by_id.get_mut(id) {
-                    Some(n) => *n += 1,
-                    None => {
-                        accepted.by_id.insert(id.to_string(), 1);
-                    }
-                }
+            if let Some(id) = event.event_id {
+                *accepted.by_id.entry(id).or_insert(0) += 1;
             }
-            accepted.events.push(event);
+            accepted.events.push((event.request, event.text));
         }
         drop(accepted);
         self.accepted_changed.notify_all();
     }
 
-    /// Copy of the accepted events, in arrival order.
-    pub(crate) fn accepted(&self) -> Vec<Value> {
-        lock(&self.accepted).events.clone()
+    /// The JSON text of every accepted event, in arrival order.
+    fn accepted_texts<T>(&self, mut each: impl FnMut(&str) -> T) -> Vec<T> {
+        let accepted = lock(&self.accepted);
+        let log = lock(&self.requests);
+        accepted
+            .events
+            .iter()
+            .filter_map(|(request, text)| log.body(*request)?.get(text.clone()))
+            .map(&mut each)
+            .collect()
     }
 
-    /// The accepted events serialised as a JSON array (no intermediate copy).
+    /// The accepted events, parsed, in arrival order.
+    pub(crate) fn accepted(&self) -> Vec<Value> {
+        self.accepted_texts(|text| serde_json::from_str(text).unwrap_or(Value::Null))
+    }
+
+    /// How many events were accepted (duplicates counted).
+    pub(crate) fn accepted_count(&self) -> usize {
+        lock(&self.accepted).events.len()
+    }
+
+    /// The accepted events as one JSON array, built from their recorded text.
     pub(crate) fn accepted_json(&self) -> Vec<u8> {
-        serde_json::to_vec(&lock(&self.accepted).events).unwrap_or_else(|_| b"[]".to_vec())
+        let texts = self.accepted_texts(|text| text.to_string());
+        format!("[{}]", texts.join(",")).into_bytes()
     }
 
     /// How many accepted events carry this `event_id`.
@@ -190,7 +231,7 @@ impl Shared {
     /// Forgets requests, accepted events and queued faults (custom names stay).
     pub(crate) fn reset(&self) {
         lock(&self.faults).clear();
-        lock(&self.requests).clear();
+        lock(&self.requests).entries.clear();
         {
             let mut accepted = lock(&self.accepted);
             accepted.events.clear();

@@ -44,6 +44,7 @@ fn accepted_and_requests_mirror_the_rust_api() {
     let accepted = get(sandbox.port(), "/_sandbox/accepted").json();
     assert_eq!(accepted, Value::Array(sandbox.accepted()));
     assert_eq!(accepted.as_array().unwrap().len(), 2);
+    assert_eq!(sandbox.accepted_count(), 2, "test-mode events are not kept");
     let requests = get(sandbox.port(), "/_sandbox/requests").json();
     let requests = requests.as_array().unwrap();
     assert_eq!(requests.len(), 2, "control requests are not recorded");

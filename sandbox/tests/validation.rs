@@ -561,6 +561,12 @@ fn a_partly_failed_batch_is_422_with_details_and_accepts_the_rest() {
     assert_eq!(json["details"]["events"][0], processed());
     assert_eq!(sandbox.times_accepted("good"), 1);
     assert_eq!(sandbox.times_accepted("bad"), 0);
+    assert_eq!(
+        sandbox.accepted(),
+        vec![event("good")],
+        "only the good one kept"
+    );
+    assert_eq!(sandbox.accepted_count(), 1);
     assert_eq!(sandbox.requests()[0].status, 422);
 }
 
@@ -642,4 +648,20 @@ fn test_mode_still_validates() {
     assert_eq!(answer.status, 422);
     let answer = post_events_to(&sandbox, &format!("{}?test=true", events_path()), "{}");
     assert_eq!(answer.status, 400);
+}
+
+#[test]
+fn accepted_events_are_kept_as_the_text_they_came_in() {
+    let sandbox = start();
+    let mut escaped = event("caf\u{e9} \"quoted\"");
+    escaped["custom_data"] = json!({"content_name": "line\nbreak \\ \u{1F600}"});
+    let events = vec![event("plain"), escaped];
+    // Pretty-printed, so each event's text is not what serde_json would write.
+    let body = format!(
+        "{{\n  \"data\": {}\n}}",
+        serde_json::to_string_pretty(&events).unwrap()
+    );
+    assert_eq!(post_events(&sandbox, &body).status, 200);
+    assert_eq!(sandbox.accepted(), events);
+    assert_eq!(sandbox.times_accepted("caf\u{e9} \"quoted\""), 1);
 }
