@@ -9,6 +9,7 @@
 //! kernel counted on the calling thread during each one (a page fault, a wait on a lock, a
 //! preemption, or none of these), times writing to fresh and reused memory pages, and measures
 //! how much of the wall clock a busy thread gets here, so a tail can be traced to its cause.
+//! A last control inserts the same rows into SQLite directly: the ceiling for the commit rate.
 //! Run: `cargo bench --bench track`.
 
 #[path = "common/call_causes.rs"]
@@ -159,6 +160,7 @@ fn main() {
         paced_nanos.push(t.elapsed().as_nanos() as u64);
     }
     reopened.shutdown(600_000).expect("shutdown");
+    let sqlite_rows_per_sec = bare_sqlite_inserts(&dir.path().join("bench.db"));
 
     let (sender, receiver) = channel::<(String, String, i64)>();
     let drain = std::thread::spawn(move || receiver.iter().count());
@@ -212,4 +214,51 @@ fn main() {
         reopened_in.as_secs_f64(),
         WARM_UP + CALLS
     );
+    println!(
+        "control: bare SQLite inserts  {sqlite_rows_per_sec:>9.0} rows/s (same table and rows, \
+         synchronous=FULL, 1,000 per commit)"
+    );
+}
+
+/// Control: the ceiling SQLite sets on this machine for the commit rate. Inserts `CALLS` rows
+/// into a new database beside `sdk_database`, with the queue table's columns and indexes
+/// (see `src/core/store/schema.rs`), each row carrying a body the SDK committed, in
+/// transactions of 1,000 with `synchronous=FULL`. Returns rows per second.
+fn bare_sqlite_inserts(sdk_database: &std::path::Path) -> f64 {
+    let body: String = rusqlite::Connection::open(sdk_database)
+        .and_then(|c| c.query_row("SELECT body FROM events LIMIT 1", [], |row| row.get(0)))
+        .expect("a committed body");
+    let conn = rusqlite::Connection::open(sdk_database.with_file_name("bare.db")).expect("open");
+    conn.pragma_update(None, "journal_mode", "WAL").expect("WAL");
+    conn.pragma_update(None, "synchronous", "FULL").expect("FULL");
+    conn.execute_batch(
+        "CREATE TABLE events (
+             id INTEGER PRIMARY KEY, event_id TEXT NOT NULL, event_name TEXT NOT NULL,
+             body TEXT NOT NULL, event_time INTEGER NOT NULL, created_at INTEGER NOT NULL,
+             attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL DEFAULT 0,
+             flags INTEGER NOT NULL);
+         CREATE UNIQUE INDEX events_chosen_id ON events (event_id) WHERE flags & 32 != 0;
+         CREATE INDEX events_by_time ON events (event_time);",
+    )
+    .expect("schema");
+    let started = Instant::now();
+    for chunk in 0..CALLS / 1000 {
+        let tx = conn.unchecked_transaction().expect("begin");
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO events (event_id, event_name, body, event_time, created_at, flags)
+                     VALUES (?1, 'checkout', ?2, ?3, ?3, 0)",
+                )
+                .expect("prepare");
+            for i in chunk * 1000..(chunk + 1) * 1000 {
+                let id = format!("{i:08x}-0000-4000-8000-000000000000");
+                insert
+                    .execute(rusqlite::params![id, body, 1_700_000_000 + i as i64])
+                    .expect("insert");
+            }
+        }
+        tx.commit().expect("commit");
+    }
+    CALLS as f64 / started.elapsed().as_secs_f64()
 }
