@@ -229,8 +229,10 @@ fn bare_sqlite_inserts(sdk_database: &std::path::Path) -> f64 {
         .and_then(|c| c.query_row("SELECT body FROM events LIMIT 1", [], |row| row.get(0)))
         .expect("a committed body");
     let conn = rusqlite::Connection::open(sdk_database.with_file_name("bare.db")).expect("open");
-    conn.pragma_update(None, "journal_mode", "WAL").expect("WAL");
-    conn.pragma_update(None, "synchronous", "FULL").expect("FULL");
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .expect("WAL");
+    conn.pragma_update(None, "synchronous", "FULL")
+        .expect("FULL");
     conn.execute_batch(
         "CREATE TABLE events (
              id INTEGER PRIMARY KEY, event_id TEXT NOT NULL, event_name TEXT NOT NULL,
