@@ -1,5 +1,6 @@
 //! Storage faults: the database file overwritten with garbage, truncated, replaced by a folder,
-//! its folder replaced by a file, read-only storage, and a full disk.
+//! its folder replaced by a file, read-only storage, a full disk, and a disk that is full
+//! when a retry's backoff is to be stored and has room again before the backoff ends.
 //!
 //! Each case asserts: no panic (`worker_panics == 0`), a clear `storage_error` in diagnostics
 //! while the fault lasts (and `flush()` failing with `Storage`, since it cannot commit), the
@@ -21,6 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app_conversions::{ConversionsClient, ConversionsError};
+use app_conversions_sandbox::Fault;
 use common::{app, config, device, privacy_with_id, sandbox, GAID};
 use reliability::*;
 
@@ -405,6 +407,82 @@ fn disk_full_child() {
         ("committed_before", before.len().to_string()),
         ("tracked_during", during.len().to_string()),
     ]);
+}
+
+#[test]
+fn a_flush_after_storage_recovers_during_a_backoff_waits_for_the_retry() {
+    if child_role().as_deref() == Some("backoff") {
+        return backoff_child();
+    }
+    let command = child_in_mount_namespace(
+        "a_flush_after_storage_recovers_during_a_backoff_waits_for_the_retry",
+        "backoff",
+    );
+    let r = results(&run_child(command, "storage failure during a backoff"));
+    metric(
+        "disk_full_during_backoff",
+        &[
+            ("flush_waited_ms", r["flush_waited_ms"].clone()),
+            ("lost", "0".into()),
+        ],
+    );
+}
+
+/// A 503 with `Retry-After` starts a backoff, and the disk is full when the SDK goes to store
+/// it. Space comes back before the backoff ends. A flush asked for after that must wait for
+/// the retry and deliver, not answer at once from the storage failure that has passed; and
+/// once the retry is stored, diagnostics no longer report the storage error.
+fn backoff_child() {
+    const RETRY_AFTER_SECS: u64 = 4;
+    let sandbox = sandbox();
+    let dir = tempfile::tempdir().expect("temp dir");
+    mount(&["-t", "tmpfs", "-o", "size=8m", "reliability"], dir.path());
+    let db = dir.path().join("buffer.db");
+    let client = online_client(&sandbox.base_url(), &db);
+    client.track(lead("kept")).expect("track");
+    assert_eq!(client.diagnostics().queued, 1, "committed");
+
+    sandbox.inject(Fault::Status {
+        status: 503,
+        retry_after: Some(RETRY_AFTER_SECS.to_string()),
+        body: None,
+    });
+    let ballast = dir.path().join("ballast");
+    fill(&ballast);
+    let during_fault = client
+        .flush(WAIT)
+        .expect("nothing to commit, so the flush runs");
+    let backoff_started = std::time::Instant::now();
+    assert_eq!(sandbox.requests().len(), 1, "sent once, answered 503");
+    assert_eq!(during_fault.remaining, 1, "{during_fault:?}");
+    let error = storage_error(&client);
+    assert!(error.contains("full"), "storing the 503 failed: {error}");
+
+    std::fs::remove_file(&ballast).expect("free the space");
+    let asked = std::time::Instant::now();
+    let report = client.flush(WAIT).expect("flush");
+    let waited = asked.elapsed();
+    assert!(
+        asked < backoff_started + Duration::from_secs(RETRY_AFTER_SECS),
+        "asked during the backoff"
+    );
+    assert_eq!(
+        report.remaining, 0,
+        "delivered after the backoff: {report:?}"
+    );
+    assert_eq!(sandbox.times_accepted("kept"), 1);
+    assert!(
+        backoff_started.elapsed() >= Duration::from_secs(RETRY_AFTER_SECS),
+        "the retry waited for Retry-After"
+    );
+    assert_eq!(
+        client.diagnostics().storage_error,
+        None,
+        "cleared by the stored retry"
+    );
+    assert_no_panic(&client);
+    client.shutdown(WAIT).expect("shutdown");
+    result_line(&[("flush_waited_ms", waited.as_millis().to_string())]);
 }
 
 /// Runs `mount ARGS DIR` (inside the child's private mount namespace).

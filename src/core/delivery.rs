@@ -79,7 +79,12 @@ struct Uploader {
     queued: u64,
     failures: u32,
     paused: Option<String>,
+    /// The last batch read or resolution failed in the store; cleared by the next batch read.
     storage_failed: bool,
+    /// Flush waiters up to this registration number were registered when the store last
+    /// failed: they are answered at once. Later ones wait for the next attempt, since storage
+    /// may have come back by then.
+    failed_for: u64,
     /// Flush waiters up to this registration number are done: a batch taken after they
     /// registered held every due event, and it was resolved.
     drained_for: u64,
@@ -101,6 +106,7 @@ impl Uploader {
             failures: 0,
             paused: None,
             storage_failed: false,
+            failed_for: 0,
             drained_for: 0,
             looked_for: 0,
         }
@@ -178,7 +184,7 @@ impl Uploader {
             } = match request.answer.recv() {
                 Ok(Ok(found)) => found,
                 _ => {
-                    self.storage_failed = true;
+                    self.store_failed();
                     return;
                 }
             };
@@ -434,10 +440,16 @@ impl Uploader {
                 true
             }
             _ => {
-                self.storage_failed = true;
+                self.store_failed();
                 false
             }
         }
+    }
+
+    /// Notes a failed store request: the flushes waiting now are answered with it.
+    fn store_failed(&mut self) {
+        self.storage_failed = true;
+        self.failed_for = self.shared.signal.registered();
     }
 
     fn count_sent(&mut self, events: usize, status: Option<u16>) {
@@ -477,9 +489,7 @@ impl Uploader {
         let now = Instant::now();
         let backoff_ends =
             now + Duration::from_millis((self.not_before - unix_now_ms()).max(0) as u64);
-        let stuck = self.storage_failed
-            || shutting_down
-            || !self.shared.context().privacy.collection_enabled;
+        let stuck = shutting_down || !self.shared.context().privacy.collection_enabled;
         let totals = lock(&self.shared.status).totals.clone();
         let finished = self.shared.signal.take_flushes(|w, reset_pending| {
             // A reset the uploader has not taken yet (network back, new token) ends the
@@ -487,6 +497,7 @@ impl Uploader {
             let held_back = !reset_pending && (self.paused.is_some() || backoff_ends > w.deadline);
             (self.queued == 0 && w.sequence <= self.looked_for)
                 || w.sequence <= self.drained_for
+                || w.sequence <= self.failed_for
                 || stuck
                 || held_back
                 || now >= w.deadline

@@ -217,7 +217,7 @@ impl StoreWorker {
                 not_before,
                 reply,
             } => {
-                let result = self.with_store(|s| {
+                let result = self.write_store(|s| {
                     s.resolve(&resolution, unix_now())?;
                     if let Some(at) = not_before {
                         s.set_not_before(at)?;
@@ -227,7 +227,7 @@ impl StoreWorker {
                 let _ = reply.send(result);
             }
             Command::MakeAllDue => {
-                let _ = self.with_store(|s| {
+                let _ = self.write_store(|s| {
                     s.make_all_due()?;
                     s.set_not_before(0)
                 });
@@ -235,7 +235,7 @@ impl StoreWorker {
             Command::Purge => {
                 let dropped = self.pending.len() as u64;
                 self.pending.clear();
-                let _ = self.with_store(|s| {
+                let _ = self.write_store(|s| {
                     s.purge_queue()?;
                     s.add(Counter::DroppedPurged, dropped)
                 });
@@ -243,7 +243,7 @@ impl StoreWorker {
             Command::Forget(reply) => {
                 let dropped = self.pending.len() as u64;
                 self.pending.clear();
-                let result = self.with_store(|s| {
+                let result = self.write_store(|s| {
                     s.forget()?;
                     s.add(Counter::DroppedPurged, dropped)
                 });
@@ -253,7 +253,7 @@ impl StoreWorker {
                 let _ = reply.send(result);
             }
             Command::ClearDeadLetters(reply) => {
-                let _ = reply.send(self.with_store(|s| s.clear_dead_letters()));
+                let _ = reply.send(self.write_store(|s| s.clear_dead_letters()));
             }
             Command::Snapshot(reply) => {
                 self.commit();
@@ -395,6 +395,20 @@ impl StoreWorker {
             self.report_storage_error(&e);
             e.to_string()
         })
+    }
+
+    /// [`Self::with_store`] for work that writes: once it commits, storage works again, so a
+    /// storage error reported earlier is cleared (a read alone does not show that a full disk
+    /// has room again).
+    fn write_store<T>(
+        &mut self,
+        work: impl FnOnce(&mut Store) -> Result<T, StoreError>,
+    ) -> Result<T, String> {
+        let result = self.with_store(work);
+        if result.is_ok() {
+            self.clear_storage_error();
+        }
+        result
     }
 
     fn with_store_raw<T>(
