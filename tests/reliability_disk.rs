@@ -13,6 +13,11 @@
 //! (`unshare --mount`) and mounts a tmpfs there — remounted read-only, or filled to its size
 //! limit with a ballast file — that no other process sees and that vanishes with the child.
 //! This needs root with CAP_SYS_ADMIN, as the CI machine has.
+//!
+//! Linux only (mount namespaces, `renameat2`): elsewhere this file compiles to nothing, so
+//! `cargo test` still builds on a Mac.
+#![cfg(target_os = "linux")]
+
 mod common;
 mod reliability;
 
