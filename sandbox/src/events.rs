@@ -110,8 +110,9 @@ pub(crate) fn handle(
         Some(Ok(v)) => v.get("data").and_then(Value::as_array).map_or(0, Vec::len),
         _ => 0,
     };
+    // Only an events POST outside test mode keeps what it accepts.
     let ranges = match (&parsed, &body) {
-        (Some(Ok(_)), Some(bytes)) if received > 0 => event_ranges(bytes),
+        (Some(Ok(_)), Some(bytes)) if is_post && !test_mode && received > 0 => event_ranges(bytes),
         _ => Vec::new(),
     };
     let record_id = shared.record(RecordedRequest {
@@ -217,7 +218,8 @@ struct Request<'a> {
     test_mode: bool,
     /// Its id in the request log, where its body is kept.
     record_id: u64,
-    /// Where each event lies in the body (see [`event_ranges`]).
+    /// Where each event lies in the body (see [`event_ranges`]); empty in test mode and
+    /// for anything but a POST, where nothing is kept.
     ranges: Vec<Range<usize>>,
 }
 
@@ -294,7 +296,7 @@ fn answer(
         };
         results.push(match outcome {
             Ok(()) => {
-                if let (false, Some(text)) = (test_mode, request.ranges.get(i)) {
+                if let Some(text) = request.ranges.get(i) {
                     accepted.push(AcceptedEvent {
                         request: request.record_id,
                         text: text.clone(),
