@@ -293,18 +293,14 @@ impl StoreWorker {
         let capacity = self.shared.settings.max_queued;
         let evictions = self.unsaved_evictions;
         let pending = std::mem::take(&mut self.pending);
-        let result = self.with_store_raw(|s| {
+        let result = self.write_store(|s| {
             let report = s.insert(&pending, &account, capacity, unix_now())?;
             s.add(Counter::DroppedEvicted, evictions)?;
             Ok(report)
         });
-        if result.is_err() {
-            self.pending = pending;
-        }
         match result {
             Ok(report) => {
                 self.unsaved_evictions = 0;
-                self.clear_storage_error();
                 let threshold = self.shared.settings.batch_size as u64;
                 if report.inserted > 0
                     && self.store.as_ref().map(Store::queued).unwrap_or(0) >= threshold
@@ -312,7 +308,8 @@ impl StoreWorker {
                     self.shared.signal.kick();
                 }
             }
-            Err(e) => self.report_storage_error(&e),
+            // Kept for the next try; write_store reported the error.
+            Err(_) => self.pending = pending,
         }
     }
 
@@ -391,7 +388,10 @@ impl StoreWorker {
                 .storage_error()
                 .unwrap_or_else(|| "storage unavailable".into()));
         }
-        self.with_store_raw(work).map_err(|e| {
+        let Some(store) = self.store.as_mut() else {
+            return Err("storage unavailable".into());
+        };
+        work(store).map_err(|e| {
             self.report_storage_error(&e);
             e.to_string()
         })
@@ -409,16 +409,6 @@ impl StoreWorker {
             self.clear_storage_error();
         }
         result
-    }
-
-    fn with_store_raw<T>(
-        &mut self,
-        work: impl FnOnce(&mut Store) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        match self.store.as_mut() {
-            Some(store) => work(store),
-            None => Err(StoreError::Sqlite(rusqlite::Error::InvalidQuery)),
-        }
     }
 
     /// Keeps in-memory events within the queue capacity while storage is down.
