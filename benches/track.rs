@@ -221,28 +221,28 @@ fn main() {
 }
 
 /// Control: the ceiling SQLite sets on this machine for the commit rate. Inserts `CALLS` rows
-/// into a new database beside `sdk_database`, with the queue table's columns and indexes
-/// (see `src/core/store/schema.rs`), each row carrying a body the SDK committed, in
-/// transactions of 1,000 with `synchronous=FULL`. Returns rows per second.
+/// into a new database beside `sdk_database`, with the queue table and its indexes as the SDK
+/// created them there, each row carrying a body the SDK committed, in transactions of 1,000
+/// with `synchronous=FULL`. Returns rows per second.
 fn bare_sqlite_inserts(sdk_database: &std::path::Path) -> f64 {
-    let body: String = rusqlite::Connection::open(sdk_database)
-        .and_then(|c| c.query_row("SELECT body FROM events LIMIT 1", [], |row| row.get(0)))
+    let sdk = rusqlite::Connection::open(sdk_database).expect("open the SDK's database");
+    let body: String = sdk
+        .query_row("SELECT body FROM events LIMIT 1", [], |row| row.get(0))
         .expect("a committed body");
+    // The table first, then its indexes.
+    let schema: Vec<String> = sdk
+        .prepare(
+            "SELECT sql FROM sqlite_master WHERE tbl_name = 'events' AND sql IS NOT NULL
+             ORDER BY type = 'index'",
+        )
+        .and_then(|mut query| query.query_map([], |row| row.get(0))?.collect())
+        .expect("the queue's schema");
     let conn = rusqlite::Connection::open(sdk_database.with_file_name("bare.db")).expect("open");
     conn.pragma_update(None, "journal_mode", "WAL")
         .expect("WAL");
     conn.pragma_update(None, "synchronous", "FULL")
         .expect("FULL");
-    conn.execute_batch(
-        "CREATE TABLE events (
-             id INTEGER PRIMARY KEY, event_id TEXT NOT NULL, event_name TEXT NOT NULL,
-             body TEXT NOT NULL, event_time INTEGER NOT NULL, created_at INTEGER NOT NULL,
-             attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL DEFAULT 0,
-             flags INTEGER NOT NULL);
-         CREATE UNIQUE INDEX events_chosen_id ON events (event_id) WHERE flags & 32 != 0;
-         CREATE INDEX events_by_time ON events (event_time);",
-    )
-    .expect("schema");
+    conn.execute_batch(&schema.join(";\n")).expect("schema");
     let started = Instant::now();
     for chunk in 0..CALLS / 1000 {
         let tx = conn.unchecked_transaction().expect("begin");
