@@ -1,0 +1,170 @@
+//! What the SDK costs between flushes: after one failed answer and a successful retry, an
+//! empty queue must cost nothing. Each scenario drives its own client through one fault and a
+//! recovery, then every client idles for five seconds together while the kernel's per-thread
+//! counters measure what each client's two threads used. Linux only (`/proc`).
+#![cfg(target_os = "linux")]
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app_conversions::{ConversionsClient, EventName};
+use app_conversions_sandbox::{Fault, Sandbox};
+use common::threads::{sdk_threads, total_cpu};
+use common::*;
+
+const WAIT: u64 = 10_000;
+const IDLE: Duration = Duration::from_secs(5);
+/// 1% of one core over the idle period.
+const IDLE_BUDGET: Duration = Duration::from_millis(50);
+
+/// One way a delivery can fail before it succeeds.
+struct Scenario {
+    name: &'static str,
+    /// The fault answered to the first request.
+    fault: Fault,
+    /// Events tracked (a 413 needs two to halve).
+    events: usize,
+    /// How a paused delivery resumes, if the answer pauses it.
+    resume: Option<Resume>,
+}
+
+/// How delivery paused by a 401 or 403 comes back.
+#[derive(Clone, Copy, PartialEq)]
+enum Resume {
+    /// The app replaces the token.
+    NewToken,
+    /// The pause (`retry_max_delay_secs`, 1 s here) runs out and the retry succeeds.
+    PauseEnds,
+}
+
+fn status(status: u16, retry_after: Option<&str>) -> Fault {
+    Fault::Status {
+        status,
+        retry_after: retry_after.map(str::to_string),
+        body: None,
+    }
+}
+
+fn scenarios() -> Vec<Scenario> {
+    let plain = |name, fault| Scenario {
+        name,
+        fault,
+        events: 1,
+        resume: None,
+    };
+    let paused = |name, code, resume| Scenario {
+        resume: Some(resume),
+        ..plain(name, status(code, None))
+    };
+    vec![
+        plain("503 without Retry-After", status(503, None)),
+        plain("503 with Retry-After", status(503, Some("1"))),
+        plain("429 with Retry-After", status(429, Some("1"))),
+        paused("401, then a new token", 401, Resume::NewToken),
+        paused("403, then a new token", 403, Resume::NewToken),
+        paused("401, then the pause ends", 401, Resume::PauseEnds),
+        paused("403, then the pause ends", 403, Resume::PauseEnds),
+        Scenario {
+            events: 2,
+            ..plain("413", status(413, None))
+        },
+        plain("dropped connection", Fault::DropConnection),
+        plain("answer cut off mid-body", Fault::ResetMidResponse),
+    ]
+}
+
+/// A client with its own sandbox, and the SDK threads it started.
+struct Run {
+    scenario: Scenario,
+    sandbox: Sandbox,
+    harness: Harness,
+    threads: BTreeSet<u32>,
+}
+
+/// Starts one client per scenario, one at a time, so each client's threads are known.
+fn start_all() -> Vec<Run> {
+    scenarios()
+        .into_iter()
+        .map(|scenario| {
+            let sandbox = sandbox();
+            let before = sdk_threads();
+            let harness = start_with(&sandbox, |c| {
+                if scenario.resume == Some(Resume::PauseEnds) {
+                    c.retry_max_delay_secs = 1;
+                }
+            });
+            // The store worker opens the database before it answers: both threads exist.
+            harness.client.diagnostics();
+            let threads = sdk_threads().difference(&before).copied().collect();
+            Run {
+                scenario,
+                sandbox,
+                harness,
+                threads,
+            }
+        })
+        .collect()
+}
+
+/// The fault, then a delivery that succeeds.
+fn fail_then_succeed(run: &Run) {
+    let client: &Arc<ConversionsClient> = &run.harness.client;
+    run.sandbox.inject(run.scenario.fault.clone());
+    for _ in 0..run.scenario.events {
+        client.track(event(EventName::Lead)).expect("track");
+    }
+    let first = client.flush(WAIT).expect("flush");
+    let name = run.scenario.name;
+    match run.scenario.resume {
+        Some(Resume::NewToken) => {
+            assert!(client.diagnostics().paused_reason.is_some(), "{first:?}");
+            client.set_token(TOKEN.into()).expect("new token");
+            client.flush(WAIT).expect("flush");
+        }
+        Some(Resume::PauseEnds) => {
+            assert!(client.diagnostics().paused_reason.is_some(), "{first:?}");
+        }
+        None => {
+            client.flush(WAIT).expect("flush");
+        }
+    }
+    let delivered = run
+        .sandbox
+        .wait_for_accepted(run.scenario.events, Duration::from_millis(WAIT));
+    assert!(delivered, "{name}: {:?}", client.diagnostics());
+}
+
+#[test]
+fn after_a_failed_answer_and_a_success_an_empty_queue_costs_nothing() {
+    let runs = start_all();
+    std::thread::scope(|s| {
+        for run in &runs {
+            s.spawn(|| fail_then_succeed(run));
+        }
+    });
+    let before: Vec<Duration> = runs.iter().map(|r| total_cpu(&r.threads)).collect();
+    std::thread::sleep(IDLE);
+    let mut over = Vec::new();
+    for (run, before) in runs.iter().zip(before) {
+        let used = total_cpu(&run.threads) - before;
+        let d = run.harness.client.diagnostics();
+        println!(
+            "idle {:>26}: {:>7.2} ms CPU in {} s, queued {}, paused {:?}",
+            run.scenario.name,
+            used.as_secs_f64() * 1000.0,
+            IDLE.as_secs(),
+            d.queued,
+            d.paused_reason
+        );
+        if used > IDLE_BUDGET || d.paused_reason.is_some() || d.queued != 0 {
+            over.push(run.scenario.name);
+        }
+    }
+    assert!(
+        over.is_empty(),
+        "busy while idle or still paused after a success: {over:?}"
+    );
+}
