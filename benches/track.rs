@@ -87,6 +87,7 @@ fn main() {
         flush_interval_secs: 3600,
         retry_base_delay_ms: 3_600_000,
         retry_max_delay_secs: 3600,
+        request_timeout_secs: 30,
         min_background_for_open_secs: 30,
         install_window_secs: 86_400,
         partner_name: None,

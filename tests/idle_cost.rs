@@ -124,9 +124,8 @@ fn fail_then_succeed(run: &Run) {
             client.set_token(TOKEN.into()).expect("new token");
             client.flush(WAIT).expect("flush");
         }
-        Some(Resume::PauseEnds) => {
-            assert!(client.diagnostics().paused_reason.is_some(), "{first:?}");
-        }
+        // The flush waits out the 1 s pause, whose retry then succeeds.
+        Some(Resume::PauseEnds) => {}
         None => {
             client.flush(WAIT).expect("flush");
         }

@@ -223,6 +223,7 @@ pub fn client(
         flush_interval_secs: 30,
         retry_base_delay_ms: 200,
         retry_max_delay_secs: 3600,
+        request_timeout_secs: 30,
         min_background_for_open_secs: min_background_secs,
         install_window_secs: 86_400,
         partner_name: None,

@@ -88,6 +88,11 @@ impl Sandbox {
         self.shared.push_fault(fault);
     }
 
+    /// Drops the queued faults that no request has met yet (an outage that ends early).
+    pub fn clear_faults(&self) {
+        self.shared.clear_faults();
+    }
+
     /// Every request received on the events path, in arrival order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.requests()

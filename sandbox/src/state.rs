@@ -228,6 +228,11 @@ impl Shared {
         !names.is_empty() && names.contains(&name.to_ascii_lowercase())
     }
 
+    /// Drops the faults not yet applied.
+    pub(crate) fn clear_faults(&self) {
+        lock(&self.faults).clear();
+    }
+
     /// Forgets requests, accepted events and queued faults (custom names stay).
     pub(crate) fn reset(&self) {
         lock(&self.faults).clear();

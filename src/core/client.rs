@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use once_cell::sync::Lazy;
 
-use crate::core::backoff::unix_now;
+use crate::core::clock::{Clock, Ring, SystemClock};
 use crate::core::config::{validate_device, Settings};
 use crate::core::error::{Error, Result};
 use crate::core::event_builder::{build_event, TrackContext};
@@ -28,7 +28,8 @@ use crate::core::shared::{lock, CustomNames, DeliveryListener, DeliveryStatus, S
 use crate::core::signal::{FlushWaiter, UploadSignal};
 use crate::core::store::{Counter, MAX_CUSTOM_NAMES};
 use crate::core::worker::{Command, StoreSnapshot};
-use crate::core::{delivery, privacy, worker};
+use crate::core::upload::backoff::millis;
+use crate::core::{privacy, upload, worker};
 
 /// Database files in use by a client of this process.
 static OPEN_DATABASES: Lazy<Mutex<HashSet<PathBuf>>> = Lazy::new(Default::default);
@@ -71,6 +72,17 @@ impl Client {
         device: DeviceInfo,
         privacy: PrivacyState,
     ) -> Result<Client> {
+        Client::with_clock(config, app, device, privacy, Arc::new(SystemClock))
+    }
+
+    /// [`Client::new`] reading all time from `clock` (tests pass a manual clock).
+    pub fn with_clock(
+        config: ClientConfig,
+        app: AppInfo,
+        device: DeviceInfo,
+        privacy: PrivacyState,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Client> {
         let settings = Settings::new(config)?;
         validate_device(&device)?;
         let (applied, malformed) = privacy::apply(&privacy);
@@ -93,13 +105,16 @@ impl Client {
             logger,
             listener: Mutex::new(None),
             status: Mutex::new(DeliveryStatus::default()),
-            signal: UploadSignal::default(),
+            clock,
+            signal: Arc::new(UploadSignal::default()),
             storage_error: Mutex::new(None),
             custom_names: Mutex::new(CustomNames::default()),
             malformed_advertising_ids: AtomicU64::new(u64::from(malformed)),
             worker_panics: AtomicU64::new(0),
-            unsent: AtomicU64::new(0),
+            upload_wakeups: AtomicU64::new(0),
         });
+        let ring: Arc<dyn Ring> = shared.signal.clone();
+        shared.clock.on_advance(Arc::downgrade(&ring));
         let (commands, inbox) = channel();
         let (done, finished) = channel::<()>();
         let store_done = done.clone();
@@ -111,7 +126,7 @@ impl Client {
         })
         .map_err(spawn_error)?;
         let upload_commands = commands.clone();
-        delivery::spawn(shared.clone(), upload_commands, done).map_err(spawn_error)?;
+        upload::spawn(shared.clone(), upload_commands, done).map_err(spawn_error)?;
         if !privacy.collection_enabled {
             let _ = commands.send(Command::Purge);
         }
@@ -140,17 +155,16 @@ impl Client {
                 recorded: false,
             });
         }
-        let pending = build_event(event, &context, unix_now())?;
+        let pending = build_event(event, &context, self.shared.clock.now_secs())?;
         if let Some(name) = &pending.custom_name {
             self.check_custom_name(name)?;
         }
         let event_id = pending.event_id.clone();
         let urgent = matches!(event.name, EventName::AppInstall | EventName::AppOpen);
         self.send(Command::Track(pending))?;
-        let unsent = self.shared.unsent.fetch_add(1, Ordering::Relaxed) + 1;
-        // One kick per full batch: a kick per call would wake the uploader on every event
-        // while it waits out a backoff (a kick is remembered until the uploader looks).
-        if urgent || unsent % self.shared.settings.batch_size as u64 == 0 {
+        // Installs and opens go at once (the brief allows an hour of lag at most); the store
+        // worker decides everything else (a full batch, or events waiting for the interval).
+        if urgent {
             self.shared.signal.kick();
         }
         Ok(TrackResult {
@@ -218,8 +232,9 @@ impl Client {
         if !context.privacy.collection_enabled {
             return Ok(());
         }
-        let window = Duration::from_secs(self.shared.settings.config.install_window_secs);
-        if let Some(launch) = self.lifecycle.launch(&context, window, unix_now())? {
+        let window = self.shared.settings.install_window_secs;
+        let now = self.shared.clock.now_secs();
+        if let Some(launch) = self.lifecycle.launch(&context, window, now)? {
             self.send(Command::Launch(Box::new(launch)))?;
         }
         Ok(())
@@ -227,8 +242,8 @@ impl Client {
 
     /// The app came to the foreground: app_open after a long enough background.
     pub fn on_foreground(&self) -> Result<()> {
-        let min = Duration::from_secs(self.shared.settings.config.min_background_for_open_secs);
-        if self.lifecycle.foreground(min) {
+        let min = self.shared.settings.min_background_for_open_ms;
+        if self.lifecycle.foreground(min, self.shared.clock.now_ms()) {
             self.track(&lifecycle_event(EventName::AppOpen, None))?;
         }
         Ok(())
@@ -236,7 +251,7 @@ impl Client {
 
     /// The app went to the background: send what waits.
     pub fn on_background(&self) -> Result<()> {
-        self.lifecycle.background();
+        self.lifecycle.background(self.shared.clock.now_ms());
         self.shared.signal.kick();
         Ok(())
     }
@@ -254,28 +269,48 @@ impl Client {
     /// the commit happened: the events tracked before this call survive a crash, whatever
     /// delivery then achieved. Fails with `Storage` when they could not be committed.
     pub fn flush(&self, timeout: Duration) -> Result<FlushReport> {
-        let deadline = Instant::now() + timeout;
+        // The uploader answers at the deadline; the grace covers the hand-over.
+        let answered_by = Instant::now() + timeout + Duration::from_millis(50);
+        let deadline_ms = self.shared.clock.now_ms().saturating_add(millis(timeout));
         let start = lock(&self.shared.status).totals.clone();
         let (synced, committed) = channel();
         self.send(Command::Sync(synced))?;
+        let watermark =
+            match committed.recv_timeout(answered_by.saturating_duration_since(Instant::now())) {
+                Ok(Ok(watermark)) => watermark,
+                Ok(Err(message)) => return Err(Error::Storage(message)),
+                Err(_) => return Ok(self.timed_out_report(&start)),
+            };
         let (reply, report) = channel();
         self.shared.signal.flush(FlushWaiter {
-            deadline,
+            deadline_ms,
+            watermark,
             start: start.clone(),
             reply,
-            sequence: 0,
         });
-        // The uploader answers at the deadline; the grace covers the hand-over.
-        let answered_by = deadline + Duration::from_millis(50);
-        match committed.recv_timeout(answered_by.saturating_duration_since(Instant::now())) {
-            Ok(Ok(())) => {}
-            Ok(Err(message)) => return Err(Error::Storage(message)),
-            Err(_) => return Ok(self.timed_out_report(&start)),
-        }
         match report.recv_timeout(answered_by.saturating_duration_since(Instant::now())) {
-            Ok(report) => Ok(report),
+            Ok(Ok(report)) => Ok(report),
+            Ok(Err(message)) => Err(Error::Storage(message)),
             Err(_) => Ok(self.timed_out_report(&start)),
         }
+    }
+
+    /// Waits (at most `timeout`, real time) until every earlier call is committed and the
+    /// upload thread sleeps with nothing due at the clock's time: after advancing a manual
+    /// clock, what was due has been done. False if that did not happen in time.
+    pub fn settle(&self, timeout: Duration) -> bool {
+        let give_up = Instant::now() + timeout;
+        let (synced, committed) = channel();
+        if self.send(Command::Sync(synced)).is_err() {
+            return false;
+        }
+        if committed.recv_timeout(timeout).is_err() {
+            return false;
+        }
+        let left = give_up.saturating_duration_since(Instant::now());
+        self.shared
+            .signal
+            .settle(self.shared.clock.as_ref(), left)
     }
 
     /// What happened since `start`, for a flush that ran out of time.
@@ -354,7 +389,7 @@ impl Client {
             }
         }
         match synced {
-            Ok(Ok(())) => Ok(()),
+            Ok(Ok(_)) => Ok(()),
             Ok(Err(message)) => Err(Error::Storage(message)),
             Err(_) => Err(Error::Timeout(timeout.as_millis() as u64)),
         }
@@ -389,7 +424,7 @@ fn diagnostics(
             .find(|(c, _)| *c == wanted)
             .map_or(0, |(_, v)| *v)
     };
-    let now = unix_now();
+    let now = shared.clock.now_secs();
     Diagnostics {
         queued: store.queued,
         oldest_queued_age_secs: store
@@ -419,5 +454,6 @@ fn diagnostics(
         storage_error,
         database_recoveries: count(Counter::DatabaseRecoveries),
         worker_panics: shared.worker_panics.load(Ordering::Relaxed),
+        upload_wakeups: shared.upload_wakeups.load(Ordering::Relaxed),
     }
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::core::error::{Error, Result};
 use crate::core::model::{ClientConfig, DeviceInfo};
+use crate::core::upload::policy::PolicyConfig;
 
 /// The API's per-request limit.
 pub const API_MAX_BATCH: u32 = 1000;
@@ -25,12 +26,29 @@ pub struct Settings {
     pub max_queued: u64,
     /// Maximum event age, seconds.
     pub max_event_age_secs: i64,
-    /// Periodic send interval.
-    pub flush_interval: Duration,
-    /// First retry delay.
-    pub retry_base_delay: Duration,
-    /// Cap of retry delays, Retry-After and the token pause.
-    pub retry_max_delay: Duration,
+    /// What the upload policy follows: batch size, interval and retry timing.
+    pub policy: PolicyConfig,
+    /// Longest a request may take, answer included.
+    pub request_timeout: Duration,
+    /// The install window, seconds.
+    pub install_window_secs: i64,
+    /// Background time before a foreground records app_open, milliseconds.
+    pub min_background_for_open_ms: i64,
+}
+
+/// One day, the longest interval, pause or background threshold a setting may ask for.
+const DAY_SECS: u64 = 86_400;
+
+/// Checks that `value` is within `range`; the error names the field and the rule.
+fn within(field: &str, value: u64, range: std::ops::RangeInclusive<u64>, unit: &str) -> Result<()> {
+    if range.contains(&value) {
+        Ok(())
+    } else {
+        Err(Error::config(
+            field,
+            format!("must be between {} and {} {unit}", range.start(), range.end()),
+        ))
+    }
 }
 
 impl Settings {
@@ -54,12 +72,18 @@ impl Settings {
         if config.max_queued_events == 0 {
             return Err(Error::config("max_queued_events", "must be at least 1"));
         }
-        if config.max_event_age_secs == 0 {
-            return Err(Error::config("max_event_age_secs", "must be at least 1"));
-        }
-        if config.retry_max_delay_secs == 0 {
-            return Err(Error::config("retry_max_delay_secs", "must be at least 1"));
-        }
+        within("max_event_age_secs", config.max_event_age_secs, 1..=30 * DAY_SECS, "seconds")?;
+        within("flush_interval_secs", config.flush_interval_secs, 0..=DAY_SECS, "seconds")?;
+        within("retry_base_delay_ms", config.retry_base_delay_ms, 0..=3_600_000, "milliseconds")?;
+        within("retry_max_delay_secs", config.retry_max_delay_secs, 1..=DAY_SECS, "seconds")?;
+        within("request_timeout_secs", config.request_timeout_secs, 1..=300, "seconds")?;
+        within(
+            "min_background_for_open_secs",
+            config.min_background_for_open_secs,
+            0..=DAY_SECS,
+            "seconds",
+        )?;
+        within("install_window_secs", config.install_window_secs, 0..=30 * DAY_SECS, "seconds")?;
         let batch = if config.test_mode {
             config.max_batch.min(TEST_MODE_MAX_BATCH)
         } else {
@@ -73,14 +97,22 @@ impl Settings {
         if config.test_mode {
             events_url.push_str("?test=true");
         }
+        // Every value below was bounded above, so none of these conversions can overflow.
+        let secs = |v: u64| v as i64;
         Ok(Settings {
             events_url,
             batch_size: batch as usize,
             max_queued: u64::from(config.max_queued_events),
-            max_event_age_secs: i64::try_from(config.max_event_age_secs).unwrap_or(i64::MAX),
-            flush_interval: Duration::from_secs(config.flush_interval_secs.max(1)),
-            retry_base_delay: Duration::from_millis(config.retry_base_delay_ms),
-            retry_max_delay: Duration::from_secs(config.retry_max_delay_secs),
+            max_event_age_secs: secs(config.max_event_age_secs),
+            policy: PolicyConfig {
+                batch_size: batch as usize,
+                flush_interval_ms: secs(config.flush_interval_secs.max(1)) * 1000,
+                retry_base_ms: secs(config.retry_base_delay_ms),
+                retry_max_ms: secs(config.retry_max_delay_secs) * 1000,
+            },
+            request_timeout: Duration::from_secs(config.request_timeout_secs),
+            install_window_secs: secs(config.install_window_secs),
+            min_background_for_open_ms: secs(config.min_background_for_open_secs) * 1000,
             config,
         })
     }
@@ -155,6 +187,7 @@ mod tests {
             flush_interval_secs: 30,
             retry_base_delay_ms: 1000,
             retry_max_delay_secs: 3600,
+            request_timeout_secs: 30,
             min_background_for_open_secs: 30,
             install_window_secs: 86_400,
             partner_name: None,
@@ -232,6 +265,34 @@ mod tests {
         let mut c = config();
         c.endpoint = "http://10.0.0.1".into();
         assert_eq!(field_of(c), "endpoint");
+    }
+
+    #[test]
+    fn durations_past_their_bounds_are_refused_by_name() {
+        type Set = fn(&mut ClientConfig);
+        let cases: [(&str, Set); 7] = [
+            ("flush_interval_secs", |c| c.flush_interval_secs = u64::MAX),
+            ("retry_max_delay_secs", |c| c.retry_max_delay_secs = u64::MAX),
+            ("retry_max_delay_secs", |c| c.retry_max_delay_secs = 0),
+            ("retry_base_delay_ms", |c| c.retry_base_delay_ms = u64::MAX),
+            ("install_window_secs", |c| c.install_window_secs = u64::MAX),
+            ("request_timeout_secs", |c| c.request_timeout_secs = 0),
+            ("max_event_age_secs", |c| c.max_event_age_secs = u64::MAX),
+        ];
+        for (field, set) in cases {
+            let mut c = config();
+            set(&mut c);
+            assert_eq!(field_of(c), field);
+        }
+        let mut c = config();
+        c.min_background_for_open_secs = u64::MAX;
+        match Settings::new(c) {
+            Err(Error::InvalidConfig { field, rule }) => {
+                assert_eq!(field, "min_background_for_open_secs");
+                assert_eq!(rule, "must be between 0 and 86400 seconds");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -7,7 +7,6 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use crate::core::error::Result;
 use crate::core::event_builder::{build_event, TrackContext};
@@ -19,7 +18,8 @@ use crate::core::worker::Launch;
 #[derive(Default)]
 pub struct Lifecycle {
     launched: AtomicBool,
-    background_since: Mutex<Option<Instant>>,
+    /// Clock time (Unix milliseconds) the app last went to the background.
+    background_since: Mutex<Option<i64>>,
 }
 
 /// A plain event of `name` with an optional fixed id.
@@ -41,7 +41,7 @@ impl Lifecycle {
     pub fn launch(
         &self,
         context: &TrackContext,
-        install_window: Duration,
+        install_window_secs: i64,
         now: i64,
     ) -> Result<Option<Launch>> {
         if self.launched.swap(true, Ordering::SeqCst) {
@@ -52,7 +52,7 @@ impl Lifecycle {
         let install_event =
             lifecycle_event(EventName::AppInstall, Some(install_event_id(&install_id)));
         let existing_user = context.app.first_install_time.is_some_and(|installed| {
-            now.saturating_sub(installed) > install_window.as_secs() as i64
+            now.saturating_sub(installed) > install_window_secs
         });
         Ok(Some(Launch {
             install: build_event(&install_event, context, now)?,
@@ -62,16 +62,17 @@ impl Lifecycle {
         }))
     }
 
-    /// Notes that the app went to the background.
-    pub fn background(&self) {
-        *lock(&self.background_since) = Some(Instant::now());
+    /// Notes that the app went to the background at `now_ms`.
+    pub fn background(&self, now_ms: i64) {
+        *lock(&self.background_since) = Some(now_ms);
     }
 
-    /// True when this return to the foreground should record `app_open`.
-    pub fn foreground(&self, min_background: Duration) -> bool {
+    /// True when this return to the foreground at `now_ms` should record `app_open`: the app
+    /// was in the background for at least `min_background_ms`.
+    pub fn foreground(&self, min_background_ms: i64, now_ms: i64) -> bool {
         lock(&self.background_since)
             .take()
-            .is_some_and(|since| since.elapsed() >= min_background)
+            .is_some_and(|since| now_ms.saturating_sub(since) >= min_background_ms)
     }
 }
 
@@ -87,14 +88,11 @@ mod tests {
     #[test]
     fn foreground_needs_a_long_enough_background() {
         let lifecycle = Lifecycle::default();
-        assert!(!lifecycle.foreground(Duration::ZERO), "no background yet");
-        lifecycle.background();
-        assert!(!lifecycle.foreground(Duration::from_secs(30)));
-        assert!(
-            !lifecycle.foreground(Duration::ZERO),
-            "the background was consumed"
-        );
-        lifecycle.background();
-        assert!(lifecycle.foreground(Duration::ZERO));
+        assert!(!lifecycle.foreground(0, 1_000), "no background yet");
+        lifecycle.background(1_000);
+        assert!(!lifecycle.foreground(30_000, 30_999));
+        assert!(!lifecycle.foreground(0, 31_000), "the background was consumed");
+        lifecycle.background(40_000);
+        assert!(lifecycle.foreground(30_000, 70_000));
     }
 }

@@ -4,10 +4,9 @@
 //! to the store `worker` (which owns the SQLite `store`), and the upload thread (`delivery`,
 //! `transport`, `wire`, `backoff`) sends them. `lifecycle` decides app_install and app_open.
 
-pub mod backoff;
 pub mod client;
+pub mod clock;
 pub mod config;
-pub mod delivery;
 pub mod error;
 pub mod event_builder;
 pub mod hash;
@@ -18,6 +17,6 @@ pub mod privacy;
 pub mod shared;
 pub mod signal;
 pub mod store;
-pub mod transport;
+pub mod upload;
 pub mod wire;
 pub mod worker;

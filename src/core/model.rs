@@ -348,6 +348,9 @@ pub struct ClientConfig {
     /// Upper bound of any retry delay, of an honoured `Retry-After`, and of the pause after a
     /// rejected token, seconds.
     pub retry_max_delay_secs: u64,
+    /// Longest a request may take, answer included, seconds (1 to 300); a slower answer is a
+    /// timeout, retried like a network error.
+    pub request_timeout_secs: u64,
     /// Minimum time in the background before a return to the foreground records `app_open`, seconds.
     pub min_background_for_open_secs: u64,
     /// A first launch whose `first_install_time` is older than this is an existing user, seconds.
@@ -461,6 +464,9 @@ pub struct Diagnostics {
     pub database_recoveries: u64,
     /// Internal faults caught on the worker threads (should stay 0).
     pub worker_panics: u64,
+    /// Times the upload thread woke since start: zero while nothing is queued and nothing
+    /// is scheduled, one per scheduled attempt or signal otherwise.
+    pub upload_wakeups: u64,
 }
 
 /// One request's outcome, for the delivery listener.

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
+use crate::core::clock::Clock;
 use crate::core::config::Settings;
 use crate::core::event_builder::TrackContext;
 use crate::core::log::Logger;
@@ -59,8 +60,10 @@ pub struct Shared {
     pub listener: Mutex<Option<Arc<dyn DeliveryListener>>>,
     /// Published delivery state.
     pub status: Mutex<DeliveryStatus>,
-    /// The uploader's doorbell.
-    pub signal: UploadSignal,
+    /// Where all time is read.
+    pub clock: Arc<dyn Clock>,
+    /// The uploader's doorbell (rung by a manual clock too).
+    pub signal: Arc<UploadSignal>,
     /// The current storage problem.
     pub storage_error: Mutex<Option<String>>,
     /// The custom-name registry.
@@ -69,8 +72,8 @@ pub struct Shared {
     pub malformed_advertising_ids: AtomicU64,
     /// Internal faults caught on worker threads.
     pub worker_panics: AtomicU64,
-    /// Events tracked since the uploader last took a batch (for the batch threshold).
-    pub unsent: AtomicU64,
+    /// Times the upload thread woke (signals and its own deadlines).
+    pub upload_wakeups: AtomicU64,
 }
 
 /// Locks a mutex, recovering the data if a panicking thread poisoned it.

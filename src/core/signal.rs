@@ -1,39 +1,67 @@
 //! How the rest of the client wakes the upload thread: a kick (something is due), a backoff
-//! reset (network back, new token), flush requests with their deadlines, and shutdown.
+//! reset (network back, new token), events committed into a queue the uploader thought empty,
+//! a storage failure, flush requests with their deadlines, and shutdown.
+//!
 //! A mutex and a condition variable: cheap to signal from `track()`, and the uploader sleeps
-//! until the earliest of its own timers and a signal.
+//! until the earliest of its own deadlines (read on the core's [`Clock`]) and a signal. Each
+//! signal rings only when the uploader needs it, so an idle SDK does not wake at all. Tests
+//! can wait until the uploader sleeps with nothing left to do ([`UploadSignal::settle`]).
 
 use std::sync::mpsc::Sender;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use crate::core::clock::{Clock, Ring};
 use crate::core::model::FlushReport;
 
 /// A caller waiting in `flush()`.
 pub struct FlushWaiter {
-    /// When the caller stops waiting.
-    pub deadline: Instant,
+    /// Clock time (Unix milliseconds) when the caller stops waiting.
+    pub deadline_ms: i64,
+    /// The highest row committed when the flush began: its events are those up to here.
+    pub watermark: i64,
     /// Delivery counters when the flush began, to report the difference.
     pub start: FlushReport,
-    /// Where the report goes.
-    pub reply: Sender<FlushReport>,
-    /// Registration order (set by [`UploadSignal::flush`]).
-    pub sequence: u64,
+    /// Where the answer goes: the report, or the storage failure that stopped it.
+    pub reply: Sender<Result<FlushReport, String>>,
 }
 
-/// Pending signals for the uploader.
-#[derive(Default)]
-pub struct Signals {
-    /// Something may be due: look now.
-    pub kick: bool,
+/// What woke the uploader.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Wake {
     /// Forget the backoff and any pause.
     pub reset_backoff: bool,
-    /// Callers waiting in `flush()`.
-    pub flushes: Vec<FlushWaiter>,
+    /// Events were committed into a queue the uploader thought empty.
+    pub committed: bool,
+    /// The store failed outside the uploader's own requests.
+    pub storage_failed: bool,
     /// Stop the thread.
     pub shutdown: bool,
-    /// Flush waiters registered so far.
-    pub registered: u64,
+}
+
+/// Where the uploader is while it sleeps.
+#[derive(Debug, Clone, Copy)]
+struct Sleep {
+    /// Clock time it last looked at.
+    seen_ms: i64,
+    /// When it wakes by itself.
+    until_ms: Option<i64>,
+}
+
+#[derive(Default)]
+struct Signals {
+    kick: bool,
+    wake: Wake,
+    flushes: Vec<FlushWaiter>,
+    /// The uploader knows events wait (it has a look scheduled): commits need not ring.
+    expects_events: bool,
+    sleeping: Option<Sleep>,
+}
+
+impl Signals {
+    fn pending(&self) -> bool {
+        self.kick || self.wake != Wake::default()
+    }
 }
 
 /// The uploader's doorbell.
@@ -41,6 +69,14 @@ pub struct Signals {
 pub struct UploadSignal {
     state: Mutex<Signals>,
     ring: Condvar,
+    idle: Condvar,
+}
+
+impl Ring for UploadSignal {
+    fn ring(&self) {
+        let _state = self.lock();
+        self.ring.notify_all();
+    }
 }
 
 impl UploadSignal {
@@ -48,90 +84,130 @@ impl UploadSignal {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    fn set(&self, change: impl FnOnce(&mut Signals)) {
+        let mut state = self.lock();
+        change(&mut state);
+        self.ring.notify_all();
+    }
+
     /// Asks the uploader to look for due events now.
     pub fn kick(&self) {
-        self.lock().kick = true;
-        self.ring.notify_one();
+        self.set(|s| s.kick = true);
     }
 
     /// Asks the uploader to drop its backoff and pause, then look.
     pub fn reset_backoff(&self) {
-        let mut state = self.lock();
-        state.reset_backoff = true;
-        state.kick = true;
-        self.ring.notify_one();
+        self.set(|s| s.wake.reset_backoff = true);
     }
 
-    /// Registers a flush waiter.
-    pub fn flush(&self, mut waiter: FlushWaiter) {
+    /// The store committed events: wakes the uploader only if it does not know events wait.
+    pub fn committed(&self) {
         let mut state = self.lock();
-        state.registered += 1;
-        waiter.sequence = state.registered;
-        state.flushes.push(waiter);
-        state.kick = true;
-        self.ring.notify_one();
+        if !state.expects_events && !state.wake.committed {
+            state.wake.committed = true;
+            self.ring.notify_all();
+        }
+    }
+
+    /// The store started failing: the uploader schedules its retries.
+    pub fn storage_failed(&self) {
+        self.set(|s| s.wake.storage_failed = true);
+    }
+
+    /// Registers a flush waiter and wakes the uploader for it.
+    pub fn flush(&self, waiter: FlushWaiter) {
+        self.set(|s| {
+            s.flushes.push(waiter);
+            s.kick = true;
+        });
     }
 
     /// Asks the uploader to stop.
     pub fn shutdown(&self) {
-        self.lock().shutdown = true;
-        self.ring.notify_one();
+        self.set(|s| s.wake.shutdown = true);
     }
 
-    /// Sleeps until a signal or `until`, then takes the kick and reset flags (flush waiters
-    /// stay registered until answered).
-    pub fn wait(&self, until: Option<Instant>) -> (bool, bool, bool) {
+    /// True once shutdown was asked for (checked between requests of a long pass).
+    pub fn shutting_down(&self) -> bool {
+        self.lock().wake.shutdown
+    }
+
+    /// Sleeps until a signal or until `until_ms` on `clock`, then takes the signals. Flush
+    /// waiters stay registered until answered. `expects_events` tells later commits whether
+    /// they need to ring.
+    pub fn wait(&self, clock: &dyn Clock, until_ms: Option<i64>, expects_events: bool) -> Wake {
         let mut state = self.lock();
-        while !state.kick && !state.shutdown {
-            match until {
-                Some(deadline) => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        break;
-                    }
-                    state = self
-                        .ring
-                        .wait_timeout(state, deadline - now)
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .0;
-                }
-                None => {
-                    state = self
-                        .ring
-                        .wait(state)
-                        .unwrap_or_else(PoisonError::into_inner)
-                }
+        state.expects_events = expects_events;
+        loop {
+            if state.pending() {
+                break;
             }
+            let now = clock.now_ms();
+            if until_ms.is_some_and(|until| now >= until) {
+                break;
+            }
+            state.sleeping = Some(Sleep {
+                seen_ms: now,
+                until_ms,
+            });
+            self.idle.notify_all();
+            state = match until_ms.and_then(|until| clock.sleep_for(until)) {
+                Some(wait) => {
+                    self.ring
+                        .wait_timeout(state, wait)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0
+                }
+                None => self.ring.wait(state).unwrap_or_else(PoisonError::into_inner),
+            };
         }
-        let taken = (state.kick, state.reset_backoff, state.shutdown);
+        state.sleeping = None;
         state.kick = false;
-        state.reset_backoff = false;
-        taken
+        std::mem::take(&mut state.wake)
     }
 
-    /// Removes and returns the waiters for which `done` holds. `done` is also told whether a
-    /// backoff reset is pending: the uploader has not taken it yet, so its backoff and pause no
-    /// longer hold for a waiter that registered after the reset.
-    pub fn take_flushes(
-        &self,
-        mut done: impl FnMut(&FlushWaiter, bool) -> bool,
-    ) -> Vec<FlushWaiter> {
+    /// True when a backoff reset waits for the uploader's next pass.
+    pub fn reset_pending(&self) -> bool {
+        self.lock().wake.reset_backoff
+    }
+
+    /// Removes and returns the waiters for which `done` holds.
+    pub fn take_flushes(&self, mut done: impl FnMut(&FlushWaiter) -> bool) -> Vec<FlushWaiter> {
         let mut state = self.lock();
-        let reset_pending = state.reset_backoff;
         let (finished, waiting) = std::mem::take(&mut state.flushes)
             .into_iter()
-            .partition(|w| done(w, reset_pending));
+            .partition(|w| done(w));
         state.flushes = waiting;
         finished
     }
 
-    /// How many flush waiters were registered so far.
-    pub fn registered(&self) -> u64 {
-        self.lock().registered
+    /// The earliest deadline among flush waiters.
+    pub fn earliest_flush_deadline(&self) -> Option<i64> {
+        self.lock().flushes.iter().map(|w| w.deadline_ms).min()
     }
 
-    /// The earliest deadline among flush waiters.
-    pub fn earliest_flush_deadline(&self) -> Option<Instant> {
-        self.lock().flushes.iter().map(|w| w.deadline).min()
+    /// Waits (at most `timeout`, real time) until the uploader sleeps with no signal pending
+    /// and nothing due at the clock's current time. For tests driving a manual clock.
+    pub fn settle(&self, clock: &dyn Clock, timeout: Duration) -> bool {
+        let give_up = Instant::now() + timeout;
+        let mut state = self.lock();
+        loop {
+            let now = clock.now_ms();
+            let asleep = state
+                .sleeping
+                .is_some_and(|s| s.seen_ms >= now && s.until_ms.map_or(true, |u| u > now));
+            if asleep && !state.pending() {
+                return true;
+            }
+            let left = give_up.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            state = self
+                .idle
+                .wait_timeout(state, left.min(Duration::from_millis(50)))
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
     }
 }

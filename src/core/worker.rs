@@ -5,15 +5,14 @@
 //! fsync); any other command first commits what came before it, so a reply always reflects
 //! every earlier `track()`. If the database cannot be opened or written (read-only, full,
 //! a folder in its place) the events stay in memory, bounded by the queue capacity, and the
-//! worker retries; a panic while handling a command is caught and counted.
+//! upload thread asks again every few seconds (the worker itself has no timer: it sleeps
+//! until a command comes); a panic while handling a command is caught and counted.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{Receiver, Sender};
 use std::sync::Arc;
-use std::time::Duration;
 
-use crate::core::backoff::{unix_now, unix_now_ms};
 use crate::core::event_builder::PendingEvent;
 use crate::core::model::{DeadLetter, LogLevel};
 use crate::core::shared::{lock, Shared};
@@ -21,8 +20,6 @@ use crate::core::store::{Counter, InstallRecord, QueuedEvent, Resolution, Store,
 
 /// Most tracked events gathered into one transaction.
 const MAX_GROUP: usize = 10_000;
-/// How often a broken store is retried while events wait in memory.
-const STORAGE_RETRY: Duration = Duration::from_secs(2);
 
 /// A cold start, decided by the worker against the install record.
 pub struct Launch {
@@ -64,9 +61,22 @@ pub struct Batch {
     pub events: Vec<QueuedEvent>,
     /// Events queued in all (due or not).
     pub queued: u64,
+    /// The highest row id committed so far.
+    pub max_row: i64,
+    /// For a short batch: when the earliest event not yet due falls due (Unix milliseconds).
+    pub next_retry_at: Option<i64>,
     /// The stored backoff deadline (Unix milliseconds), so an uploader that could not read it
     /// at start (storage was failing then) still honours it.
     pub stored_not_before: i64,
+}
+
+/// The answer to [`Command::Resolve`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resolved {
+    /// Events still queued.
+    pub queued: u64,
+    /// The highest row id committed so far.
+    pub max_row: i64,
 }
 
 /// What the store worker can be asked to do.
@@ -88,10 +98,10 @@ pub enum Command {
     Resolve {
         /// The outcome.
         resolution: Resolution,
-        /// New backoff deadline, if it changed.
+        /// New backoff deadline, if it changed (0 clears it).
         not_before: Option<i64>,
-        /// Reply: events still queued.
-        reply: Reply<u64>,
+        /// Reply: what is still queued.
+        reply: Reply<Resolved>,
     },
     /// Make every queued event due and clear the backoff deadline.
     MakeAllDue,
@@ -103,11 +113,11 @@ pub enum Command {
     ClearDeadLetters(Reply<()>),
     /// Report what the worker knows.
     Snapshot(Reply<StoreSnapshot>),
-    /// Commit everything tracked so far.
-    Sync(Reply<()>),
+    /// Commit everything tracked so far. Reply: the highest row id committed (the watermark a
+    /// flush waits for).
+    Sync(Reply<i64>),
 }
 
-/// Starts the worker thread.
 /// Starts the worker thread; `on_exit` runs after the database is closed.
 pub fn spawn(
     shared: Arc<Shared>,
@@ -132,6 +142,8 @@ struct StoreWorker {
     launches: Vec<Launch>,
     /// Events evicted from memory while storage was down, counted once storage works again.
     unsaved_evictions: u64,
+    /// The highest row id handed out, kept across reopening the store.
+    last_row: i64,
 }
 
 impl StoreWorker {
@@ -143,40 +155,31 @@ impl StoreWorker {
             pending: Vec::new(),
             launches: Vec::new(),
             unsaved_evictions: 0,
+            last_row: 0,
         }
+    }
+
+    fn now(&self) -> i64 {
+        self.shared.clock.now_secs()
     }
 
     fn run(mut self, commands: Receiver<Command>) {
         self.guarded(|w| {
             w.ensure_open();
         });
-        loop {
-            let waiting = !self.pending.is_empty() || !self.launches.is_empty();
-            let first = if waiting {
-                commands.recv_timeout(STORAGE_RETRY)
-            } else {
-                commands.recv().map_err(|_| RecvTimeoutError::Disconnected)
-            };
-            match first {
-                Ok(command) => {
-                    self.guarded(|w| w.handle(command));
-                    let mut gathered = 1;
-                    while gathered < MAX_GROUP {
-                        match commands.try_recv() {
-                            Ok(command) => self.guarded(|w| w.handle(command)),
-                            Err(_) => break,
-                        }
-                        gathered += 1;
-                    }
-                    self.guarded(|w| w.commit());
+        while let Ok(command) = commands.recv() {
+            self.guarded(|w| w.handle(command));
+            let mut gathered = 1;
+            while gathered < MAX_GROUP {
+                match commands.try_recv() {
+                    Ok(command) => self.guarded(|w| w.handle(command)),
+                    Err(_) => break,
                 }
-                Err(RecvTimeoutError::Timeout) => self.guarded(|w| w.commit()),
-                Err(RecvTimeoutError::Disconnected) => {
-                    self.guarded(|w| w.commit());
-                    return;
-                }
+                gathered += 1;
             }
+            self.guarded(|w| w.commit());
         }
+        self.guarded(|w| w.commit());
     }
 
     fn guarded(&mut self, work: impl FnOnce(&mut StoreWorker)) {
@@ -202,11 +205,20 @@ impl StoreWorker {
             } => {
                 self.commit();
                 let max_age = self.shared.settings.max_event_age_secs;
+                let now_ms = self.shared.clock.now_ms();
                 let result = self.with_store(|s| {
-                    s.drop_expired(unix_now(), max_age)?;
+                    s.drop_expired(now_ms.div_euclid(1000), max_age)?;
+                    let events = s.due_events(now_ms, after_row, limit)?;
+                    let next_retry_at = if events.len() < limit {
+                        s.next_retry_at(now_ms)?
+                    } else {
+                        None
+                    };
                     Ok(Batch {
-                        events: s.due_events(unix_now_ms(), after_row, limit)?,
+                        events,
                         queued: s.queued(),
+                        max_row: s.last_row(),
+                        next_retry_at,
                         stored_not_before: s.not_before()?,
                     })
                 });
@@ -217,12 +229,16 @@ impl StoreWorker {
                 not_before,
                 reply,
             } => {
+                let now = self.now();
                 let result = self.write_store(|s| {
-                    s.resolve(&resolution, unix_now())?;
+                    s.resolve(&resolution, now)?;
                     if let Some(at) = not_before {
                         s.set_not_before(at)?;
                     }
-                    Ok(s.queued())
+                    Ok(Resolved {
+                        queued: s.queued(),
+                        max_row: s.last_row(),
+                    })
                 });
                 let _ = reply.send(result);
             }
@@ -262,7 +278,7 @@ impl StoreWorker {
             Command::Sync(reply) => {
                 self.commit();
                 let result = if self.pending.is_empty() && self.launches.is_empty() {
-                    Ok(())
+                    Ok(self.store.as_ref().map_or(self.last_row, Store::last_row))
                 } else {
                     Err(self
                         .storage_error()
@@ -293,23 +309,35 @@ impl StoreWorker {
         let capacity = self.shared.settings.max_queued;
         let evictions = self.unsaved_evictions;
         let pending = std::mem::take(&mut self.pending);
+        let now = self.now();
+        let before = self.store.as_ref().map_or(0, Store::queued);
         let result = self.write_store(|s| {
-            let report = s.insert(&pending, &account, capacity, unix_now())?;
+            let report = s.insert(&pending, &account, capacity, now)?;
             s.add(Counter::DroppedEvicted, evictions)?;
-            Ok(report)
+            Ok((report, s.queued(), s.last_row()))
         });
         match result {
-            Ok(report) => {
+            Ok((report, after, last_row)) => {
                 self.unsaved_evictions = 0;
-                let threshold = self.shared.settings.batch_size as u64;
-                if report.inserted > 0
-                    && self.store.as_ref().map(Store::queued).unwrap_or(0) >= threshold
-                {
-                    self.shared.signal.kick();
+                self.last_row = last_row;
+                if report.inserted > 0 {
+                    self.announce(before, after);
                 }
             }
             // Kept for the next try; write_store reported the error.
             Err(_) => self.pending = pending,
+        }
+    }
+
+    /// Tells the uploader about newly committed events: a kick when the queue reached another
+    /// full batch (the batch threshold is decided here, where the count is known), otherwise a
+    /// ring only if the uploader does not already know that events wait.
+    fn announce(&self, before: u64, after: u64) {
+        let batch = self.shared.settings.batch_size.max(1) as u64;
+        if after / batch > before / batch {
+            self.shared.signal.kick();
+        } else {
+            self.shared.signal.committed();
         }
     }
 
@@ -323,7 +351,7 @@ impl StoreWorker {
                 existing_user: launch.existing_user,
             };
             let install = (!launch.existing_user).then_some(&launch.install);
-            store.record_install(&record, install, unix_now())?;
+            store.record_install(&record, install, self.shared.clock.now_secs())?;
             if install.is_some() {
                 self.shared.signal.kick();
                 return Ok(());
@@ -334,7 +362,7 @@ impl StoreWorker {
             std::slice::from_ref(&launch.open),
             &account,
             self.shared.settings.max_queued,
-            unix_now(),
+            self.shared.clock.now_secs(),
         )?;
         self.shared.signal.kick();
         Ok(())
@@ -345,8 +373,9 @@ impl StoreWorker {
         if self.store.is_some() {
             return true;
         }
-        match Store::open(&self.path, unix_now()) {
+        match Store::open(&self.path, self.now()) {
             Ok((mut store, report)) => {
+                store.continue_after(self.last_row);
                 if let Some(aside) = report.moved_aside {
                     self.shared.logger.log(
                         LogLevel::Warn,
@@ -428,6 +457,7 @@ impl StoreWorker {
 
     fn snapshot(&mut self) -> Result<StoreSnapshot, String> {
         let in_memory = self.pending.len() as u64;
+        let now_ms = self.shared.clock.now_ms();
         self.with_store(|s| {
             let counters = ALL_COUNTERS
                 .iter()
@@ -440,7 +470,7 @@ impl StoreWorker {
                 recent_dead_letters: s.recent_dead_letters(20)?,
                 counters,
                 not_before: s.not_before()?,
-                next_retry_at: s.next_retry_at(unix_now_ms())?,
+                next_retry_at: s.next_retry_at(now_ms)?,
             })
         })
         .map_err(|e| format!("{e} ({in_memory} events waiting in memory)"))
@@ -450,17 +480,21 @@ impl StoreWorker {
         lock(&self.shared.storage_error).clone()
     }
 
+    /// Publishes a storage failure; the first of a run of failures is logged (outside the
+    /// lock: the app's sink may call back into the SDK) and wakes the uploader, which then
+    /// retries the store on its schedule.
     fn report_storage_error(&mut self, error: &StoreError) {
         let message = error.to_string();
-        let mut current = lock(&self.shared.storage_error);
-        if current.as_deref() != Some(message.as_str()) {
+        let previous = lock(&self.shared.storage_error).replace(message.clone());
+        if previous.as_deref() != Some(message.as_str()) {
             self.shared.logger.log(
                 LogLevel::Error,
                 format!("buffer unavailable: {message}; events kept in memory"),
             );
         }
-        *current = Some(message);
-        drop(current);
+        if previous.is_none() {
+            self.shared.signal.storage_failed();
+        }
         // A failing connection (file replaced, disk gone) is reopened on the next try.
         if matches!(error, StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
             if e.code != rusqlite::ErrorCode::DiskFull && e.code != rusqlite::ErrorCode::DatabaseBusy)

@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::callbacks::{DeliveryListener, ListenerAdapter, LogSink, LogSinkAdapter};
 use super::error::ConversionsError;
 use crate::core::client::Client;
+use crate::core::clock::Clock;
 use crate::core::model::{
     AppInfo, ClientConfig, DeviceInfo, Diagnostics, Event, FlushReport, PrivacyState, TrackResult,
 };
@@ -124,5 +125,28 @@ impl ConversionsClient {
     /// at most `timeout_ms`. Events not yet sent stay in the buffer for the next start.
     pub fn shutdown(&self, timeout_ms: u64) -> Result<(), ConversionsError> {
         Ok(self.inner.shutdown(Duration::from_millis(timeout_ms))?)
+    }
+}
+
+/// Rust-only entry points for tests that drive time themselves (not exported to the apps).
+impl ConversionsClient {
+    /// [`ConversionsClient::new`] reading all time from `clock`: with a
+    /// [`crate::core::clock::ManualClock`], days of a phone's life run in seconds.
+    pub fn with_clock(
+        config: ClientConfig,
+        app: AppInfo,
+        device: DeviceInfo,
+        privacy: PrivacyState,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Arc<Self>, ConversionsError> {
+        Ok(Arc::new(ConversionsClient {
+            inner: Client::with_clock(config, app, device, privacy, clock)?,
+        }))
+    }
+
+    /// Waits (at most `timeout_ms`, real time) until every earlier call is committed and the
+    /// upload thread sleeps with nothing due at the clock's time. False if it did not.
+    pub fn settle(&self, timeout_ms: u64) -> bool {
+        self.inner.settle(Duration::from_millis(timeout_ms))
     }
 }

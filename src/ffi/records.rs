@@ -331,6 +331,10 @@ pub struct ClientConfig {
     /// Longest retry delay, honoured Retry-After, and pause after a rejected token, seconds.
     #[uniffi(default = 3600)]
     pub retry_max_delay_secs: u64,
+    /// Longest a request may take, answer included, seconds (1 to 300); a slower answer is
+    /// retried like a network error.
+    #[uniffi(default = 30)]
+    pub request_timeout_secs: u64,
     /// Background time before a return to the foreground records app_open, seconds.
     #[uniffi(default = 30)]
     pub min_background_for_open_secs: u64,
@@ -430,6 +434,9 @@ pub struct Diagnostics {
     pub database_recoveries: u64,
     /// Internal faults caught (should be 0).
     pub worker_panics: u64,
+    /// Times the upload thread woke since start: zero while nothing is queued and nothing
+    /// is scheduled, one per scheduled attempt or signal otherwise.
+    pub upload_wakeups: u64,
 }
 
 /// One request's outcome, for the delivery listener.

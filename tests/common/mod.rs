@@ -41,6 +41,7 @@ pub fn config(endpoint: &str, db: &Path) -> ClientConfig {
         flush_interval_secs: 30,
         retry_base_delay_ms: 20,
         retry_max_delay_secs: 3600,
+        request_timeout_secs: 30,
         min_background_for_open_secs: 30,
         install_window_secs: 86_400,
         partner_name: None,

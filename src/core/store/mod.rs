@@ -12,8 +12,9 @@ mod schema;
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, ErrorCode};
+use rusqlite::{params, Connection, ErrorCode, Transaction};
 
+use crate::core::event_builder::PendingEvent;
 pub use queue::{InsertReport, QueuedEvent, Resolution, MAX_CUSTOM_NAMES};
 pub use records::{Counter, InstallRecord};
 
@@ -57,6 +58,10 @@ impl StoreError {
 pub struct Store {
     conn: Connection,
     queued: u64,
+    /// The id the next queued row gets. Ids only grow while the store is open (SQLite alone
+    /// would reuse the ids of deleted last rows), so "every row up to N" stays a true
+    /// statement about what was committed: flush waiters are answered against it.
+    next_row: i64,
 }
 
 /// What opening the store found.
@@ -98,10 +103,15 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "secure_delete", "ON")?;
         schema::migrate(&mut conn)?;
-        let queued: i64 = conn.query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))?;
+        let (queued, last): (i64, i64) = conn.query_row(
+            "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM events",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         Ok(Store {
             conn,
             queued: queued.max(0) as u64,
+            next_row: last.saturating_add(1),
         })
     }
 
@@ -109,6 +119,64 @@ impl Store {
     pub fn queued(&self) -> u64 {
         self.queued
     }
+
+    /// The highest row id handed out so far: every event committed until now has a row at or
+    /// below it.
+    pub fn last_row(&self) -> i64 {
+        self.next_row - 1
+    }
+
+    /// Makes later rows get ids above `row`, so ids keep growing across a reopen (or a
+    /// recreated file) within one process.
+    pub fn continue_after(&mut self, row: i64) {
+        self.next_row = self.next_row.max(row.saturating_add(1));
+    }
+
+    /// Queues `event` in `tx` under the next row id; false when its event_id is already queued.
+    fn insert_row(
+        tx: &Transaction<'_>,
+        next_row: &mut i64,
+        event: &PendingEvent,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let inserted = tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO events
+                     (id, event_id, event_name, body, event_time, created_at, flags)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                *next_row,
+                event.event_id,
+                event.event_name,
+                event.body,
+                event.event_time,
+                now,
+                event_flags(event)
+            ])?;
+        if inserted == 1 {
+            *next_row += 1;
+        }
+        Ok(inserted == 1)
+    }
+}
+
+/// The [`flags`] bits of `event`.
+fn event_flags(event: &PendingEvent) -> i64 {
+    [
+        (event.has_email, flags::EMAIL),
+        (event.has_advertising_id, flags::ADVERTISING_ID),
+        (event.has_ip_and_user_agent, flags::IP_AND_USER_AGENT),
+        (event.opted_out, flags::OPTED_OUT),
+        (
+            event.limited_data_processing,
+            flags::LIMITED_DATA_PROCESSING,
+        ),
+        (event.chosen_id, flags::CHOSEN_ID),
+    ]
+    .into_iter()
+    .filter(|(set, _)| *set)
+    .fold(0, |f, (_, bit)| f | bit)
 }
 
 /// Renames a corrupt file (and its WAL and shared-memory files) to `<path>.corrupt-<now>`.

@@ -4,7 +4,7 @@
 use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::records::{add_counter, dead_letter_in, Counter};
-use super::{flags, Store, StoreError};
+use super::{Store, StoreError};
 use crate::core::event_builder::PendingEvent;
 
 /// The brief: at most 15 advertiser-defined names per ad account.
@@ -43,26 +43,6 @@ pub struct InsertReport {
     pub evicted: u64,
 }
 
-pub(super) fn event_flags(event: &PendingEvent) -> i64 {
-    let mut f = 0;
-    for (set, bit) in [
-        (event.has_email, flags::EMAIL),
-        (event.has_advertising_id, flags::ADVERTISING_ID),
-        (event.has_ip_and_user_agent, flags::IP_AND_USER_AGENT),
-        (event.opted_out, flags::OPTED_OUT),
-        (
-            event.limited_data_processing,
-            flags::LIMITED_DATA_PROCESSING,
-        ),
-        (event.chosen_id, flags::CHOSEN_ID),
-    ] {
-        if set {
-            f |= bit;
-        }
-    }
-    f
-}
-
 impl Store {
     /// Commits `events` in one transaction, then evicts the oldest events (never a pending
     /// app_install) beyond `capacity`.
@@ -75,8 +55,9 @@ impl Store {
     ) -> Result<InsertReport, StoreError> {
         let mut report = InsertReport::default();
         let tx = self.conn.transaction()?;
+        let mut next_row = self.next_row;
         for event in events {
-            if insert_one(&tx, event, ad_account_id, now)? {
+            if insert_one(&tx, &mut next_row, event, ad_account_id, now)? {
                 report.inserted += 1;
             } else {
                 report.invalid += 1;
@@ -89,6 +70,7 @@ impl Store {
         add_counter(&tx, Counter::DroppedInvalid, report.invalid)?;
         add_counter(&tx, Counter::DroppedEvicted, report.evicted)?;
         tx.commit()?;
+        self.next_row = next_row;
         self.queued = queued - report.evicted;
         Ok(report)
     }
@@ -245,6 +227,7 @@ pub struct Resolution {
 
 fn insert_one(
     tx: &Transaction<'_>,
+    next_row: &mut i64,
     event: &PendingEvent,
     ad_account_id: &str,
     now: i64,
@@ -254,19 +237,7 @@ fn insert_one(
             return Ok(false);
         }
     }
-    let mut stmt = tx.prepare_cached(
-        "INSERT OR IGNORE INTO events (event_id, event_name, body, event_time, created_at, flags)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
-    let n = stmt.execute(params![
-        event.event_id,
-        event.event_name,
-        event.body,
-        event.event_time,
-        now,
-        event_flags(event)
-    ])?;
-    Ok(n == 1)
+    Store::insert_row(tx, next_row, event, now)
 }
 
 /// Remembers a custom name; false when it would be the 16th for this ad account.

@@ -189,27 +189,17 @@ impl Store {
             "INSERT INTO install (id, install_id, recorded_at, existing_user) VALUES (1, ?1, ?2, ?3)",
             params![record.install_id, now, record.existing_user as i64],
         )?;
-        let mut inserted = 0;
-        if let Some(event) = install {
-            inserted = tx
-                .prepare_cached(
-                    "INSERT OR IGNORE INTO events (event_id, event_name, body, event_time, created_at, flags)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                )?
-                .execute(params![
-                    event.event_id,
-                    event.event_name,
-                    event.body,
-                    event.event_time,
-                    now,
-                    super::queue::event_flags(event)
-                ])?;
-        }
+        let mut next_row = self.next_row;
+        let inserted = match install {
+            Some(event) => Store::insert_row(&tx, &mut next_row, event, now)?,
+            None => false,
+        };
         if record.existing_user {
             add_counter(&tx, Counter::ExistingUserInstalls, 1)?;
         }
         tx.commit()?;
-        self.queued += inserted as u64;
+        self.next_row = next_row;
+        self.queued += u64::from(inserted);
         Ok(())
     }
 

@@ -1,0 +1,579 @@
+//! The upload thread: a plain loop that sleeps until the [`policy`] says to look (or a signal
+//! comes), takes due events oldest first from the store worker, applies the privacy state of
+//! the moment, POSTs them, tells the policy what the server said and does what it decides,
+//! then answers the flushes that are done ([`flush`]).
+//!
+//! It owns the HTTP agent and talks to the store only through store-worker commands, which the
+//! worker runs in the order sent. That order is what lets the thread pipeline: while one
+//! request is in flight the worker already reads the next batch (the rows after it), and an
+//! outcome is stored while the next request is sent. Flushes are answered only after the
+//! outcomes of their events are stored. The thread checks shutdown and consent before every
+//! request, so neither waits for a long pass to end.
+
+pub mod backoff;
+pub mod flush;
+pub mod policy;
+pub mod transport;
+
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::core::model::{BatchOutcome, FlushReport, LogLevel};
+use crate::core::privacy::{body_for_send, meets_identity_rule};
+use crate::core::shared::{lock, Shared};
+use crate::core::store::{QueuedEvent, Resolution};
+use crate::core::upload::backoff::random_u64;
+use crate::core::upload::flush::{FlushAnswer, Progress};
+use crate::core::upload::policy::{classify, split_budget, Decision, UploadPolicy};
+use crate::core::upload::transport::Transport;
+use crate::core::wire::{request_body, EventResult};
+use crate::core::worker::{Batch, Command, Resolved};
+
+/// Connect timeout of a request.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Starts the upload thread; `done` is dropped when it ends.
+pub fn spawn(shared: Arc<Shared>, store: Sender<Command>, done: Sender<()>) -> std::io::Result<()> {
+    let transport = Transport::new(
+        shared.settings.events_url.clone(),
+        CONNECT_TIMEOUT,
+        shared.settings.request_timeout,
+    );
+    std::thread::Builder::new()
+        .name("app-conversions-upload".into())
+        .spawn(move || {
+            Uploader::new(shared, store, transport).run();
+            drop(done);
+        })
+        .map(drop)
+}
+
+/// A batch asked of the store worker, answered later.
+struct BatchRequest {
+    /// Rows after this one were asked for (0: from the oldest).
+    after_row: i64,
+    answer: Receiver<Result<Batch, String>>,
+}
+
+/// What one pass learned, for the flush answers at its end.
+#[derive(Default)]
+struct Pass {
+    /// A store call failed.
+    storage_error: Option<String>,
+    /// Every due row up to here was handed out in this pass (valid once its outcomes are stored).
+    drained_candidate: Option<i64>,
+}
+
+struct Uploader {
+    shared: Arc<Shared>,
+    store: Sender<Command>,
+    transport: Transport,
+    policy: UploadPolicy,
+    /// Every row up to this id was sent with its outcome stored, or has left the queue.
+    drained_through: i64,
+    /// Outcomes sent to the store whose replies are not read yet, oldest first.
+    storing: VecDeque<Receiver<Result<Resolved, String>>>,
+}
+
+impl Uploader {
+    fn new(shared: Arc<Shared>, store: Sender<Command>, transport: Transport) -> Uploader {
+        let policy = UploadPolicy::new(shared.settings.policy.clone());
+        Uploader {
+            shared,
+            store,
+            transport,
+            policy,
+            drained_through: 0,
+            storing: VecDeque::new(),
+        }
+    }
+
+    fn now(&self) -> i64 {
+        self.shared.clock.now_ms()
+    }
+
+    fn run(mut self) {
+        self.restore();
+        loop {
+            let now = self.now();
+            self.publish(now);
+            let wake = self.next_wake(now);
+            let signals =
+                self.shared
+                    .signal
+                    .wait(self.shared.clock.as_ref(), wake, self.policy.queued() > 0);
+            self.shared.upload_wakeups.fetch_add(1, Ordering::Relaxed);
+            if signals.shutdown {
+                self.answer_flushes(&Pass::default(), true);
+                return;
+            }
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.pass(signals);
+            }));
+            if result.is_err() {
+                self.storing.clear();
+                self.shared.note_panic("upload");
+            }
+        }
+    }
+
+    /// Reads the stored backoff deadline and the queue size (the store may be failing now; the
+    /// first batch read then brings the deadline).
+    fn restore(&mut self) {
+        let (reply, answer) = channel();
+        if self.store.send(Command::Snapshot(reply)).is_ok() {
+            if let Ok(Ok(snapshot)) = answer.recv() {
+                let now = self.now();
+                self.policy
+                    .restore(snapshot.not_before, snapshot.queued, now);
+            }
+        }
+    }
+
+    fn next_wake(&self, now: i64) -> Option<i64> {
+        let own = self.policy.next_wake(now);
+        match (own, self.shared.signal.earliest_flush_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn pass(&mut self, signals: crate::core::signal::Wake) {
+        let now = self.now();
+        if signals.reset_backoff {
+            self.policy.on_reset();
+            let _ = self.store.send(Command::MakeAllDue);
+        }
+        if signals.committed {
+            self.policy.on_committed(now);
+        }
+        if signals.storage_failed {
+            self.policy.on_storage_failed(now);
+        }
+        let mut pass = Pass::default();
+        if self.policy.storage_retry_due(now) && !self.may_send(now) {
+            self.probe_storage(&mut pass);
+        }
+        self.deliver_due(&mut pass);
+        self.finish_storing(&mut pass);
+        if let Some(row) = pass.drained_candidate.filter(|_| pass.storage_error.is_none()) {
+            self.drained_through = self.drained_through.max(row);
+        }
+        self.policy.on_pass_end(self.now());
+        self.publish(self.now());
+        self.answer_flushes(&pass, false);
+    }
+
+    /// True when a request may go out now: collection enabled, not stopping, no backoff.
+    fn may_send(&self, now: i64) -> bool {
+        self.shared.context().privacy.collection_enabled
+            && !self.shared.signal.shutting_down()
+            && self.policy.may_send(now)
+    }
+
+    /// Tries a failed store again while nothing is to be sent (a commit of what waits).
+    fn probe_storage(&mut self, pass: &mut Pass) {
+        let (reply, answer) = channel();
+        let result = self
+            .store
+            .send(Command::Sync(reply))
+            .map_err(|_| "the store worker stopped".to_string())
+            .and_then(|()| answer.recv().map_err(|_| "no answer from the store".into()));
+        match result {
+            Ok(Ok(_)) => self.policy.on_storage_ok(),
+            Ok(Err(e)) | Err(e) => self.storage_failed(pass, e),
+        }
+    }
+
+    fn storage_failed(&mut self, pass: &mut Pass, error: String) {
+        let now = self.now();
+        self.policy.on_storage_failed(now);
+        pass.storage_error = Some(error);
+    }
+
+    /// Sends due batches until none is left or delivery has to stop.
+    fn deliver_due(&mut self, pass: &mut Pass) {
+        let mut next: Option<BatchRequest> = None;
+        while self.may_send(self.now()) {
+            let limit = self.policy.batch_limit();
+            let Some(request) = next.take().or_else(|| self.request_batch(limit, 0)) else {
+                return;
+            };
+            let batch = match request.answer.recv() {
+                Ok(Ok(batch)) => batch,
+                Ok(Err(e)) => return self.storage_failed(pass, e),
+                Err(_) => return self.storage_failed(pass, "no answer from the store".into()),
+            };
+            let now = self.now();
+            self.policy
+                .on_batch(batch.queued, batch.next_retry_at, batch.stored_not_before, now);
+            let Batch {
+                events, max_row, ..
+            } = batch;
+            let full = events.len() == limit;
+            if full {
+                let last_row = events.last().map_or(0, |e| e.row);
+                next = self.request_batch(limit, last_row);
+            }
+            let sent = if events.is_empty() {
+                Sent::All
+            } else {
+                self.send(events)
+            };
+            match sent {
+                Sent::Stop => return,
+                // A lowered limit: the batch read ahead is too large.
+                Sent::Retake => next = None,
+                Sent::All if full => {}
+                // Read ahead of earlier rows' outcomes: a fresh take from the oldest decides
+                // (rows may have fallen due since).
+                Sent::All if request.after_row > 0 => {}
+                Sent::All => {
+                    pass.drained_candidate = Some(max_row);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Asks the store worker for up to `limit` due events after `after_row`.
+    fn request_batch(&self, limit: usize, after_row: i64) -> Option<BatchRequest> {
+        let (reply, answer) = channel();
+        let command = Command::TakeBatch {
+            limit,
+            after_row,
+            reply,
+        };
+        self.store.send(command).ok()?;
+        Some(BatchRequest { after_row, answer })
+    }
+
+    /// Sends `events`, splitting them while the server refuses the request whole.
+    fn send(&mut self, events: Vec<QueuedEvent>) -> Sent {
+        let mut splits_left = split_budget(events.len());
+        let mut groups = vec![events];
+        while let Some(group) = groups.pop() {
+            if !self.may_send(self.now()) {
+                return Sent::Stop;
+            }
+            match self.attempt(group, splits_left) {
+                Attempt::Sent => {}
+                Attempt::Split(first, second) => {
+                    splits_left = splits_left.saturating_sub(2);
+                    groups.push(second);
+                    groups.push(first);
+                }
+                Attempt::Smaller => return Sent::Retake,
+                Attempt::Stop => return Sent::Stop,
+            }
+        }
+        Sent::All
+    }
+
+    /// One request: privacy applied, the identity rule checked, the answer decided and its
+    /// outcome handed to the store.
+    fn attempt(&mut self, events: Vec<QueuedEvent>, splits_left: u32) -> Attempt {
+        let privacy = self.shared.context().privacy.clone();
+        let relay = self.shared.settings.config.endpoint_is_relay;
+        let (sendable, unsendable): (Vec<QueuedEvent>, Vec<QueuedEvent>) = events
+            .into_iter()
+            .partition(|e| relay || meets_identity_rule(e, &privacy));
+        let mut resolution = Resolution {
+            no_identity: unsendable.iter().map(|e| e.row).collect(),
+            ..Default::default()
+        };
+        if !unsendable.is_empty() {
+            self.shared.logger.log(
+                LogLevel::Warn,
+                format!(
+                    "{} events dropped: no em, hashed_maids or client IP plus user agent; send through a relay that adds the IP",
+                    unsendable.len()
+                ),
+            );
+        }
+        if sendable.is_empty() {
+            self.store_outcome(resolution);
+            return Attempt::Sent;
+        }
+        let bodies: Vec<_> = sendable
+            .iter()
+            .map(|e| body_for_send(e, &privacy))
+            .collect();
+        let body = request_body(bodies.iter().map(|b| b.as_ref()));
+        let token = lock(&self.shared.token).clone();
+        self.shared.logger.log(
+            LogLevel::Debug,
+            format!("sending {} events ({} bytes)", sendable.len(), body.len()),
+        );
+        let answer = self.transport.post(&token, &body);
+        let now = self.now();
+        let status = answer.as_ref().ok().map(|a| a.status);
+        let max_wait = self.shared.settings.policy.retry_max_ms;
+        let verdict = classify(&answer, sendable.len(), now, max_wait);
+        self.count_sent(sendable.len(), status, now);
+        let decision = self
+            .policy
+            .decide(verdict, sendable.len(), splits_left, now, random_u64());
+        let mut outcome = outcome(sendable.len(), status);
+        let next = match decision {
+            Decision::Resolve(results) => {
+                apply_results(&sendable, results, &mut resolution, &mut outcome);
+                Attempt::Sent
+            }
+            Decision::DeadLetter(message) => {
+                resolution.dead = sendable.iter().map(|e| (e.row, message.clone())).collect();
+                outcome.failed = sendable.len() as u32;
+                outcome.message = Some(message);
+                Attempt::Sent
+            }
+            Decision::Split => {
+                outcome.will_retry = true;
+                outcome.message = Some("request refused (400); splitting the batch".into());
+                let mut first = sendable;
+                let second = first.split_off(first.len() / 2);
+                self.report(outcome);
+                self.store_outcome(resolution);
+                return Attempt::Split(first, second);
+            }
+            Decision::Smaller => {
+                outcome.will_retry = true;
+                outcome.message = Some("request too large; halving the batch".into());
+                Attempt::Smaller
+            }
+            Decision::RetryAt { at_ms, message } => {
+                self.shared.logger.log(
+                    LogLevel::Warn,
+                    format!(
+                        "delivery failed ({message}); retrying {} events in {} ms",
+                        sendable.len(),
+                        at_ms.saturating_sub(now)
+                    ),
+                );
+                resolution.retry = sendable.iter().map(|e| e.row).collect();
+                resolution.retry_at_ms = at_ms;
+                outcome.will_retry = true;
+                outcome.message = Some(message);
+                Attempt::Stop
+            }
+            Decision::Pause { reason, .. } => {
+                self.shared
+                    .logger
+                    .log(LogLevel::Error, format!("delivery paused: {reason}"));
+                outcome.will_retry = true;
+                outcome.message = Some(reason);
+                Attempt::Stop
+            }
+        };
+        self.report(outcome);
+        self.store_outcome(resolution);
+        next
+    }
+
+    /// Hands an outcome (and the backoff deadline, if it changed) to the store worker without
+    /// waiting: the reply is read before flushes are answered.
+    fn store_outcome(&mut self, resolution: Resolution) {
+        let not_before = self.policy.hold_to_store();
+        if resolution == Resolution::default() && not_before.is_none() {
+            return;
+        }
+        let (reply, answer) = channel();
+        let command = Command::Resolve {
+            resolution,
+            not_before,
+            reply,
+        };
+        if self.store.send(command).is_ok() {
+            self.storing.push_back(answer);
+        }
+        // Read the replies that are in already, so the queue size stays current.
+        while let Some(answer) = self.storing.front() {
+            match answer.try_recv() {
+                Ok(result) => {
+                    self.storing.pop_front();
+                    self.stored(result, None);
+                }
+                Err(_) => break,
+            }
+        }
+    }
+
+    /// Waits for every outcome handed to the store in this pass.
+    fn finish_storing(&mut self, pass: &mut Pass) {
+        while let Some(answer) = self.storing.pop_front() {
+            let result = answer
+                .recv()
+                .unwrap_or_else(|_| Err("no answer from the store".into()));
+            self.stored(result, Some(pass));
+        }
+    }
+
+    fn stored(&mut self, result: Result<Resolved, String>, pass: Option<&mut Pass>) {
+        let now = self.now();
+        match result {
+            Ok(resolved) => {
+                self.policy.on_queued(resolved.queued, None, now);
+                if resolved.queued == 0 {
+                    // Nothing is left: every row committed so far is out of the queue.
+                    self.drained_through = self.drained_through.max(resolved.max_row);
+                }
+            }
+            Err(e) => {
+                self.policy.on_storage_failed(now);
+                if let Some(pass) = pass {
+                    pass.storage_error = Some(e);
+                }
+            }
+        }
+    }
+
+    fn count_sent(&self, events: usize, status: Option<u16>, now: i64) {
+        let mut shared = lock(&self.shared.status);
+        shared.totals.sent += events as u64;
+        shared.totals.last_status = status;
+        shared.last_attempt_time = Some(now.div_euclid(1000));
+    }
+
+    /// Counts, logs and reports one request's outcome to the app's listener (outside locks).
+    fn report(&self, outcome: BatchOutcome) {
+        {
+            let mut status = lock(&self.shared.status);
+            status.totals.processed += u64::from(outcome.processed);
+            status.totals.failed += u64::from(outcome.failed);
+            status.last_error = outcome.message.clone();
+        }
+        self.shared.logger.log(
+            LogLevel::Info,
+            format!(
+                "sent {} events: status {}, {} processed, {} failed",
+                outcome.events,
+                outcome.status.map_or("none".to_string(), |s| s.to_string()),
+                outcome.processed,
+                outcome.failed
+            ),
+        );
+        let listener = lock(&self.shared.listener).clone();
+        if let Some(listener) = listener {
+            let call = std::panic::AssertUnwindSafe(|| listener.on_batch(outcome));
+            if std::panic::catch_unwind(call).is_err() {
+                self.shared
+                    .logger
+                    .log(LogLevel::Warn, "the delivery listener failed");
+            }
+        }
+    }
+
+    fn publish(&self, now: i64) {
+        let mut status = lock(&self.shared.status);
+        status.paused_reason = self.policy.paused().map(str::to_string);
+        status.consecutive_failures = u64::from(self.policy.failures());
+        let queued = self.policy.queued();
+        status.next_attempt_time = (queued > 0).then(|| {
+            self.policy
+                .held_until(now)
+                .unwrap_or(now)
+                .div_euclid(1000)
+        });
+        status.totals.remaining = queued;
+    }
+
+    /// Answers the flush callers that are done (see [`flush::answer`]).
+    fn answer_flushes(&self, pass: &Pass, shutting_down: bool) {
+        let now = self.now();
+        let progress = Progress {
+            now_ms: now,
+            drained_through: self.drained_through,
+            held_until: self.policy.held_until(now),
+            reset_pending: self.shared.signal.reset_pending(),
+            stopped: shutting_down || !self.shared.context().privacy.collection_enabled,
+            storage_error: pass.storage_error.clone(),
+        };
+        let mut answers = Vec::new();
+        let finished = self.shared.signal.take_flushes(|w| {
+            match flush::answer(w.watermark, w.deadline_ms, &progress) {
+                Some(answer) => {
+                    answers.push(answer);
+                    true
+                }
+                None => false,
+            }
+        });
+        let totals = lock(&self.shared.status).totals.clone();
+        let queued = self.policy.queued();
+        for (waiter, answer) in finished.into_iter().zip(answers) {
+            let reply = match answer {
+                FlushAnswer::StorageFailed(error) => Err(error),
+                answer => Ok(FlushReport {
+                    sent: totals.sent - waiter.start.sent,
+                    processed: totals.processed - waiter.start.processed,
+                    failed: totals.failed - waiter.start.failed,
+                    remaining: queued,
+                    last_status: totals.last_status,
+                    timed_out: answer == FlushAnswer::TimedOut && queued > 0,
+                }),
+            };
+            let _ = waiter.reply.send(reply);
+        }
+    }
+}
+
+/// How sending one batch ended, for [`Uploader::deliver_due`].
+enum Sent {
+    /// Every event got its outcome.
+    All,
+    /// The batch limit was lowered: take again, smaller.
+    Retake,
+    /// A backoff or pause began, consent was withdrawn or the SDK is stopping.
+    Stop,
+}
+
+/// How one request ended, for [`Uploader::send`].
+enum Attempt {
+    /// Its outcome is decided and handed to the store.
+    Sent,
+    /// Refused whole: send each half.
+    Split(Vec<QueuedEvent>, Vec<QueuedEvent>),
+    /// The batch limit was lowered: take a smaller batch.
+    Smaller,
+    /// A backoff or pause began.
+    Stop,
+}
+
+/// Fills `resolution` and `outcome` from the server's per-event results (in the order sent).
+fn apply_results(
+    sent: &[QueuedEvent],
+    results: Vec<EventResult>,
+    resolution: &mut Resolution,
+    outcome: &mut BatchOutcome,
+) {
+    for (event, result) in sent.iter().zip(results) {
+        if result.processed {
+            resolution.delivered.push(event.row);
+            if result.warning_message.is_some() {
+                resolution.warnings += 1;
+                outcome.warnings += 1;
+            }
+        } else {
+            let message = result
+                .error_message
+                .unwrap_or_else(|| "refused by the server".into());
+            resolution.dead.push((event.row, message));
+        }
+    }
+    outcome.processed = resolution.delivered.len() as u32;
+    outcome.failed = resolution.dead.len() as u32;
+}
+
+fn outcome(events: usize, status: Option<u16>) -> BatchOutcome {
+    BatchOutcome {
+        events: events as u32,
+        status,
+        processed: 0,
+        failed: 0,
+        warnings: 0,
+        will_retry: false,
+        message: None,
+    }
+}
