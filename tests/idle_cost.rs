@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app_conversions::{ConversionsClient, EventName};
+use app_conversions::{ClientConfig, ConversionsClient, EventName};
 use app_conversions_sandbox::{Fault, Sandbox};
 use common::threads::{sdk_threads, total_cpu};
 use common::*;
@@ -29,6 +29,8 @@ struct Scenario {
     events: usize,
     /// How a paused delivery resumes, if the answer pauses it.
     resume: Option<Resume>,
+    /// Changes to the test configuration.
+    configure: fn(&mut ClientConfig),
 }
 
 /// How delivery paused by a 401 or 403 comes back.
@@ -54,9 +56,15 @@ fn scenarios() -> Vec<Scenario> {
         fault,
         events: 1,
         resume: None,
+        configure: |_| {},
     };
     let paused = |name, code, resume| Scenario {
         resume: Some(resume),
+        configure: if resume == Resume::PauseEnds {
+            |c| c.retry_max_delay_secs = 1
+        } else {
+            |_| {}
+        },
         ..plain(name, status(code, None))
     };
     vec![
@@ -73,6 +81,10 @@ fn scenarios() -> Vec<Scenario> {
         },
         plain("dropped connection", Fault::DropConnection),
         plain("answer cut off mid-body", Fault::ResetMidResponse),
+        Scenario {
+            configure: |c| c.request_timeout_secs = 1,
+            ..plain("timeout", Fault::Delay { millis: 2_500 })
+        },
     ]
 }
 
@@ -91,11 +103,7 @@ fn start_all() -> Vec<Run> {
         .map(|scenario| {
             let sandbox = sandbox();
             let before = sdk_threads();
-            let harness = start_with(&sandbox, |c| {
-                if scenario.resume == Some(Resume::PauseEnds) {
-                    c.retry_max_delay_secs = 1;
-                }
-            });
+            let harness = start_with(&sandbox, scenario.configure);
             // The store worker opens the database before it answers: both threads exist.
             harness.client.diagnostics();
             let threads = sdk_threads().difference(&before).copied().collect();
@@ -111,6 +119,7 @@ fn start_all() -> Vec<Run> {
 
 /// The fault, then a delivery that succeeds.
 fn fail_then_succeed(run: &Run) {
+    let began = std::time::Instant::now();
     let client: &Arc<ConversionsClient> = &run.harness.client;
     run.sandbox.inject(run.scenario.fault.clone());
     for _ in 0..run.scenario.events {
@@ -134,6 +143,7 @@ fn fail_then_succeed(run: &Run) {
         .sandbox
         .wait_for_accepted(run.scenario.events, Duration::from_millis(WAIT));
     assert!(delivered, "{name}: {:?}", client.diagnostics());
+    println!("{name}: delivered after {} ms", began.elapsed().as_millis());
 }
 
 #[test]
@@ -145,20 +155,26 @@ fn after_a_failed_answer_and_a_success_an_empty_queue_costs_nothing() {
         }
     });
     let before: Vec<Duration> = runs.iter().map(|r| total_cpu(&r.threads)).collect();
+    let woken: Vec<u64> = runs
+        .iter()
+        .map(|r| r.harness.client.diagnostics().upload_wakeups)
+        .collect();
     std::thread::sleep(IDLE);
     let mut over = Vec::new();
-    for (run, before) in runs.iter().zip(before) {
+    for ((run, before), woken) in runs.iter().zip(before).zip(woken) {
         let used = total_cpu(&run.threads) - before;
         let d = run.harness.client.diagnostics();
+        let wakeups = d.upload_wakeups - woken;
         println!(
-            "idle {:>26}: {:>7.2} ms CPU in {} s, queued {}, paused {:?}",
+            "idle {:>26}: {:>7.2} ms CPU and {} wake-ups in {} s, queued {}, paused {:?}",
             run.scenario.name,
             used.as_secs_f64() * 1000.0,
+            wakeups,
             IDLE.as_secs(),
             d.queued,
             d.paused_reason
         );
-        if used > IDLE_BUDGET || d.paused_reason.is_some() || d.queued != 0 {
+        if used > IDLE_BUDGET || wakeups > 0 || d.paused_reason.is_some() || d.queued != 0 {
             over.push(run.scenario.name);
         }
     }

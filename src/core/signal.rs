@@ -29,10 +29,14 @@ pub struct FlushWaiter {
 /// What woke the uploader.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Wake {
+    /// Something may be due: look now (a flush, an install or open, a full batch, background).
+    pub kick: bool,
     /// Forget the backoff and any pause.
     pub reset_backoff: bool,
-    /// Events were committed into a queue the uploader thought empty.
+    /// Events were committed that the uploader has not seen (rows past what it knew).
     pub committed: bool,
+    /// With `committed`: the highest row committed, which the uploader now knows of.
+    pub committed_through: i64,
     /// The store failed outside the uploader's own requests.
     pub storage_failed: bool,
     /// Stop the thread.
@@ -50,18 +54,33 @@ struct Sleep {
 
 #[derive(Default)]
 struct Signals {
-    kick: bool,
     wake: Wake,
     flushes: Vec<FlushWaiter>,
-    /// The uploader knows events wait (it has a look scheduled): commits need not ring.
-    expects_events: bool,
+    /// What the uploader knew when it last went to sleep.
+    listening: Listening,
+    /// The highest row committed, as the store worker last said.
+    committed_row: i64,
     sleeping: Option<Sleep>,
 }
 
 impl Signals {
-    fn pending(&self) -> bool {
-        self.kick || self.wake != Wake::default()
+    /// Commits the uploader has not seen yet, into a queue it thought empty.
+    fn unseen_commit(&self) -> bool {
+        !self.listening.expects_events && self.committed_row > self.listening.known_row
     }
+
+    fn pending(&self) -> bool {
+        self.wake != Wake::default() || self.unseen_commit()
+    }
+}
+
+/// What the uploader knows as it goes to sleep, so commits ring only when it needs them.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Listening {
+    /// It knows events wait (a look is scheduled): commits need not ring.
+    pub expects_events: bool,
+    /// The highest row id it has seen in a store answer: commits up to it are known.
+    pub known_row: i64,
 }
 
 /// The uploader's doorbell.
@@ -92,7 +111,7 @@ impl UploadSignal {
 
     /// Asks the uploader to look for due events now.
     pub fn kick(&self) {
-        self.set(|s| s.kick = true);
+        self.set(|s| s.wake.kick = true);
     }
 
     /// Asks the uploader to drop its backoff and pause, then look.
@@ -100,11 +119,13 @@ impl UploadSignal {
         self.set(|s| s.wake.reset_backoff = true);
     }
 
-    /// The store committed events: wakes the uploader only if it does not know events wait.
-    pub fn committed(&self) {
+    /// The store committed rows up to `row`: wakes the uploader only if it does not know
+    /// events wait and has not seen that row.
+    pub fn committed(&self, row: i64) {
         let mut state = self.lock();
-        if !state.expects_events && !state.wake.committed {
-            state.wake.committed = true;
+        let was_pending = state.unseen_commit();
+        state.committed_row = state.committed_row.max(row);
+        if !was_pending && state.unseen_commit() {
             self.ring.notify_all();
         }
     }
@@ -118,7 +139,7 @@ impl UploadSignal {
     pub fn flush(&self, waiter: FlushWaiter) {
         self.set(|s| {
             s.flushes.push(waiter);
-            s.kick = true;
+            s.wake.kick = true;
         });
     }
 
@@ -133,11 +154,11 @@ impl UploadSignal {
     }
 
     /// Sleeps until a signal or until `until_ms` on `clock`, then takes the signals. Flush
-    /// waiters stay registered until answered. `expects_events` tells later commits whether
-    /// they need to ring.
-    pub fn wait(&self, clock: &dyn Clock, until_ms: Option<i64>, expects_events: bool) -> Wake {
+    /// waiters stay registered until answered. `listening` tells later commits whether they
+    /// need to ring.
+    pub fn wait(&self, clock: &dyn Clock, until_ms: Option<i64>, listening: Listening) -> Wake {
         let mut state = self.lock();
-        state.expects_events = expects_events;
+        state.listening = listening;
         loop {
             if state.pending() {
                 break;
@@ -162,8 +183,12 @@ impl UploadSignal {
             };
         }
         state.sleeping = None;
-        state.kick = false;
-        std::mem::take(&mut state.wake)
+        let mut wake = std::mem::take(&mut state.wake);
+        if state.unseen_commit() {
+            wake.committed = true;
+            wake.committed_through = state.committed_row;
+        }
+        wake
     }
 
     /// True when a backoff reset waits for the uploader's next pass.

@@ -321,7 +321,7 @@ impl StoreWorker {
                 self.unsaved_evictions = 0;
                 self.last_row = last_row;
                 if report.inserted > 0 {
-                    self.announce(before, after);
+                    self.announce(before, after, last_row);
                 }
             }
             // Kept for the next try; write_store reported the error.
@@ -332,13 +332,12 @@ impl StoreWorker {
     /// Tells the uploader about newly committed events: a kick when the queue reached another
     /// full batch (the batch threshold is decided here, where the count is known), otherwise a
     /// ring only if the uploader does not already know that events wait.
-    fn announce(&self, before: u64, after: u64) {
+    fn announce(&self, before: u64, after: u64, last_row: i64) {
         let batch = self.shared.settings.batch_size.max(1) as u64;
         if after / batch > before / batch {
             self.shared.signal.kick();
-        } else {
-            self.shared.signal.committed();
         }
+        self.shared.signal.committed(last_row);
     }
 
     fn record_launch(&mut self, launch: &Launch) -> Result<(), StoreError> {

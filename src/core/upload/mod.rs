@@ -24,6 +24,7 @@ use std::time::Duration;
 use crate::core::model::{BatchOutcome, FlushReport, LogLevel};
 use crate::core::privacy::{body_for_send, meets_identity_rule};
 use crate::core::shared::{lock, Shared};
+use crate::core::signal::{Listening, Wake};
 use crate::core::store::{QueuedEvent, Resolution};
 use crate::core::upload::backoff::random_u64;
 use crate::core::upload::flush::{FlushAnswer, Progress};
@@ -76,6 +77,8 @@ struct Uploader {
     drained_through: i64,
     /// Outcomes sent to the store whose replies are not read yet, oldest first.
     storing: VecDeque<Receiver<Result<Resolved, String>>>,
+    /// The highest row id seen in a store answer.
+    known_row: i64,
 }
 
 impl Uploader {
@@ -88,6 +91,7 @@ impl Uploader {
             policy,
             drained_through: 0,
             storing: VecDeque::new(),
+            known_row: 0,
         }
     }
 
@@ -101,10 +105,14 @@ impl Uploader {
             let now = self.now();
             self.publish(now);
             let wake = self.next_wake(now);
-            let signals =
-                self.shared
-                    .signal
-                    .wait(self.shared.clock.as_ref(), wake, self.policy.queued() > 0);
+            let listening = Listening {
+                expects_events: self.policy.queued() > 0,
+                known_row: self.known_row,
+            };
+            let signals = self
+                .shared
+                .signal
+                .wait(self.shared.clock.as_ref(), wake, listening);
             self.shared.upload_wakeups.fetch_add(1, Ordering::Relaxed);
             if signals.shutdown {
                 self.answer_flushes(&Pass::default(), true);
@@ -141,23 +149,28 @@ impl Uploader {
         }
     }
 
-    fn pass(&mut self, signals: crate::core::signal::Wake) {
+    fn pass(&mut self, signals: Wake) {
         let now = self.now();
         if signals.reset_backoff {
             self.policy.on_reset();
             let _ = self.store.send(Command::MakeAllDue);
         }
         if signals.committed {
+            self.known_row = self.known_row.max(signals.committed_through);
             self.policy.on_committed(now);
         }
         if signals.storage_failed {
             self.policy.on_storage_failed(now);
         }
+        // A commit alone only schedules the interval: waiting events go out together.
+        let due = signals.kick || signals.reset_backoff || self.policy.due(now);
         let mut pass = Pass::default();
-        if self.policy.storage_retry_due(now) && !self.may_send(now) {
+        if self.policy.storage_retry_due(now) && !(due && self.may_send(now)) {
             self.probe_storage(&mut pass);
         }
-        self.deliver_due(&mut pass);
+        if due {
+            self.deliver_due(&mut pass);
+        }
         self.finish_storing(&mut pass);
         if let Some(row) = pass.drained_candidate.filter(|_| pass.storage_error.is_none()) {
             self.drained_through = self.drained_through.max(row);
@@ -213,6 +226,7 @@ impl Uploader {
             let Batch {
                 events, max_row, ..
             } = batch;
+            self.known_row = self.known_row.max(max_row);
             let full = events.len() == limit;
             if full {
                 let last_row = events.last().map_or(0, |e| e.row);
@@ -414,6 +428,7 @@ impl Uploader {
         let now = self.now();
         match result {
             Ok(resolved) => {
+                self.known_row = self.known_row.max(resolved.max_row);
                 self.policy.on_queued(resolved.queued, None, now);
                 if resolved.queued == 0 {
                     // Nothing is left: every row committed so far is out of the queue.

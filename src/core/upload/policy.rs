@@ -196,6 +196,9 @@ impl UploadPolicy {
         if !self.restored {
             self.restore(stored_hold_ms, queued, now_ms);
         }
+        if self.hold_until.is_some_and(|until| until <= now_ms) {
+            self.hold_until = None;
+        }
         self.on_queued(queued, next_retry_ms, now_ms);
     }
 
@@ -239,6 +242,13 @@ impl UploadPolicy {
         self.hold_until = None;
         self.paused = None;
         self.stored_hold = 0;
+    }
+
+    /// True when waiting events are due to be looked at by the policy's own schedule: the
+    /// interval, their retry time or the end of a backoff came.
+    pub fn due(&self, now_ms: i64) -> bool {
+        let reached = |at: Option<i64>| at.is_some_and(|at| at <= now_ms);
+        self.queued > 0 && (reached(self.look_at) || reached(self.hold_until))
     }
 
     /// True unless a backoff or a pause holds delivery at `now_ms`.

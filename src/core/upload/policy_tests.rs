@@ -299,3 +299,16 @@ fn a_failed_store_is_tried_again_after_a_pause_and_wakes_the_uploader_for_it() {
     p.on_storage_ok();
     assert_eq!(p.next_wake(NOW), None);
 }
+
+#[test]
+fn waiting_events_are_due_at_the_interval_or_the_backoff_end_not_before() {
+    let mut p = policy();
+    assert!(!p.due(NOW), "nothing queued");
+    p.on_committed(NOW);
+    assert!(!p.due(NOW + 29_999));
+    assert!(p.due(NOW + 30_000));
+    p.decide(verdict(503, "", Some("60"), 1), 1, 0, NOW + 30_000, 0);
+    assert!(p.due(NOW + 90_000), "the backoff ended");
+    p.on_batch(1, None, 0, NOW + 90_000);
+    assert!(!p.due(NOW + 90_000), "looked at: the next look is an interval away");
+}
