@@ -6,6 +6,8 @@
 //! batch's answer to the next: read, build, POST, answer, delete) and peak RSS, then two
 //! controls: the round trip of a bare hand-off to a sleeping thread, which every batch makes
 //! several times, and how much of the wall clock a busy thread gets on this machine.
+//! Last, the idle cost: CPU and wake-ups of the SDK's threads over 30 s with an empty queue,
+//! after a 503, a retry and a success (the sequence that once left a core busy for good).
 //! Run: `cargo bench --bench delivery`.
 
 mod common;
@@ -197,8 +199,68 @@ fn main() {
         EVENTS,
         "the sandbox accepted every event once"
     );
+    idle_cost(&sandbox, dir.path());
     wake_up_control();
     common::print_cpu_availability(Duration::from_secs(3));
+}
+
+/// CPU time of this process's SDK threads (named `app-conversions-*`), from the kernel's
+/// per-thread counters.
+fn sdk_threads_cpu() -> Duration {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Duration::ZERO;
+    };
+    tasks
+        .filter_map(|t| t.ok())
+        .filter(|t| {
+            std::fs::read_to_string(t.path().join("comm"))
+                .is_ok_and(|n| n.starts_with("app-conversions"))
+        })
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .map(Duration::from_nanos)
+        .sum()
+}
+
+/// What an empty queue costs after a 503, a retry after `Retry-After: 1` and a success.
+fn idle_cost(sandbox: &Sandbox, dir: &Path) {
+    const IDLE: Duration = Duration::from_secs(30);
+    let client = ConversionsClient::new(
+        config(&sandbox.base_url(), &dir.join("idle.db")),
+        AppInfo::default(),
+        device(),
+        privacy(),
+    )
+    .expect("client");
+    sandbox.inject(app_conversions_sandbox::Fault::Status {
+        status: 503,
+        retry_after: Some("1".into()),
+        body: None,
+    });
+    let mut event = Event {
+        name: EventName::Lead,
+        custom_event_name: None,
+        event_id: None,
+        event_time: None,
+        event_source_url: None,
+        user_data: None,
+        custom_data: None,
+    };
+    event.event_id = Some("idle-cost".into());
+    client.track(event).expect("track");
+    let report = client.flush(10_000).expect("flush");
+    assert_eq!(report.remaining, 0, "delivered after the retry: {report:?}");
+    let (cpu, woken) = (sdk_threads_cpu(), client.diagnostics().upload_wakeups);
+    std::thread::sleep(IDLE);
+    let used = sdk_threads_cpu().saturating_sub(cpu);
+    let wakeups = client.diagnostics().upload_wakeups - woken;
+    println!(
+        "idle after 503, retry, success: SDK threads {:.3}% of a core over {} s, {:.1} wake-ups/min",
+        used.as_secs_f64() * 100.0 / IDLE.as_secs_f64(),
+        IDLE.as_secs(),
+        wakeups as f64 * 60.0 / IDLE.as_secs_f64()
+    );
+    client.shutdown(10_000).expect("shutdown");
 }
 
 /// Control: a bare hand-off to a sleeping thread and back, the step every batch takes several

@@ -43,7 +43,8 @@ fn opted_out() -> PrivacyState {
 }
 
 fn now() -> i64 {
-    app_conversions::core::backoff::unix_now()
+    use app_conversions::core::clock::Clock;
+    app_conversions::core::clock::SystemClock.now_secs()
 }
 
 #[test]

@@ -34,7 +34,9 @@ fn lenient_sandbox() -> Sandbox {
 }
 
 fn manual_clock() -> Arc<ManualClock> {
-    Arc::new(ManualClock::new(app_conversions::core::clock::SystemClock.now_ms()))
+    Arc::new(ManualClock::new(
+        app_conversions::core::clock::SystemClock.now_ms(),
+    ))
 }
 
 fn client_on(sandbox: &Sandbox, db: &Path, clock: &Arc<ManualClock>) -> Arc<ConversionsClient> {
@@ -93,7 +95,11 @@ fn an_empty_queue_with_nothing_scheduled_never_wakes() {
     assert_eq!(sandbox.accepted_count(), 1);
     let after_send = wakeups(&client);
     pass_time(&clock, &client, DAY, HOUR);
-    assert_eq!(wakeups(&client), after_send, "a day after the queue emptied");
+    assert_eq!(
+        wakeups(&client),
+        after_send,
+        "a day after the queue emptied"
+    );
 }
 
 #[test]
@@ -113,7 +119,11 @@ fn events_in_backoff_wake_once_per_scheduled_attempt() {
     for attempt in 2..=4u64 {
         // Nothing wakes during the ten minutes, then one wake-up makes the attempt.
         pass_time(&clock, &client, Duration::from_secs(599), MINUTE);
-        assert_eq!(wakeups(&client), start + attempt - 2, "during backoff {attempt}");
+        assert_eq!(
+            wakeups(&client),
+            start + attempt - 2,
+            "during backoff {attempt}"
+        );
         pass_time(&clock, &client, Duration::from_secs(1), MINUTE);
         assert_eq!(sandbox.requests().len() as u64, attempt);
         assert_eq!(wakeups(&client), start + attempt - 1, "attempt {attempt}");
@@ -138,7 +148,12 @@ fn a_flush_interval_with_events_waiting_costs_at_most_two_wakeups() {
         for _ in 0..5 {
             client.track(checkout("3.00")).unwrap();
             settle(&client);
-            pass_time(&clock, &client, Duration::from_secs(6), Duration::from_secs(6));
+            pass_time(
+                &clock,
+                &client,
+                Duration::from_secs(6),
+                Duration::from_secs(6),
+            );
         }
         assert_eq!(sandbox.accepted_count() as u64, 5 * (interval + 1));
     }
@@ -159,7 +174,11 @@ struct Ledger {
 fn session(clock: &ManualClock, client: &ConversionsClient, ledger: &mut Ledger, n: usize) {
     client.on_foreground().unwrap();
     for i in 0..n {
-        let name = if i % 2 == 0 { EventName::Lead } else { EventName::Checkout };
+        let name = if i % 2 == 0 {
+            EventName::Lead
+        } else {
+            EventName::Checkout
+        };
         let mut event = checkout("9.99");
         event.name = name;
         let result = client.track(event).unwrap();

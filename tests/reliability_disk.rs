@@ -454,12 +454,17 @@ fn backoff_child() {
     });
     let ballast = dir.path().join("ballast");
     fill(&ballast);
-    let during_fault = client
-        .flush(WAIT)
-        .expect("nothing to commit, so the flush runs");
+    // Nothing to commit, so the flush sends; storing the 503's retry fails, and the flush
+    // says so instead of reporting success.
+    match client.flush(WAIT) {
+        Err(ConversionsError::Storage { message }) => {
+            assert!(message.contains("full"), "{message}")
+        }
+        other => panic!("expected the storage failure, got {other:?}"),
+    }
     let backoff_started = std::time::Instant::now();
     assert_eq!(sandbox.requests().len(), 1, "sent once, answered 503");
-    assert_eq!(during_fault.remaining, 1, "{during_fault:?}");
+    assert_eq!(client.diagnostics().queued, 1, "the event is kept");
     let error = storage_error(&client);
     assert!(error.contains("full"), "storing the 503 failed: {error}");
 
@@ -486,6 +491,15 @@ fn backoff_child() {
         "cleared by the stored retry"
     );
     assert_no_panic(&client);
+    // Afterwards an empty queue costs nothing: no wake-up while idle, nothing paused.
+    let woken = client.diagnostics().upload_wakeups;
+    std::thread::sleep(Duration::from_secs(2));
+    let d = client.diagnostics();
+    assert_eq!(
+        d.upload_wakeups, woken,
+        "woke while idle after the recovery"
+    );
+    assert_eq!((d.queued, d.paused_reason), (0, None));
     client.shutdown(WAIT).expect("shutdown");
     result_line(&[("flush_waited_ms", waited.as_millis().to_string())]);
 }

@@ -27,8 +27,8 @@ use crate::core::model::{
 use crate::core::shared::{lock, CustomNames, DeliveryListener, DeliveryStatus, Shared};
 use crate::core::signal::{FlushWaiter, UploadSignal};
 use crate::core::store::{Counter, MAX_CUSTOM_NAMES};
-use crate::core::worker::{Command, StoreSnapshot};
 use crate::core::upload::backoff::millis;
+use crate::core::worker::{Command, StoreSnapshot};
 use crate::core::{privacy, upload, worker};
 
 /// Database files in use by a client of this process.
@@ -308,9 +308,7 @@ impl Client {
             return false;
         }
         let left = give_up.saturating_duration_since(Instant::now());
-        self.shared
-            .signal
-            .settle(self.shared.clock.as_ref(), left)
+        self.shared.signal.settle(self.shared.clock.as_ref(), left)
     }
 
     /// What happened since `start`, for a flush that ran out of time.

@@ -46,7 +46,11 @@ fn within(field: &str, value: u64, range: std::ops::RangeInclusive<u64>, unit: &
     } else {
         Err(Error::config(
             field,
-            format!("must be between {} and {} {unit}", range.start(), range.end()),
+            format!(
+                "must be between {} and {} {unit}",
+                range.start(),
+                range.end()
+            ),
         ))
     }
 }
@@ -72,18 +76,48 @@ impl Settings {
         if config.max_queued_events == 0 {
             return Err(Error::config("max_queued_events", "must be at least 1"));
         }
-        within("max_event_age_secs", config.max_event_age_secs, 1..=30 * DAY_SECS, "seconds")?;
-        within("flush_interval_secs", config.flush_interval_secs, 0..=DAY_SECS, "seconds")?;
-        within("retry_base_delay_ms", config.retry_base_delay_ms, 0..=3_600_000, "milliseconds")?;
-        within("retry_max_delay_secs", config.retry_max_delay_secs, 1..=DAY_SECS, "seconds")?;
-        within("request_timeout_secs", config.request_timeout_secs, 1..=300, "seconds")?;
+        within(
+            "max_event_age_secs",
+            config.max_event_age_secs,
+            1..=30 * DAY_SECS,
+            "seconds",
+        )?;
+        within(
+            "flush_interval_secs",
+            config.flush_interval_secs,
+            0..=DAY_SECS,
+            "seconds",
+        )?;
+        within(
+            "retry_base_delay_ms",
+            config.retry_base_delay_ms,
+            0..=3_600_000,
+            "milliseconds",
+        )?;
+        within(
+            "retry_max_delay_secs",
+            config.retry_max_delay_secs,
+            1..=DAY_SECS,
+            "seconds",
+        )?;
+        within(
+            "request_timeout_secs",
+            config.request_timeout_secs,
+            1..=300,
+            "seconds",
+        )?;
         within(
             "min_background_for_open_secs",
             config.min_background_for_open_secs,
             0..=DAY_SECS,
             "seconds",
         )?;
-        within("install_window_secs", config.install_window_secs, 0..=30 * DAY_SECS, "seconds")?;
+        within(
+            "install_window_secs",
+            config.install_window_secs,
+            0..=30 * DAY_SECS,
+            "seconds",
+        )?;
         let batch = if config.test_mode {
             config.max_batch.min(TEST_MODE_MAX_BATCH)
         } else {
@@ -272,7 +306,9 @@ mod tests {
         type Set = fn(&mut ClientConfig);
         let cases: [(&str, Set); 7] = [
             ("flush_interval_secs", |c| c.flush_interval_secs = u64::MAX),
-            ("retry_max_delay_secs", |c| c.retry_max_delay_secs = u64::MAX),
+            ("retry_max_delay_secs", |c| {
+                c.retry_max_delay_secs = u64::MAX
+            }),
             ("retry_max_delay_secs", |c| c.retry_max_delay_secs = 0),
             ("retry_base_delay_ms", |c| c.retry_base_delay_ms = u64::MAX),
             ("install_window_secs", |c| c.install_window_secs = u64::MAX),

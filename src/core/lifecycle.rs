@@ -51,9 +51,10 @@ impl Lifecycle {
         let install_id = uuid::Uuid::new_v4().to_string();
         let install_event =
             lifecycle_event(EventName::AppInstall, Some(install_event_id(&install_id)));
-        let existing_user = context.app.first_install_time.is_some_and(|installed| {
-            now.saturating_sub(installed) > install_window_secs
-        });
+        let existing_user = context
+            .app
+            .first_install_time
+            .is_some_and(|installed| now.saturating_sub(installed) > install_window_secs);
         Ok(Some(Launch {
             install: build_event(&install_event, context, now)?,
             install_id,
@@ -91,7 +92,10 @@ mod tests {
         assert!(!lifecycle.foreground(0, 1_000), "no background yet");
         lifecycle.background(1_000);
         assert!(!lifecycle.foreground(30_000, 30_999));
-        assert!(!lifecycle.foreground(0, 31_000), "the background was consumed");
+        assert!(
+            !lifecycle.foreground(0, 31_000),
+            "the background was consumed"
+        );
         lifecycle.background(40_000);
         assert!(lifecycle.foreground(30_000, 70_000));
     }

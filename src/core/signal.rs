@@ -179,7 +179,10 @@ impl UploadSignal {
                         .unwrap_or_else(PoisonError::into_inner)
                         .0
                 }
-                None => self.ring.wait(state).unwrap_or_else(PoisonError::into_inner),
+                None => self
+                    .ring
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner),
             };
         }
         state.sleeping = None;

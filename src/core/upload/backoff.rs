@@ -24,7 +24,9 @@ pub fn full_jitter(base_ms: i64, max_ms: i64, failures: u32, random: u64) -> i64
 pub fn retry_after_ms(header: Option<&str>, now_ms: i64, max_ms: i64) -> Option<i64> {
     let value = header?.trim();
     let delay = if let Ok(seconds) = value.parse::<u64>() {
-        i64::try_from(seconds).unwrap_or(i64::MAX).saturating_mul(1000)
+        i64::try_from(seconds)
+            .unwrap_or(i64::MAX)
+            .saturating_mul(1000)
     } else {
         let at = httpdate::parse_http_date(value).ok()?;
         let at_ms = at

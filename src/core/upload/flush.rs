@@ -74,8 +74,16 @@ mod tests {
     #[test]
     fn done_once_the_watermark_is_drained() {
         assert_eq!(answer(10, NOW + 5, &progress()), Some(FlushAnswer::Done));
-        assert_eq!(answer(0, NOW + 5, &progress()), Some(FlushAnswer::Done), "nothing tracked");
-        assert_eq!(answer(11, NOW + 5, &progress()), None, "a newer row still waits");
+        assert_eq!(
+            answer(0, NOW + 5, &progress()),
+            Some(FlushAnswer::Done),
+            "nothing tracked"
+        );
+        assert_eq!(
+            answer(11, NOW + 5, &progress()),
+            None,
+            "a newer row still waits"
+        );
     }
 
     #[test]
@@ -85,7 +93,11 @@ mod tests {
             ..progress()
         };
         assert_eq!(answer(11, NOW + 5_000, &held), Some(FlushAnswer::HeldBack));
-        assert_eq!(answer(11, NOW + 90_000, &held), None, "the retry comes in time");
+        assert_eq!(
+            answer(11, NOW + 90_000, &held),
+            None,
+            "the retry comes in time"
+        );
         let reset = Progress {
             reset_pending: true,
             ..held
@@ -109,6 +121,10 @@ mod tests {
             answer(11, NOW + 5, &failed),
             Some(FlushAnswer::StorageFailed("disk is full".into()))
         );
-        assert_eq!(answer(10, NOW + 5, &failed), Some(FlushAnswer::Done), "its rows got out");
+        assert_eq!(
+            answer(10, NOW + 5, &failed),
+            Some(FlushAnswer::Done),
+            "its rows got out"
+        );
     }
 }

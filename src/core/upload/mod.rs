@@ -79,6 +79,8 @@ struct Uploader {
     storing: VecDeque<Receiver<Result<Resolved, String>>>,
     /// The highest row id seen in a store answer.
     known_row: i64,
+    /// A stored outcome failed since the pass began (read before the flushes are answered).
+    storing_failed: Option<String>,
 }
 
 impl Uploader {
@@ -92,6 +94,7 @@ impl Uploader {
             drained_through: 0,
             storing: VecDeque::new(),
             known_row: 0,
+            storing_failed: None,
         }
     }
 
@@ -172,7 +175,10 @@ impl Uploader {
             self.deliver_due(&mut pass);
         }
         self.finish_storing(&mut pass);
-        if let Some(row) = pass.drained_candidate.filter(|_| pass.storage_error.is_none()) {
+        if let Some(row) = pass
+            .drained_candidate
+            .filter(|_| pass.storage_error.is_none())
+        {
             self.drained_through = self.drained_through.max(row);
         }
         self.policy.on_pass_end(self.now());
@@ -221,8 +227,12 @@ impl Uploader {
                 Err(_) => return self.storage_failed(pass, "no answer from the store".into()),
             };
             let now = self.now();
-            self.policy
-                .on_batch(batch.queued, batch.next_retry_at, batch.stored_not_before, now);
+            self.policy.on_batch(
+                batch.queued,
+                batch.next_retry_at,
+                batch.stored_not_before,
+                now,
+            );
             let Batch {
                 events, max_row, ..
             } = batch;
@@ -407,7 +417,7 @@ impl Uploader {
             match answer.try_recv() {
                 Ok(result) => {
                     self.storing.pop_front();
-                    self.stored(result, None);
+                    self.stored(result);
                 }
                 Err(_) => break,
             }
@@ -420,11 +430,14 @@ impl Uploader {
             let result = answer
                 .recv()
                 .unwrap_or_else(|_| Err("no answer from the store".into()));
-            self.stored(result, Some(pass));
+            self.stored(result);
+        }
+        if let Some(error) = self.storing_failed.take() {
+            pass.storage_error = Some(error);
         }
     }
 
-    fn stored(&mut self, result: Result<Resolved, String>, pass: Option<&mut Pass>) {
+    fn stored(&mut self, result: Result<Resolved, String>) {
         let now = self.now();
         match result {
             Ok(resolved) => {
@@ -437,9 +450,7 @@ impl Uploader {
             }
             Err(e) => {
                 self.policy.on_storage_failed(now);
-                if let Some(pass) = pass {
-                    pass.storage_error = Some(e);
-                }
+                self.storing_failed = Some(e);
             }
         }
     }
@@ -485,12 +496,8 @@ impl Uploader {
         status.paused_reason = self.policy.paused().map(str::to_string);
         status.consecutive_failures = u64::from(self.policy.failures());
         let queued = self.policy.queued();
-        status.next_attempt_time = (queued > 0).then(|| {
-            self.policy
-                .held_until(now)
-                .unwrap_or(now)
-                .div_euclid(1000)
-        });
+        status.next_attempt_time =
+            (queued > 0).then(|| self.policy.held_until(now).unwrap_or(now).div_euclid(1000));
         status.totals.remaining = queued;
     }
 

@@ -296,7 +296,7 @@ impl UploadPolicy {
     pub fn next_wake(&self, now_ms: i64) -> Option<i64> {
         let sending = if self.queued == 0 {
             None
-        } else if let Some(until) = self.held_until(now_ms) {
+        } else if let Some(until) = self.hold_until {
             Some(until)
         } else {
             self.look_at
@@ -310,6 +310,15 @@ impl UploadPolicy {
     /// A pass found nothing more to send at `now_ms` while events still wait: look again
     /// after the interval (or at their retry time).
     pub fn on_pass_end(&mut self, now_ms: i64) {
+        if let Some(until) = self.hold_until.filter(|until| *until <= now_ms) {
+            // A backoff that ended already (a zero jitter, or it ran out during the pass):
+            // the next pass retries at once, and the hold cannot keep waking anybody.
+            self.hold_until = None;
+            if self.queued > 0 {
+                self.look_at = Some(until);
+                return;
+            }
+        }
         if self.queued > 0 && self.look_at.map_or(true, |at| at <= now_ms) {
             self.look_at = Some(self.interval_from(now_ms));
         }

@@ -40,11 +40,19 @@ fn results(n: usize, failed_at: Option<usize>) -> String {
             }
         })
         .collect();
-    format!(r#"{{"num_events_received":{n},"num_events_processed":{n},"events":[{}]}}"#, events.join(","))
+    format!(
+        r#"{{"num_events_received":{n},"num_events_processed":{n},"events":[{}]}}"#,
+        events.join(",")
+    )
 }
 
 fn verdict(status: u16, body: &str, retry_after: Option<&str>, sent: usize) -> Verdict {
-    classify(&answer(status, body, retry_after), sent, NOW, config().retry_max_ms)
+    classify(
+        &answer(status, body, retry_after),
+        sent,
+        NOW,
+        config().retry_max_ms,
+    )
 }
 
 #[test]
@@ -63,7 +71,10 @@ fn a_200_resolves_each_event_and_ends_any_backoff() {
 
 #[test]
 fn a_422_carries_per_event_results_like_a_200() {
-    let body = format!(r#"{{"code":953,"message":"partial","details":{}}}"#, results(2, Some(0)));
+    let body = format!(
+        r#"{{"code":953,"message":"partial","details":{}}}"#,
+        results(2, Some(0))
+    );
     match verdict(422, &body, None, 2) {
         Verdict::Results(r) => assert!(!r[0].processed && r[1].processed),
         other => panic!("{other:?}"),
@@ -78,14 +89,20 @@ fn a_200_without_the_right_number_of_results_is_retried_not_taken_as_success() {
             "{body}"
         );
     }
-    assert!(matches!(verdict(200, &results(1, None), None, 2), Verdict::Retry { .. }));
+    assert!(matches!(
+        verdict(200, &results(1, None), None, 2),
+        Verdict::Retry { .. }
+    ));
 }
 
 #[test]
 fn a_400_splits_until_one_event_is_dead_lettered_with_the_message() {
     let mut p = policy();
     let body = r#"{"code":1,"message":"Invalid parameters."}"#;
-    assert_eq!(p.decide(verdict(400, body, None, 8), 8, 12, NOW, 0), Decision::Split);
+    assert_eq!(
+        p.decide(verdict(400, body, None, 8), 8, 12, NOW, 0),
+        Decision::Split
+    );
     match p.decide(verdict(400, body, None, 1), 1, 10, NOW, 0) {
         Decision::DeadLetter(m) => assert_eq!(m, "HTTP 400: Invalid parameters."),
         other => panic!("{other:?}"),
@@ -114,7 +131,12 @@ fn the_split_budget_isolates_two_bad_events_and_grows_with_log_n() {
 fn a_401_403_or_404_pauses_for_the_long_delay_and_keeps_the_events() {
     for status in [401, 403, 404] {
         let mut p = policy();
-        let v = verdict(status, r#"{"code":2,"message":"Authentication failed."}"#, None, 3);
+        let v = verdict(
+            status,
+            r#"{"code":2,"message":"Authentication failed."}"#,
+            None,
+            3,
+        );
         let Decision::Pause { until_ms, reason } = p.decide(v, 3, 8, NOW, 0) else {
             panic!("{status} pauses")
         };
@@ -142,9 +164,15 @@ fn a_pause_ends_with_a_reset_or_with_the_next_success() {
 #[test]
 fn a_413_halves_the_batch_and_grows_back_after_successes() {
     let mut p = policy();
-    assert_eq!(p.decide(Verdict::TooLarge, 1000, 40, NOW, 0), Decision::Smaller);
+    assert_eq!(
+        p.decide(Verdict::TooLarge, 1000, 40, NOW, 0),
+        Decision::Smaller
+    );
     assert_eq!(p.batch_limit(), 500);
-    assert_eq!(p.decide(Verdict::TooLarge, 500, 40, NOW, 0), Decision::Smaller);
+    assert_eq!(
+        p.decide(Verdict::TooLarge, 500, 40, NOW, 0),
+        Decision::Smaller
+    );
     assert_eq!(p.batch_limit(), 250);
     let ok = |p: &mut UploadPolicy, n| {
         let v = verdict(200, &results(n, None), None, n);
@@ -178,12 +206,20 @@ fn retryable_answers_back_off_with_full_jitter_and_honour_retry_after() {
         let Decision::RetryAt { at_ms, .. } = p.decide(v, 1, 0, NOW, 999) else {
             panic!("{status} retries")
         };
-        assert_eq!(at_ms, NOW + 999 % 1001, "{status}: jitter within base");
+        assert_eq!(
+            at_ms,
+            NOW + 999,
+            "{status}: the jitter drawn, under the 1 s base"
+        );
         let v = verdict(status, "", Some("120"), 1);
         let Decision::RetryAt { at_ms, .. } = p.decide(v, 1, 0, NOW, 0) else {
             panic!("{status} retries")
         };
-        assert_eq!(at_ms, NOW + 120_000, "{status}: Retry-After wins over a shorter jitter");
+        assert_eq!(
+            at_ms,
+            NOW + 120_000,
+            "{status}: Retry-After wins over a shorter jitter"
+        );
         assert_eq!(p.failures(), 2);
     }
 }
@@ -193,7 +229,10 @@ fn network_failures_and_unreadable_answers_are_retried() {
     let failed: Result<HttpAnswer, String> = Err("connection failed".into());
     assert!(matches!(
         classify(&failed, 1, NOW, 1000),
-        Verdict::Retry { retry_after_ms: None, .. }
+        Verdict::Retry {
+            retry_after_ms: None,
+            ..
+        }
     ));
     let cut = Ok(HttpAnswer {
         status: 200,
@@ -201,7 +240,10 @@ fn network_failures_and_unreadable_answers_are_retried() {
         body: String::new(),
         body_error: Some("network error: connection reset".into()),
     });
-    assert!(matches!(classify(&cut, 1, NOW, 1000), Verdict::Retry { .. }));
+    assert!(matches!(
+        classify(&cut, 1, NOW, 1000),
+        Verdict::Retry { .. }
+    ));
 }
 
 #[test]
@@ -235,7 +277,13 @@ fn an_empty_queue_with_nothing_scheduled_never_wakes() {
     // A backoff that ended, then a success that drained the queue: still nothing to wake for.
     p.on_committed(NOW);
     p.decide(verdict(503, "", Some("1"), 1), 1, 0, NOW, 0);
-    p.decide(verdict(200, &results(1, None), None, 1), 1, 0, NOW + 1_000, 0);
+    p.decide(
+        verdict(200, &results(1, None), None, 1),
+        1,
+        0,
+        NOW + 1_000,
+        0,
+    );
     p.on_queued(0, None, NOW + 1_000);
     p.on_pass_end(NOW + 1_000);
     assert_eq!(p.next_wake(NOW + 1_000), None);
@@ -248,11 +296,19 @@ fn waiting_events_wake_at_the_backoff_end_or_after_the_interval() {
     p.on_committed(NOW);
     assert_eq!(p.next_wake(NOW), Some(NOW + 30_000), "the interval");
     p.decide(verdict(503, "", Some("600"), 1), 1, 0, NOW, 0);
-    assert_eq!(p.next_wake(NOW + 1), Some(NOW + 600_000), "the backoff end, once");
-    p.on_queued(1, None, NOW + 600_000);
+    assert_eq!(
+        p.next_wake(NOW + 1),
+        Some(NOW + 600_000),
+        "the backoff end, once"
+    );
+    p.on_batch(1, None, 0, NOW + 600_000);
     assert_eq!(p.next_wake(NOW + 600_000), Some(NOW + 630_000));
-    p.on_queued(1, Some(NOW + 700_000), NOW + 600_000);
-    assert_eq!(p.next_wake(NOW + 600_000), Some(NOW + 700_000), "the retry time");
+    p.on_batch(1, Some(NOW + 700_000), 0, NOW + 600_000);
+    assert_eq!(
+        p.next_wake(NOW + 600_000),
+        Some(NOW + 700_000),
+        "the retry time"
+    );
 }
 
 #[test]
@@ -283,7 +339,13 @@ fn the_deadline_is_stored_when_it_changes_and_cleared_after_a_success() {
     p.decide(verdict(503, "", Some("5"), 1), 1, 0, NOW, 0);
     assert_eq!(p.hold_to_store(), Some(NOW + 5_000));
     assert_eq!(p.hold_to_store(), None, "written once");
-    p.decide(verdict(200, &results(1, None), None, 1), 1, 0, NOW + 5_000, 0);
+    p.decide(
+        verdict(200, &results(1, None), None, 1),
+        1,
+        0,
+        NOW + 5_000,
+        0,
+    );
     assert_eq!(p.hold_to_store(), Some(0), "cleared in the store too");
 }
 
@@ -295,7 +357,11 @@ fn a_failed_store_is_tried_again_after_a_pause_and_wakes_the_uploader_for_it() {
     assert!(p.storage_retry_due(NOW + STORAGE_RETRY_MS));
     assert_eq!(p.next_wake(NOW), Some(NOW + STORAGE_RETRY_MS));
     p.on_storage_failed(NOW + 500);
-    assert_eq!(p.next_wake(NOW), Some(NOW + STORAGE_RETRY_MS), "the earlier try stays");
+    assert_eq!(
+        p.next_wake(NOW),
+        Some(NOW + STORAGE_RETRY_MS),
+        "the earlier try stays"
+    );
     p.on_storage_ok();
     assert_eq!(p.next_wake(NOW), None);
 }
@@ -310,5 +376,28 @@ fn waiting_events_are_due_at_the_interval_or_the_backoff_end_not_before() {
     p.decide(verdict(503, "", Some("60"), 1), 1, 0, NOW + 30_000, 0);
     assert!(p.due(NOW + 90_000), "the backoff ended");
     p.on_batch(1, None, 0, NOW + 90_000);
-    assert!(!p.due(NOW + 90_000), "looked at: the next look is an interval away");
+    assert!(
+        !p.due(NOW + 90_000),
+        "looked at: the next look is an interval away"
+    );
+}
+
+#[test]
+fn a_backoff_that_ends_at_once_retries_at_once_and_then_waits_for_the_interval() {
+    let mut p = policy();
+    p.on_committed(NOW);
+    let Decision::RetryAt { at_ms, .. } = p.decide(verdict(503, "", None, 1), 1, 0, NOW, 0) else {
+        panic!()
+    };
+    assert_eq!(at_ms, NOW, "a zero jitter");
+    p.on_pass_end(NOW);
+    assert_eq!(
+        p.next_wake(NOW),
+        Some(NOW),
+        "retried at once, not after the interval"
+    );
+    assert!(p.due(NOW));
+    // That pass could send nothing (consent withdrawn, say): no wake-up loop follows.
+    p.on_pass_end(NOW);
+    assert_eq!(p.next_wake(NOW), Some(NOW + 30_000));
 }
