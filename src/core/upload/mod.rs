@@ -107,7 +107,7 @@ impl Uploader {
         loop {
             let now = self.now();
             self.publish(now);
-            let wake = self.next_wake(now);
+            let wake = self.next_wake();
             let listening = Listening {
                 expects_events: self.policy.queued() > 0,
                 known_row: self.known_row,
@@ -144,8 +144,8 @@ impl Uploader {
         }
     }
 
-    fn next_wake(&self, now: i64) -> Option<i64> {
-        let own = self.policy.next_wake(now);
+    fn next_wake(&self) -> Option<i64> {
+        let own = self.policy.next_wake();
         match (own, self.shared.signal.earliest_flush_deadline()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),

@@ -293,7 +293,7 @@ impl UploadPolicy {
 
     /// When the upload thread must look again without a signal; `None`: only a signal wakes
     /// it (nothing queued, nothing scheduled).
-    pub fn next_wake(&self, now_ms: i64) -> Option<i64> {
+    pub fn next_wake(&self) -> Option<i64> {
         let sending = if self.queued == 0 {
             None
         } else if let Some(until) = self.hold_until {

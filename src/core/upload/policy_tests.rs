@@ -273,7 +273,7 @@ fn a_huge_retry_after_is_capped_not_overflowed() {
 #[test]
 fn an_empty_queue_with_nothing_scheduled_never_wakes() {
     let mut p = policy();
-    assert_eq!(p.next_wake(NOW), None);
+    assert_eq!(p.next_wake(), None);
     // A backoff that ended, then a success that drained the queue: still nothing to wake for.
     p.on_committed(NOW);
     p.decide(verdict(503, "", Some("1"), 1), 1, 0, NOW, 0);
@@ -286,29 +286,21 @@ fn an_empty_queue_with_nothing_scheduled_never_wakes() {
     );
     p.on_queued(0, None, NOW + 1_000);
     p.on_pass_end(NOW + 1_000);
-    assert_eq!(p.next_wake(NOW + 1_000), None);
-    assert_eq!(p.next_wake(NOW + 10 * MINUTE), None);
+    assert_eq!(p.next_wake(), None);
+    assert_eq!(p.next_wake(), None);
 }
 
 #[test]
 fn waiting_events_wake_at_the_backoff_end_or_after_the_interval() {
     let mut p = policy();
     p.on_committed(NOW);
-    assert_eq!(p.next_wake(NOW), Some(NOW + 30_000), "the interval");
+    assert_eq!(p.next_wake(), Some(NOW + 30_000), "the interval");
     p.decide(verdict(503, "", Some("600"), 1), 1, 0, NOW, 0);
-    assert_eq!(
-        p.next_wake(NOW + 1),
-        Some(NOW + 600_000),
-        "the backoff end, once"
-    );
+    assert_eq!(p.next_wake(), Some(NOW + 600_000), "the backoff end, once");
     p.on_batch(1, None, 0, NOW + 600_000);
-    assert_eq!(p.next_wake(NOW + 600_000), Some(NOW + 630_000));
+    assert_eq!(p.next_wake(), Some(NOW + 630_000));
     p.on_batch(1, Some(NOW + 700_000), 0, NOW + 600_000);
-    assert_eq!(
-        p.next_wake(NOW + 600_000),
-        Some(NOW + 700_000),
-        "the retry time"
-    );
+    assert_eq!(p.next_wake(), Some(NOW + 700_000), "the retry time");
 }
 
 #[test]
@@ -316,7 +308,7 @@ fn a_stale_stored_deadline_neither_holds_nor_wakes() {
     let mut p = UploadPolicy::new(config());
     p.restore(NOW - 5_000, 3, NOW);
     assert!(p.may_send(NOW));
-    assert_eq!(p.next_wake(NOW), Some(NOW + 30_000));
+    assert_eq!(p.next_wake(), Some(NOW + 30_000));
     p.on_batch(3, None, NOW - 5_000, NOW);
     assert!(p.held_until(NOW).is_none());
 }
@@ -326,7 +318,7 @@ fn a_stored_deadline_read_late_still_holds_once() {
     let mut p = UploadPolicy::new(config());
     p.on_batch(2, None, NOW + 9_000, NOW);
     assert!(!p.may_send(NOW));
-    assert_eq!(p.next_wake(NOW), Some(NOW + 9_000));
+    assert_eq!(p.next_wake(), Some(NOW + 9_000));
     p.on_reset();
     p.on_batch(2, None, NOW + 9_000, NOW);
     assert!(p.may_send(NOW), "read once: not put back by later batches");
@@ -355,15 +347,15 @@ fn a_failed_store_is_tried_again_after_a_pause_and_wakes_the_uploader_for_it() {
     p.on_storage_failed(NOW);
     assert!(!p.storage_retry_due(NOW + 1_999));
     assert!(p.storage_retry_due(NOW + STORAGE_RETRY_MS));
-    assert_eq!(p.next_wake(NOW), Some(NOW + STORAGE_RETRY_MS));
+    assert_eq!(p.next_wake(), Some(NOW + STORAGE_RETRY_MS));
     p.on_storage_failed(NOW + 500);
     assert_eq!(
-        p.next_wake(NOW),
+        p.next_wake(),
         Some(NOW + STORAGE_RETRY_MS),
         "the earlier try stays"
     );
     p.on_storage_ok();
-    assert_eq!(p.next_wake(NOW), None);
+    assert_eq!(p.next_wake(), None);
 }
 
 #[test]
@@ -392,12 +384,12 @@ fn a_backoff_that_ends_at_once_retries_at_once_and_then_waits_for_the_interval()
     assert_eq!(at_ms, NOW, "a zero jitter");
     p.on_pass_end(NOW);
     assert_eq!(
-        p.next_wake(NOW),
+        p.next_wake(),
         Some(NOW),
         "retried at once, not after the interval"
     );
     assert!(p.due(NOW));
     // That pass could send nothing (consent withdrawn, say): no wake-up loop follows.
     p.on_pass_end(NOW);
-    assert_eq!(p.next_wake(NOW), Some(NOW + 30_000));
+    assert_eq!(p.next_wake(), Some(NOW + 30_000));
 }
