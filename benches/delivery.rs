@@ -9,6 +9,7 @@
 //! Last, the idle cost: CPU and wake-ups of the SDK's threads over 30 s with an empty queue,
 //! after a 503, a retry and a success (the sequence that once left a core busy for good).
 //! Run: `cargo bench --bench delivery`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may fail loudly
 
 mod common;
 
@@ -30,24 +31,18 @@ const ACCOUNT: &str = "549768257474";
 
 fn config(endpoint: &str, db: &Path) -> ClientConfig {
     ClientConfig {
-        endpoint: endpoint.into(),
-        ad_account_id: ACCOUNT.into(),
-        token: TOKEN.into(),
-        database_path: db.to_string_lossy().into_owned(),
-        action_source: ActionSource::AppAndroid,
-        test_mode: false,
-        endpoint_is_relay: false,
-        max_batch: 1000,
         max_queued_events: EVENTS as u32,
         max_event_age_secs: 86_400,
         flush_interval_secs: 3600,
         retry_base_delay_ms: 3_600_000,
-        retry_max_delay_secs: 3600,
-        request_timeout_secs: 30,
-        min_background_for_open_secs: 30,
-        install_window_secs: 86_400,
-        partner_name: None,
         log_level: LogLevel::Off,
+        ..ClientConfig::new(
+            endpoint,
+            ACCOUNT,
+            TOKEN,
+            db.to_string_lossy(),
+            ActionSource::AppAndroid,
+        )
     }
 }
 

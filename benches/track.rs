@@ -11,6 +11,7 @@
 //! how much of the wall clock a busy thread gets here, so a tail can be traced to its cause.
 //! A last control inserts the same rows into SQLite directly: the ceiling for the commit rate.
 //! Run: `cargo bench --bench track`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may fail loudly
 
 #[path = "common/call_causes.rs"]
 mod call_causes;
@@ -72,26 +73,20 @@ fn main() {
     // Before anything else, so "fresh" means memory this process never had.
     let page_touch = page_touch_micros();
     let dir = tempfile::tempdir().expect("temp dir");
+    // Nothing listens at the endpoint: this measures recording and committing, not delivery.
     let config = ClientConfig {
-        // Nothing listens there: this measures recording and committing, not delivery.
-        endpoint: "http://127.0.0.1:9".into(),
-        ad_account_id: "549768257474".into(),
-        token: "bench-token".into(),
-        database_path: dir.path().join("bench.db").to_string_lossy().into_owned(),
-        action_source: ActionSource::AppIos,
-        test_mode: false,
-        endpoint_is_relay: false,
-        max_batch: 1000,
         max_queued_events: (WARM_UP + CALLS + PACED_CALLS) as u32,
         max_event_age_secs: 86_400,
         flush_interval_secs: 3600,
         retry_base_delay_ms: 3_600_000,
-        retry_max_delay_secs: 3600,
-        request_timeout_secs: 30,
-        min_background_for_open_secs: 30,
-        install_window_secs: 86_400,
-        partner_name: None,
         log_level: LogLevel::Off,
+        ..ClientConfig::new(
+            "http://127.0.0.1:9",
+            "549768257474",
+            "bench-token",
+            dir.path().join("bench.db").to_string_lossy(),
+            ActionSource::AppIos,
+        )
     };
     let device = DeviceInfo {
         brand: Some("Apple".into()),

@@ -2,14 +2,30 @@
 //!
 //! Apps use `ConversionsClient` through the generated Swift and Kotlin bindings; Rust users
 //! can use the same types directly. See README.md for the API and ARCHITECTURE decisions.
+//! With the `ffi` feature (the default) the model's types carry their UniFFI derives; without
+//! it the core builds as plain Rust, and [`Client`] is its entry point.
 
-// A panic in shipped code would crash the host app: no unwrap/expect outside tests.
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+mod core;
+#[cfg(feature = "ffi")]
+mod ffi;
 
-pub mod core;
-pub mod ffi;
-
+pub use crate::core::client::Client;
+pub use crate::core::clock::{Clock, ManualClock, SystemClock};
+pub use crate::core::error::ConversionsError;
+pub use crate::core::log::LogSink;
 pub use crate::core::model::*;
-pub use crate::ffi::{ConversionsClient, ConversionsError, DeliveryListener, LogSink};
+pub use crate::core::shared::DeliveryListener;
+#[cfg(feature = "ffi")]
+pub use crate::ffi::ConversionsClient;
 
+/// For the fuzz targets and the input tests only, not an API: validation, hashing and the
+/// parsing of answers, called directly with hostile input.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::core::event_builder::{build_event, AppliedPrivacy, TrackContext};
+    pub use crate::core::hash;
+    pub use crate::core::wire::{error_message, parse_event_results};
+}
+
+#[cfg(feature = "ffi")]
 uniffi::setup_scaffolding!();

@@ -1,5 +1,6 @@
 //! Delivery semantics against the sandbox endpoint: every row of the answers table,
 //! retries with stable event ids, offline periods, restarts and concurrency.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may fail loudly
 mod common;
 
 use std::sync::Arc;

@@ -1,5 +1,6 @@
 //! The desktop harness, run as a user would: the demo passes, and two `launch` runs on one
 //! database give one app_install and then one app_open.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may fail loudly
 use std::path::PathBuf;
 use std::process::Command;
 

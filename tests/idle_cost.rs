@@ -3,6 +3,7 @@
 //! recovery, then every client idles for five seconds together while the kernel's per-thread
 //! counters measure what each client's two threads used. Linux only (`/proc`).
 #![cfg(target_os = "linux")]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may fail loudly
 
 mod common;
 

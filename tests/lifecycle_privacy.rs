@@ -1,5 +1,6 @@
 //! Lifecycle and privacy scenario matrix: exactly what arrives at the sandbox for installs,
 //! opens, Limit Ad Tracking, collection withdrawal and advertising-id forms.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may fail loudly
 mod common;
 
 use std::time::Duration;
@@ -43,8 +44,8 @@ fn opted_out() -> PrivacyState {
 }
 
 fn now() -> i64 {
-    use app_conversions::core::clock::Clock;
-    app_conversions::core::clock::SystemClock.now_secs()
+    use app_conversions::Clock;
+    app_conversions::SystemClock.now_secs()
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! targets, and a simulated ten days (sessions, nights, a six-hour outage with `Retry-After`,
 //! a week offline, kills and restarts) that runs in seconds and checks at the end that every
 //! accepted event was delivered once or counted as dropped, with one app_install.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may fail loudly
 
 mod common;
 
@@ -10,7 +11,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app_conversions::core::clock::{Clock, ManualClock};
+use app_conversions::{Clock, ManualClock};
 use app_conversions::{ConversionsClient, EventName, PrivacyState};
 use app_conversions_sandbox::{Fault, Sandbox, SandboxConfig};
 use common::*;
@@ -34,9 +35,7 @@ fn lenient_sandbox() -> Sandbox {
 }
 
 fn manual_clock() -> Arc<ManualClock> {
-    Arc::new(ManualClock::new(
-        app_conversions::core::clock::SystemClock.now_ms(),
-    ))
+    Arc::new(ManualClock::new(app_conversions::SystemClock.now_ms()))
 }
 
 fn client_on(sandbox: &Sandbox, db: &Path, clock: &Arc<ManualClock>) -> Arc<ConversionsClient> {

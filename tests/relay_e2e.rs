@@ -1,5 +1,6 @@
 //! End to end: SDK → reference relay → sandbox. The relay holds the conversion token, adds the
 //! client IP, and passes the upstream's answers (and Retry-After) back to the SDK.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may fail loudly
 mod common;
 
 use std::sync::{Arc, Mutex};

@@ -17,6 +17,7 @@
 //! Linux only (mount namespaces, `renameat2`): elsewhere this file compiles to nothing, so
 //! `cargo test` still builds on a Mac.
 #![cfg(target_os = "linux")]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may fail loudly
 
 mod common;
 mod reliability;

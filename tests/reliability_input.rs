@@ -14,14 +14,15 @@
 //! Cases per property: 256 (about a second in a debug build), `RELIABILITY_PROPTEST_CASES=N`
 //! or `RELIABILITY_SOAK=1` (10,000) for more. The same three surfaces have cargo-fuzz targets
 //! in `fuzz/` for open-ended runs.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may fail loudly
 mod reliability;
 
-use app_conversions::core::error::Error;
-use app_conversions::core::event_builder::{build_event, AppliedPrivacy, TrackContext};
-use app_conversions::core::hash::{
+use app_conversions::internals::hash::{
     hash_advertising_id, hash_user_field, AdvertisingId, HashedField,
 };
-use app_conversions::core::wire::parse_event_results;
+use app_conversions::internals::parse_event_results;
+use app_conversions::internals::{build_event, AppliedPrivacy, TrackContext};
+use app_conversions::ConversionsError;
 use app_conversions::{AppInfo, ContentItem, CustomData, DeviceInfo, Event, EventName, UserData};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
@@ -290,7 +291,7 @@ proptest! {
                     }
                 }
             }
-            Err(Error::InvalidInput { field, rule }) => {
+            Err(ConversionsError::InvalidInput { field, rule }) => {
                 prop_assert!(!rule.is_empty());
                 prop_assert!(carries(&event, &field), "error names {} which the event does not carry", field);
             }
@@ -329,7 +330,7 @@ proptest! {
             .map_err(|e| TestCaseError::fail(format!("refused: {e}")))?;
         let body: serde_json::Value = serde_json::from_str(&pending.body)
             .map_err(|e| TestCaseError::fail(format!("stored body is not JSON: {e}")))?;
-        let expected = app_conversions::core::hash::sha256_hex(&email);
+        let expected = app_conversions::internals::hash::sha256_hex(&email);
         prop_assert_eq!(body["user_data"]["em"][0].as_str(), Some(expected.as_str()));
         prop_assert!(!pending.body.contains(&email) && !pending.body.contains(&phone));
         prop_assert_eq!(body["opt_out"].as_bool(), Some(opt_out));

@@ -15,6 +15,7 @@
 //!
 //! Kills: 50 by default (about half a minute in a debug build), `RELIABILITY_KILLS=N` or
 //! `RELIABILITY_SOAK=1` (300) for more. `RELIABILITY_SEED` replays a run.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may fail loudly
 mod common;
 mod reliability;
 

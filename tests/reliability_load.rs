@@ -9,6 +9,7 @@
 //!
 //! Events: 200,000 by default (CI, debug build), `RELIABILITY_LOAD_EVENTS=N` or
 //! `RELIABILITY_SOAK=1` (1,000,000) for the full run.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may fail loudly
 mod common;
 mod reliability;
 

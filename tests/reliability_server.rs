@@ -6,6 +6,7 @@
 //! (every event is accepted exactly once in the end, or still queued), and bounded retries —
 //! counted as requests the sandbox saw: one per hostile answer, never a follow-up to a
 //! redirect, and a bounded number against a server that keeps failing.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may fail loudly
 mod common;
 mod reliability;
 

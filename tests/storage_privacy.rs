@@ -1,6 +1,7 @@
 //! What reaches the disk: nothing raw (token, advertising id, email, phone, name), WAL included.
 //! (That the request bodies satisfy the official 5.23 schema is checked by the Python binding
 //! test, with Python's reference `jsonschema`.)
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may fail loudly
 mod common;
 
 use app_conversions::{ContentItem, CustomData, EventName, UserData};

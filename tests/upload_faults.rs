@@ -2,6 +2,7 @@
 //! an app callback under an SDK lock, shutdown unseen during a long pass, consent withdrawn
 //! while a refused batch is split, a batch every event spoils, and a 413 that shrank batches
 //! for the rest of the process.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may fail loudly
 
 mod common;
 
@@ -70,8 +71,12 @@ fn a_log_sink_may_call_back_into_the_sdk_while_storage_fails() {
     let sandbox = sandbox();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("buffer.db");
-    // A folder where the database should be: the first open fails before the sink is set.
-    std::fs::create_dir(&db).unwrap();
+    let schema_version = |version: u32| {
+        let file = rusqlite::Connection::open(&db).unwrap();
+        file.pragma_update(None, "user_version", version).unwrap();
+    };
+    // A database from a newer SDK: the first open fails, before the sink is set.
+    schema_version(98);
     let client = ConversionsClient::new(
         config(&sandbox.base_url(), &db),
         app(),
@@ -86,15 +91,12 @@ fn a_log_sink_may_call_back_into_the_sdk_while_storage_fails() {
     });
     let _ = sink.client.set(Arc::downgrade(&client));
     client.set_log_sink(Some(sink));
-    // A different failure, logged with the sink set: a database from a newer SDK.
-    std::fs::remove_dir(&db).unwrap();
-    let newer = rusqlite::Connection::open(&db).unwrap();
-    newer.pragma_update(None, "user_version", 99).unwrap();
-    drop(newer);
+    // A different failure, logged with the sink set (the file is never free to be recreated).
+    schema_version(99);
     client.track(lead("kept")).unwrap();
     let seen = answered.recv_timeout(Duration::from_secs(10));
     assert!(
-        seen.as_deref().is_ok_and(|e| e.contains("newer")),
+        seen.as_deref().is_ok_and(|e| e.contains("version 99")),
         "the sink's call into the SDK did not return: {seen:?}"
     );
 }

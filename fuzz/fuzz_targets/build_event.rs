@@ -3,8 +3,8 @@
 //! valid JSON whose `user_data` lists hold only 64-character lowercase hex digests.
 #![no_main]
 
-use app_conversions::core::error::Error;
-use app_conversions::core::event_builder::{build_event, AppliedPrivacy, TrackContext};
+use app_conversions::ConversionsError;
+use app_conversions::internals::{build_event, AppliedPrivacy, TrackContext};
 use app_conversions::{AppInfo, ContentItem, CustomData, DeviceInfo, Event, EventName, UserData};
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
@@ -132,7 +132,7 @@ fuzz_target!(|input: Input| {
                 }
             }
         }
-        Err(Error::InvalidInput { field, rule }) => {
+        Err(ConversionsError::InvalidInput { field, rule }) => {
             assert!(!field.is_empty() && !rule.is_empty());
         }
         Err(other) => panic!("not an input error: {other:?}"),

@@ -3,7 +3,7 @@
 //! passes through unchanged when hashed again (it is taken as pre-hashed).
 #![no_main]
 
-use app_conversions::core::hash::{
+use app_conversions::internals::hash::{
     hash_advertising_id, hash_user_field, AdvertisingId, HashedField,
 };
 use libfuzzer_sys::fuzz_target;

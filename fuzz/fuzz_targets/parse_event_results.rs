@@ -2,7 +2,7 @@
 //! any number of events sent. Never a panic; `Some` only with exactly one result per event.
 #![no_main]
 
-use app_conversions::core::wire::{error_message, parse_event_results};
+use app_conversions::internals::{error_message, parse_event_results};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|input: (u16, u8, &str)| {

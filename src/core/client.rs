@@ -16,7 +16,7 @@ use once_cell::sync::Lazy;
 
 use crate::core::clock::{Clock, Ring, SystemClock};
 use crate::core::config::{validate_device, Settings};
-use crate::core::error::{Error, Result};
+use crate::core::error::{ConversionsError, Result};
 use crate::core::event_builder::{build_event, TrackContext};
 use crate::core::lifecycle::{lifecycle_event, Lifecycle};
 use crate::core::log::{LogSink, Logger};
@@ -24,9 +24,10 @@ use crate::core::model::{
     AppInfo, ClientConfig, DeviceInfo, Diagnostics, Event, EventName, FlushReport, LogLevel,
     PrivacyState, TrackResult,
 };
-use crate::core::shared::{lock, CustomNames, DeliveryListener, DeliveryStatus, Shared};
+use crate::core::shared::{CustomNames, DeliveryListener, DeliveryStatus, Shared};
 use crate::core::signal::{FlushWaiter, UploadSignal};
 use crate::core::store::{Counter, MAX_CUSTOM_NAMES};
+use crate::core::sync::lock;
 use crate::core::upload::backoff::millis;
 use crate::core::worker::{Command, StoreSnapshot};
 use crate::core::{privacy, upload, worker};
@@ -41,7 +42,7 @@ impl DatabaseClaim {
     fn claim(path: &str) -> Result<DatabaseClaim> {
         let key = std::path::absolute(path).unwrap_or_else(|_| PathBuf::from(path));
         if !lock(&OPEN_DATABASES).insert(key.clone()) {
-            return Err(Error::DatabaseInUse {
+            return Err(ConversionsError::DatabaseInUse {
                 path: path.to_string(),
             });
         }
@@ -118,8 +119,9 @@ impl Client {
         let (commands, inbox) = channel();
         let (done, finished) = channel::<()>();
         let store_done = done.clone();
-        let spawn_error =
-            |e: std::io::Error| Error::Storage(format!("cannot start a worker thread: {e}"));
+        let spawn_error = |e: std::io::Error| {
+            ConversionsError::storage(format!("cannot start a worker thread: {e}"))
+        };
         worker::spawn(shared.clone(), path, inbox, move || {
             drop(claim);
             drop(store_done);
@@ -140,8 +142,10 @@ impl Client {
 
     fn send(&self, command: Command) -> Result<()> {
         match lock(&self.commands).as_ref() {
-            Some(commands) => commands.send(command).map_err(|_| Error::ShutDown),
-            None => Err(Error::ShutDown),
+            Some(commands) => commands
+                .send(command)
+                .map_err(|_| ConversionsError::ShutDown),
+            None => Err(ConversionsError::ShutDown),
         }
     }
 
@@ -179,7 +183,7 @@ impl Client {
             return Ok(());
         }
         if registry.loaded && registry.names.len() as i64 >= MAX_CUSTOM_NAMES {
-            return Err(Error::invalid(
+            return Err(ConversionsError::invalid(
                 "custom_event_name",
                 format!("at most {MAX_CUSTOM_NAMES} distinct custom event names per ad account; this would be the {}th", MAX_CUSTOM_NAMES + 1),
             ));
@@ -219,7 +223,7 @@ impl Client {
     /// Replaces the token and resumes delivery if it was paused.
     pub fn set_token(&self, token: String) -> Result<()> {
         if token.trim().is_empty() {
-            return Err(Error::invalid("token", "must not be empty"));
+            return Err(ConversionsError::invalid("token", "must not be empty"));
         }
         *lock(&self.shared.token) = token;
         self.shared.signal.reset_backoff();
@@ -278,7 +282,7 @@ impl Client {
         let watermark =
             match committed.recv_timeout(answered_by.saturating_duration_since(Instant::now())) {
                 Ok(Ok(watermark)) => watermark,
-                Ok(Err(message)) => return Err(Error::Storage(message)),
+                Ok(Err(message)) => return Err(ConversionsError::storage(message)),
                 Err(_) => return Ok(self.timed_out_report(&start)),
             };
         let (reply, report) = channel();
@@ -290,7 +294,7 @@ impl Client {
         });
         match report.recv_timeout(answered_by.saturating_duration_since(Instant::now())) {
             Ok(Ok(report)) => Ok(report),
-            Ok(Err(message)) => Err(Error::Storage(message)),
+            Ok(Err(message)) => Err(ConversionsError::storage(message)),
             Err(_) => Ok(self.timed_out_report(&start)),
         }
     }
@@ -383,13 +387,13 @@ impl Client {
         if let Some(finished) = finished {
             let left = deadline.saturating_duration_since(Instant::now());
             if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = finished.recv_timeout(left) {
-                return Err(Error::Timeout(timeout.as_millis() as u64));
+                return Err(ConversionsError::timeout(timeout));
             }
         }
         match synced {
             Ok(Ok(_)) => Ok(()),
-            Ok(Err(message)) => Err(Error::Storage(message)),
-            Err(_) => Err(Error::Timeout(timeout.as_millis() as u64)),
+            Ok(Err(message)) => Err(ConversionsError::storage(message)),
+            Err(_) => Err(ConversionsError::timeout(timeout)),
         }
     }
 }
@@ -404,8 +408,8 @@ impl Drop for Client {
 fn wait(answer: Receiver<std::result::Result<(), String>>, timeout: Duration) -> Result<()> {
     match answer.recv_timeout(timeout) {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(message)) => Err(Error::Storage(message)),
-        Err(_) => Err(Error::Timeout(timeout.as_millis() as u64)),
+        Ok(Err(message)) => Err(ConversionsError::storage(message)),
+        Err(_) => Err(ConversionsError::timeout(timeout)),
     }
 }
 

@@ -8,7 +8,9 @@
 //! clock directly: they ask [`Clock::sleep_for`] how long a real sleep may last, and a manual
 //! clock rings every registered [`Ring`] when it moves, so sleepers look again.
 
-use std::sync::{Mutex, PoisonError, Weak};
+use std::sync::{Mutex, Weak};
+
+use crate::core::sync::lock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Something a sleeping thread waits on, rung when a manual clock moves.
@@ -73,7 +75,7 @@ impl ManualClock {
     pub fn advance(&self, by: Duration) {
         let by = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
         {
-            let mut now = self.now_ms.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut now = lock(&self.now_ms);
             *now = now.saturating_add(by);
         }
         self.ring_all();
@@ -82,13 +84,13 @@ impl ManualClock {
     /// Sets the clock to `at_ms` (it may move backwards, as a device clock can) and wakes
     /// every sleeper.
     pub fn set(&self, at_ms: i64) {
-        *self.now_ms.lock().unwrap_or_else(PoisonError::into_inner) = at_ms;
+        *lock(&self.now_ms) = at_ms;
         self.ring_all();
     }
 
     fn ring_all(&self) {
         let sleepers: Vec<_> = {
-            let mut list = self.sleepers.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut list = lock(&self.sleepers);
             list.retain(|s| s.strong_count() > 0);
             list.iter().filter_map(Weak::upgrade).collect()
         };
@@ -100,7 +102,7 @@ impl ManualClock {
 
 impl Clock for ManualClock {
     fn now_ms(&self) -> i64 {
-        *self.now_ms.lock().unwrap_or_else(PoisonError::into_inner)
+        *lock(&self.now_ms)
     }
 
     fn sleep_for(&self, deadline_ms: i64) -> Option<Duration> {
@@ -108,10 +110,7 @@ impl Clock for ManualClock {
     }
 
     fn on_advance(&self, ring: Weak<dyn Ring>) {
-        self.sleepers
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(ring);
+        lock(&self.sleepers).push(ring);
     }
 }
 

@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::core::error::{Error, Result};
+use crate::core::error::{ConversionsError, Result};
 use crate::core::model::{ClientConfig, DeviceInfo};
 use crate::core::upload::policy::PolicyConfig;
 
@@ -44,7 +44,7 @@ fn within(field: &str, value: u64, range: std::ops::RangeInclusive<u64>, unit: &
     if range.contains(&value) {
         Ok(())
     } else {
-        Err(Error::config(
+        Err(ConversionsError::config(
             field,
             format!(
                 "must be between {} and {} {unit}",
@@ -62,19 +62,31 @@ impl Settings {
         let account = &config.ad_account_id;
         if account.is_empty() || account.len() > 18 || !account.bytes().all(|b| b.is_ascii_digit())
         {
-            return Err(Error::config("ad_account_id", "must be 1 to 18 digits"));
+            return Err(ConversionsError::config(
+                "ad_account_id",
+                "must be 1 to 18 digits",
+            ));
         }
         if config.token.trim().is_empty() {
-            return Err(Error::config("token", "must not be empty"));
+            return Err(ConversionsError::config("token", "must not be empty"));
         }
         if config.database_path.trim().is_empty() {
-            return Err(Error::config("database_path", "must not be empty"));
+            return Err(ConversionsError::config(
+                "database_path",
+                "must not be empty",
+            ));
         }
         if !(1..=API_MAX_BATCH).contains(&config.max_batch) {
-            return Err(Error::config("max_batch", "must be between 1 and 1000"));
+            return Err(ConversionsError::config(
+                "max_batch",
+                "must be between 1 and 1000",
+            ));
         }
         if config.max_queued_events == 0 {
-            return Err(Error::config("max_queued_events", "must be at least 1"));
+            return Err(ConversionsError::config(
+                "max_queued_events",
+                "must be at least 1",
+            ));
         }
         within(
             "max_event_age_secs",
@@ -158,15 +170,15 @@ pub fn validate_endpoint(endpoint: &str) -> Result<()> {
         "must be an https:// URL (http:// only for loopback addresses) without path or query";
     let (scheme, rest) = endpoint
         .split_once("://")
-        .ok_or_else(|| Error::config("endpoint", rule))?;
+        .ok_or_else(|| ConversionsError::config("endpoint", rule))?;
     let authority = rest.trim_end_matches('/');
     if authority.is_empty() || authority.contains(['/', '?', '#', '@', ' ']) {
-        return Err(Error::config("endpoint", rule));
+        return Err(ConversionsError::config("endpoint", rule));
     }
     match scheme {
         "https" => Ok(()),
         "http" if is_loopback_authority(authority) => Ok(()),
-        _ => Err(Error::config("endpoint", rule)),
+        _ => Err(ConversionsError::config("endpoint", rule)),
     }
 }
 
@@ -192,7 +204,7 @@ pub fn validate_device(device: &DeviceInfo) -> Result<()> {
         .filter(|l| !l.is_empty())
     {
         if language.len() != 2 || !language.bytes().all(|b| b.is_ascii_alphabetic()) {
-            return Err(Error::invalid(
+            return Err(ConversionsError::invalid(
                 "device.language",
                 "must be a two-letter ISO-639-1 code such as \"en\"",
             ));
@@ -204,34 +216,21 @@ pub fn validate_device(device: &DeviceInfo) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::model::{ActionSource, LogLevel};
+    use crate::core::model::ActionSource;
 
     pub(crate) fn config() -> ClientConfig {
-        ClientConfig {
-            endpoint: "https://api.example.com".into(),
-            ad_account_id: "549768257474".into(),
-            token: "secret".into(),
-            database_path: "/tmp/x.db".into(),
-            action_source: ActionSource::AppIos,
-            test_mode: false,
-            endpoint_is_relay: false,
-            max_batch: 1000,
-            max_queued_events: 10_000,
-            max_event_age_secs: 7 * 86_400,
-            flush_interval_secs: 30,
-            retry_base_delay_ms: 1000,
-            retry_max_delay_secs: 3600,
-            request_timeout_secs: 30,
-            min_background_for_open_secs: 30,
-            install_window_secs: 86_400,
-            partner_name: None,
-            log_level: LogLevel::Warn,
-        }
+        ClientConfig::new(
+            "https://api.example.com",
+            "549768257474",
+            "secret",
+            "/tmp/x.db",
+            ActionSource::AppIos,
+        )
     }
 
     fn field_of(config: ClientConfig) -> String {
         match Settings::new(config) {
-            Err(Error::InvalidConfig { field, .. }) => field,
+            Err(ConversionsError::InvalidConfig { field, .. }) => field,
             other => panic!("expected a configuration error, got {other:?}"),
         }
     }
@@ -323,7 +322,7 @@ mod tests {
         let mut c = config();
         c.min_background_for_open_secs = u64::MAX;
         match Settings::new(c) {
-            Err(Error::InvalidConfig { field, rule }) => {
+            Err(ConversionsError::InvalidConfig { field, rule }) => {
                 assert_eq!(field, "min_background_for_open_secs");
                 assert_eq!(rule, "must be between 0 and 86400 seconds");
             }

@@ -1,18 +1,20 @@
-//! The core's error type. Rich enough to say what went wrong; `src/ffi/error.rs` converts it,
-//! in one place, into the small public `ConversionsError` the apps see.
+//! The one error type, the core's and the apps' alike. Its variants differ only where an app
+//! would act differently; the message always names what failed (the field and the rule, the
+//! path, the timeout). In Kotlin it is `ConversionsException`, in Swift an `Error` enum.
 
-/// Everything that can go wrong inside the core.
+/// Why a call failed. Invalid input names the field and the rule it broke.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
-pub enum Error {
+#[cfg_attr(feature = "ffi", derive(uniffi::Error))]
+pub enum ConversionsError {
     /// An event or identifier broke a rule; nothing was stored.
     #[error("invalid {field}: {rule}")]
     InvalidInput {
-        /// The field, in the API's JSON naming (e.g. `custom_data.currency`).
+        /// The field, as named in the API's JSON (e.g. `custom_data.currency`).
         field: String,
         /// The rule it broke.
         rule: String,
     },
-    /// The client configuration broke a rule; no client was created.
+    /// The configuration broke a rule; no client was created.
     #[error("invalid configuration {field}: {rule}")]
     InvalidConfig {
         /// The configuration field.
@@ -27,33 +29,53 @@ pub enum Error {
         path: String,
     },
     /// The buffer could not be read or written (read-only, full, corrupt).
-    #[error("storage error: {0}")]
-    Storage(String),
-    /// The caller's timeout passed first.
-    #[error("timed out after {0} ms")]
-    Timeout(u64),
+    #[error("storage error: {message}")]
+    Storage {
+        /// What failed.
+        message: String,
+    },
+    /// The timeout passed first; the work goes on in the background.
+    #[error("timed out after {millis} ms")]
+    Timeout {
+        /// The timeout that passed.
+        millis: u64,
+    },
     /// The client was shut down.
     #[error("the client is shut down")]
     ShutDown,
 }
 
-impl Error {
+impl ConversionsError {
     /// An invalid-input error for `field` breaking `rule`.
-    pub fn invalid(field: impl Into<String>, rule: impl Into<String>) -> Error {
-        Error::InvalidInput {
+    pub fn invalid(field: impl Into<String>, rule: impl Into<String>) -> ConversionsError {
+        ConversionsError::InvalidInput {
             field: field.into(),
             rule: rule.into(),
         }
     }
 
     /// An invalid-configuration error for `field` breaking `rule`.
-    pub fn config(field: impl Into<String>, rule: impl Into<String>) -> Error {
-        Error::InvalidConfig {
+    pub fn config(field: impl Into<String>, rule: impl Into<String>) -> ConversionsError {
+        ConversionsError::InvalidConfig {
             field: field.into(),
             rule: rule.into(),
+        }
+    }
+
+    /// A storage error saying what failed.
+    pub fn storage(message: impl Into<String>) -> ConversionsError {
+        ConversionsError::Storage {
+            message: message.into(),
+        }
+    }
+
+    /// A timeout after `timeout` passed.
+    pub fn timeout(timeout: std::time::Duration) -> ConversionsError {
+        ConversionsError::Timeout {
+            millis: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
         }
     }
 }
 
 /// Shorthand for results in the core.
-pub type Result<T> = std::result::Result<T, Error>;
+pub type Result<T> = std::result::Result<T, ConversionsError>;

@@ -6,7 +6,7 @@
 
 use std::net::IpAddr;
 
-use crate::core::error::{Error, Result};
+use crate::core::error::{ConversionsError, Result};
 use crate::core::hash::{hash_user_field, HashedField};
 use crate::core::model::{
     AppInfo, ContentItem, CustomData, DeviceInfo, Event, EventName, UserData,
@@ -112,19 +112,22 @@ pub fn build_event(event: &Event, context: &TrackContext, now: i64) -> Result<Pe
         .as_ref()
         .is_some_and(|id| id.chars().count() > 200)
     {
-        return Err(Error::invalid("event_id", "must be at most 200 characters"));
+        return Err(ConversionsError::invalid(
+            "event_id",
+            "must be at most 200 characters",
+        ));
     }
     let chosen = chosen_id.is_some();
     let event_id = chosen_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let event_time = event.event_time.unwrap_or(now);
     if event_time > now + MAX_FUTURE_SKEW_SECS {
-        return Err(Error::invalid(
+        return Err(ConversionsError::invalid(
             "event_time",
             "must not be more than 5 minutes in the future",
         ));
     }
     if event_time < now - context.max_event_age_secs {
-        return Err(Error::invalid(
+        return Err(ConversionsError::invalid(
             "event_time",
             "must not be older than max_event_age_secs",
         ));
@@ -187,14 +190,14 @@ fn event_name(event: &Event) -> Result<(String, Option<String>)> {
         (EventName::Custom, Some(name)) => {
             let allowed = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
             if name.len() > CUSTOM_NAME_MAX || !name.chars().all(allowed) {
-                return Err(Error::invalid(
+                return Err(ConversionsError::invalid(
                     "custom_event_name",
                     "must be 1 to 100 letters, digits, '_' or '-'",
                 ));
             }
             let lower = name.to_ascii_lowercase();
             if EventName::from_wire(&lower).is_some() {
-                return Err(Error::invalid(
+                return Err(ConversionsError::invalid(
                     "custom_event_name",
                     "must not be a standard event name; use that EventName instead",
                 ));
@@ -202,7 +205,7 @@ fn event_name(event: &Event) -> Result<(String, Option<String>)> {
             Ok((name, Some(lower)))
         }
         (name, None) => Ok((name.wire_name().to_string(), None)),
-        (_, Some(_)) => Err(Error::invalid(
+        (_, Some(_)) => Err(ConversionsError::invalid(
             "custom_event_name",
             "is only allowed with the event name Custom",
         )),
@@ -223,10 +226,10 @@ fn validate_url(url: &str) -> Result<()> {
     let rest = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"))
-        .ok_or_else(|| Error::invalid("event_source_url", rule))?;
+        .ok_or_else(|| ConversionsError::invalid("event_source_url", rule))?;
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
     if host.is_empty() || url.chars().any(char::is_whitespace) {
-        return Err(Error::invalid("event_source_url", rule));
+        return Err(ConversionsError::invalid("event_source_url", rule));
     }
     Ok(())
 }
@@ -237,7 +240,7 @@ fn wire_user_data(user: &UserData) -> Result<WireUserData> {
             .iter()
             .map(|v| {
                 hash_user_field(field, v).map_err(|rule| {
-                    Error::invalid(format!("user_data.{}", field.wire_name()), rule)
+                    ConversionsError::invalid(format!("user_data.{}", field.wire_name()), rule)
                 })
             })
             .collect()
@@ -269,12 +272,15 @@ fn wire_user_data(user: &UserData) -> Result<WireUserData> {
 fn validate_ip(ip: &str) -> Result<String> {
     let field = "user_data.client_ip_address";
     match ip.parse::<IpAddr>() {
-        Ok(addr) if addr.is_unspecified() => Err(Error::invalid(
+        Ok(addr) if addr.is_unspecified() => Err(ConversionsError::invalid(
             field,
             "must not be the unspecified address (0.0.0.0 or ::)",
         )),
         Ok(addr) => Ok(addr.to_string()),
-        Err(_) => Err(Error::invalid(field, "must be an IPv4 or IPv6 address")),
+        Err(_) => Err(ConversionsError::invalid(
+            field,
+            "must be an IPv4 or IPv6 address",
+        )),
     }
 }
 
@@ -284,7 +290,7 @@ fn wire_custom_data(data: &CustomData) -> Result<WireCustomData> {
             Some(c.to_ascii_uppercase())
         }
         Some(_) => {
-            return Err(Error::invalid(
+            return Err(ConversionsError::invalid(
                 "custom_data.currency",
                 "must be a three-letter ISO-4217 code such as USD",
             ))
@@ -297,7 +303,7 @@ fn wire_custom_data(data: &CustomData) -> Result<WireCustomData> {
     let opt_out_type = match clean(&data.opt_out_type) {
         Some(t) if t.eq_ignore_ascii_case("ldp") => Some("ldp".to_string()),
         Some(_) => {
-            return Err(Error::invalid(
+            return Err(ConversionsError::invalid(
                 "custom_data.opt_out_type",
                 "the only accepted value is ldp",
             ))
@@ -368,14 +374,14 @@ fn decimal(value: &str, field: &str, positive: bool) -> Result<String> {
         } else {
             "must be a decimal such as \"9.99\""
         };
-        return Err(Error::invalid(field, rule));
+        return Err(ConversionsError::invalid(field, rule));
     }
     Ok(value.to_string())
 }
 
 fn non_negative(value: Option<i64>, field: &str) -> Result<()> {
     match value {
-        Some(v) if v < 0 => Err(Error::invalid(field, "must not be negative")),
+        Some(v) if v < 0 => Err(ConversionsError::invalid(field, "must not be negative")),
         _ => Ok(()),
     }
 }

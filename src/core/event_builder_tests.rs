@@ -46,7 +46,7 @@ fn event(name: EventName) -> Event {
 
 fn invalid_field(result: Result<PendingEvent>) -> String {
     match result {
-        Err(Error::InvalidInput { field, .. }) => field,
+        Err(ConversionsError::InvalidInput { field, .. }) => field,
         other => panic!("expected invalid input, got {other:?}"),
     }
 }

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use crate::core::error::Result;
 use crate::core::event_builder::{build_event, TrackContext};
 use crate::core::model::{Event, EventName};
-use crate::core::shared::lock;
+use crate::core::sync::lock;
 use crate::core::worker::Launch;
 
 /// The lifecycle state of one client (one process run).

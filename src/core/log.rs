@@ -3,13 +3,18 @@
 //! Lines are written by the SDK from already-hashed data, and every line is passed through
 //! redaction of the current token as a last line of defence, so no secret reaches a log.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
+
+use crate::core::sync::lock;
 
 use crate::core::model::LogLevel;
 
-/// Where log lines go; implemented by the app.
+/// Receives the SDK's log lines (tokens and identifiers are never in them); implemented by
+/// the app. The wrappers route them to os_log and Logcat. It is called on the SDK's threads
+/// with no SDK lock held, so it may call back into the SDK.
+#[cfg_attr(feature = "ffi", uniffi::export(with_foreign))]
 pub trait LogSink: Send + Sync {
-    /// One line at `level`.
+    /// One log line.
     fn log(&self, level: LogLevel, message: String);
 }
 
@@ -33,7 +38,7 @@ impl Logger {
 
     /// Replaces the sink.
     pub fn set_sink(&self, sink: Option<Arc<dyn LogSink>>) {
-        *self.sink.lock().unwrap_or_else(PoisonError::into_inner) = sink;
+        *lock(&self.sink) = sink;
     }
 
     /// Logs `message` at `level` if enabled.
@@ -41,17 +46,9 @@ impl Logger {
         if level == LogLevel::Off || level > self.level {
             return;
         }
-        let sink = self
-            .sink
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
+        let sink = lock(&self.sink).clone();
         if let Some(sink) = sink {
-            let token = self
-                .token
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .clone();
+            let token = lock(&self.token).clone();
             let line = redact(message.into(), &token);
             // A sink that panics must not take the worker down.
             let _ =

@@ -48,6 +48,7 @@ pub mod privacy;
 pub mod shared;
 pub mod signal;
 pub mod store;
+pub mod sync;
 pub mod upload;
 pub mod wire;
 pub mod worker;

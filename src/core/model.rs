@@ -1,8 +1,10 @@
 //! The SDK's public data model: events, user and custom data, app/device facts, privacy state,
 //! configuration, and what the client reports back (track results, flush reports, diagnostics).
 //!
-//! These are plain Rust types. `src/ffi` exports them to Swift, Kotlin and Python as UniFFI
-//! records and enums without copying them, so the core stays free of any binding concern.
+//! These are the types the apps use, declared and documented once: with the `ffi` feature
+//! (on by default) each carries its UniFFI derive and its defaults, so the `///` text here is
+//! what Swift, Kotlin and Python developers read, and a field left out of a foreign
+//! constructor takes the default written on it. Without the feature they are plain Rust.
 //! Field names describe the value for an app developer (`emails`, `phone_numbers`); the wire
 //! module maps them to the API's short names (`em`, `ph`).
 
@@ -11,6 +13,7 @@
 /// `Custom` with [`Event::custom_event_name`] set sends an advertiser-defined event name;
 /// without it, the standard `custom` event is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Enum))]
 pub enum EventName {
     /// `add_payment_info`
     AddPaymentInfo,
@@ -18,7 +21,7 @@ pub enum EventName {
     AddToCart,
     /// `add_to_wishlist`
     AddToWishlist,
-    /// `app_install` (recorded automatically by `on_launch`)
+    /// `app_install`: recorded by `on_launch`; do not track it yourself.
     AppInstall,
     /// `app_open` (recorded automatically by `on_launch` and `on_foreground`)
     AppOpen,
@@ -119,8 +122,9 @@ impl EventName {
     }
 }
 
-/// Where the event happened, sent as `action_source`.
+/// Where events happen: `APP_IOS` or `APP_ANDROID` for apps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Enum))]
 pub enum ActionSource {
     /// `app_ios`
     AppIos,
@@ -146,148 +150,212 @@ impl ActionSource {
 
 /// One conversion event as the app describes it. Only `name` is required.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
 pub struct Event {
     /// The event type.
     pub name: EventName,
-    /// An advertiser-defined name (`^[A-Za-z0-9_-]{1,100}$`); only with `name == Custom`.
+    /// Advertiser-defined name (letters, digits, `_`, `-`, at most 100; at most 15 distinct
+    /// names per ad account); only with `EventName.CUSTOM`.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub custom_event_name: Option<String>,
-    /// A unique id used for deduplication; a random UUID v4 when absent.
+    /// Deduplication id, for example your order id; a random UUID when absent.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub event_id: Option<String>,
-    /// When it happened, Unix seconds; now when absent.
+    /// Unix seconds; now when absent. At most 5 minutes ahead, not older than the max event age.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub event_time: Option<i64>,
     /// The absolute http(s) URL where it happened, if any.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub event_source_url: Option<String>,
-    /// Who did it; raw values are normalised and SHA-256 hashed before storage.
+    /// Who did it. Raw values are normalised and SHA-256 hashed before anything is stored.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub user_data: Option<UserData>,
     /// What it was worth and which products it involved.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub custom_data: Option<CustomData>,
 }
 
-/// Identifiers of the user. Every list is normalised per the brief and SHA-256 hashed on the
-/// calling thread; a value that already is 64 hex characters is taken as pre-hashed.
+/// The user's identifiers, raw or already SHA-256 hashed (64 hex characters). Each is
+/// normalised as the API requires (email lowercase, phone digits with country code, ...) and
+/// hashed on the calling thread.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
 pub struct UserData {
     /// Email addresses (`em`).
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub emails: Vec<String>,
     /// Phone numbers with country code (`ph`).
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub phone_numbers: Vec<String>,
     /// First names (`fn`).
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub first_names: Vec<String>,
     /// Last names (`ln`).
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub last_names: Vec<String>,
     /// Genders: f, m or n (`ge`).
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub genders: Vec<String>,
-    /// Dates of birth, YYYYMMDD or YYYY-MM-DD (`db`).
+    /// Dates of birth as YYYYMMDD or YYYY-MM-DD (`db`).
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub dates_of_birth: Vec<String>,
     /// Cities (`ct`).
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub cities: Vec<String>,
     /// Two-letter state codes (`st`).
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub states: Vec<String>,
     /// Zip codes (`zp`).
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub zip_codes: Vec<String>,
     /// Two-letter ISO-3166 country codes (`country`).
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub countries: Vec<String>,
     /// The advertiser's user ids (`external_id`).
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub external_ids: Vec<String>,
-    /// The user's public IP address, sent raw; usually left to the relay.
+    /// The user's public IP, sent raw. Usually left to your relay, which sees it.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub client_ip_address: Option<String>,
     /// The ad click id (`click_id`), sent raw.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub click_id: Option<String>,
     /// A partner's user id (`partner_id`), sent raw.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub partner_id: Option<String>,
 }
 
 /// Event-level commerce details (`custom_data`).
 #[derive(Debug, Clone, Default, PartialEq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
 pub struct CustomData {
     /// ISO-4217 currency code, three letters.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub currency: Option<String>,
     /// Total value as a positive decimal string, for example `"9.99"`.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub value: Option<String>,
     /// Product ids.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub content_ids: Vec<String>,
     /// Line items.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub contents: Vec<ContentItem>,
     /// Number of items.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub num_items: Option<i64>,
     /// Order id.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub order_id: Option<String>,
     /// What the user searched for.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub search_string: Option<String>,
     /// Page or product name.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub content_name: Option<String>,
     /// Merchandise category.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub content_category: Option<String>,
     /// Merchandise brand.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub content_brand: Option<String>,
-    /// Privacy opt-out type; the only accepted value is `ldp`.
+    /// "ldp" for Limited Data Processing (set automatically from the privacy state).
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub opt_out_type: Option<String>,
 }
 
 /// One line item of `custom_data.contents`.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
 pub struct ContentItem {
     /// Product id.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub id: Option<String>,
     /// Product name.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub item_name: Option<String>,
     /// Product category.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub item_category: Option<String>,
     /// Product brand.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub item_brand: Option<String>,
     /// Unit price as a decimal string.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub item_price: Option<String>,
     /// Quantity.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub quantity: Option<i64>,
 }
 
 /// Facts about the app, given once at start.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
 pub struct AppInfo {
     /// App store id or bundle/package id (`app_id`).
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub app_id: Option<String>,
     /// Display name (`app_name`).
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub app_name: Option<String>,
     /// Version string (`app_version`).
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub app_version: Option<String>,
-    /// When the OS says the app was first installed, Unix seconds. Decides whether the first
-    /// launch with the SDK is a new install or an existing user updating into the SDK.
+    /// When the OS says the app was installed, Unix seconds (Android `PackageInfo.firstInstallTime`,
+    /// iOS the creation date of the Documents folder). Older than the install window on the
+    /// first launch with the SDK means an existing user: no app_install.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub first_install_time: Option<i64>,
 }
 
 /// Facts about the device; send a fresh copy through `update_device` when carrier or network change.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
 pub struct DeviceInfo {
     /// Manufacturer (`device_brand`), e.g. `Apple`, `Google`.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub brand: Option<String>,
     /// Hardware model (`device_model`), e.g. `iPhone15,2`, `Pixel 8`.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub model: Option<String>,
     /// Free-form device type (`device_type`), e.g. `phone`, `tablet`.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub device_type: Option<String>,
     /// OS version (`os_version`).
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub os_version: Option<String>,
     /// Two-letter ISO-639-1 language code (`language`).
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub language: Option<String>,
-    /// Carrier name (`device_carrier`).
+    /// Carrier name, if the OS gives one.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub carrier: Option<String>,
     /// Whether the device is on wifi (`wifi`).
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub wifi: Option<bool>,
-    /// The platform's standard HTTP user agent, sent as `user_data.client_user_agent`.
+    /// The platform's standard HTTP user agent (Android `http.agent`, iOS CFNetwork form),
+    /// sent as `client_user_agent`.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub user_agent: Option<String>,
 }
 
 /// The user's privacy choices. The core enforces them; the state at send time wins when stricter.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
 pub struct PrivacyState {
     /// Limit Ad Tracking (iOS: ATT not authorized) or Ads Personalization opt-out (Android).
     /// Events are still sent, with `opt_out: true` and never with `hashed_maids`.
+    #[cfg_attr(feature = "ffi", uniffi(default = false))]
     pub opt_out: bool,
     /// The raw IDFA or GAID. Ignored while opted out; the all-zero UUID and malformed values
     /// count as no ID. Only its SHA-256 is kept.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub advertising_id: Option<String>,
     /// Limited Data Processing: adds `custom_data.opt_out_type = "ldp"`.
+    #[cfg_attr(feature = "ffi", uniffi(default = false))]
     pub limited_data_processing: bool,
     /// False when the user withdrew consent: nothing is recorded or sent and the buffer is purged.
+    #[cfg_attr(feature = "ffi", uniffi(default = true))]
     pub collection_enabled: bool,
 }
 
@@ -304,6 +372,7 @@ impl Default for PrivacyState {
 
 /// How much the SDK logs through the app's log sink.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Enum))]
 pub enum LogLevel {
     /// Nothing.
     Off,
@@ -311,7 +380,7 @@ pub enum LogLevel {
     Error,
     /// Problems the SDK works around (retries, malformed identifiers).
     Warn,
-    /// One line per batch.
+    /// One line per request.
     Info,
     /// Everything.
     Debug,
@@ -320,45 +389,92 @@ pub enum LogLevel {
 /// Client configuration. Only endpoint, ad account, token, database path and action source
 /// have no default. Its `Debug` output redacts the token.
 #[derive(Clone, PartialEq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
 pub struct ClientConfig {
-    /// Base URL: `https://api.pinterest.com`, your relay, or a loopback `http://` sandbox.
+    /// Base URL: your relay (recommended), `https://api.pinterest.com`, or a loopback sandbox.
     pub endpoint: String,
     /// The ad account id, digits only, at most 18.
     pub ad_account_id: String,
     /// Bearer token for the endpoint (an app-scoped relay token in production). Kept in memory only.
     pub token: String,
-    /// Path of the SQLite buffer file; its folder must exist or be creatable.
+    /// Path of the SQLite buffer (Android: noBackupFilesDir; iOS: Application Support).
     pub database_path: String,
     /// `app_ios` or `app_android` for apps.
     pub action_source: ActionSource,
     /// Send `?test=true`: validated by the endpoint, not recorded; batches of at most 20.
+    #[cfg_attr(feature = "ffi", uniffi(default = false))]
     pub test_mode: bool,
-    /// True when `endpoint` is a relay that adds `client_ip_address` from the connection.
+    /// The endpoint is a relay that adds the client IP; otherwise events with no email,
+    /// advertising id or IP are dropped (counted) instead of sent to fail.
+    #[cfg_attr(feature = "ffi", uniffi(default = false))]
     pub endpoint_is_relay: bool,
     /// Events per request, 1..=1000 (the API's limit).
+    #[cfg_attr(feature = "ffi", uniffi(default = 1000))]
     pub max_batch: u32,
     /// Buffer capacity; the oldest events are evicted beyond it (never a pending app_install).
+    #[cfg_attr(feature = "ffi", uniffi(default = 10000))]
     pub max_queued_events: u32,
     /// Events older than this are dropped before sending, seconds.
+    #[cfg_attr(feature = "ffi", uniffi(default = 604800))]
     pub max_event_age_secs: u64,
     /// How often waiting events are sent when no other trigger fires, seconds.
+    #[cfg_attr(feature = "ffi", uniffi(default = 30))]
     pub flush_interval_secs: u64,
     /// First retry delay after a failure, milliseconds; doubles per attempt, with full jitter.
+    #[cfg_attr(feature = "ffi", uniffi(default = 1000))]
     pub retry_base_delay_ms: u64,
     /// Upper bound of any retry delay, of an honoured `Retry-After`, and of the pause after a
     /// rejected token, seconds.
+    #[cfg_attr(feature = "ffi", uniffi(default = 3600))]
     pub retry_max_delay_secs: u64,
     /// Longest a request may take, answer included, seconds (1 to 300); a slower answer is a
     /// timeout, retried like a network error.
+    #[cfg_attr(feature = "ffi", uniffi(default = 30))]
     pub request_timeout_secs: u64,
     /// Minimum time in the background before a return to the foreground records `app_open`, seconds.
+    #[cfg_attr(feature = "ffi", uniffi(default = 30))]
     pub min_background_for_open_secs: u64,
     /// A first launch whose `first_install_time` is older than this is an existing user, seconds.
+    #[cfg_attr(feature = "ffi", uniffi(default = 86400))]
     pub install_window_secs: u64,
     /// Sent as `partner_name` when set (convention `ss-<partner>`).
+    #[cfg_attr(feature = "ffi", uniffi(default))]
     pub partner_name: Option<String>,
-    /// How much to log through the log sink.
+    /// Log level of the log sink (`WARN` is a good default).
     pub log_level: LogLevel,
+}
+
+impl ClientConfig {
+    /// A configuration with the five required fields and every other field at its default
+    /// (the same defaults the Swift, Kotlin and Python constructors take; `log_level`: `Warn`).
+    pub fn new(
+        endpoint: impl Into<String>,
+        ad_account_id: impl Into<String>,
+        token: impl Into<String>,
+        database_path: impl Into<String>,
+        action_source: ActionSource,
+    ) -> ClientConfig {
+        ClientConfig {
+            endpoint: endpoint.into(),
+            ad_account_id: ad_account_id.into(),
+            token: token.into(),
+            database_path: database_path.into(),
+            action_source,
+            test_mode: false,
+            endpoint_is_relay: false,
+            max_batch: 1000,
+            max_queued_events: 10_000,
+            max_event_age_secs: 604_800,
+            flush_interval_secs: 30,
+            retry_base_delay_ms: 1000,
+            retry_max_delay_secs: 3600,
+            request_timeout_secs: 30,
+            min_background_for_open_secs: 30,
+            install_window_secs: 86_400,
+            partner_name: None,
+            log_level: LogLevel::Warn,
+        }
+    }
 }
 
 impl std::fmt::Debug for ClientConfig {
@@ -379,6 +495,7 @@ impl std::fmt::Debug for ClientConfig {
 
 /// What `track` did with an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
 pub struct TrackResult {
     /// The event's id (given or generated); the server deduplicates on it.
     pub event_id: String,
@@ -388,6 +505,7 @@ pub struct TrackResult {
 
 /// What a `flush` achieved.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
 pub struct FlushReport {
     /// Events sent in requests during the flush (retries counted again).
     pub sent: u64,
@@ -405,6 +523,7 @@ pub struct FlushReport {
 
 /// A refused event kept for inspection (without its body).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
 pub struct DeadLetter {
     /// The event's id.
     pub event_id: String,
@@ -418,6 +537,7 @@ pub struct DeadLetter {
 
 /// The SDK's health, for support screens and tests.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
 pub struct Diagnostics {
     /// Events waiting to be sent.
     pub queued: u64,
@@ -471,6 +591,7 @@ pub struct Diagnostics {
 
 /// One request's outcome, for the delivery listener.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
 pub struct BatchOutcome {
     /// Events in the request.
     pub events: u32,

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use crate::core::clock::Clock;
 use crate::core::config::Settings;
@@ -11,10 +11,13 @@ use crate::core::event_builder::TrackContext;
 use crate::core::log::Logger;
 use crate::core::model::{BatchOutcome, FlushReport};
 use crate::core::signal::UploadSignal;
+use crate::core::sync::{read, write};
 
-/// Hears each request's outcome, on the upload thread; implemented by the app.
+/// Hears the outcome of every request, on the SDK's upload thread; implemented by the app.
+/// It is called with no SDK lock held, so it may call back into the SDK.
+#[cfg_attr(feature = "ffi", uniffi::export(with_foreign))]
 pub trait DeliveryListener: Send + Sync {
-    /// One request's outcome.
+    /// One request's outcome: events sent, status, processed, failed, whether they will be retried.
     fn on_batch(&self, outcome: BatchOutcome);
 }
 
@@ -76,23 +79,15 @@ pub struct Shared {
     pub upload_wakeups: AtomicU64,
 }
 
-/// Locks a mutex, recovering the data if a panicking thread poisoned it.
-pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 impl Shared {
     /// The current track context: a shared snapshot, cheap to take on every `track()`.
     pub fn context(&self) -> Arc<TrackContext> {
-        self.context
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        read(&self.context).clone()
     }
 
     /// Replaces the track context with a changed copy (snapshots already taken keep theirs).
     pub fn update_context(&self, change: impl FnOnce(&mut TrackContext)) {
-        let mut current = self.context.write().unwrap_or_else(PoisonError::into_inner);
+        let mut current = write(&self.context);
         change(Arc::make_mut(&mut current));
     }
 

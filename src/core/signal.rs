@@ -9,6 +9,8 @@
 
 use std::sync::mpsc::Sender;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+
+use crate::core::sync::lock;
 use std::time::{Duration, Instant};
 
 use crate::core::clock::{Clock, Ring};
@@ -100,7 +102,7 @@ impl Ring for UploadSignal {
 
 impl UploadSignal {
     fn lock(&self) -> MutexGuard<'_, Signals> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.state)
     }
 
     fn set(&self, change: impl FnOnce(&mut Signals)) {

@@ -15,8 +15,9 @@ use std::sync::Arc;
 
 use crate::core::event_builder::PendingEvent;
 use crate::core::model::{DeadLetter, LogLevel};
-use crate::core::shared::{lock, Shared};
+use crate::core::shared::Shared;
 use crate::core::store::{Counter, InstallRecord, QueuedEvent, Resolution, Store, StoreError};
+use crate::core::sync::lock;
 
 /// Most tracked events gathered into one transaction.
 const MAX_GROUP: usize = 10_000;
@@ -48,8 +49,6 @@ pub struct StoreSnapshot {
     pub counters: Vec<(Counter, u64)>,
     /// Stored backoff deadline, Unix milliseconds.
     pub not_before: i64,
-    /// Earliest per-event retry time in the future, Unix milliseconds.
-    pub next_retry_at: Option<i64>,
 }
 
 /// Reply channel of a command.
@@ -456,7 +455,6 @@ impl StoreWorker {
 
     fn snapshot(&mut self) -> Result<StoreSnapshot, String> {
         let in_memory = self.pending.len() as u64;
-        let now_ms = self.shared.clock.now_ms();
         self.with_store(|s| {
             let counters = ALL_COUNTERS
                 .iter()
@@ -469,7 +467,6 @@ impl StoreWorker {
                 recent_dead_letters: s.recent_dead_letters(20)?,
                 counters,
                 not_before: s.not_before()?,
-                next_retry_at: s.next_retry_at(now_ms)?,
             })
         })
         .map_err(|e| format!("{e} ({in_memory} events waiting in memory)"))

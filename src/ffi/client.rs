@@ -1,16 +1,17 @@
 //! `ConversionsClient`, the object Swift, Kotlin and Python apps hold. A thin shell over
-//! `core::client::Client`: it converts timeouts and errors, nothing more.
+//! `core::client::Client`: it converts timeouts from milliseconds, nothing more.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::callbacks::{DeliveryListener, ListenerAdapter, LogSink, LogSinkAdapter};
-use super::error::ConversionsError;
 use crate::core::client::Client;
 use crate::core::clock::Clock;
+use crate::core::error::ConversionsError;
+use crate::core::log::LogSink;
 use crate::core::model::{
     AppInfo, ClientConfig, DeviceInfo, Diagnostics, Event, FlushReport, PrivacyState, TrackResult,
 };
+use crate::core::shared::DeliveryListener;
 
 /// The conversion-tracking SDK. Create one per app process (one per database file), early
 /// in start-up: construction returns at once and never touches disk on the calling thread.
@@ -42,64 +43,63 @@ impl ConversionsClient {
     /// this thread. Returns its event id, or `recorded = false` when collection is disabled.
     /// Bad input fails with `InvalidInput` naming the field and the rule; nothing is stored.
     pub fn track(&self, event: Event) -> Result<TrackResult, ConversionsError> {
-        Ok(self.inner.track(&event)?)
+        self.inner.track(&event)
     }
 
     /// Applies the user's privacy choices. Opting out removes advertising ids from queued
     /// events before they are sent; disabling collection purges the buffer.
     pub fn set_privacy(&self, privacy: PrivacyState) -> Result<(), ConversionsError> {
-        Ok(self.inner.set_privacy(&privacy)?)
+        self.inner.set_privacy(&privacy)
     }
 
     /// Replaces the device facts (carrier, wifi, ...) snapshotted onto later events.
     pub fn update_device(&self, device: DeviceInfo) -> Result<(), ConversionsError> {
-        Ok(self.inner.update_device(device)?)
+        self.inner.update_device(device)
     }
 
     /// Replaces the bearer token; resumes delivery if a rejected token had paused it.
     pub fn set_token(&self, token: String) -> Result<(), ConversionsError> {
-        Ok(self.inner.set_token(token)?)
+        self.inner.set_token(token)
     }
 
     /// Call on every cold start: records app_install on the first launch of an install
     /// (exactly once, ever) and app_open on later launches.
     pub fn on_launch(&self) -> Result<(), ConversionsError> {
-        Ok(self.inner.on_launch()?)
+        self.inner.on_launch()
     }
 
     /// Call when the app returns to the foreground: records app_open after at least
     /// `min_background_for_open_secs` in the background.
     pub fn on_foreground(&self) -> Result<(), ConversionsError> {
-        Ok(self.inner.on_foreground()?)
+        self.inner.on_foreground()
     }
 
     /// Call when the app goes to the background: waiting events are sent.
     pub fn on_background(&self) -> Result<(), ConversionsError> {
-        Ok(self.inner.on_background()?)
+        self.inner.on_background()
     }
 
     /// Call when connectivity returns: retries at once instead of waiting out the backoff.
     pub fn on_network_available(&self) -> Result<(), ConversionsError> {
-        Ok(self.inner.on_network_available()?)
+        self.inner.on_network_available()
     }
 
     /// Sends everything due and reports what happened, waiting at most `timeout_ms`
     /// (retries inside that time honour the backoff). Blocks: call it off the main thread.
     pub fn flush(&self, timeout_ms: u64) -> Result<FlushReport, ConversionsError> {
-        Ok(self.inner.flush(Duration::from_millis(timeout_ms))?)
+        self.inner.flush(Duration::from_millis(timeout_ms))
     }
 
     /// Deletes every queued and dead-lettered event and identifier (the install record stays,
     /// so renewed consent does not record a second app_install).
     pub fn forget(&self, timeout_ms: u64) -> Result<(), ConversionsError> {
-        Ok(self.inner.forget(Duration::from_millis(timeout_ms))?)
+        self.inner.forget(Duration::from_millis(timeout_ms))
     }
 
     /// Deletes the dead letters.
     pub fn clear_dead_letters(&self, timeout_ms: u64) -> Result<(), ConversionsError> {
-        Ok(self
-            .inner
-            .clear_dead_letters(Duration::from_millis(timeout_ms))?)
+        self.inner
+            .clear_dead_letters(Duration::from_millis(timeout_ms))
     }
 
     /// The SDK's health: queue, dead letters, drops by reason, last attempt, pause, storage.
@@ -111,20 +111,18 @@ impl ConversionsClient {
 
     /// Sets or removes the listener that hears each request's outcome (on the upload thread).
     pub fn set_delivery_listener(&self, listener: Option<Arc<dyn DeliveryListener>>) {
-        self.inner
-            .set_delivery_listener(listener.map(|l| Arc::new(ListenerAdapter(l)) as _));
+        self.inner.set_delivery_listener(listener);
     }
 
     /// Sets or removes the log sink (lines at or above `config.log_level`).
     pub fn set_log_sink(&self, sink: Option<Arc<dyn LogSink>>) {
-        self.inner
-            .set_log_sink(sink.map(|s| Arc::new(LogSinkAdapter(s)) as _));
+        self.inner.set_log_sink(sink);
     }
 
     /// Commits everything tracked, stops the SDK's threads and closes the database, waiting
     /// at most `timeout_ms`. Events not yet sent stay in the buffer for the next start.
     pub fn shutdown(&self, timeout_ms: u64) -> Result<(), ConversionsError> {
-        Ok(self.inner.shutdown(Duration::from_millis(timeout_ms))?)
+        self.inner.shutdown(Duration::from_millis(timeout_ms))
     }
 }
 

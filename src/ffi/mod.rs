@@ -1,11 +1,8 @@
-//! The exported surface: the only code that names `uniffi`. It exports the core's records,
-//! the `ConversionsClient` object, the public error and the app-implemented callbacks.
+//! The exported object, the only code here that is not the core's own: `ConversionsClient`,
+//! a thin shell over `core::client::Client` that converts milliseconds to durations. The
+//! records, enums, the error and the callback traits carry their UniFFI derives on the core
+//! types themselves (behind the `ffi` feature).
 
-mod callbacks;
 mod client;
-mod error;
-mod records;
 
-pub use callbacks::{DeliveryListener, LogSink};
 pub use client::ConversionsClient;
-pub use error::ConversionsError;

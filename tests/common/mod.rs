@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use app_conversions::{
     ActionSource, AppInfo, ClientConfig, ConversionsClient, CustomData, DeviceInfo, Event,
-    EventName, LogLevel, PrivacyState, UserData,
+    EventName, PrivacyState, UserData,
 };
 use app_conversions_sandbox::{Sandbox, SandboxConfig};
 
@@ -28,24 +28,14 @@ pub fn sandbox() -> Sandbox {
 
 pub fn config(endpoint: &str, db: &Path) -> ClientConfig {
     ClientConfig {
-        endpoint: endpoint.into(),
-        ad_account_id: AD_ACCOUNT.into(),
-        token: TOKEN.into(),
-        database_path: db.to_string_lossy().into_owned(),
-        action_source: ActionSource::AppAndroid,
-        test_mode: false,
-        endpoint_is_relay: false,
-        max_batch: 1000,
-        max_queued_events: 10_000,
-        max_event_age_secs: 7 * 86_400,
-        flush_interval_secs: 30,
         retry_base_delay_ms: 20,
-        retry_max_delay_secs: 3600,
-        request_timeout_secs: 30,
-        min_background_for_open_secs: 30,
-        install_window_secs: 86_400,
-        partner_name: None,
-        log_level: LogLevel::Warn,
+        ..ClientConfig::new(
+            endpoint,
+            AD_ACCOUNT,
+            TOKEN,
+            db.to_string_lossy(),
+            ActionSource::AppAndroid,
+        )
     }
 }
 

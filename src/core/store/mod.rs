@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{params, Connection, ErrorCode, Transaction};
 
 use crate::core::event_builder::PendingEvent;
-pub use queue::{InsertReport, QueuedEvent, Resolution, MAX_CUSTOM_NAMES};
+pub use queue::{QueuedEvent, Resolution, MAX_CUSTOM_NAMES};
 pub use records::{Counter, InstallRecord};
 
 /// Bit flags stored with each event (see `PendingEvent`).

@@ -23,9 +23,10 @@ use std::time::Duration;
 
 use crate::core::model::{BatchOutcome, FlushReport, LogLevel};
 use crate::core::privacy::{body_for_send, meets_identity_rule};
-use crate::core::shared::{lock, Shared};
+use crate::core::shared::Shared;
 use crate::core::signal::{Listening, Wake};
 use crate::core::store::{QueuedEvent, Resolution};
+use crate::core::sync::lock;
 use crate::core::upload::backoff::random_u64;
 use crate::core::upload::flush::{FlushAnswer, Progress};
 use crate::core::upload::policy::{classify, split_budget, Decision, UploadPolicy};
