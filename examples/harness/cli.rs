@@ -9,6 +9,9 @@ use app_conversions::{
 };
 use app_conversions_sandbox::{Sandbox, SandboxConfig};
 
+use crate::proxy::Proxy;
+use crate::session::Session;
+use crate::timeline::{Mode, Timeline};
 use crate::{demo, event_json, report};
 
 pub const HELP: &str = "\
@@ -18,14 +21,14 @@ USAGE: cargo run --release --example harness -- [FLAGS] [COMMAND]
 
 COMMANDS
   demo                 (default) the whole story against an embedded sandbox: install, open,
-                       checkout, Limit Ad Tracking, a server outage and recovery
+                       checkout, Limit Ad Tracking, a server outage and recovery, as a timeline
   launch               a cold start: app_install on the first launch of a database, else app_open
   foreground           return to the foreground (app_open if the last `background` was long enough ago)
   background           go to the background (sends what waits)
   track --json EVENT   track one event given in the API's JSON names, e.g.
                        '{\"event_name\":\"checkout\",\"custom_data\":{\"currency\":\"USD\",\"value\":\"9.99\"},\"user_data\":{\"em\":[\"Person@Example.com\"]}}'
-  flush                send what is due and print the report
-  diagnostics          print diagnostics as JSON
+  flush                send what is due and print the timeline
+  diagnostics --db F   print the SDK's diagnostics of buffer F as JSON
   sandbox --port N     run only the sandbox endpoint (until killed)
   relay --config FILE [--upstream URL] [--listen ADDR]
                        run the reference relay (same as `cargo run -p app-conversions-relay`)
@@ -43,7 +46,14 @@ FLAGS
   --relay                  the endpoint is a relay that adds the client IP
   --via-relay              (demo) run the whole chain locally: SDK -> relay -> sandbox
   --no-flush               do not flush before exiting
+  -v, --verbose            print request and answer bodies under their timeline lines
+  --json                   (without a JSON value after it) print JSON for machines: one object
+                           per timeline line
   -h, --help               this text
+
+EXIT CODES
+  0 success; 1 otherwise: the demo or a delivery failed, or the command could not run (a
+  message on stderr says why)
 ";
 
 const DEFAULT_ACCOUNT: &str = "549768257474";
@@ -67,6 +77,20 @@ pub struct Options {
     pub json: Option<String>,
     pub port: Option<u16>,
     pub command: Option<String>,
+    pub verbose: bool,
+    pub machine: bool,
+    pub file: Option<PathBuf>,
+}
+
+impl Options {
+    /// How the timeline prints.
+    pub fn mode(&self) -> Mode {
+        match (self.machine, self.verbose) {
+            (true, _) => Mode::Json,
+            (false, true) => Mode::Verbose,
+            (false, false) => Mode::Text,
+        }
+    }
 }
 
 fn parse(args: Vec<String>) -> Result<Options, String> {
@@ -74,8 +98,17 @@ fn parse(args: Vec<String>) -> Result<Options, String> {
         ad_account: DEFAULT_ACCOUNT.into(),
         ..Default::default()
     };
-    let mut it = args.into_iter();
+    let mut it = args.into_iter().peekable();
     while let Some(arg) = it.next() {
+        // `--json` takes a value only when one follows (`{...}` or `[...]`); alone it asks
+        // for machine output.
+        if arg == "--json" {
+            match it.next_if(|next| next.trim_start().starts_with(['{', '['])) {
+                Some(json) => o.json = Some(json),
+                None => o.machine = true,
+            }
+            continue;
+        }
         let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
         match arg.as_str() {
             "-h" | "--help" => o.command = Some("help".into()),
@@ -101,7 +134,8 @@ fn parse(args: Vec<String>) -> Result<Options, String> {
             "--relay" => o.relay = true,
             "--via-relay" => o.via_relay = true,
             "--no-flush" => o.no_flush = true,
-            "--json" => o.json = Some(value("--json")?),
+            "--file" => o.file = Some(PathBuf::from(value("--file")?)),
+            "-v" | "--verbose" => o.verbose = true,
             "--port" => {
                 let v = value("--port")?;
                 o.port = Some(
@@ -124,24 +158,31 @@ fn parse(args: Vec<String>) -> Result<Options, String> {
     Ok(o)
 }
 
-/// Runs the command line.
-pub fn run(args: Vec<String>) -> Result<(), String> {
+/// Runs the command line; `Ok(false)` when a check found problems (exit code 1, already
+/// printed).
+pub fn run(args: Vec<String>) -> Result<bool, String> {
     if args.first().map(String::as_str) == Some("relay") {
-        return app_conversions_relay::run_cli(args.into_iter().skip(1));
+        return app_conversions_relay::run_cli(args.into_iter().skip(1)).map(|()| true);
     }
     let options = parse(args)?;
     match options.command.as_deref().unwrap_or("demo") {
         "help" => {
             print!("{HELP}");
-            Ok(())
+            Ok(true)
         }
-        "demo" => demo::run(&options),
+        "demo" => demo::run(&options).map(|()| true),
         "sandbox" => {
             let port = options.port.unwrap_or(8787).to_string();
             app_conversions_sandbox::run_standalone(["--port".to_string(), port].into_iter())
+                .map(|()| true)
         }
+        "diagnostics" if options.db.is_none() => Err(
+            "diagnostics needs --db FILE: without it the harness would open a fresh, empty \
+             buffer and show zeros"
+                .into(),
+        ),
         "launch" | "foreground" | "background" | "track" | "flush" | "diagnostics" => {
-            step(&options)
+            step(&options).map(|()| true)
         }
         other => Err(format!("unknown command {other} (see --help)")),
     }
@@ -255,24 +296,24 @@ pub fn database(options: &Options) -> Result<(PathBuf, Option<tempfile::TempDir>
 }
 
 fn step(options: &Options) -> Result<(), String> {
-    let (url, sandbox) = endpoint(options)?;
+    let (url, _sandbox) = endpoint(options)?;
     let (db, _temp) = database(options)?;
+    let timeline = Arc::new(Timeline::new(options.mode()));
+    let proxy = Proxy::start(&url, "", Arc::clone(&timeline))?;
     // Foreground after background in separate runs: the background time is not persisted by
     // the SDK (a killed process relaunches with `launch`), so within the harness any gap counts.
-    let client = client(options, &url, db, 0)?;
+    let session = Session::start(options, &proxy.base_url(), db, 0, Arc::clone(&timeline))?;
+    let client = Arc::clone(&session.client);
     let command = options.command.as_deref().unwrap_or_default();
     let queues = match command {
-        "launch" => {
-            client.on_launch().map_err(|e| e.to_string())?;
-            true
-        }
-        "foreground" => {
-            client.on_background().map_err(|e| e.to_string())?;
-            client.on_foreground().map_err(|e| e.to_string())?;
-            true
-        }
-        "background" => {
-            client.on_background().map_err(|e| e.to_string())?;
+        "launch" | "foreground" | "background" => {
+            timeline.action(command);
+            match command {
+                "launch" => client.on_launch(),
+                "background" => client.on_background(),
+                _ => client.on_background().and_then(|()| client.on_foreground()),
+            }
+            .map_err(|e| e.to_string())?;
             true
         }
         "track" => {
@@ -280,25 +321,18 @@ fn step(options: &Options) -> Result<(), String> {
                 .json
                 .as_deref()
                 .ok_or("track needs --json '<event>'")?;
-            let event = event_json::parse(json)?;
-            let result = client.track(event).map_err(|e| e.to_string())?;
-            println!(
-                "tracked {} (recorded: {})",
-                result.event_id, result.recorded
-            );
+            let event = event_json::parse(json).map_err(|p| p.to_string())?;
+            let event_id = session.track(event)?;
+            timeline.result(&format!("tracked {event_id}"));
             true
         }
         "flush" => true,
         _ => false,
     };
     if queues && !options.no_flush {
-        let report = client.flush(15_000).map_err(|e| e.to_string())?;
-        report::print_flush(&report);
-        if let Some(sandbox) = &sandbox {
-            report::print_requests(&sandbox.requests());
-        }
+        let report = session.flush(15_000)?;
         if report.remaining > 0 || report.failed > 0 {
-            client.shutdown(10_000).map_err(|e| e.to_string())?;
+            session.shutdown()?;
             return Err(format!(
                 "{} events not delivered, {} refused",
                 report.remaining, report.failed
@@ -308,5 +342,5 @@ fn step(options: &Options) -> Result<(), String> {
     if command == "diagnostics" {
         println!("{}", report::diagnostics_json(&client.diagnostics()));
     }
-    client.shutdown(10_000).map_err(|e| e.to_string())
+    session.shutdown()
 }
