@@ -212,7 +212,7 @@ fn track_json_and_clear_errors() {
 fn diagnostics_print_json_and_need_a_database() {
     let (ok, out) = run(&["diagnostics"]);
     assert!(!ok, "without --db it would show a fresh buffer: {out}");
-    assert!(out.contains("--db"), "{out}");
+    assert!(out.contains("--db") && out.contains("inspect"), "{out}");
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("d.db");
     let db = db.to_str().unwrap();

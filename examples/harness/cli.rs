@@ -12,7 +12,7 @@ use app_conversions_sandbox::{Sandbox, SandboxConfig};
 use crate::proxy::Proxy;
 use crate::session::Session;
 use crate::timeline::{Mode, Timeline};
-use crate::{demo, event_json, report};
+use crate::{demo, event_json, inspect, report};
 
 pub const HELP: &str = "\
 app-conversions desktop harness
@@ -29,6 +29,8 @@ COMMANDS
                        '{\"event_name\":\"checkout\",\"custom_data\":{\"currency\":\"USD\",\"value\":\"9.99\"},\"user_data\":{\"em\":[\"Person@Example.com\"]}}'
   flush                send what is due and print the timeline
   diagnostics --db F   print the SDK's diagnostics of buffer F as JSON
+  inspect --db FILE    what a buffer holds (queued events, dead letters, drops, install record,
+                       backoff), read-only: works on a copy pulled from a device
   sandbox --port N     run only the sandbox endpoint (until killed)
   relay --config FILE [--upstream URL] [--listen ADDR]
                        run the reference relay (same as `cargo run -p app-conversions-relay`)
@@ -48,12 +50,11 @@ FLAGS
   --no-flush               do not flush before exiting
   -v, --verbose            print request and answer bodies under their timeline lines
   --json                   (without a JSON value after it) print JSON for machines: one object
-                           per timeline line
+                           per timeline line; inspect prints one JSON document
   -h, --help               this text
 
 EXIT CODES
-  0 success; 1 otherwise: the demo or a delivery failed, or the command could not run (a
-  message on stderr says why)
+  0 success; 1 otherwise: the demo or a delivery failed, or the command could not run (a message on stderr says why)
 ";
 
 const DEFAULT_ACCOUNT: &str = "549768257474";
@@ -167,10 +168,11 @@ pub fn run(args: Vec<String>) -> Result<bool, String> {
     let options = parse(args)?;
     match options.command.as_deref().unwrap_or("demo") {
         "help" => {
-            print!("{HELP}");
+            say!("{}", HELP.trim_end());
             Ok(true)
         }
         "demo" => demo::run(&options).map(|()| true),
+        "inspect" => inspect::run(&options).map(|()| true),
         "sandbox" => {
             let port = options.port.unwrap_or(8787).to_string();
             app_conversions_sandbox::run_standalone(["--port".to_string(), port].into_iter())
@@ -178,7 +180,7 @@ pub fn run(args: Vec<String>) -> Result<bool, String> {
         }
         "diagnostics" if options.db.is_none() => Err(
             "diagnostics needs --db FILE: without it the harness would open a fresh, empty \
-             buffer and show zeros"
+             buffer and show zeros (to look at a buffer without changing it, use inspect --db FILE)"
                 .into(),
         ),
         "launch" | "foreground" | "background" | "track" | "flush" | "diagnostics" => {
@@ -340,7 +342,7 @@ fn step(options: &Options) -> Result<(), String> {
         }
     }
     if command == "diagnostics" {
-        println!("{}", report::diagnostics_json(&client.diagnostics()));
+        say!("{}", report::diagnostics_json(&client.diagnostics()));
     }
     session.shutdown()
 }

@@ -1,11 +1,23 @@
 //! The desktop harness: try the SDK without a phone, and look at what it did.
 //!
 //! `cargo run --release --example harness -- [FLAGS] [COMMAND]`. With no command it runs the
-//! `demo` against an embedded sandbox endpoint and prints a timeline. See `--help`.
+//! `demo` against an embedded sandbox endpoint and prints a timeline. `inspect` looks at a buffer
+//! pulled from a device. See `--help`.
 
+/// `println!` that ignores a closed stdout (`harness demo | head`) instead of panicking on a
+/// thread of the SDK or the proxy.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+mod buffer;
 mod cli;
 mod demo;
 mod event_json;
+mod inspect;
 mod listener;
 mod proxy;
 mod report;

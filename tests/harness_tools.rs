@@ -1,0 +1,160 @@
+//! The harness's integrator tools, run as an app developer would: `inspect` reads a buffer
+//! without changing it (and refuses a newer schema).
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn harness() -> PathBuf {
+    let mut path = std::env::current_exe().expect("test binary path");
+    path.pop();
+    if path.ends_with("deps") {
+        path.pop();
+    }
+    path.join("examples")
+        .join(format!("harness{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// Runs the harness: (exit code, stdout, stderr).
+fn run(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(harness())
+        .args(args)
+        .output()
+        .expect("harness runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Every file of `dir` with its bytes, to show nothing changed or appeared.
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+const CHECKOUT: &str = r#"{"event_name":"checkout","event_id":"order-77","custom_data":{"currency":"USD","value":"9.99"},"user_data":{"em":["Person@Example.com"]}}"#;
+
+/// A buffer as a device leaves it: an install delivered, a checkout still queued, and a custom
+/// event the endpoint refused (a dead letter).
+fn device_buffer(dir: &Path) -> String {
+    let db = dir.join("app-conversions.db");
+    let db = db.to_str().unwrap().to_string();
+    let id = "38400000-8cf0-11bd-b23e-10b96e40000d";
+    let (code, out, err) = run(&["--db", &db, "--advertising-id", id, "launch"]);
+    assert_eq!(code, 0, "{out}{err}");
+    // The sandbox refuses advertiser-defined names it was not told about.
+    let (code, out, err) = run(&[
+        "--db",
+        &db,
+        "track",
+        "--json",
+        r#"{"event_name":"TookSurvey","user_data":{"em":["a@b.co"]}}"#,
+    ]);
+    assert_eq!(code, 1, "the refusal is reported: {out}{err}");
+    let (code, out, err) = run(&["--db", &db, "--no-flush", "track", "--json", CHECKOUT]);
+    assert_eq!(code, 0, "{out}{err}");
+    db
+}
+
+#[test]
+fn inspect_shows_a_buffer_and_leaves_the_file_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = device_buffer(dir.path());
+    let before = snapshot(dir.path());
+    let (code, out, err) = run(&["inspect", "--db", &db]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        snapshot(dir.path()),
+        before,
+        "no byte changed, no file appeared"
+    );
+    assert!(out.contains("schema version 3"), "{out}");
+    assert!(out.contains("install record: "), "{out}");
+    assert!(out.contains("queued: 1"), "{out}");
+    let row = out
+        .lines()
+        .find(|l| l.contains("order-77"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        row.contains("checkout") && row.trim_end().ends_with("due"),
+        "{row}"
+    );
+    assert!(out.contains("dead letters: 1"), "{out}");
+    assert!(out.contains("TookSurvey"), "{out}");
+    assert!(out.contains("backoff: none"), "{out}");
+    assert!(!out.contains("Person@Example.com"), "no raw email: {out}");
+
+    let (code, out, _) = run(&["inspect", "--db", &db, "--json"]);
+    assert_eq!(code, 0);
+    let json: serde_json::Value = serde_json::from_str(&out).expect("one JSON document");
+    assert_eq!(json["queued"][0]["event_id"], "order-77");
+    assert_eq!(json["queued"][0]["attempts"], 0);
+    assert_eq!(json["dead_letters"][0]["event_name"], "TookSurvey");
+    assert!(json["dead_letters"][0]["error_message"]
+        .as_str()
+        .is_some_and(|m| !m.is_empty()));
+    assert_eq!(json["counters"]["delivered"], 1, "{json}");
+    assert_eq!(json["install"]["existing_user"], false);
+    assert_eq!(snapshot(dir.path()), before);
+}
+
+#[test]
+fn inspect_reads_the_wal_pulled_beside_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = device_buffer(dir.path());
+    let pulled = tempfile::tempdir().unwrap();
+    {
+        // A running app: the newest rows are still in the -wal file when the buffer is pulled.
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
+        conn.execute(
+            "INSERT INTO dead_letters (event_id, event_name, error_message, dead_lettered_at)
+             VALUES ('e-wal', 'lead', 'only in the wal', 1)",
+            [],
+        )
+        .unwrap();
+        for name in ["app-conversions.db", "app-conversions.db-wal"] {
+            std::fs::copy(dir.path().join(name), pulled.path().join(name)).unwrap();
+        }
+    }
+    let pulled_db = pulled.path().join("app-conversions.db");
+    let before = snapshot(pulled.path());
+    let (code, out, err) = run(&["inspect", "--db", pulled_db.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("only in the wal"), "{out}");
+    assert_eq!(snapshot(pulled.path()), before);
+}
+
+#[test]
+fn inspect_refuses_a_newer_schema_and_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = device_buffer(dir.path());
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+    }
+    let before = snapshot(dir.path());
+    let (code, out, err) = run(&["inspect", "--db", &db]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.contains("newer SDK") && err.contains("schema version 99"),
+        "{err}"
+    );
+    assert!(out.is_empty(), "nothing half-read is printed: {out}");
+    assert_eq!(snapshot(dir.path()), before);
+
+    let junk = dir.path().join("junk.db");
+    std::fs::write(&junk, "not a database").unwrap();
+    let (code, _, err) = run(&["inspect", "--db", junk.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not an SQLite database"), "{err}");
+}
