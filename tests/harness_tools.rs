@@ -1,5 +1,6 @@
 //! The harness's integrator tools, run as an app developer would: `inspect` reads a buffer
-//! without changing it (and refuses a newer schema).
+//! without changing it (and refuses a newer schema), and `validate` names each problem's field
+//! and rule and exits 1.
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -157,4 +158,80 @@ fn inspect_refuses_a_newer_schema_and_names_it() {
     let (code, _, err) = run(&["inspect", "--db", junk.to_str().unwrap()]);
     assert_eq!(code, 1);
     assert!(err.contains("not an SQLite database"), "{err}");
+}
+
+#[test]
+fn validate_passes_a_good_event_and_exits_zero() {
+    let (code, out, err) = run(&["validate", "--json", CHECKOUT]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("event 1 checkout: ok"), "{out}");
+    assert!(out.contains("1 of 1 events valid"), "{out}");
+}
+
+#[test]
+fn validate_names_each_field_and_rule_and_exits_one() {
+    let events = r#"[
+        {"event_name":"checkout","custom_data":{"currency":"dollars"},"user_data":{"em":["a@b.co"]}},
+        {"event_name":"lead"},
+        {"event_name":"lead","action_source":"app_ios","event_time":1.5,"user_data":{"em":["x"]},"surprise":1},
+        {"event_name":"checkout","user_data":{"em":["a@b.co"]},"colour":"red"}
+    ]"#;
+    let (code, out, err) = run(&["validate", "--json", events]);
+    assert_eq!(code, 1, "{out}{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    let has = |text: &str| lines.iter().any(|l| l.contains(text));
+    assert!(has("custom_data.currency: must be a three-letter"), "{out}");
+    assert!(has("(SDK validation)"), "{out}");
+    assert!(
+        has("user_data: needs em, hashed_maids, or client_ip_address"),
+        "{out}"
+    );
+    assert!(
+        has("event_id: 'event_id' is a required property (official schema)"),
+        "{out}"
+    );
+    assert!(
+        has("event_time: 1.5 is not of type 'integer' (official schema)"),
+        "{out}"
+    );
+    assert!(
+        has("Additional properties are not allowed ('surprise' was unexpected) (official schema)"),
+        "{out}"
+    );
+    assert!(has("colour: is not a field the harness reads"), "{out}");
+    assert!(has("0 of 4 events valid"), "{out}");
+
+    let (code, out, _) = run(&[
+        "validate",
+        "--json",
+        r#"{"event_name":"lead"}"#,
+        "--relay",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "a relay adds the IP: {out}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("one JSON document");
+    assert_eq!(json["valid"], true);
+}
+
+#[test]
+fn validate_reads_a_file_of_events_one_per_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("events.jsonl");
+    std::fs::write(
+        &file,
+        format!("{CHECKOUT}\n{}\n", r#"{"event_name":"checkout","custom_data":{"value":"-3"},"user_data":{"em":["a@b.co"]}}"#),
+    )
+    .unwrap();
+    let (code, out, err) = run(&["validate", "--file", file.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 1, "{out}{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("one JSON document");
+    assert_eq!(json["events"][0]["valid"], true, "{json}");
+    assert_eq!(
+        json["events"][1]["problems"][0]["field"], "custom_data.value",
+        "{json}"
+    );
+    assert_eq!(
+        json["events"][1]["problems"][0]["check"], "SDK validation",
+        "{json}"
+    );
 }

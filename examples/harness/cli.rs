@@ -12,7 +12,7 @@ use app_conversions_sandbox::{Sandbox, SandboxConfig};
 use crate::proxy::Proxy;
 use crate::session::Session;
 use crate::timeline::{Mode, Timeline};
-use crate::{demo, event_json, inspect, report};
+use crate::{demo, event_json, inspect, report, validate};
 
 pub const HELP: &str = "\
 app-conversions desktop harness
@@ -31,6 +31,9 @@ COMMANDS
   diagnostics --db F   print the SDK's diagnostics of buffer F as JSON
   inspect --db FILE    what a buffer holds (queued events, dead letters, drops, install record,
                        backoff), read-only: works on a copy pulled from a device
+  validate --json EVENT | --file FILE
+                       check events offline with the SDK's own validation and the official
+                       5.23 schema; prints each problem with its field and rule; exit code 1 on any
   sandbox --port N     run only the sandbox endpoint (until killed)
   relay --config FILE [--upstream URL] [--listen ADDR]
                        run the reference relay (same as `cargo run -p app-conversions-relay`)
@@ -50,11 +53,14 @@ FLAGS
   --no-flush               do not flush before exiting
   -v, --verbose            print request and answer bodies under their timeline lines
   --json                   (without a JSON value after it) print JSON for machines: one object
-                           per timeline line; inspect prints one JSON document
+                           per timeline line; inspect and validate print one JSON document
+  --file FILE              (validate) a file of events: a JSON array, one event per line, or a
+                           request body {\"data\": [...]}
   -h, --help               this text
 
 EXIT CODES
-  0 success; 1 otherwise: the demo or a delivery failed, or the command could not run (a message on stderr says why)
+  0 success; 1 otherwise: validate found a problem, the demo or a delivery failed, or the
+  command could not run (a message on stderr says why)
 ";
 
 const DEFAULT_ACCOUNT: &str = "549768257474";
@@ -173,6 +179,7 @@ pub fn run(args: Vec<String>) -> Result<bool, String> {
         }
         "demo" => demo::run(&options).map(|()| true),
         "inspect" => inspect::run(&options).map(|()| true),
+        "validate" => validate::run(&options),
         "sandbox" => {
             let port = options.port.unwrap_or(8787).to_string();
             app_conversions_sandbox::run_standalone(["--port".to_string(), port].into_iter())

@@ -9,7 +9,7 @@ use crate::timeline::{Mode, Timeline};
 /// Prints the diagnostics as a short table, or as one JSON line in `--json` mode.
 pub fn print_diagnostics(timeline: &Timeline, d: &Diagnostics) {
     if timeline.mode() == Mode::Json {
-        println!(
+        say!(
             "{}",
             json!({"kind": "diagnostics", "diagnostics": diagnostics_value(d)})
         );

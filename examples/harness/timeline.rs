@@ -45,15 +45,6 @@ pub struct Timeline {
     retry_after: Mutex<Option<String>>,
 }
 
-/// `println!` that ignores a closed stdout (`harness demo | head`) instead of panicking on a
-/// thread of the SDK or the proxy.
-macro_rules! say {
-    ($($arg:tt)*) => {{
-        use std::io::Write;
-        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
-    }};
-}
-
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
