@@ -1,6 +1,6 @@
 //! The harness's integrator tools, run as an app developer would: `inspect` reads a buffer
-//! without changing it (and refuses a newer schema), and `validate` names each problem's field
-//! and rule and exits 1.
+//! without changing it (and refuses a newer schema), `validate` names each problem's field and
+//! rule and exits 1, and `replay` sends a buffer's events again from a copy.
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -234,4 +234,35 @@ fn validate_reads_a_file_of_events_one_per_line() {
         json["events"][1]["problems"][0]["check"], "SDK validation",
         "{json}"
     );
+}
+
+#[test]
+fn replay_sends_a_buffer_from_a_copy_and_leaves_the_file_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = device_buffer(dir.path());
+    let before = snapshot(dir.path());
+    let (code, out, err) = run(&["replay", "--db", &db, "--test-mode"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("replaying 1 queued event"), "{out}");
+    let post = out
+        .lines()
+        .position(|l| l.contains("POST 1 event (test mode): checkout"));
+    let answer = out.lines().position(|l| l.contains("200 processed 1"));
+    assert!(post.is_some() && post < answer, "{out}");
+    assert_eq!(snapshot(dir.path()), before, "the original is not touched");
+    let (_, again, _) = run(&["inspect", "--db", &db]);
+    assert!(
+        again.contains("queued: 1"),
+        "still queued in the original: {again}"
+    );
+
+    let (code, _, err) = run(&[
+        "replay",
+        "--db",
+        &db,
+        "--endpoint",
+        "https://api.example.com",
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("--test-mode"), "{err}");
 }

@@ -1,4 +1,4 @@
-//! A private copy of a buffer file, for `inspect`, so the original is never opened
+//! A private copy of a buffer file, for `inspect` and `replay`, so the original is never opened
 //! by SQLite at all: its bytes stay as they were, and no `-wal` or `-shm` file appears beside
 //! it. The copy takes the `-wal` file too when there is one (a buffer copied from a running app
 //! keeps its newest events there until SQLite checkpoints them).

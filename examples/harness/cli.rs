@@ -12,7 +12,7 @@ use app_conversions_sandbox::{Sandbox, SandboxConfig};
 use crate::proxy::Proxy;
 use crate::session::Session;
 use crate::timeline::{Mode, Timeline};
-use crate::{demo, event_json, inspect, report, validate};
+use crate::{demo, event_json, inspect, replay, report, validate};
 
 pub const HELP: &str = "\
 app-conversions desktop harness
@@ -34,6 +34,9 @@ COMMANDS
   validate --json EVENT | --file FILE
                        check events offline with the SDK's own validation and the official
                        5.23 schema; prints each problem with its field and rule; exit code 1 on any
+  replay --db FILE [--endpoint URL --test-mode]
+                       send a buffer's events again, from a copy (FILE is not changed); without
+                       --endpoint to the embedded sandbox; a real endpoint only with --test-mode
   sandbox --port N     run only the sandbox endpoint (until killed)
   relay --config FILE [--upstream URL] [--listen ADDR]
                        run the reference relay (same as `cargo run -p app-conversions-relay`)
@@ -180,6 +183,7 @@ pub fn run(args: Vec<String>) -> Result<bool, String> {
         "demo" => demo::run(&options).map(|()| true),
         "inspect" => inspect::run(&options).map(|()| true),
         "validate" => validate::run(&options),
+        "replay" => replay::run(&options),
         "sandbox" => {
             let port = options.port.unwrap_or(8787).to_string();
             app_conversions_sandbox::run_standalone(["--port".to_string(), port].into_iter())

@@ -1,9 +1,9 @@
 //! The desktop harness: try the SDK without a phone, and look at what it did.
 //!
 //! `cargo run --release --example harness -- [FLAGS] [COMMAND]`. With no command it runs the
-//! `demo` against an embedded sandbox endpoint and prints a timeline. `inspect` and `validate` are
-//! the integrator's tools: look at a buffer pulled from a device, and check events before
-//! shipping a build. See `--help`.
+//! `demo` against an embedded sandbox endpoint and prints a timeline. `inspect`, `validate` and
+//! `replay` are the integrator's tools: look at a buffer pulled from a device, check events
+//! before shipping a build, and send a buffer again to a test endpoint. See `--help`.
 
 /// `println!` that ignores a closed stdout (`harness demo | head`) instead of panicking on a
 /// thread of the SDK or the proxy.
@@ -21,6 +21,7 @@ mod event_json;
 mod inspect;
 mod listener;
 mod proxy;
+mod replay;
 mod report;
 mod schema;
 mod session;
