@@ -157,6 +157,11 @@ fn parse(args: Vec<String>) -> Result<Options, String> {
                 return Err(format!("unknown flag {flag} (see --help)"))
             }
             command if o.command.is_none() => o.command = Some(command.to_string()),
+            extra if extra.ends_with(".json") || extra.ends_with(".jsonl") => {
+                return Err(format!(
+                    "unexpected argument {extra}: a file of events goes after --file (see --help)"
+                ))
+            }
             extra => return Err(format!("unexpected argument {extra} (see --help)")),
         }
     }
