@@ -1,5 +1,6 @@
 //! Flags and commands of the harness, and the single-step commands (launch, foreground,
-//! background, track, flush, diagnostics, sandbox).
+//! background, track, flush, diagnostics, sandbox); `demo`, `inspect`, `validate` and `replay`
+//! have their own modules.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -67,28 +68,47 @@ EXIT CODES
 ";
 
 const DEFAULT_ACCOUNT: &str = "549768257474";
+/// The embedded sandbox's token, used when no `--token` is given.
 pub const SANDBOX_TOKEN: &str = "sandbox-token";
 
 /// Parsed command line.
 #[derive(Debug, Default, Clone)]
 pub struct Options {
+    /// `--endpoint`: a real or relay endpoint instead of the embedded sandbox.
     pub endpoint: Option<String>,
+    /// `--ad-account`.
     pub ad_account: String,
+    /// `--token` or `APP_CONVERSIONS_TOKEN`; never printed.
     pub token: Option<String>,
+    /// `--db`: the buffer file.
     pub db: Option<PathBuf>,
+    /// `--test-mode`: `?test=true`.
     pub test_mode: bool,
+    /// `--platform ios`.
     pub ios: bool,
+    /// `--advertising-id`.
     pub advertising_id: Option<String>,
+    /// `--opt-out`.
     pub opt_out: bool,
+    /// `--first-install-time`, Unix seconds.
     pub first_install_time: Option<i64>,
+    /// `--relay`: the endpoint adds the client IP.
     pub relay: bool,
+    /// `--via-relay` (demo).
     pub via_relay: bool,
+    /// `--no-flush`.
     pub no_flush: bool,
+    /// `--json EVENT`: an event (or array of events) as JSON.
     pub json: Option<String>,
+    /// `--port` (sandbox).
     pub port: Option<u16>,
+    /// The command; `demo` when none is given.
     pub command: Option<String>,
+    /// `--verbose`: bodies under their timeline lines.
     pub verbose: bool,
+    /// `--json` without a value: JSON output for machines.
     pub machine: bool,
+    /// `--file` (validate): a file of events.
     pub file: Option<PathBuf>,
 }
 
