@@ -15,6 +15,7 @@ use crate::session::Session;
 use crate::timeline::{Mode, Timeline};
 use crate::{demo, event_json, inspect, replay, report, validate};
 
+/// The `--help` text.
 pub const HELP: &str = "\
 app-conversions desktop harness
 
