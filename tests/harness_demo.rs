@@ -1,5 +1,6 @@
-//! The desktop harness, run as a user would: the demo passes, and two `launch` runs on one
-//! database give one app_install and then one app_open.
+//! The desktop harness, run as a user would: the demo tells its story as a timeline whose lines
+//! come in the order things happened, and two `launch` runs on one database give one
+//! app_install and then one app_open.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may fail loudly
 use std::path::PathBuf;
 use std::process::Command;
@@ -25,23 +26,146 @@ fn run(args: &[&str]) -> (bool, String) {
     (output.status.success(), text)
 }
 
+/// The timed lines of a text timeline: (seconds since the start, text).
+fn timed_lines(out: &str) -> Vec<(f64, String)> {
+    out.lines()
+        .filter_map(|line| {
+            let rest = line.strip_prefix("t+")?;
+            let (time, text) = rest.split_once("  ")?;
+            Some((time.parse().ok()?, text.trim().to_string()))
+        })
+        .collect()
+}
+
+/// Index of the first line at or after `from` that contains `needle`, or a failure naming it.
+fn find(lines: &[(f64, String)], from: usize, needle: &str, out: &str) -> usize {
+    lines[from..]
+        .iter()
+        .position(|(_, text)| text.contains(needle))
+        .map(|i| from + i)
+        .unwrap_or_else(|| panic!("no line with {needle:?} after line {from}:\n{out}"))
+}
+
 #[test]
-fn the_demo_delivers_everything_and_exits_zero() {
+fn the_demo_timeline_lists_each_step_in_the_order_it_happened() {
     let (ok, out) = run(&["demo"]);
     assert!(ok, "{out}");
     assert!(out.contains("demo passed"), "{out}");
+    let lines = timed_lines(&out);
     assert!(
-        out.contains("\"opt_out\": true"),
-        "the Limit Ad Tracking step is shown: {out}"
+        lines.windows(2).all(|w| w[0].0 <= w[1].0),
+        "times go forward: {out}"
     );
-    assert!(out.contains("HTTP 503"), "the outage is shown: {out}");
+    // The story, in order: each request line comes before the answer it got, and the
+    // wait before the retry that follows it.
+    let story = [
+        "launch",
+        "POST 1 event: app_install",
+        "200 processed 1",
+        "background",
+        "foreground",
+        "POST 1 event: app_open",
+        "200 processed 1",
+        "track checkout",
+        "POST 1 event: checkout",
+        "200 processed 1",
+        "set_privacy opt_out: true",
+        "track add_to_cart",
+        "POST 1 event: add_to_cart",
+        "privacy removed hashed_maids from add_to_cart (opt_out: true)",
+        "200 processed 1",
+        "track lead",
+        "POST 1 event: lead",
+        "503 Retry-After 1",
+        "waiting 1.0 s (Retry-After)",
+        "POST 1 event: lead",
+        "503 Retry-After 1",
+        "waiting 1.0 s (Retry-After)",
+        "POST 1 event: lead",
+        "200 processed 1",
+    ];
+    let mut at = 0;
+    let mut found = Vec::new();
+    for needle in story {
+        at = find(&lines, at, needle, &out);
+        found.push(at);
+        at += 1;
+    }
+    // Every POST is answered before the next POST leaves.
+    let posts: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].1.starts_with("POST"))
+        .collect();
+    assert_eq!(posts.len(), 7, "seven requests: {out}");
+    for pair in posts.windows(2) {
+        let answered =
+            (pair[0]..pair[1]).any(|i| lines[i].1.starts_with(|c: char| c.is_ascii_digit()));
+        assert!(answered, "request at line {} unanswered: {out}", pair[0]);
+    }
+    // The retries really waited for Retry-After: 1.
+    let first_503 = found[17];
+    let retry = found[19];
+    assert!(
+        lines[retry].0 - lines[first_503].0 >= 0.95,
+        "the retry waited about a second: {out}"
+    );
+    assert!(
+        out.contains("delivered              5"),
+        "the diagnostics table: {out}"
+    );
+    assert!(
+        !out.contains("\"data\""),
+        "bodies only with --verbose: {out}"
+    );
+}
+
+#[test]
+fn verbose_shows_bodies_and_json_gives_one_object_per_line() {
+    let (ok, out) = run(&["demo", "--verbose"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("\"opt_out\": true"), "bodies shown: {out}");
+    assert!(
+        out.contains("\"num_events_processed\": 1"),
+        "answers shown: {out}"
+    );
+    let output = Command::new(harness())
+        .args(["demo", "--json"])
+        .output()
+        .expect("harness runs");
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let objects: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let kinds: Vec<&str> = objects.iter().filter_map(|o| o["kind"].as_str()).collect();
+    let first_request = kinds.iter().position(|k| *k == "request");
+    let first_answer = kinds.iter().position(|k| *k == "answer");
+    assert!(first_request < first_answer, "{kinds:?}");
+    assert!(kinds.contains(&"wait"), "{kinds:?}");
+    let last = objects.last().expect("lines");
+    assert_eq!(last["kind"], "info", "{last}");
+    let diagnostics = objects
+        .iter()
+        .find(|o| o["kind"] == "diagnostics")
+        .expect("diagnostics line");
+    assert_eq!(diagnostics["diagnostics"]["delivered"], 5);
 }
 
 #[test]
 fn the_demo_runs_through_the_relay() {
-    let (ok, out) = run(&["demo", "--via-relay"]);
+    let (ok, out) = run(&["demo", "--via-relay", "--verbose"]);
     assert!(ok, "{out}");
     assert!(out.contains("(relay, app-scoped token)"), "{out}");
+    let lines = timed_lines(&out);
+    let to_relay = find(&lines, 0, "POST 1 event (SDK -> relay): app_install", &out);
+    let to_api = find(
+        &lines,
+        to_relay,
+        "POST 1 event (relay -> API): app_install",
+        &out,
+    );
+    let api_answer = find(&lines, to_api, "200 (relay -> API)", &out);
+    find(&lines, api_answer, "200 (SDK -> relay)", &out);
     assert!(
         out.contains("\"client_ip_address\": \"127.0.0.1\""),
         "the relay's IP is shown: {out}"
@@ -54,36 +178,26 @@ fn two_launches_on_one_database_give_install_then_open() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("harness.db");
     let db = db.to_str().unwrap();
-    let (ok, first) = run(&[
-        "--db",
-        db,
-        "--advertising-id",
-        "38400000-8cf0-11bd-b23e-10b96e40000d",
-        "launch",
-    ]);
+    let id = "38400000-8cf0-11bd-b23e-10b96e40000d";
+    let (ok, first) = run(&["--db", db, "--advertising-id", id, "launch"]);
     assert!(ok, "{first}");
-    assert!(first.contains("\"event_name\": \"app_install\""), "{first}");
-    let (ok, second) = run(&[
-        "--db",
-        db,
-        "--advertising-id",
-        "38400000-8cf0-11bd-b23e-10b96e40000d",
-        "launch",
-    ]);
+    assert!(first.contains("POST 1 event: app_install"), "{first}");
+    let (ok, second) = run(&["--db", db, "--advertising-id", id, "launch"]);
     assert!(ok, "{second}");
-    assert!(second.contains("\"event_name\": \"app_open\""), "{second}");
+    assert!(second.contains("POST 1 event: app_open"), "{second}");
     assert!(!second.contains("app_install"), "{second}");
 }
 
 #[test]
 fn track_json_and_clear_errors() {
     let event = r#"{"event_name":"checkout","custom_data":{"currency":"USD","value":"9.99"},"user_data":{"em":["Person@Example.com"]}}"#;
-    let (ok, out) = run(&["track", "--json", event]);
+    let (ok, out) = run(&["track", "--json", event, "--verbose"]);
     assert!(ok, "{out}");
     assert!(
         out.contains("542d240129883c019e106e3b1b2d3f3cb3537c43c425364de8e951d5a3083345"),
         "hashed email shown: {out}"
     );
+    assert!(!out.contains("Person@Example.com"), "no raw email: {out}");
     let (ok, out) = run(&[
         "track",
         "--json",
@@ -96,9 +210,21 @@ fn track_json_and_clear_errors() {
 }
 
 #[test]
-fn diagnostics_print_json() {
+fn diagnostics_print_json_and_need_a_database() {
     let (ok, out) = run(&["diagnostics"]);
+    assert!(!ok, "without --db it would show a fresh buffer: {out}");
+    assert!(out.contains("--db") && out.contains("inspect"), "{out}");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    let db = db.to_str().unwrap();
+    let (ok, out) = run(&["--db", db, "launch"]);
     assert!(ok, "{out}");
-    let json: serde_json::Value = serde_json::from_str(out.trim()).expect("JSON on stdout");
-    assert_eq!(json["queued"], 0);
+    let output = Command::new(harness())
+        .args(["--db", db, "diagnostics"])
+        .output()
+        .expect("harness runs");
+    assert!(output.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON on stdout");
+    assert_eq!(json["queued"], 0, "{json}");
+    assert!(json["dropped"].is_object(), "{json}");
 }

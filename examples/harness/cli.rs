@@ -1,16 +1,21 @@
 //! Flags and commands of the harness, and the single-step commands (launch, foreground,
-//! background, track, flush, diagnostics, sandbox).
+//! background, track, flush, diagnostics, sandbox); `demo`, `inspect`, `validate` and `replay`
+//! have their own modules.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use app_conversions::{
-    ActionSource, AppInfo, ClientConfig, ConversionsClient, DeviceInfo, LogLevel, PrivacyState,
+    ActionSource, AppInfo, ClientConfig, ConversionsClient, DeviceInfo, PrivacyState,
 };
 use app_conversions_sandbox::{Sandbox, SandboxConfig};
 
-use crate::{demo, event_json, report};
+use crate::proxy::Proxy;
+use crate::session::Session;
+use crate::timeline::{Mode, Timeline};
+use crate::{demo, event_json, inspect, replay, report, validate};
 
+/// The `--help` text.
 pub const HELP: &str = "\
 app-conversions desktop harness
 
@@ -18,14 +23,22 @@ USAGE: cargo run --release --example harness -- [FLAGS] [COMMAND]
 
 COMMANDS
   demo                 (default) the whole story against an embedded sandbox: install, open,
-                       checkout, Limit Ad Tracking, a server outage and recovery
+                       checkout, Limit Ad Tracking, a server outage and recovery, as a timeline
   launch               a cold start: app_install on the first launch of a database, else app_open
   foreground           return to the foreground (app_open if the last `background` was long enough ago)
   background           go to the background (sends what waits)
   track --json EVENT   track one event given in the API's JSON names, e.g.
                        '{\"event_name\":\"checkout\",\"custom_data\":{\"currency\":\"USD\",\"value\":\"9.99\"},\"user_data\":{\"em\":[\"Person@Example.com\"]}}'
-  flush                send what is due and print the report
-  diagnostics          print diagnostics as JSON
+  flush                send what is due and print the timeline
+  diagnostics --db F   print the SDK's diagnostics of buffer F as JSON
+  inspect --db FILE    what a buffer holds (queued events, dead letters, drops, install record,
+                       backoff), read-only: works on a copy pulled from a device
+  validate --json EVENT | --file FILE
+                       check events offline with the SDK's own validation and the official
+                       5.23 schema; prints each problem with its field and rule; exit code 1 on any
+  replay --db FILE [--endpoint URL --test-mode]
+                       send a buffer's events again, from a copy (FILE is not changed); without
+                       --endpoint to the embedded sandbox; a real endpoint only with --test-mode
   sandbox --port N     run only the sandbox endpoint (until killed)
   relay --config FILE [--upstream URL] [--listen ADDR]
                        run the reference relay (same as `cargo run -p app-conversions-relay`)
@@ -43,30 +56,72 @@ FLAGS
   --relay                  the endpoint is a relay that adds the client IP
   --via-relay              (demo) run the whole chain locally: SDK -> relay -> sandbox
   --no-flush               do not flush before exiting
+  -v, --verbose            print request and answer bodies under their timeline lines
+  --json                   (without a JSON value after it) print JSON for machines: one object
+                           per timeline line; inspect and validate print one JSON document
+  --file FILE              (validate) a file of events: a JSON array, one event per line, or a
+                           request body {\"data\": [...]}
   -h, --help               this text
+
+EXIT CODES
+  0 success; 1 otherwise: validate found a problem, the demo or a delivery failed, or the
+  command could not run (a message on stderr says why)
 ";
 
 const DEFAULT_ACCOUNT: &str = "549768257474";
+/// The embedded sandbox's token, used when no `--token` is given.
 pub const SANDBOX_TOKEN: &str = "sandbox-token";
 
 /// Parsed command line.
 #[derive(Debug, Default, Clone)]
 pub struct Options {
+    /// `--endpoint`: a real or relay endpoint instead of the embedded sandbox.
     pub endpoint: Option<String>,
+    /// `--ad-account`.
     pub ad_account: String,
+    /// `--token` or `APP_CONVERSIONS_TOKEN`; never printed.
     pub token: Option<String>,
+    /// `--db`: the buffer file.
     pub db: Option<PathBuf>,
+    /// `--test-mode`: `?test=true`.
     pub test_mode: bool,
+    /// `--platform ios`.
     pub ios: bool,
+    /// `--advertising-id`.
     pub advertising_id: Option<String>,
+    /// `--opt-out`.
     pub opt_out: bool,
+    /// `--first-install-time`, Unix seconds.
     pub first_install_time: Option<i64>,
+    /// `--relay`: the endpoint adds the client IP.
     pub relay: bool,
+    /// `--via-relay` (demo).
     pub via_relay: bool,
+    /// `--no-flush`.
     pub no_flush: bool,
+    /// `--json EVENT`: an event (or array of events) as JSON.
     pub json: Option<String>,
+    /// `--port` (sandbox).
     pub port: Option<u16>,
+    /// The command; `demo` when none is given.
     pub command: Option<String>,
+    /// `--verbose`: bodies under their timeline lines.
+    pub verbose: bool,
+    /// `--json` without a value: JSON output for machines.
+    pub machine: bool,
+    /// `--file` (validate): a file of events.
+    pub file: Option<PathBuf>,
+}
+
+impl Options {
+    /// How the timeline prints.
+    pub fn mode(&self) -> Mode {
+        match (self.machine, self.verbose) {
+            (true, _) => Mode::Json,
+            (false, true) => Mode::Verbose,
+            (false, false) => Mode::Text,
+        }
+    }
 }
 
 fn parse(args: Vec<String>) -> Result<Options, String> {
@@ -74,8 +129,17 @@ fn parse(args: Vec<String>) -> Result<Options, String> {
         ad_account: DEFAULT_ACCOUNT.into(),
         ..Default::default()
     };
-    let mut it = args.into_iter();
+    let mut it = args.into_iter().peekable();
     while let Some(arg) = it.next() {
+        // `--json` takes a value only when one follows (`{...}` or `[...]`); alone it asks
+        // for machine output.
+        if arg == "--json" {
+            match it.next_if(|next| next.trim_start().starts_with(['{', '['])) {
+                Some(json) => o.json = Some(json),
+                None => o.machine = true,
+            }
+            continue;
+        }
         let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
         match arg.as_str() {
             "-h" | "--help" => o.command = Some("help".into()),
@@ -101,7 +165,8 @@ fn parse(args: Vec<String>) -> Result<Options, String> {
             "--relay" => o.relay = true,
             "--via-relay" => o.via_relay = true,
             "--no-flush" => o.no_flush = true,
-            "--json" => o.json = Some(value("--json")?),
+            "--file" => o.file = Some(PathBuf::from(value("--file")?)),
+            "-v" | "--verbose" => o.verbose = true,
             "--port" => {
                 let v = value("--port")?;
                 o.port = Some(
@@ -113,6 +178,11 @@ fn parse(args: Vec<String>) -> Result<Options, String> {
                 return Err(format!("unknown flag {flag} (see --help)"))
             }
             command if o.command.is_none() => o.command = Some(command.to_string()),
+            extra if extra.ends_with(".json") || extra.ends_with(".jsonl") => {
+                return Err(format!(
+                    "unexpected argument {extra}: a file of events goes after --file (see --help)"
+                ))
+            }
             extra => return Err(format!("unexpected argument {extra} (see --help)")),
         }
     }
@@ -124,24 +194,34 @@ fn parse(args: Vec<String>) -> Result<Options, String> {
     Ok(o)
 }
 
-/// Runs the command line.
-pub fn run(args: Vec<String>) -> Result<(), String> {
+/// Runs the command line; `Ok(false)` when a check found problems (exit code 1, already
+/// printed).
+pub fn run(args: Vec<String>) -> Result<bool, String> {
     if args.first().map(String::as_str) == Some("relay") {
-        return app_conversions_relay::run_cli(args.into_iter().skip(1));
+        return app_conversions_relay::run_cli(args.into_iter().skip(1)).map(|()| true);
     }
     let options = parse(args)?;
     match options.command.as_deref().unwrap_or("demo") {
         "help" => {
-            print!("{HELP}");
-            Ok(())
+            say!("{}", HELP.trim_end());
+            Ok(true)
         }
-        "demo" => demo::run(&options),
+        "demo" => demo::run(&options).map(|()| true),
+        "inspect" => inspect::run(&options).map(|()| true),
+        "validate" => validate::run(&options),
+        "replay" => replay::run(&options),
         "sandbox" => {
             let port = options.port.unwrap_or(8787).to_string();
             app_conversions_sandbox::run_standalone(["--port".to_string(), port].into_iter())
+                .map(|()| true)
         }
+        "diagnostics" if options.db.is_none() => Err(
+            "diagnostics needs --db FILE: without it the harness would open a fresh, empty \
+             buffer and show zeros (to look at a buffer without changing it, use inspect --db FILE)"
+                .into(),
+        ),
         "launch" | "foreground" | "background" | "track" | "flush" | "diagnostics" => {
-            step(&options)
+            step(&options).map(|()| true)
         }
         other => Err(format!("unknown command {other} (see --help)")),
     }
@@ -206,28 +286,22 @@ pub fn client(
     min_background_secs: u64,
 ) -> Result<Arc<ConversionsClient>, String> {
     let (action_source, device) = platform(options.ios);
+    let token = options
+        .token
+        .clone()
+        .unwrap_or_else(|| SANDBOX_TOKEN.into());
     let config = ClientConfig {
-        endpoint: endpoint.to_string(),
-        ad_account_id: options.ad_account.clone(),
-        token: options
-            .token
-            .clone()
-            .unwrap_or_else(|| SANDBOX_TOKEN.into()),
-        database_path: db.to_string_lossy().into_owned(),
-        action_source,
         test_mode: options.test_mode,
         endpoint_is_relay: options.relay,
-        max_batch: 1000,
-        max_queued_events: 10_000,
-        max_event_age_secs: 7 * 86_400,
-        flush_interval_secs: 30,
         retry_base_delay_ms: 200,
-        retry_max_delay_secs: 3600,
-        request_timeout_secs: 30,
         min_background_for_open_secs: min_background_secs,
-        install_window_secs: 86_400,
-        partner_name: None,
-        log_level: LogLevel::Warn,
+        ..ClientConfig::new(
+            endpoint,
+            options.ad_account.clone(),
+            token,
+            db.to_string_lossy(),
+            action_source,
+        )
     };
     let app = AppInfo {
         app_id: Some("com.example.shop".into()),
@@ -256,24 +330,24 @@ pub fn database(options: &Options) -> Result<(PathBuf, Option<tempfile::TempDir>
 }
 
 fn step(options: &Options) -> Result<(), String> {
-    let (url, sandbox) = endpoint(options)?;
+    let (url, _sandbox) = endpoint(options)?;
     let (db, _temp) = database(options)?;
+    let timeline = Arc::new(Timeline::new(options.mode()));
+    let proxy = Proxy::start(&url, "", Arc::clone(&timeline))?;
     // Foreground after background in separate runs: the background time is not persisted by
     // the SDK (a killed process relaunches with `launch`), so within the harness any gap counts.
-    let client = client(options, &url, db, 0)?;
+    let session = Session::start(options, &proxy.base_url(), db, 0, Arc::clone(&timeline))?;
+    let client = Arc::clone(&session.client);
     let command = options.command.as_deref().unwrap_or_default();
     let queues = match command {
-        "launch" => {
-            client.on_launch().map_err(|e| e.to_string())?;
-            true
-        }
-        "foreground" => {
-            client.on_background().map_err(|e| e.to_string())?;
-            client.on_foreground().map_err(|e| e.to_string())?;
-            true
-        }
-        "background" => {
-            client.on_background().map_err(|e| e.to_string())?;
+        "launch" | "foreground" | "background" => {
+            timeline.action(command);
+            match command {
+                "launch" => client.on_launch(),
+                "background" => client.on_background(),
+                _ => client.on_background().and_then(|()| client.on_foreground()),
+            }
+            .map_err(|e| e.to_string())?;
             true
         }
         "track" => {
@@ -281,25 +355,18 @@ fn step(options: &Options) -> Result<(), String> {
                 .json
                 .as_deref()
                 .ok_or("track needs --json '<event>'")?;
-            let event = event_json::parse(json)?;
-            let result = client.track(event).map_err(|e| e.to_string())?;
-            println!(
-                "tracked {} (recorded: {})",
-                result.event_id, result.recorded
-            );
+            let event = event_json::parse(json).map_err(|p| p.to_string())?;
+            let event_id = session.track(event)?;
+            timeline.result(&format!("tracked {event_id}"));
             true
         }
         "flush" => true,
         _ => false,
     };
     if queues && !options.no_flush {
-        let report = client.flush(15_000).map_err(|e| e.to_string())?;
-        report::print_flush(&report);
-        if let Some(sandbox) = &sandbox {
-            report::print_requests(&sandbox.requests());
-        }
+        let report = session.flush(15_000)?;
         if report.remaining > 0 || report.failed > 0 {
-            client.shutdown(10_000).map_err(|e| e.to_string())?;
+            session.shutdown()?;
             return Err(format!(
                 "{} events not delivered, {} refused",
                 report.remaining, report.failed
@@ -307,7 +374,7 @@ fn step(options: &Options) -> Result<(), String> {
         }
     }
     if command == "diagnostics" {
-        println!("{}", report::diagnostics_json(&client.diagnostics()));
+        say!("{}", report::diagnostics_json(&client.diagnostics()));
     }
-    client.shutdown(10_000).map_err(|e| e.to_string())
+    session.shutdown()
 }

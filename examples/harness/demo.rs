@@ -1,18 +1,18 @@
 //! The demo: a first launch, a return to the foreground, a checkout, Limit Ad Tracking, and a
-//! server outage with recovery, printing every request and answer. Exits non-zero unless
-//! every event arrived exactly once with the expected privacy fields.
+//! server outage with recovery, told as a timeline. Exits non-zero unless every event arrived
+//! exactly once with the expected privacy fields.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use app_conversions::{
-    BatchOutcome, ConversionsClient, CustomData, DeliveryListener, Event, EventName, PrivacyState,
-    UserData,
-};
+use app_conversions::{CustomData, Event, EventName, FlushReport, PrivacyState, UserData};
 use app_conversions_sandbox::{Fault, Sandbox};
 
 use crate::cli::{self, Options};
+use crate::proxy::Proxy;
 use crate::report;
+use crate::session::Session;
+use crate::timeline::Timeline;
 
 /// The app-scoped token the SDK uses with `--via-relay`; the relay holds the real one.
 const DEMO_APP_TOKEN: &str = "demo-app-token";
@@ -20,55 +20,29 @@ const DEMO_APP_TOKEN: &str = "demo-app-token";
 /// Demo IDFA/GAID when none is given.
 const DEMO_ADVERTISING_ID: &str = "6D92078A-8246-4BA4-AE5B-76104861E7DC";
 
-struct PrintingListener(Mutex<Vec<BatchOutcome>>);
-
-impl DeliveryListener for PrintingListener {
-    fn on_batch(&self, outcome: BatchOutcome) {
-        println!(
-            "  ← answer: {} events, status {}, processed {}, failed {}{}",
-            outcome.events,
-            outcome.status.map_or("none".into(), |s| s.to_string()),
-            outcome.processed,
-            outcome.failed,
-            if outcome.will_retry {
-                ", will retry"
-            } else {
-                ""
-            }
-        );
-        if let Ok(mut seen) = self.0.lock() {
-            seen.push(outcome);
-        }
-    }
-}
-
 struct Demo {
-    client: Arc<ConversionsClient>,
+    session: Session,
     sandbox: Option<Sandbox>,
-    printed: usize,
     problems: Vec<String>,
 }
 
 impl Demo {
-    fn step(&mut self, title: &str) {
-        println!("\n== {title}");
+    fn timeline(&self) -> &Timeline {
+        &self.session.timeline
     }
 
-    fn flush(&mut self, timeout_ms: u64) -> app_conversions::FlushReport {
-        let report = match self.client.flush(timeout_ms) {
+    fn flush(&mut self, timeout_ms: u64) -> FlushReport {
+        match self.session.flush(timeout_ms) {
             Ok(report) => report,
             Err(e) => {
                 self.problems.push(format!("flush failed: {e}"));
-                return Default::default();
+                FlushReport::default()
             }
-        };
-        if let Some(sandbox) = &self.sandbox {
-            let requests = sandbox.requests();
-            report::print_requests(&requests[self.printed.min(requests.len())..]);
-            self.printed = requests.len();
         }
-        report::print_flush(&report);
-        report
+    }
+
+    fn track(&mut self, event: Event) -> Result<String, String> {
+        self.session.track(event)
     }
 
     fn expect(&mut self, ok: bool, what: &str) {
@@ -99,162 +73,166 @@ fn buyer(name: EventName, value: &str) -> Event {
 
 /// Runs the demo.
 pub fn run(options: &Options) -> Result<(), String> {
-    let mut options_with_id = options.clone();
-    if options_with_id.advertising_id.is_none() {
-        options_with_id.advertising_id = Some(DEMO_ADVERTISING_ID.into());
+    let mut options = options.clone();
+    if options.advertising_id.is_none() {
+        options.advertising_id = Some(DEMO_ADVERTISING_ID.into());
     }
-    let (sandbox_url, sandbox) = cli::endpoint(&options_with_id)?;
+    let timeline = Arc::new(Timeline::new(options.mode()));
+    let (sandbox_url, sandbox) = cli::endpoint(&options)?;
+    // The SDK sends to a recording proxy; with --via-relay a second one sits between the relay
+    // and the sandbox, so both hops show in the timeline.
+    let mut proxies = Vec::new();
     let relay = match (&sandbox, options.via_relay) {
-        (Some(_), true) => Some(start_relay(&sandbox_url, &options.ad_account)?),
+        (Some(_), true) => {
+            let upstream = Proxy::start(&sandbox_url, "relay -> API", Arc::clone(&timeline))?;
+            let relay = start_relay(&upstream.base_url(), &options.ad_account)?;
+            proxies.push(upstream);
+            Some(relay)
+        }
         (None, true) => return Err("--via-relay runs the local chain; leave out --endpoint".into()),
         _ => None,
     };
     if relay.is_some() {
-        options_with_id.token = Some(DEMO_APP_TOKEN.into());
-        options_with_id.relay = true;
+        options.token = Some(DEMO_APP_TOKEN.into());
+        options.relay = true;
     }
-    let url = relay.as_ref().map_or(sandbox_url.clone(), |r| r.base_url());
-    let (db, _temp) = cli::database(&options_with_id)?;
-    println!("app-conversions demo");
+    let (first_hop, label) = match &relay {
+        Some(relay) => (relay.base_url(), "SDK -> relay"),
+        None => (sandbox_url.clone(), ""),
+    };
+    let proxy = Proxy::start(&first_hop, label, Arc::clone(&timeline))?;
+    let (db, _temp) = cli::database(&options)?;
+    timeline.info("app-conversions demo");
     match &relay {
-        Some(_) => println!(
-            "  endpoint: {url} (relay, app-scoped token) -> {sandbox_url} (embedded sandbox)"
-        ),
-        None if sandbox.is_some() => println!("  endpoint: {url} (embedded sandbox)"),
-        None => println!("  endpoint: {url}"),
+        Some(_) => timeline.info(&format!(
+            "  endpoint: {first_hop} (relay, app-scoped token) -> {sandbox_url} (embedded sandbox)"
+        )),
+        None if sandbox.is_some() => {
+            timeline.info(&format!("  endpoint: {sandbox_url} (embedded sandbox)"))
+        }
+        None => timeline.info(&format!("  endpoint: {sandbox_url}")),
     }
-    println!("  buffer:   {}", db.display());
-    let client = cli::client(&options_with_id, &url, db, 1)?;
-    let listener = Arc::new(PrintingListener(Mutex::new(Vec::new())));
-    client.set_delivery_listener(Some(listener.clone()));
+    timeline.info(&format!("  buffer:   {}", db.display()));
+    let session = Session::start(&options, &proxy.base_url(), db, 1, Arc::clone(&timeline))?;
     let mut demo = Demo {
-        client,
+        session,
         sandbox,
-        printed: 0,
         problems: Vec::new(),
     };
-
-    demo.step("1. First launch: app_install");
-    demo.client.on_launch().map_err(|e| e.to_string())?;
-    let r = demo.flush(10_000);
-    demo.expect(
-        r.remaining == 0 && r.processed >= 1,
-        "app_install was not delivered",
-    );
-
-    demo.step("2. Background, then back to the foreground after 1.1 s: app_open");
-    demo.client.on_background().map_err(|e| e.to_string())?;
-    std::thread::sleep(Duration::from_millis(1_100));
-    demo.client.on_foreground().map_err(|e| e.to_string())?;
-    let r = demo.flush(10_000);
-    demo.expect(
-        r.remaining == 0 && r.processed == 1,
-        "app_open was not delivered",
-    );
-
-    demo.step("3. A checkout of 24.99 USD by Person@Example.com (hashed on the device)");
-    let checkout = demo
-        .client
-        .track(buyer(EventName::Checkout, "24.99"))
-        .map_err(|e| e.to_string())?;
-    println!("  tracked checkout {}", checkout.event_id);
-    let r = demo.flush(10_000);
-    demo.expect(
-        r.remaining == 0 && r.processed == 1,
-        "the checkout was not delivered",
-    );
-
-    demo.step("4. The user turns on Limit Ad Tracking; an add_to_cart follows");
-    demo.client
-        .set_privacy(PrivacyState {
-            opt_out: true,
-            ..Default::default()
-        })
-        .map_err(|e| e.to_string())?;
-    demo.client
-        .track(buyer(EventName::AddToCart, "9.99"))
-        .map_err(|e| e.to_string())?;
-    let r = demo.flush(10_000);
-    demo.expect(
-        r.remaining == 0 && r.processed == 1,
-        "the add_to_cart was not delivered",
-    );
-
+    let (checkout, lead) = story(&mut demo)?;
     if demo.sandbox.is_some() {
-        demo.step("5. Server outage: two 503 answers with Retry-After: 1, then recovery");
-        if let Some(sandbox) = &demo.sandbox {
-            for _ in 0..2 {
-                sandbox.inject(Fault::Status {
-                    status: 503,
-                    retry_after: Some("1".into()),
-                    body: None,
-                });
-            }
-        }
-        let lead = demo
-            .client
-            .track(buyer(EventName::Lead, "1.00"))
-            .map_err(|e| e.to_string())?;
-        println!("  tracked lead {}", lead.event_id);
-        let r = demo.flush(500);
-        demo.expect(
-            r.remaining == 1,
-            "the lead should still wait during the outage",
-        );
-        println!("  (the lead waits in the buffer; flushing again with time for the backoff)");
-        let r = demo.flush(15_000);
-        demo.expect(
-            r.remaining == 0,
-            "the lead was not delivered after the outage",
-        );
-        verify_sandbox(&mut demo, &checkout.event_id, &lead.event_id);
-        if relay.is_some() {
-            let with_ip = demo.sandbox.as_ref().is_some_and(|s| {
-                s.accepted()
-                    .iter()
-                    .all(|e| e["user_data"]["client_ip_address"] == "127.0.0.1")
-            });
-            demo.expect(with_ip, "the relay did not add the client IP");
-        }
-        if relay.is_some() {
-            let with_ip = demo.sandbox.as_ref().is_some_and(|s| {
-                s.accepted()
-                    .iter()
-                    .all(|e| e["user_data"]["client_ip_address"] == "127.0.0.1")
-            });
-            demo.expect(with_ip, "the relay did not add the client IP");
-        }
+        verify_sandbox(&mut demo, &checkout, &lead, relay.is_some());
     }
-
-    demo.step("Diagnostics");
-    let diagnostics = demo.client.diagnostics();
-    println!("{}", report::diagnostics_json(&diagnostics));
+    demo.timeline().step("Diagnostics");
+    let diagnostics = demo.session.client.diagnostics();
+    report::print_diagnostics(demo.timeline(), &diagnostics);
     demo.expect(
         diagnostics.queued == 0 && diagnostics.dead_lettered == 0,
         "events left queued or refused",
     );
-    demo.client.shutdown(10_000).map_err(|e| e.to_string())?;
+    demo.session.shutdown()?;
+    drop(proxy);
+    drop(proxies);
     if demo.problems.is_empty() {
-        println!("\ndemo passed: every event delivered exactly once");
+        demo.timeline()
+            .info("\ndemo passed: every event delivered exactly once");
         Ok(())
     } else {
         Err(format!("demo failed: {}", demo.problems.join("; ")))
     }
 }
 
-/// Starts the reference relay in front of the sandbox; it holds the sandbox's token.
+/// The five steps; returns the checkout's and the lead's event ids.
+fn story(demo: &mut Demo) -> Result<(String, String), String> {
+    let client = Arc::clone(&demo.session.client);
+    demo.timeline().step("1. First launch: app_install");
+    demo.timeline().action("launch");
+    client.on_launch().map_err(|e| e.to_string())?;
+    let r = demo.flush(10_000);
+    demo.expect(
+        r.remaining == 0 && r.processed >= 1,
+        "app_install was not delivered",
+    );
+
+    demo.timeline()
+        .step("2. Background, then back to the foreground after 1.1 s: app_open");
+    demo.timeline().action("background");
+    client.on_background().map_err(|e| e.to_string())?;
+    std::thread::sleep(Duration::from_millis(1_100));
+    demo.timeline().action("foreground");
+    client.on_foreground().map_err(|e| e.to_string())?;
+    let r = demo.flush(10_000);
+    demo.expect(
+        r.remaining == 0 && r.processed == 1,
+        "app_open was not delivered",
+    );
+
+    demo.timeline()
+        .step("3. A checkout of 24.99 USD by Person@Example.com (hashed on the device)");
+    let checkout = demo.track(buyer(EventName::Checkout, "24.99"))?;
+    let r = demo.flush(10_000);
+    demo.expect(
+        r.remaining == 0 && r.processed == 1,
+        "the checkout was not delivered",
+    );
+
+    demo.timeline()
+        .step("4. The user turns on Limit Ad Tracking; an add_to_cart follows");
+    demo.timeline().action("set_privacy opt_out: true");
+    client
+        .set_privacy(PrivacyState {
+            opt_out: true,
+            ..Default::default()
+        })
+        .map_err(|e| e.to_string())?;
+    demo.track(buyer(EventName::AddToCart, "9.99"))?;
+    let r = demo.flush(10_000);
+    demo.expect(
+        r.remaining == 0 && r.processed == 1,
+        "the add_to_cart was not delivered",
+    );
+
+    let mut lead = String::new();
+    if let Some(sandbox) = &demo.sandbox {
+        for _ in 0..2 {
+            sandbox.inject(Fault::Status {
+                status: 503,
+                retry_after: Some("1".into()),
+                body: None,
+            });
+        }
+        demo.timeline()
+            .step("5. Server outage: two 503 answers with Retry-After: 1, then recovery");
+        lead = demo.track(buyer(EventName::Lead, "1.00"))?;
+        let r = demo.flush(500);
+        demo.expect(
+            r.remaining == 1,
+            "the lead should still wait during the outage",
+        );
+        demo.timeline()
+            .action("flush again, with time for the backoff (up to 15 s)");
+        let r = demo.flush(15_000);
+        demo.expect(
+            r.remaining == 0,
+            "the lead was not delivered after the outage",
+        );
+    }
+    Ok((checkout, lead))
+}
+
+/// Starts the reference relay in front of `upstream`; it holds the sandbox's token.
 fn start_relay(
-    sandbox_url: &str,
+    upstream: &str,
     ad_account: &str,
 ) -> Result<app_conversions_relay::RelayHandle, String> {
-    let mut config = app_conversions_relay::RelayConfig::new(sandbox_url, cli::SANDBOX_TOKEN)
+    let mut config = app_conversions_relay::RelayConfig::new(upstream, cli::SANDBOX_TOKEN)
         .with_app_token(DEMO_APP_TOKEN, ad_account);
     config.log = app_conversions_relay::LogTarget::Off;
     app_conversions_relay::RelayHandle::start(config)
         .map_err(|e| format!("cannot start the relay: {e}"))
 }
 
-fn verify_sandbox(demo: &mut Demo, checkout_id: &str, lead_id: &str) {
+fn verify_sandbox(demo: &mut Demo, checkout_id: &str, lead_id: &str, via_relay: bool) {
     let Some(sandbox) = &demo.sandbox else { return };
     let accepted = sandbox.accepted();
     let names: Vec<&str> = accepted
@@ -263,8 +241,7 @@ fn verify_sandbox(demo: &mut Demo, checkout_id: &str, lead_id: &str) {
         .collect();
     let expected = ["app_install", "app_open", "checkout", "add_to_cart", "lead"];
     let ok_names = names == expected;
-    let checkout_once =
-        sandbox.times_accepted(checkout_id) == 1 && sandbox.times_accepted(lead_id) == 1;
+    let once = sandbox.times_accepted(checkout_id) == 1 && sandbox.times_accepted(lead_id) == 1;
     let before_lat = accepted
         .iter()
         .take(3)
@@ -279,8 +256,12 @@ fn verify_sandbox(demo: &mut Demo, checkout_id: &str, lead_id: &str) {
         .filter(|r| r.status == 503)
         .count()
         == 2;
+    let with_ip = !via_relay
+        || accepted
+            .iter()
+            .all(|e| e["user_data"]["client_ip_address"] == "127.0.0.1");
     demo.expect(ok_names, &format!("unexpected events arrived: {names:?}"));
-    demo.expect(checkout_once, "an event arrived more than once");
+    demo.expect(once, "an event arrived more than once");
     demo.expect(
         before_lat,
         "events before Limit Ad Tracking lack hashed_maids",
@@ -290,4 +271,5 @@ fn verify_sandbox(demo: &mut Demo, checkout_id: &str, lead_id: &str) {
         "events after Limit Ad Tracking carry hashed_maids",
     );
     demo.expect(outage_seen, "the outage was not exercised");
+    demo.expect(with_ip, "the relay did not add the client IP");
 }

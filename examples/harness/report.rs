@@ -1,52 +1,121 @@
-//! How the harness prints what happened: request bodies (pretty JSON, hashed identifiers
-//! visible), answers, flush reports and diagnostics.
+//! Diagnostics for people (a short table of what matters, the rest only when not zero) and for
+//! machines (every field as JSON).
 
-use app_conversions::{Diagnostics, FlushReport};
-use app_conversions_sandbox::RecordedRequest;
-use serde_json::json;
+use app_conversions::Diagnostics;
+use serde_json::{json, Value};
 
-/// Prints each request: method line, status, pretty body.
-pub fn print_requests(requests: &[RecordedRequest]) {
-    for request in requests {
-        let query = if request.query.is_empty() {
-            String::new()
-        } else {
-            format!("?{}", request.query)
-        };
-        println!(
-            "  → POST {}{query}  ⇒  HTTP {}",
-            request.path, request.status
+use crate::timeline::{Mode, Timeline};
+
+/// Prints the diagnostics as a short table, or as one JSON line in `--json` mode.
+pub fn print_diagnostics(timeline: &Timeline, d: &Diagnostics) {
+    if timeline.mode() == Mode::Json {
+        say!(
+            "{}",
+            json!({"kind": "diagnostics", "diagnostics": diagnostics_value(d)})
         );
-        let pretty = serde_json::from_str::<serde_json::Value>(&request.body)
-            .and_then(|v| serde_json::to_string_pretty(&v))
-            .unwrap_or_else(|_| request.body.clone());
-        for line in pretty.lines() {
-            println!("      {line}");
-        }
+        return;
+    }
+    for (name, value) in diagnostics_rows(d) {
+        timeline.info(&format!("  {name:<22} {value}"));
     }
 }
 
-/// Prints a flush report on one line.
-pub fn print_flush(report: &FlushReport) {
-    println!(
-        "  flush: sent {}, processed {}, failed {}, remaining {}, last status {}{}",
-        report.sent,
-        report.processed,
-        report.failed,
-        report.remaining,
-        report.last_status.map_or("none".into(), |s| s.to_string()),
-        if report.timed_out { " (timed out)" } else { "" }
+/// The rows of the table: the main counts always, the others when they say something.
+pub fn diagnostics_rows(d: &Diagnostics) -> Vec<(&'static str, String)> {
+    let dropped = d.dropped_expired
+        + d.dropped_evicted
+        + d.dropped_purged
+        + d.dropped_invalid
+        + d.dropped_no_identity;
+    let mut rows = vec![
+        ("queued", d.queued.to_string()),
+        ("delivered", d.delivered.to_string()),
+        ("dead-lettered", d.dead_lettered.to_string()),
+        ("dropped", drops(d, dropped)),
+        (
+            "last status",
+            d.last_status.map_or("none".into(), |s| s.to_string()),
+        ),
+    ];
+    let optional = [
+        (
+            "oldest queued age",
+            d.oldest_queued_age_secs.map(|s| format!("{s} s")),
+        ),
+        (
+            "next attempt",
+            d.next_attempt_time.map(|t| format!("{t} (Unix s)")),
+        ),
+        ("paused", d.paused_reason.clone()),
+        ("last error", d.last_error.clone()),
+        ("storage error", d.storage_error.clone()),
+        (
+            "consecutive failures",
+            (d.consecutive_failures > 0).then(|| d.consecutive_failures.to_string()),
+        ),
+        ("warnings", (d.warnings > 0).then(|| d.warnings.to_string())),
+        (
+            "existing-user installs",
+            (d.existing_user_installs > 0).then(|| d.existing_user_installs.to_string()),
+        ),
+        (
+            "malformed ad IDs",
+            (d.malformed_advertising_ids > 0).then(|| d.malformed_advertising_ids.to_string()),
+        ),
+        (
+            "database recoveries",
+            (d.database_recoveries > 0).then(|| d.database_recoveries.to_string()),
+        ),
+        (
+            "worker panics",
+            (d.worker_panics > 0).then(|| d.worker_panics.to_string()),
+        ),
+    ];
+    rows.extend(
+        optional
+            .into_iter()
+            .filter_map(|(name, value)| value.map(|v| (name, v))),
     );
+    for letter in d.recent_dead_letters.iter().take(5) {
+        rows.push((
+            "dead letter",
+            format!(
+                "{} {}: {}",
+                letter.event_name, letter.event_id, letter.error_message
+            ),
+        ));
+    }
+    rows
 }
 
-/// Diagnostics as pretty JSON.
-pub fn diagnostics_json(d: &Diagnostics) -> String {
+/// `0`, or the total with its reasons: `3 (expired 1, no_identity 2)`.
+fn drops(d: &Diagnostics, total: u64) -> String {
+    let reasons: Vec<String> = [
+        ("expired", d.dropped_expired),
+        ("evicted", d.dropped_evicted),
+        ("purged", d.dropped_purged),
+        ("invalid", d.dropped_invalid),
+        ("no_identity", d.dropped_no_identity),
+    ]
+    .iter()
+    .filter(|(_, n)| *n > 0)
+    .map(|(name, n)| format!("{name} {n}"))
+    .collect();
+    if reasons.is_empty() {
+        total.to_string()
+    } else {
+        format!("{total} ({})", reasons.join(", "))
+    }
+}
+
+/// Every diagnostics field as JSON.
+pub fn diagnostics_value(d: &Diagnostics) -> Value {
     let dead: Vec<_> = d
         .recent_dead_letters
         .iter()
         .map(|l| json!({"event_id": l.event_id, "event_name": l.event_name, "error_message": l.error_message, "dead_lettered_at": l.dead_lettered_at}))
         .collect();
-    let value = json!({
+    json!({
         "queued": d.queued,
         "oldest_queued_age_secs": d.oldest_queued_age_secs,
         "dead_lettered": d.dead_lettered,
@@ -71,6 +140,10 @@ pub fn diagnostics_json(d: &Diagnostics) -> String {
         "storage_error": d.storage_error,
         "database_recoveries": d.database_recoveries,
         "worker_panics": d.worker_panics,
-    });
-    serde_json::to_string_pretty(&value).unwrap_or_default()
+    })
+}
+
+/// Diagnostics as pretty JSON.
+pub fn diagnostics_json(d: &Diagnostics) -> String {
+    serde_json::to_string_pretty(&diagnostics_value(d)).unwrap_or_default()
 }
