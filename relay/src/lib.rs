@@ -26,23 +26,33 @@
 //! ```
 
 mod auth;
+mod budget;
 mod cli;
 mod client_ip;
+mod coalesce;
 mod config;
 mod config_file;
+mod config_limits;
+mod dispatch;
 mod forward;
 mod handle;
 mod limit;
 mod log;
 mod payload;
+mod redis_budget;
 mod responses;
+mod results;
+mod serve;
 mod server;
 
 pub use cli::run_cli;
 pub use config::{
-    AppToken, RelayConfig, DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES, DEFAULT_RATE_LIMIT_BURST,
+    AppToken, RelayConfig, DEFAULT_BODY_TIMEOUT, DEFAULT_CALLS_PER_MINUTE,
+    DEFAULT_GLOBAL_RATE_LIMIT_PER_SEC, DEFAULT_IDLE_TIMEOUT, DEFAULT_IP_TABLE_CAPACITY,
+    DEFAULT_LINGER, DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES_IN_FLIGHT,
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_REQUESTS_IN_FLIGHT, DEFAULT_RATE_LIMIT_BURST,
     DEFAULT_RATE_LIMIT_PER_SEC, DEFAULT_UPSTREAM, DEFAULT_UPSTREAM_CONNECT_TIMEOUT,
-    DEFAULT_UPSTREAM_TIMEOUT, MAX_EVENTS_PER_REQUEST,
+    DEFAULT_UPSTREAM_TIMEOUT, MAX_EVENTS_PER_REQUEST, MIN_RATE_PER_SEC,
 };
 pub use handle::{RelayHandle, SHUTDOWN_GRACE};
 pub use log::{LogTarget, RequestLog};

@@ -146,3 +146,100 @@ fn serves_logs_without_tokens_and_stops_on_sigterm() {
     assert!(requests[0].contains("test=true status=200 events=2 ips_added=2"));
     assert!(requests[1].contains("status=401 events=-"));
 }
+
+/// A child process killed when dropped, so a failed test leaves no relay behind.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the relay binary through `sh` under `ulimit -n 1024` with `env`; its base URL and
+/// the child.
+#[cfg(unix)]
+fn start_limited_relay(env: &[(&str, &str)]) -> (String, Killed) {
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg("ulimit -n 1024 && exec \"$0\"")
+        .arg(BIN)
+        .env_remove("RELAY_CONFIG")
+        .env_remove("RELAY_TRUSTED_PROXIES")
+        .env("RELAY_UPSTREAM", "http://127.0.0.1:9")
+        .env("RELAY_CONVERSION_TOKEN", CONVERSION_TOKEN)
+        .env("RELAY_APP_TOKENS", format!("{AD_ACCOUNT}:{APP_TOKEN}"))
+        .env("RELAY_LISTEN", "127.0.0.1:0")
+        .env("RELAY_LOG", "off")
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    let base = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .trim_end_matches(',')
+        .to_string();
+    std::thread::spawn(move || for _ in stderr.lines() {});
+    (base, Killed(child))
+}
+
+/// `GET /healthz` on a fresh connection; the status line, or the error.
+fn health(addr: &str, timeout: Duration) -> Result<String, std::io::Error> {
+    use std::io::Read;
+    let mut stream = std::net::TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: relay\r\nConnection: close\r\n\r\n")?;
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply)?;
+    Ok(reply.lines().next().unwrap_or_default().to_string())
+}
+
+/// Slow-loris: more idle connections than the process may hold file descriptors. Idle
+/// connections are closed after the idle timeout and the relay caps its connections below
+/// the descriptor limit, so a real client is served soon after, and no connection is kept
+/// forever.
+#[cfg(unix)]
+#[test]
+fn idle_connections_beyond_the_descriptor_limit_do_not_lock_clients_out() {
+    let (base, child) = start_limited_relay(&[("RELAY_IDLE_TIMEOUT_MS", "1000")]);
+    let addr = base.trim_start_matches("http://").to_string();
+    assert_eq!(health(&addr, WAIT_HEALTH).unwrap(), "HTTP/1.1 200 OK");
+    let mut idle = Vec::new();
+    for _ in 0..1030 {
+        match std::net::TcpStream::connect_timeout(&addr.parse().unwrap(), Duration::from_secs(3)) {
+            Ok(stream) => idle.push(stream),
+            Err(_) => break,
+        }
+    }
+    assert!(idle.len() >= 1000, "only {} connections opened", idle.len());
+    let status = health(&addr, WAIT_HEALTH);
+    // Every idle connection is closed by the relay within its timeout of being accepted.
+    let deadline = std::time::Instant::now() + WAIT_HEALTH;
+    let closed = idle
+        .iter_mut()
+        .filter(|s| {
+            use std::io::Read;
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            s.set_read_timeout(Some(left.max(Duration::from_millis(1))))
+                .unwrap();
+            match (&**s).read(&mut [0u8; 1]) {
+                Ok(0) => true,
+                Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+                Ok(_) => false,
+            }
+        })
+        .count();
+    drop(child);
+    assert_eq!(status.unwrap(), "HTTP/1.1 200 OK");
+    assert_eq!(closed, idle.len(), "idle connections left open");
+}
+
+/// How long a health check may take while idle connections wait for their timeout.
+const WAIT_HEALTH: Duration = Duration::from_secs(8);
