@@ -147,49 +147,6 @@ fn serves_logs_without_tokens_and_stops_on_sigterm() {
     assert!(requests[1].contains("status=401 events=-"));
 }
 
-/// A child process killed when dropped, so a failed test leaves no relay behind.
-struct Killed(std::process::Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts the relay binary through `sh` under `ulimit -n 1024` with `env`; its base URL and
-/// the child.
-#[cfg(unix)]
-fn start_limited_relay(env: &[(&str, &str)]) -> (String, Killed) {
-    let mut command = Command::new("sh");
-    command
-        .arg("-c")
-        .arg("ulimit -n 1024 && exec \"$0\"")
-        .arg(BIN)
-        .env_remove("RELAY_CONFIG")
-        .env_remove("RELAY_TRUSTED_PROXIES")
-        .env("RELAY_UPSTREAM", "http://127.0.0.1:9")
-        .env("RELAY_CONVERSION_TOKEN", CONVERSION_TOKEN)
-        .env("RELAY_APP_TOKENS", format!("{AD_ACCOUNT}:{APP_TOKEN}"))
-        .env("RELAY_LISTEN", "127.0.0.1:0")
-        .env("RELAY_LOG", "off")
-        .envs(env.iter().copied())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    let mut child = command.spawn().unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut first = String::new();
-    stderr.read_line(&mut first).unwrap();
-    let base = first
-        .split_whitespace()
-        .find(|w| w.starts_with("http://127.0.0.1:"))
-        .unwrap_or_else(|| panic!("no address in {first:?}"))
-        .trim_end_matches(',')
-        .to_string();
-    std::thread::spawn(move || for _ in stderr.lines() {});
-    (base, Killed(child))
-}
-
 /// `GET /healthz` on a fresh connection; the status line, or the error.
 fn health(addr: &str, timeout: Duration) -> Result<String, std::io::Error> {
     use std::io::Read;
@@ -208,7 +165,15 @@ fn health(addr: &str, timeout: Duration) -> Result<String, std::io::Error> {
 #[cfg(unix)]
 #[test]
 fn idle_connections_beyond_the_descriptor_limit_do_not_lock_clients_out() {
-    let (base, child) = start_limited_relay(&[("RELAY_IDLE_TIMEOUT_MS", "1000")]);
+    let (base, child) = common::processes::spawn_relay(
+        Some(1024),
+        &[
+            ("RELAY_UPSTREAM", "http://127.0.0.1:9".to_string()),
+            ("RELAY_CONVERSION_TOKEN", CONVERSION_TOKEN.to_string()),
+            ("RELAY_APP_TOKENS", format!("{AD_ACCOUNT}:{APP_TOKEN}")),
+            ("RELAY_IDLE_TIMEOUT_MS", "1000".to_string()),
+        ],
+    );
     let addr = base.trim_start_matches("http://").to_string();
     assert_eq!(health(&addr, WAIT_HEALTH).unwrap(), "HTTP/1.1 200 OK");
     let mut idle = Vec::new();

@@ -7,6 +7,8 @@
 
 #![allow(dead_code)]
 
+pub mod processes;
+
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use app_conversions_relay::{LogTarget, RelayConfig, RelayHandle, RequestLog};
