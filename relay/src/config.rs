@@ -261,7 +261,12 @@ impl RelayConfig {
     /// list), `RELAY_TRUSTED_PROXIES` (comma-separated, replaces the list),
     /// `RELAY_MAX_BODY_BYTES`, `RELAY_RATE_LIMIT_PER_SEC`, `RELAY_RATE_LIMIT_BURST`,
     /// `RELAY_UPSTREAM_TIMEOUT_MS`, `RELAY_UPSTREAM_CONNECT_TIMEOUT_MS`, `RELAY_LOG`
-    /// (`stderr`, `stdout` or `off`). Unset or empty variables change nothing.
+    /// (`stderr`, `stdout` or `off`), and for scale `RELAY_IP_TABLE_CAPACITY`,
+    /// `RELAY_GLOBAL_RATE_LIMIT_PER_SEC`, `RELAY_LINGER_MS`, `RELAY_CALLS_PER_MINUTE`,
+    /// `RELAY_INSTANCES`, `RELAY_REDIS_URL`, `RELAY_MAX_CONNECTIONS`, `RELAY_IDLE_TIMEOUT_MS`,
+    /// `RELAY_BODY_TIMEOUT_MS`, `RELAY_MAX_REQUESTS_IN_FLIGHT`,
+    /// `RELAY_MAX_BODY_BYTES_IN_FLIGHT`, `RELAY_WORKER_THREADS`. Unset or empty variables
+    /// change nothing.
     pub fn apply_env(&mut self) -> Result<(), String> {
         self.apply_env_from(|name| std::env::var(name).ok())
     }

@@ -82,22 +82,10 @@ pub(crate) fn prepare(raw: Bytes, client_ip: Option<IpAddr>) -> Result<Prepared,
     if events > MAX_EVENTS_PER_REQUEST {
         return Err(PayloadError::TooMany(events));
     }
-    let ip_text = client_ip.map(|ip| ip.to_string());
-    let mut ips_added = 0;
-    for event in data.iter_mut().filter(|_| ip_text.is_some()) {
-        let Some(user_data) = event.get_mut("user_data").and_then(Value::as_object_mut) else {
-            continue;
-        };
-        let lacking = match user_data.get("client_ip_address") {
-            None | Some(Value::Null) => true,
-            Some(Value::String(s)) => s.is_empty(),
-            Some(_) => false,
-        };
-        if let (true, Some(ip)) = (lacking, &ip_text) {
-            user_data.insert("client_ip_address".to_string(), Value::String(ip.clone()));
-            ips_added += 1;
-        }
-    }
+    let ips_added = match client_ip {
+        Some(ip) => fill_ips(data, &ip.to_string()),
+        None => 0,
+    };
     let mut body = serde_json::to_vec(&data)
         .map_err(|e| PayloadError::Malformed(format!("body could not be re-encoded ({e})")))?;
     // `[a,b]` to `a,b`: the array's members, ready to join other requests' members.
@@ -108,6 +96,29 @@ pub(crate) fn prepare(raw: Bytes, client_ip: Option<IpAddr>) -> Result<Prepared,
         events,
         ips_added,
     })
+}
+
+/// Sets `client_ip_address` to `ip` where it is lacking; how many events received it.
+fn fill_ips(events: &mut [Value], ip: &str) -> usize {
+    let mut added = 0;
+    for event in events {
+        let Some(user_data) = event.get_mut("user_data").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        let lacking = match user_data.get("client_ip_address") {
+            None | Some(Value::Null) => true,
+            Some(Value::String(s)) => s.is_empty(),
+            Some(_) => false,
+        };
+        if lacking {
+            user_data.insert(
+                "client_ip_address".to_string(),
+                Value::String(ip.to_string()),
+            );
+            added += 1;
+        }
+    }
+    added
 }
 
 #[cfg(test)]
