@@ -182,3 +182,75 @@ fn plain_http_goes_only_to_literal_loopback_addresses() {
         assert_eq!(config.validate(), Ok(()), "{upstream}");
     }
 }
+
+/// A fake upstream that holds every request for `hold` before answering it, and reports the
+/// most requests it held at once.
+fn slow_upstream(hold: std::time::Duration) -> (SocketAddr, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let most = Arc::new(AtomicUsize::new(0));
+    let now = Arc::new(AtomicUsize::new(0));
+    let reported = Arc::clone(&most);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let (most, now) = (Arc::clone(&most), Arc::clone(&now));
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                while let Some(n) = read_request(&mut reader) {
+                    let held = now.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(held, Ordering::SeqCst);
+                    std::thread::sleep(hold);
+                    now.fetch_sub(1, Ordering::SeqCst);
+                    let events = vec![
+                        serde_json::json!({"status": "processed", "error_message": "", "warning_message": ""});
+                        n
+                    ];
+                    let answer = serde_json::json!({
+                        "num_events_received": n, "num_events_processed": n, "events": events
+                    })
+                    .to_string();
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{answer}",
+                        answer.len()
+                    );
+                }
+            });
+        }
+    });
+    (addr, reported)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_upstream_sees_a_bounded_number_of_calls_at_once() {
+    let (addr, most) = slow_upstream(std::time::Duration::from_millis(400));
+    let log = RequestLog::new();
+    let mut config = relay_config(&format!("http://{addr}"), &log);
+    config.linger = std::time::Duration::ZERO;
+    config.rate_limit_per_sec = 0.0;
+    let relay = RelayHandle::start(config).unwrap();
+    let tasks: Vec<_> = (0..150)
+        .map(|i| {
+            let base = relay.base_url();
+            tokio::spawn(async move {
+                post_to(
+                    &client(),
+                    &base,
+                    Some(APP_TOKEN),
+                    AD_ACCOUNT,
+                    "",
+                    batch(vec![event(&format!("slow-{i}"))]),
+                    &[],
+                )
+                .await
+                .status
+            })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), 200);
+    }
+    let most = most.load(Ordering::SeqCst);
+    assert!(most <= 64, "{most} upstream calls at once");
+}
