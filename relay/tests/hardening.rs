@@ -254,3 +254,14 @@ async fn a_slow_upstream_sees_a_bounded_number_of_calls_at_once() {
     let most = most.load(Ordering::SeqCst);
     assert!(most <= 64, "{most} upstream calls at once");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_idle_timeout_never_cuts_a_request_waiting_for_its_answer() {
+    let s = setup(|c| {
+        c.idle_timeout = std::time::Duration::from_millis(300);
+        c.linger = std::time::Duration::ZERO;
+    });
+    s.sandbox.inject(Fault::Delay { millis: 1200 });
+    let answer = s.send(vec![event("patient")]).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+}
