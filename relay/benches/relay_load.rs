@@ -33,6 +33,7 @@ const MAX_REQUESTS: u64 = 200_000;
 /// Mean pause of a device between bursts.
 const MEAN_GAP: Duration = Duration::from_secs(5);
 const DIRECT_SAMPLES: usize = 300;
+const BATCH_SAMPLES: usize = 30;
 
 /// What the devices measured.
 #[derive(Default)]
@@ -61,7 +62,9 @@ fn main() -> Result<(), String> {
         LOAD_TIME.as_secs()
     );
 
-    let direct = runtime.block_on(direct_latencies(sandbox.port()))?;
+    let direct = runtime.block_on(direct_latencies(sandbox.port(), 1..=5, DIRECT_SAMPLES))?;
+    let mut batch_calls =
+        runtime.block_on(direct_latencies(sandbox.port(), 500..=500, BATCH_SAMPLES))?;
     sandbox.reset();
     let cpu_before = relay.cpu_seconds()?;
     let tally = Arc::new(Tally::default());
@@ -103,6 +106,10 @@ fn main() -> Result<(), String> {
         "added by the relay   p50 {:>8.2} ms   p99 {:>8.2} ms",
         r50 - d50,
         r99 - d99
+    );
+    let (b50, b99) = percentiles(&mut batch_calls);
+    println!(
+        "of which the sandbox answering a 500-event batch: p50 {b50:>8.2} ms   p99 {b99:>8.2} ms"
     );
     println!("relay peak RSS    {:>9.1} MB", relay.peak_rss_mb()?);
     Ok(())
@@ -235,17 +242,24 @@ async fn device_loop(device: usize, port: u16, deadline: Instant, tally: &Tally)
     }
 }
 
-/// Device-sized requests straight to the sandbox, one at a time: the latency a device would
-/// see without the relay.
-async fn direct_latencies(port: u16) -> Result<Vec<f64>, String> {
+/// Requests of `sizes` events straight to the sandbox, one at a time: with device-sized
+/// requests, the latency a device would see without the relay; with batch-sized ones, the
+/// part of the relay's latency that is the upstream's own work.
+async fn direct_latencies(
+    port: u16,
+    sizes: std::ops::RangeInclusive<usize>,
+    samples_wanted: usize,
+) -> Result<Vec<f64>, String> {
     let stream = TcpStream::connect(("127.0.0.1", port))
         .await
         .map_err(|e| e.to_string())?;
     let _ = stream.set_nodelay(true);
     let mut stream = BufReader::new(stream);
-    let mut samples = Vec::with_capacity(DIRECT_SAMPLES);
-    for i in 0..DIRECT_SAMPLES {
-        let request = events_request(CONVERSION_TOKEN, 0, i as u64, i % 5 + 1, true);
+    let mut samples = Vec::with_capacity(samples_wanted);
+    let span = sizes.end() - sizes.start() + 1;
+    for i in 0..samples_wanted {
+        let count = sizes.start() + i % span;
+        let request = events_request(CONVERSION_TOKEN, count, i as u64, count, true);
         let started = Instant::now();
         let status = exchange(&mut stream, &request)
             .await
