@@ -1,7 +1,7 @@
 //! The HTTP surface: routes, the events handler, and the request-log middleware.
 //!
-//! The handler does the cheap refusals before the expensive work, in this order: app-token
-//! authentication (401/403, from headers alone), the client IP's rate limit and the
+//! The handler does the cheap refusals before the expensive work, in this order: the client
+//! IP's rate limit (429), app-token authentication (401/403, from headers alone), the
 //! instance's global cap (429), the request's share of the body-memory budget (503), the body
 //! cap (413, first from `Content-Length`, then while reading) and body deadline (408), the
 //! body's shape and event count (400). Only then does it parse (large bodies on the blocking
@@ -203,18 +203,20 @@ async fn post_events(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    // Per client IP first, so one source is limited whether or not it has a token; the
+    // global cap counts only authenticated requests, so requests without a valid token
+    // cannot use it up for the devices that have one.
+    let client_ip = state.proxies.client_ip(peer.ip(), &headers);
+    let now = Instant::now();
+    if let Err(wait) = state.ip_limiter.check(client_ip.unwrap_or(peer.ip()), now) {
+        return responses::rate_limited(retry_after_secs(wait));
+    }
     match state.tokens.authorize(&headers, &ad_account_id) {
         AuthDecision::Allowed(_) => {}
         AuthDecision::WrongAccount => return responses::forbidden(),
         AuthDecision::Unauthenticated => return responses::unauthenticated(),
     }
-    let client_ip = state.proxies.client_ip(peer.ip(), &headers);
-    let now = Instant::now();
-    let limited = state
-        .ip_limiter
-        .check(client_ip.unwrap_or(peer.ip()), now)
-        .and_then(|()| state.global_limiter.check(now));
-    if let Err(wait) = limited {
+    if let Err(wait) = state.global_limiter.check(now) {
         return responses::rate_limited(retry_after_secs(wait));
     }
     let Some(_memory) = reserve_body_memory(&state, &headers) else {

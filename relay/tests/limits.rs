@@ -242,3 +242,35 @@ async fn health_checks_stay_quick_while_large_bodies_are_parsed() {
     // About 5 ms when parsing is off the async worker; 0.6 s and more when it is on it.
     assert!(took < Duration::from_millis(250), "/healthz took {took:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_without_a_valid_token_spend_their_ip_s_limit_but_not_the_global_cap() {
+    let s = setup(|c| {
+        c.trusted_proxies = vec!["127.0.0.0/8".to_string()];
+        c.rate_limit_per_sec = 0.5;
+        c.rate_limit_burst = 2;
+        c.global_rate_limit_per_sec = 1.0;
+        c.linger = Duration::ZERO;
+    });
+    assert_eq!(forged(&s, "203.0.113.50").await, 401);
+    assert_eq!(forged(&s, "203.0.113.50").await, 401);
+    assert_eq!(forged(&s, "203.0.113.50").await, 429);
+    for i in 0..5 {
+        assert_eq!(forged(&s, &format!("203.0.113.{}", 60 + i)).await, 401);
+    }
+    // None of those counted against the global cap: a real device still gets through.
+    assert_eq!(send_as(&s, "198.51.100.7", "real").await.status, 200);
+}
+
+/// Posts one event as `ip` with a token the relay does not know; the status.
+async fn forged(s: &Setup, ip: &str) -> u16 {
+    s.post_with(
+        Some("forged-token"),
+        AD_ACCOUNT,
+        "",
+        batch(vec![event("forged")]),
+        &[("x-forwarded-for", ip)],
+    )
+    .await
+    .status
+}
