@@ -1,9 +1,9 @@
 //! Sending one coalesced batch upstream and answering each device request in it.
 //!
 //! Before each call the ad account's budget is spent; over it, every device of the batch gets
-//! 429 with a `Retry-After` past the end of the budget window plus a random spread of up to
-//! [`RETRY_SPREAD_SECS`], so the devices' retries do not all land in the same second. The SDK
-//! keeps its events meanwhile, so nothing is lost.
+//! 429 with a `Retry-After` past the end of the budget window plus a random spread
+//! ([`crate::budget::spread_retry_after`]). The SDK keeps its events meanwhile, so nothing
+//! is lost.
 //!
 //! The upstream's answer decides each device's answer:
 //! - 200 or 422: cut into per-device results ([`crate::results`]);
@@ -17,20 +17,15 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use tokio::sync::oneshot;
 
-use crate::budget::CallBudget;
+use crate::budget::{spread_retry_after, CallBudget};
 use crate::coalesce::BatchKey;
 use crate::forward::{is_expected_status, Upstream, UpstreamError, UpstreamReply};
-use crate::limit::retry_after_secs;
 use crate::results;
-
-/// Largest random delay added to an over-budget `Retry-After`, in seconds.
-pub(crate) const RETRY_SPREAD_SECS: u64 = 30;
 
 /// One device request's events inside a batch.
 #[derive(Debug, Clone)]
@@ -59,12 +54,12 @@ type Answers<'a> = Pin<Box<dyn Future<Output = Vec<Outcome>> + Send + 'a>>;
 /// Sends batches within the ad accounts' budgets.
 pub(crate) struct Dispatcher {
     upstream: Arc<Upstream>,
-    budget: CallBudget,
+    budget: Arc<CallBudget>,
 }
 
 impl Dispatcher {
     /// Calls `upstream` while `budget` allows.
-    pub(crate) fn new(upstream: Arc<Upstream>, budget: CallBudget) -> Self {
+    pub(crate) fn new(upstream: Arc<Upstream>, budget: Arc<CallBudget>) -> Self {
         Dispatcher { upstream, budget }
     }
 
@@ -87,7 +82,10 @@ impl Dispatcher {
         Box::pin(async move {
             let every = |outcome: Outcome| vec![outcome; parts.len()];
             if let Err(wait) = self.budget.spend(&key.ad_account).await {
-                return parts.iter().map(|_| over_budget(wait)).collect();
+                return parts
+                    .iter()
+                    .map(|_| Outcome::OverBudget(spread_retry_after(wait)))
+                    .collect();
             }
             let reply = match self
                 .upstream
@@ -140,11 +138,6 @@ fn merge(parts: &[Part]) -> Bytes {
     Bytes::from(body)
 }
 
-/// 429 past the window's end, spread over the next [`RETRY_SPREAD_SECS`] seconds.
-fn over_budget(until_window_end: Duration) -> Outcome {
-    Outcome::OverBudget(retry_after_secs(until_window_end) + fastrand::u64(0..=RETRY_SPREAD_SECS))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,20 +154,5 @@ mod tests {
             doc,
             serde_json::json!({"data": [{"a":1}, {"b":2}, {"c":3}]})
         );
-    }
-
-    #[test]
-    fn over_budget_waits_spread_past_the_window() {
-        let waits: Vec<u64> = (0..200)
-            .map(|_| match over_budget(Duration::from_millis(2500)) {
-                Outcome::OverBudget(secs) => secs,
-                other => panic!("{other:?}"),
-            })
-            .collect();
-        assert!(waits
-            .iter()
-            .all(|w| (3..=3 + RETRY_SPREAD_SECS).contains(w)));
-        let distinct: std::collections::HashSet<_> = waits.iter().collect();
-        assert!(distinct.len() > 10, "{distinct:?}");
     }
 }

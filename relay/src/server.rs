@@ -2,7 +2,8 @@
 //!
 //! The handler does the cheap refusals before the expensive work, in this order: the client
 //! IP's rate limit (429), app-token authentication (401/403, from headers alone), the
-//! instance's global cap (429), the request's share of the body-memory budget (503), the body
+//! instance's global cap (429), the ad account's budget when it is known to be spent for this
+//! minute (429), the request's share of the body-memory budget (503), the body
 //! cap (413, first from `Content-Length`, then while reading) and body deadline (408), the
 //! body's shape and event count (400). Only then does it parse (large bodies on the blocking
 //! pool, a few at a time, so the async workers keep answering), fill client IPs, and hand the
@@ -28,7 +29,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower::ServiceBuilder;
 
 use crate::auth::{AuthDecision, TokenTable};
-use crate::budget::CallBudget;
+use crate::budget::{spread_retry_after, CallBudget};
 use crate::client_ip::TrustedProxies;
 use crate::coalesce::{BatchKey, Coalescer};
 use crate::config::RelayConfig;
@@ -53,6 +54,7 @@ pub(crate) struct AppState {
     global_limiter: GlobalLimiter,
     proxies: TrustedProxies,
     coalescer: Arc<Coalescer>,
+    budget: Arc<CallBudget>,
     ad_accounts: Vec<Arc<str>>,
     max_body_bytes: usize,
     body_memory: Arc<Semaphore>,
@@ -71,14 +73,14 @@ impl AppState {
             .as_deref()
             .map(RedisBudget::new)
             .transpose()?;
-        let budget = CallBudget::new(
+        let budget = Arc::new(CallBudget::new(
             config.calls_per_minute,
             config.instances,
             accounts(),
             shared,
-        );
+        ));
         let upstream = Arc::new(Upstream::new(config)?);
-        let dispatcher = Arc::new(Dispatcher::new(upstream, budget));
+        let dispatcher = Arc::new(Dispatcher::new(upstream, Arc::clone(&budget)));
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         Ok(AppState {
             ad_accounts: config
@@ -95,6 +97,7 @@ impl AppState {
             global_limiter: GlobalLimiter::new(config.global_rate_limit_per_sec, Instant::now()),
             proxies: TrustedProxies::parse(&config.trusted_proxies)?,
             coalescer: Arc::new(Coalescer::new(config.linger, dispatcher)),
+            budget,
             max_body_bytes: config.max_body_bytes,
             body_memory: Arc::new(Semaphore::new(
                 config.max_body_bytes_in_flight / BUDGET_UNIT,
@@ -218,6 +221,9 @@ async fn post_events(
     }
     if let Err(wait) = state.global_limiter.check(now) {
         return responses::rate_limited(retry_after_secs(wait));
+    }
+    if let Some(until_window_end) = state.budget.spent_for(&ad_account_id) {
+        return responses::rate_limited(spread_retry_after(until_window_end));
     }
     let Some(_memory) = reserve_body_memory(&state, &headers) else {
         return responses::overloaded();

@@ -274,3 +274,25 @@ async fn forged(s: &Setup, ip: &str) -> u16 {
     .await
     .status
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn once_the_budget_is_known_spent_devices_are_refused_without_waiting_for_a_batch() {
+    let linger = Duration::from_millis(1500);
+    let s = setup(|c| {
+        c.calls_per_minute = 1;
+        c.linger = linger;
+    });
+    let first_minute = minute_now();
+    assert_eq!(s.send(vec![event("spend-1")]).await.status, 200);
+    // Refused when its batch is due: the budget is now known to be spent.
+    assert_eq!(s.send(vec![event("spend-2")]).await.status, 429);
+    let started = Instant::now();
+    let refused = s.send(vec![event("spend-3")]).await;
+    let took = started.elapsed();
+    if minute_now() == first_minute {
+        assert_eq!(refused.status, 429, "{}", refused.body);
+        assert!((1..=91).contains(&retry_after(&refused)));
+        assert!(took < linger / 2, "waited {took:?} for a refusal");
+        assert_eq!(s.sandbox.requests().len(), 1);
+    }
+}
