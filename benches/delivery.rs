@@ -75,18 +75,22 @@ fn fill(db: &Path) {
     )
     .expect("client");
     for _ in 0..EVENTS {
-        let event = Event {
-            name: EventName::AddToCart,
-            custom_event_name: None,
-            event_id: None,
-            event_time: None,
-            event_source_url: None,
-            user_data: None,
-            custom_data: None,
-        };
-        client.track(event).expect("track");
+        client.track(event(EventName::AddToCart)).expect("track");
     }
     client.shutdown(120_000).expect("shutdown");
+}
+
+/// A plain event of `name`: no identifiers of its own (the advertising id gives identity).
+fn event(name: EventName) -> Event {
+    Event {
+        name,
+        custom_event_name: None,
+        event_id: None,
+        event_time: None,
+        event_source_url: None,
+        user_data: None,
+        custom_data: None,
+    }
 }
 
 struct Timer(Mutex<(Instant, Vec<u64>)>);
@@ -220,8 +224,12 @@ fn sdk_threads_cpu() -> Duration {
 /// What an empty queue costs after a 503, a retry after `Retry-After: 1` and a success.
 fn idle_cost(sandbox: &Sandbox, dir: &Path) {
     const IDLE: Duration = Duration::from_secs(30);
+    let quick_retries = ClientConfig {
+        retry_base_delay_ms: 20,
+        ..config(&sandbox.base_url(), &dir.join("idle.db"))
+    };
     let client = ConversionsClient::new(
-        config(&sandbox.base_url(), &dir.join("idle.db")),
+        quick_retries,
         AppInfo::default(),
         device(),
         privacy(),
@@ -232,17 +240,11 @@ fn idle_cost(sandbox: &Sandbox, dir: &Path) {
         retry_after: Some("1".into()),
         body: None,
     });
-    let mut event = Event {
-        name: EventName::Lead,
-        custom_event_name: None,
-        event_id: None,
-        event_time: None,
-        event_source_url: None,
-        user_data: None,
-        custom_data: None,
+    let lead = Event {
+        event_id: Some("idle-cost".into()),
+        ..event(EventName::Lead)
     };
-    event.event_id = Some("idle-cost".into());
-    client.track(event).expect("track");
+    client.track(lead).expect("track");
     let report = client.flush(10_000).expect("flush");
     assert_eq!(report.remaining, 0, "delivered after the retry: {report:?}");
     let (cpu, woken) = (sdk_threads_cpu(), client.diagnostics().upload_wakeups);

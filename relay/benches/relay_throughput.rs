@@ -38,6 +38,10 @@ fn main() -> Result<(), String> {
     let mut config = RelayConfig::new(sandbox.base_url(), CONVERSION_TOKEN)
         .with_app_token(APP_TOKEN, AD_ACCOUNT);
     config.rate_limit_per_sec = 0.0;
+    config.global_rate_limit_per_sec = 0.0;
+    // One request at a time has nothing to coalesce with: send each at once, so the numbers
+    // are the relay's own cost (the load bench measures coalescing, linger included).
+    config.linger = Duration::ZERO;
     config.log = LogTarget::Off;
     let relay = RelayHandle::start(config).map_err(|e| format!("relay: {e}"))?;
 

@@ -16,7 +16,8 @@ const HELP: &str = "\
 app-conversions-relay: the app backend's Conversions API endpoint.
 
 Apps send events here with an app-scoped token; the relay checks the token, adds the
-client IP to events that lack one, and forwards them with the server-held conversion token.
+client IP to events that lack one, and forwards them in coalesced batches with the
+server-held conversion token, within the ad account's budget of calls per minute.
 
 USAGE:
     app-conversions-relay [OPTIONS]
@@ -35,8 +36,20 @@ ENVIRONMENT (override the file; flags override the environment):
     RELAY_APP_TOKENS                   ad_account_id:token[,ad_account_id:token...]
     RELAY_TRUSTED_PROXIES              IPs/CIDRs whose X-Forwarded-For is believed, comma-separated
     RELAY_MAX_BODY_BYTES               body cap, default 5242880 (5 MiB)
-    RELAY_RATE_LIMIT_PER_SEC           per app token, default 50 (0 = off)
-    RELAY_RATE_LIMIT_BURST             per app token, default 100
+    RELAY_RATE_LIMIT_PER_SEC           per client IP (IPv6: per /64), default 20 (0 = off)
+    RELAY_RATE_LIMIT_BURST             per client IP, default 100
+    RELAY_IP_TABLE_CAPACITY            client IPs remembered, default 100000
+    RELAY_GLOBAL_RATE_LIMIT_PER_SEC    all clients of this instance, default 5000 (0 = off)
+    RELAY_LINGER_MS                    batch wait for more device requests, default 50
+    RELAY_CALLS_PER_MINUTE             upstream calls per ad account, all instances, default 4000
+    RELAY_INSTANCES                    instances sharing that budget, default 1
+    RELAY_REDIS_URL                    redis://host:port/db to share the budget (default: none)
+    RELAY_MAX_CONNECTIONS              open connections, default 10000 (kept below ulimit -n)
+    RELAY_IDLE_TIMEOUT_MS              header and keep-alive idle timeout, default 10000
+    RELAY_BODY_TIMEOUT_MS              request body deadline, default 10000 (408)
+    RELAY_MAX_REQUESTS_IN_FLIGHT       event requests at once, default 4096 (503 above)
+    RELAY_MAX_BODY_BYTES_IN_FLIGHT     body bytes held at once, default 67108864 (503 above)
+    RELAY_WORKER_THREADS               request threads, default one per core
     RELAY_UPSTREAM_TIMEOUT_MS          overall upstream deadline, default 30000
     RELAY_UPSTREAM_CONNECT_TIMEOUT_MS  upstream connect deadline, default 5000
     RELAY_LOG                          stderr (default), stdout or off

@@ -24,10 +24,34 @@ pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCA
 pub const DEFAULT_UPSTREAM: &str = "https://api.pinterest.com";
 /// Default cap on a request body: 5 MiB. Larger bodies are answered with 413.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 5 * 1024 * 1024;
-/// Default sustained rate per app token, in requests per second.
-pub const DEFAULT_RATE_LIMIT_PER_SEC: f64 = 50.0;
-/// Default burst per app token (the bucket size), in requests.
+/// Default sustained rate per client IP (an IPv6 client counts by its /64), in requests per
+/// second.
+pub const DEFAULT_RATE_LIMIT_PER_SEC: f64 = 20.0;
+/// Default burst per client IP (the bucket size), in requests.
 pub const DEFAULT_RATE_LIMIT_BURST: u32 = 100;
+/// Default number of client IPs whose buckets are remembered; older idle ones are forgotten.
+pub const DEFAULT_IP_TABLE_CAPACITY: usize = 100_000;
+/// Default cap on requests per second accepted by one instance, whatever their source.
+pub const DEFAULT_GLOBAL_RATE_LIMIT_PER_SEC: f64 = 5_000.0;
+/// Smallest positive rate a limit may have: one request per 1,000 seconds.
+pub const MIN_RATE_PER_SEC: f64 = 0.001;
+/// Default time a batch waits for more device requests before it goes upstream.
+pub const DEFAULT_LINGER: Duration = Duration::from_millis(50);
+/// Default upstream calls per minute per ad account, for all instances together: below the
+/// API's 5,000, leaving room for the advertiser's other senders.
+pub const DEFAULT_CALLS_PER_MINUTE: u32 = 4_000;
+/// Default cap on open client connections (lowered further below the process's file
+/// descriptor limit).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+/// Default time a connection may take to send a request's headers, or sit idle between
+/// requests, before it is closed.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default time a client may take to send a request body (408 after it).
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default cap on event requests being handled at once (503 with `Retry-After` above it).
+pub const DEFAULT_MAX_REQUESTS_IN_FLIGHT: usize = 4_096;
+/// Default cap on the request bytes held at once by requests in flight: 64 MiB.
+pub const DEFAULT_MAX_BODY_BYTES_IN_FLIGHT: usize = 64 * 1024 * 1024;
 /// Default overall deadline of one upstream call (connect, send, and read the whole answer).
 pub const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default deadline for opening the upstream TCP (and TLS) connection.
@@ -55,11 +79,44 @@ pub struct RelayConfig {
     pub trusted_proxies: Vec<String>,
     /// Largest accepted request body in bytes; larger bodies get 413.
     pub max_body_bytes: usize,
-    /// Sustained requests per second allowed per app token (token bucket refill rate).
-    /// `0` disables rate limiting.
+    /// Sustained requests per second allowed per client IP (token bucket refill rate); an
+    /// IPv6 client counts by its /64 prefix. `0` disables the per-IP limit.
     pub rate_limit_per_sec: f64,
-    /// Bucket size per app token: how many requests may arrive at once after a quiet period.
+    /// Bucket size per client IP: how many requests may arrive at once after a quiet period.
     pub rate_limit_burst: u32,
+    /// How many client IPs' buckets are kept; when full, buckets that have refilled (and then
+    /// the oldest) are forgotten, so memory stays bounded whatever the number of clients.
+    pub ip_table_capacity: usize,
+    /// Requests per second this instance accepts from all clients together (one second's
+    /// worth as burst). `0` disables the global cap.
+    pub global_rate_limit_per_sec: f64,
+    /// How long a batch waits for more device requests of the same ad account and mode before
+    /// going upstream (Kafka's `linger.ms`). A full batch (1,000 events, 20 in test mode)
+    /// goes at once.
+    pub linger: Duration,
+    /// Upstream calls per minute per ad account, for all instances together (shared through
+    /// Redis when `redis_url` is set). Over it devices get 429 with a spread `Retry-After`.
+    pub calls_per_minute: u32,
+    /// How many relay instances share `calls_per_minute`. Without Redis, or while Redis is
+    /// unreachable, each instance spends at most `calls_per_minute / instances`.
+    pub instances: u32,
+    /// `redis://host:port/db` for the shared call budget; `None` keeps it per instance.
+    /// May hold a password, so it is redacted from `Debug` output and never logged.
+    pub redis_url: Option<String>,
+    /// Most client connections open at once (also kept below the file descriptor limit).
+    pub max_connections: usize,
+    /// A connection that takes longer to send a request's headers, or stays idle longer
+    /// between requests, is closed.
+    pub idle_timeout: Duration,
+    /// A request whose body takes longer to arrive gets 408.
+    pub body_timeout: Duration,
+    /// Most event requests handled at once; more get 503 with `Retry-After`.
+    pub max_requests_in_flight: usize,
+    /// Most request-body bytes held at once by the requests in flight; a request that would
+    /// go over gets 503 with `Retry-After`, so memory stays bounded.
+    pub max_body_bytes_in_flight: usize,
+    /// Threads serving requests; `0` is one per CPU core.
+    pub worker_threads: usize,
     /// Overall deadline of one upstream call; when it passes the client gets 504.
     pub upstream_timeout: Duration,
     /// Deadline for connecting to the upstream; when it passes the client gets 504.
@@ -107,6 +164,18 @@ impl fmt::Debug for RelayConfig {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("rate_limit_per_sec", &self.rate_limit_per_sec)
             .field("rate_limit_burst", &self.rate_limit_burst)
+            .field("ip_table_capacity", &self.ip_table_capacity)
+            .field("global_rate_limit_per_sec", &self.global_rate_limit_per_sec)
+            .field("linger", &self.linger)
+            .field("calls_per_minute", &self.calls_per_minute)
+            .field("instances", &self.instances)
+            .field("redis_url", &self.redis_url.as_ref().map(|_| "<redacted>"))
+            .field("max_connections", &self.max_connections)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("body_timeout", &self.body_timeout)
+            .field("max_requests_in_flight", &self.max_requests_in_flight)
+            .field("max_body_bytes_in_flight", &self.max_body_bytes_in_flight)
+            .field("worker_threads", &self.worker_threads)
             .field("upstream_timeout", &self.upstream_timeout)
             .field("upstream_connect_timeout", &self.upstream_connect_timeout)
             .field("log", &self.log)
@@ -127,6 +196,18 @@ impl Default for RelayConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             rate_limit_per_sec: DEFAULT_RATE_LIMIT_PER_SEC,
             rate_limit_burst: DEFAULT_RATE_LIMIT_BURST,
+            ip_table_capacity: DEFAULT_IP_TABLE_CAPACITY,
+            global_rate_limit_per_sec: DEFAULT_GLOBAL_RATE_LIMIT_PER_SEC,
+            linger: DEFAULT_LINGER,
+            calls_per_minute: DEFAULT_CALLS_PER_MINUTE,
+            instances: 1,
+            redis_url: None,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
+            max_requests_in_flight: DEFAULT_MAX_REQUESTS_IN_FLIGHT,
+            max_body_bytes_in_flight: DEFAULT_MAX_BODY_BYTES_IN_FLIGHT,
+            worker_threads: 0,
             upstream_timeout: DEFAULT_UPSTREAM_TIMEOUT,
             upstream_connect_timeout: DEFAULT_UPSTREAM_CONNECT_TIMEOUT,
             log: LogTarget::Stderr,
@@ -180,7 +261,12 @@ impl RelayConfig {
     /// list), `RELAY_TRUSTED_PROXIES` (comma-separated, replaces the list),
     /// `RELAY_MAX_BODY_BYTES`, `RELAY_RATE_LIMIT_PER_SEC`, `RELAY_RATE_LIMIT_BURST`,
     /// `RELAY_UPSTREAM_TIMEOUT_MS`, `RELAY_UPSTREAM_CONNECT_TIMEOUT_MS`, `RELAY_LOG`
-    /// (`stderr`, `stdout` or `off`). Unset or empty variables change nothing.
+    /// (`stderr`, `stdout` or `off`), and for scale `RELAY_IP_TABLE_CAPACITY`,
+    /// `RELAY_GLOBAL_RATE_LIMIT_PER_SEC`, `RELAY_LINGER_MS`, `RELAY_CALLS_PER_MINUTE`,
+    /// `RELAY_INSTANCES`, `RELAY_REDIS_URL`, `RELAY_MAX_CONNECTIONS`, `RELAY_IDLE_TIMEOUT_MS`,
+    /// `RELAY_BODY_TIMEOUT_MS`, `RELAY_MAX_REQUESTS_IN_FLIGHT`,
+    /// `RELAY_MAX_BODY_BYTES_IN_FLIGHT`, `RELAY_WORKER_THREADS`. Unset or empty variables
+    /// change nothing.
     pub fn apply_env(&mut self) -> Result<(), String> {
         self.apply_env_from(|name| std::env::var(name).ok())
     }
@@ -227,9 +313,8 @@ impl RelayConfig {
         if self.max_body_bytes == 0 {
             return Err("max_body_bytes: must be positive".to_string());
         }
-        if !self.rate_limit_per_sec.is_finite() || self.rate_limit_per_sec < 0.0 {
-            return Err("rate_limit_per_sec: must be 0 (off) or a positive number".to_string());
-        }
+        check_rate("rate_limit_per_sec", self.rate_limit_per_sec)?;
+        check_rate("global_rate_limit_per_sec", self.global_rate_limit_per_sec)?;
         if self.rate_limit_per_sec > 0.0 && self.rate_limit_burst == 0 {
             return Err(
                 "rate_limit_burst: must be at least 1 when rate limiting is on".to_string(),
@@ -238,7 +323,19 @@ impl RelayConfig {
         if self.upstream_timeout.is_zero() || self.upstream_connect_timeout.is_zero() {
             return Err("upstream timeouts: must be positive".to_string());
         }
+        crate::config_limits::validate(self)
+    }
+}
+
+/// A rate is 0 (off) or a finite number of requests per second from [`MIN_RATE_PER_SEC`]
+/// up: a smaller one would make its waits longer than any clock can express.
+fn check_rate(field: &str, rate: f64) -> Result<(), String> {
+    if rate == 0.0 || (rate.is_finite() && (MIN_RATE_PER_SEC..=1e9).contains(&rate)) {
         Ok(())
+    } else {
+        Err(format!(
+            "{field}: must be 0 (off) or a number of requests per second from {MIN_RATE_PER_SEC} to 1e9"
+        ))
     }
 }
 
@@ -297,7 +394,7 @@ mod tests {
         c.upstream = "https://api.pinterest.com".into();
         assert_eq!(c.validate(), Ok(()));
         c.upstream = "http://localhost:8080".into();
-        assert_eq!(c.validate(), Ok(()));
+        assert!(c.validate().is_err());
         c.upstream = "http://[::1]:8080/".into();
         assert_eq!(c.validate(), Ok(()));
     }
@@ -307,6 +404,15 @@ mod tests {
         let mut c = valid();
         c.rate_limit_per_sec = f64::NAN;
         assert!(c.validate().is_err());
+        c.rate_limit_per_sec = 1e-300;
+        assert!(c.validate().unwrap_err().contains("rate_limit_per_sec"));
+        c.rate_limit_per_sec = MIN_RATE_PER_SEC;
+        assert_eq!(c.validate(), Ok(()));
+        c.global_rate_limit_per_sec = f64::INFINITY;
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .contains("global_rate_limit_per_sec"));
         let mut c = valid();
         c.rate_limit_burst = 0;
         assert!(c.validate().is_err());

@@ -29,6 +29,18 @@ struct FileConfig {
     upstream_timeout_ms: Option<u64>,
     upstream_connect_timeout_ms: Option<u64>,
     log: Option<String>,
+    ip_table_capacity: Option<usize>,
+    global_rate_limit_per_sec: Option<f64>,
+    linger_ms: Option<u64>,
+    calls_per_minute: Option<u32>,
+    instances: Option<u32>,
+    redis_url: Option<String>,
+    max_connections: Option<usize>,
+    idle_timeout_ms: Option<u64>,
+    body_timeout_ms: Option<u64>,
+    max_requests_in_flight: Option<usize>,
+    max_body_bytes_in_flight: Option<usize>,
+    worker_threads: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -67,6 +79,7 @@ pub(crate) fn apply_file(config: &mut RelayConfig, path: &Path) -> Result<(), St
 }
 
 fn apply(config: &mut RelayConfig, file: FileConfig) -> Result<(), String> {
+    apply_scale(config, &file);
     if let Some(listen) = file.listen {
         config.listen = parse_listen(&listen).map_err(|e| format!("listen: {e}"))?;
     }
@@ -100,10 +113,44 @@ fn apply(config: &mut RelayConfig, file: FileConfig) -> Result<(), String> {
     if let Some(ms) = file.upstream_connect_timeout_ms {
         config.upstream_connect_timeout = Duration::from_millis(ms);
     }
-    if let Some(log) = file.log {
-        config.log = parse_log(&log).map_err(|e| format!("log: {e}"))?;
+    if let Some(log) = &file.log {
+        config.log = parse_log(log).map_err(|e| format!("log: {e}"))?;
     }
     Ok(())
+}
+
+/// The coalescing, budget and cap keys of the file.
+fn apply_scale(config: &mut RelayConfig, file: &FileConfig) {
+    let ms = Duration::from_millis;
+    set(&mut config.ip_table_capacity, file.ip_table_capacity);
+    set(
+        &mut config.global_rate_limit_per_sec,
+        file.global_rate_limit_per_sec,
+    );
+    set(&mut config.linger, file.linger_ms.map(ms));
+    set(&mut config.calls_per_minute, file.calls_per_minute);
+    set(&mut config.instances, file.instances);
+    if let Some(url) = &file.redis_url {
+        config.redis_url = Some(url.clone()).filter(|u| !u.is_empty());
+    }
+    set(&mut config.max_connections, file.max_connections);
+    set(&mut config.idle_timeout, file.idle_timeout_ms.map(ms));
+    set(&mut config.body_timeout, file.body_timeout_ms.map(ms));
+    set(
+        &mut config.max_requests_in_flight,
+        file.max_requests_in_flight,
+    );
+    set(
+        &mut config.max_body_bytes_in_flight,
+        file.max_body_bytes_in_flight,
+    );
+    set(&mut config.worker_threads, file.worker_threads);
+}
+
+fn set<T>(field: &mut T, value: Option<T>) {
+    if let Some(value) = value {
+        *field = value;
+    }
 }
 
 /// Applies the `RELAY_*` variables that `lookup` returns as set and non-empty.
@@ -147,6 +194,45 @@ pub(crate) fn apply_env(
     if let Some(v) = get("RELAY_LOG") {
         config.log = parse_log(&v).map_err(|e| format!("RELAY_LOG: {e}"))?;
     }
+    if let Some(v) = get("RELAY_REDIS_URL") {
+        config.redis_url = Some(v.trim().to_string());
+    }
+    let num = |name: &str| get(name).map(|v| (name.to_string(), v));
+    let ms = |name: &str| -> Result<Option<Duration>, String> {
+        Ok(parse_opt::<u64>(num(name))?.map(Duration::from_millis))
+    };
+    set(
+        &mut config.ip_table_capacity,
+        parse_opt(num("RELAY_IP_TABLE_CAPACITY"))?,
+    );
+    set(
+        &mut config.global_rate_limit_per_sec,
+        parse_opt(num("RELAY_GLOBAL_RATE_LIMIT_PER_SEC"))?,
+    );
+    set(&mut config.linger, ms("RELAY_LINGER_MS")?);
+    set(
+        &mut config.calls_per_minute,
+        parse_opt(num("RELAY_CALLS_PER_MINUTE"))?,
+    );
+    set(&mut config.instances, parse_opt(num("RELAY_INSTANCES"))?);
+    set(
+        &mut config.max_connections,
+        parse_opt(num("RELAY_MAX_CONNECTIONS"))?,
+    );
+    set(&mut config.idle_timeout, ms("RELAY_IDLE_TIMEOUT_MS")?);
+    set(&mut config.body_timeout, ms("RELAY_BODY_TIMEOUT_MS")?);
+    set(
+        &mut config.max_requests_in_flight,
+        parse_opt(num("RELAY_MAX_REQUESTS_IN_FLIGHT"))?,
+    );
+    set(
+        &mut config.max_body_bytes_in_flight,
+        parse_opt(num("RELAY_MAX_BODY_BYTES_IN_FLIGHT"))?,
+    );
+    set(
+        &mut config.worker_threads,
+        parse_opt(num("RELAY_WORKER_THREADS"))?,
+    );
     Ok(())
 }
 
@@ -164,6 +250,11 @@ fn parse_log(s: &str) -> Result<LogTarget, String> {
         "off" | "none" => Ok(LogTarget::Off),
         other => Err(format!("expected stderr, stdout or off, got {other:?}")),
     }
+}
+
+/// [`parse_num`] of a `(name, value)` when the variable is set.
+fn parse_opt<T: std::str::FromStr>(entry: Option<(String, String)>) -> Result<Option<T>, String> {
+    entry.map(|(name, v)| parse_num(&name, &v)).transpose()
 }
 
 fn parse_num<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, String> {
@@ -226,6 +317,12 @@ rate_limit_burst = 3
 upstream_timeout_ms = 1500
 upstream_connect_timeout_ms = 200
 log = "off"
+linger_ms = 20
+calls_per_minute = 600
+instances = 2
+redis_url = "redis://127.0.0.1:6380/1"
+max_connections = 50
+idle_timeout_ms = 700
 
 [[app_tokens]]
 token = "app"
@@ -244,6 +341,11 @@ ad_account_id = "42"
         assert_eq!(c.upstream_timeout, Duration::from_millis(1500));
         assert_eq!(c.upstream_connect_timeout, Duration::from_millis(200));
         assert_eq!(c.log, LogTarget::Off);
+        assert_eq!(c.linger, Duration::from_millis(20));
+        assert_eq!((c.calls_per_minute, c.instances), (600, 2));
+        assert_eq!(c.redis_url.as_deref(), Some("redis://127.0.0.1:6380/1"));
+        assert_eq!(c.max_connections, 50);
+        assert_eq!(c.idle_timeout, Duration::from_millis(700));
         assert_eq!(c.validate(), Ok(()));
     }
 
@@ -281,6 +383,10 @@ ad_account_id = "42"
             ("RELAY_RATE_LIMIT_PER_SEC", "7"),
             ("RELAY_UPSTREAM_TIMEOUT_MS", "250"),
             ("RELAY_LISTEN", ""),
+            ("RELAY_LINGER_MS", "80"),
+            ("RELAY_CALLS_PER_MINUTE", "1200"),
+            ("RELAY_INSTANCES", "3"),
+            ("RELAY_REDIS_URL", "redis://127.0.0.1:6379"),
         ]
         .into_iter()
         .collect();
@@ -296,6 +402,9 @@ ad_account_id = "42"
         assert_eq!(c.rate_limit_per_sec, 7.0);
         assert_eq!(c.upstream_timeout, Duration::from_millis(250));
         assert_eq!(c.listen, crate::config::DEFAULT_LISTEN);
+        assert_eq!(c.linger, Duration::from_millis(80));
+        assert_eq!((c.calls_per_minute, c.instances), (1200, 3));
+        assert_eq!(c.redis_url.as_deref(), Some("redis://127.0.0.1:6379"));
     }
 
     #[test]

@@ -6,12 +6,23 @@
 //! `Authorization` value is built once and marked sensitive so `http`'s `Debug` output hides
 //! it. Redirects are not followed (the token must only ever go to the configured host), and
 //! environment proxy settings are ignored for a loopback upstream so tests never leave the
-//! machine. The answer's status, body, `Content-Type` and `Retry-After` are handed back as they
+//! machine. Only the `test` flag of the device's query is sent on: anything else a device puts
+//! there (an `access_token`, encoded control characters) never sits next to the conversion
+//! token. The answer's status, body, `Content-Type` and `Retry-After` are handed back as they
 //! came; transport failures become [`UpstreamError`] for a 502 or 504.
+//!
+//! A request that fails on the connection before any answer arrives is sent once more, on a
+//! fresh connection: that is what a pooled keep-alive connection looks like when the server
+//! closed it just as it was reused. The API deduplicates by `event_id`, so the rare retry of
+//! a request that did arrive costs nothing. Upstream calls in flight are capped
+//! ([`MAX_CALLS_IN_FLIGHT`]): more wait, asynchronously, instead of queueing without bound on
+//! the blocking pool.
 
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::Semaphore;
 
 use axum::body::Bytes;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
@@ -30,8 +41,11 @@ const MAX_ANSWER_BYTES: u64 = 4 * 1024 * 1024;
 /// How long an idle upstream connection is kept for reuse.
 const IDLE_CONNECTION_AGE: Duration = Duration::from_secs(60);
 
+/// Most upstream calls running at once; more wait for a slot.
+pub(crate) const MAX_CALLS_IN_FLIGHT: usize = 64;
+
 /// What the upstream answered.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct UpstreamReply {
     pub status: StatusCode,
     pub content_type: Option<HeaderValue>,
@@ -53,6 +67,7 @@ pub(crate) struct Upstream {
     agent: Agent,
     base: String,
     authorization: HeaderValue,
+    slots: Semaphore,
 }
 
 impl Upstream {
@@ -78,36 +93,51 @@ impl Upstream {
             agent: builder.build().into(),
             base: config.upstream.trim_end_matches('/').to_string(),
             authorization,
+            slots: Semaphore::new(MAX_CALLS_IN_FLIGHT),
         })
     }
 
-    /// POSTs `body` to `{base}/v5/ad_accounts/{ad_account_id}/events[?query]`.
+    /// POSTs `body` to `{base}/v5/ad_accounts/{ad_account_id}/events`, with `?test=true` in
+    /// test mode and no other query.
     pub(crate) async fn send(
         self: &Arc<Self>,
         ad_account_id: &str,
-        query: Option<&str>,
+        test: bool,
         body: Bytes,
     ) -> Result<UpstreamReply, UpstreamError> {
         let mut url = format!("{}/v5/ad_accounts/{ad_account_id}/events", self.base);
-        if let Some(q) = query.filter(|q| !q.is_empty()) {
-            url.push('?');
-            url.push_str(q);
+        if test {
+            url.push_str("?test=true");
         }
+        let Ok(_slot) = self.slots.acquire().await else {
+            return Err(UpstreamError::Unreachable);
+        };
         let upstream = Arc::clone(self);
-        tokio::task::spawn_blocking(move || upstream.post(&url, &body))
+        tokio::task::spawn_blocking(move || upstream.post_with_retry(&url, &body))
             .await
             .unwrap_or(Err(UpstreamError::Unreachable))
     }
 
+    /// [`Upstream::post`], once more when the connection failed before any answer.
+    fn post_with_retry(&self, url: &str, body: &[u8]) -> Result<UpstreamReply, UpstreamError> {
+        match self.post(url, body) {
+            Err(Failure::BeforeAnswer) => self.post(url, body).map_err(Failure::into_error),
+            other => other.map_err(Failure::into_error),
+        }
+    }
+
     /// The blocking POST behind [`Upstream::send`].
-    fn post(&self, url: &str, body: &[u8]) -> Result<UpstreamReply, UpstreamError> {
+    fn post(&self, url: &str, body: &[u8]) -> Result<UpstreamReply, Failure> {
         let mut response = self
             .agent
             .post(url)
             .header(AUTHORIZATION, self.authorization.clone())
             .header(CONTENT_TYPE, "application/json")
             .send(body)
-            .map_err(classify)?;
+            .map_err(|e| match e {
+                ureq::Error::Io(_) | ureq::Error::Protocol(_) => Failure::BeforeAnswer,
+                other => Failure::Other(classify(other)),
+            })?;
         let status = response.status();
         let content_type = response.headers().get(CONTENT_TYPE).cloned();
         let retry_after = response.headers().get(RETRY_AFTER).cloned();
@@ -116,7 +146,7 @@ impl Upstream {
             .with_config()
             .limit(MAX_ANSWER_BYTES)
             .read_to_vec()
-            .map_err(classify)?;
+            .map_err(|e| Failure::Other(classify(e)))?;
         Ok(UpstreamReply {
             status,
             content_type,
@@ -126,6 +156,30 @@ impl Upstream {
     }
 }
 
+/// How a call failed: before any answer (worth one retry on a fresh connection) or otherwise.
+enum Failure {
+    BeforeAnswer,
+    Other(UpstreamError),
+}
+
+impl Failure {
+    fn into_error(self) -> UpstreamError {
+        match self {
+            Failure::BeforeAnswer => UpstreamError::Unreachable,
+            Failure::Other(e) => e,
+        }
+    }
+}
+
+/// True for the statuses the SDK acts on (ARCHITECTURE.md's table): everything else from
+/// the upstream (1xx, other 2xx, redirects, unknown codes such as 999) becomes 502.
+pub(crate) fn is_expected_status(status: StatusCode) -> bool {
+    matches!(
+        status.as_u16(),
+        200 | 400 | 401 | 403 | 404 | 408 | 413 | 422 | 429 | 500..=599
+    )
+}
+
 fn classify(e: ureq::Error) -> UpstreamError {
     match e {
         ureq::Error::Timeout(_) => UpstreamError::Timeout,
@@ -133,8 +187,9 @@ fn classify(e: ureq::Error) -> UpstreamError {
     }
 }
 
-/// Parses the upstream base URL: `https://host[:port][/prefix]`, or `http://` to a loopback
-/// host (a plain-text conversion token must never cross a network). No credentials, query or
+/// Parses the upstream base URL: `https://host[:port][/prefix]`, or `http://` to a literal
+/// loopback address (a plain-text conversion token must never cross a network, and a name,
+/// even `localhost` or `*.localhost`, may resolve elsewhere). No credentials, query or
 /// fragment.
 pub(crate) fn check_upstream_url(s: &str) -> Result<Uri, String> {
     let url: Uri = s
@@ -166,11 +221,7 @@ fn is_loopback(url: &Uri) -> bool {
         return false;
     };
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    if let Ok(ip) = host.parse::<IpAddr>() {
-        return ip.is_loopback();
-    }
-    let host = host.to_ascii_lowercase();
-    host == "localhost" || host.ends_with(".localhost")
+    host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]
@@ -182,7 +233,8 @@ mod tests {
         assert!(check_upstream_url("https://api.pinterest.com").is_ok());
         assert!(check_upstream_url("https://api.pinterest.com/").is_ok());
         assert!(check_upstream_url("http://127.0.0.1:1234").is_ok());
-        assert!(check_upstream_url("http://localhost:1234").is_ok());
+        assert!(check_upstream_url("http://localhost:1234").is_err());
+        assert!(check_upstream_url("http://a.localhost:1234").is_err());
         assert!(check_upstream_url("http://10.0.0.1:1234").is_err());
         assert!(check_upstream_url("ftp://127.0.0.1").is_err());
         assert!(check_upstream_url("https://x.test/?a=1").is_err());
@@ -190,6 +242,22 @@ mod tests {
         assert!(check_upstream_url("https://x.test/#top").is_err());
         assert!(check_upstream_url("not a url").is_err());
         assert!(check_upstream_url("api.pinterest.com").is_err());
+    }
+
+    #[test]
+    fn expected_statuses() {
+        for ok in [200, 400, 401, 403, 404, 408, 413, 422, 429, 500, 503, 599] {
+            assert!(
+                is_expected_status(StatusCode::from_u16(ok).unwrap()),
+                "{ok}"
+            );
+        }
+        for odd in [101, 201, 204, 302, 307, 405, 418, 999] {
+            assert!(
+                !is_expected_status(StatusCode::from_u16(odd).unwrap()),
+                "{odd}"
+            );
+        }
     }
 
     #[test]

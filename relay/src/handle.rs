@@ -15,11 +15,10 @@ use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use axum::serve::ListenerExt;
 use tokio::sync::watch;
 
 use crate::config::RelayConfig;
-use crate::log::write_line;
+use crate::serve::{serve, ConnectionLimits};
 use crate::server::{build_router, AppState};
 
 /// Longest a shutdown waits for requests in flight before dropping them.
@@ -43,6 +42,15 @@ impl RelayHandle {
         let invalid = |e: String| io::Error::new(io::ErrorKind::InvalidInput, e);
         config.validate().map_err(invalid)?;
         let state = Arc::new(AppState::new(&config).map_err(invalid)?);
+        let settings = Settings {
+            limits: ConnectionLimits {
+                max_connections: config.max_connections,
+                idle_timeout: config.idle_timeout,
+                grace: SHUTDOWN_GRACE,
+            },
+            body_timeout: config.body_timeout,
+            worker_threads: config.worker_threads,
+        };
         let listener = std::net::TcpListener::bind(config.listen)?;
         listener.set_nonblocking(true)?;
         let local_addr = listener.local_addr()?;
@@ -50,7 +58,7 @@ impl RelayHandle {
         let (ready_tx, ready_rx) = mpsc::channel::<io::Result<()>>();
         let thread = std::thread::Builder::new()
             .name("app-conversions-relay".to_string())
-            .spawn(move || run(listener, state, stop_rx, ready_tx))?;
+            .spawn(move || run(listener, state, settings, stop_rx, ready_tx))?;
         match ready_rx.recv() {
             Ok(Ok(())) => Ok(RelayHandle {
                 local_addr,
@@ -101,14 +109,26 @@ impl Drop for RelayHandle {
     }
 }
 
+/// What the background thread needs besides the state.
+struct Settings {
+    limits: ConnectionLimits,
+    body_timeout: Duration,
+    worker_threads: usize,
+}
+
 /// The background thread: build the runtime, serve until told to stop.
 fn run(
     listener: std::net::TcpListener,
     state: Arc<AppState>,
+    settings: Settings,
     stop: watch::Receiver<bool>,
     ready: mpsc::Sender<io::Result<()>>,
 ) {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if settings.worker_threads > 0 {
+        builder.worker_threads(settings.worker_threads);
+    }
+    let runtime = match builder
         .enable_all()
         .thread_name("app-conversions-relay-worker")
         .build()
@@ -128,36 +148,8 @@ fn run(
             }
         };
         let _ = ready.send(Ok(()));
-        serve(listener, state, stop).await;
+        let app = build_router(state, settings.body_timeout);
+        serve(listener, app, settings.limits, stop).await;
     });
     runtime.shutdown_timeout(Duration::from_secs(1));
-}
-
-async fn serve(
-    listener: tokio::net::TcpListener,
-    state: Arc<AppState>,
-    stop: watch::Receiver<bool>,
-) {
-    let log = state.log_target().clone();
-    let app = build_router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    let mut graceful = stop.clone();
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        let _ = graceful.wait_for(|stopped| *stopped).await;
-    });
-    let mut deadline = stop;
-    let hard_stop = async move {
-        let _ = deadline.wait_for(|stopped| *stopped).await;
-        tokio::time::sleep(SHUTDOWN_GRACE).await;
-    };
-    tokio::select! {
-        result = std::future::IntoFuture::into_future(server) => {
-            if let Err(e) = result {
-                write_line(&log, format!("relay server error: {e}"));
-            }
-        }
-        () = hard_stop => {}
-    }
 }

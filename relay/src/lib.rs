@@ -3,16 +3,18 @@
 //! Apps post events in the Conversions API wire format
 //! (`POST /v5/ad_accounts/{ad_account_id}/events[?test=true]`, `{"data":[...]}`) with an
 //! app-scoped bearer token. The relay checks that token in constant time against its
-//! configuration (401/403 with the API's own bodies), rate-limits per token, caps body size and
-//! event count, adds the client's IP address to every event that lacks
-//! `user_data.client_ip_address` (a device cannot know its public IP, and without it events of
-//! Limit-Ad-Tracking users cannot meet the API's identity rule), and forwards the batch to the
-//! real API with the conversion token that only the server holds. The upstream's status, body
-//! and `Retry-After` come back unchanged.
+//! configuration (401/403 with the API's own bodies), rate-limits per client IP with a
+//! global cap, caps connections, requests and memory in flight, body size and event count,
+//! adds the client's IP address to every event that lacks `user_data.client_ip_address` (a
+//! device cannot know its public IP, and without it events of Limit-Ad-Tracking users cannot
+//! meet the API's identity rule), and coalesces device requests into upstream batches of up
+//! to 1,000 events (20 in test mode) sent with the conversion token that only the server
+//! holds, within a per-ad-account budget of calls per minute. Each device gets its own
+//! events' results, in its own order.
 //!
-//! It keeps no state beyond in-memory rate-limit buckets, so any number of instances can run
-//! behind a load balancer. Run it as the `app-conversions-relay` binary (see [`run_cli`]), or
-//! in-process:
+//! It keeps no state beyond in-memory limits and the call budget, which several instances
+//! behind a load balancer share through Redis. Run it as the `app-conversions-relay` binary
+//! (see [`run_cli`]), or in-process:
 //!
 //! ```no_run
 //! use app_conversions_relay::{RelayConfig, RelayHandle};
@@ -26,23 +28,33 @@
 //! ```
 
 mod auth;
+mod budget;
 mod cli;
 mod client_ip;
+mod coalesce;
 mod config;
 mod config_file;
+mod config_limits;
+mod dispatch;
 mod forward;
 mod handle;
 mod limit;
 mod log;
 mod payload;
+mod redis_budget;
 mod responses;
+mod results;
+mod serve;
 mod server;
 
 pub use cli::run_cli;
 pub use config::{
-    AppToken, RelayConfig, DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES, DEFAULT_RATE_LIMIT_BURST,
+    AppToken, RelayConfig, DEFAULT_BODY_TIMEOUT, DEFAULT_CALLS_PER_MINUTE,
+    DEFAULT_GLOBAL_RATE_LIMIT_PER_SEC, DEFAULT_IDLE_TIMEOUT, DEFAULT_IP_TABLE_CAPACITY,
+    DEFAULT_LINGER, DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES_IN_FLIGHT,
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_REQUESTS_IN_FLIGHT, DEFAULT_RATE_LIMIT_BURST,
     DEFAULT_RATE_LIMIT_PER_SEC, DEFAULT_UPSTREAM, DEFAULT_UPSTREAM_CONNECT_TIMEOUT,
-    DEFAULT_UPSTREAM_TIMEOUT, MAX_EVENTS_PER_REQUEST,
+    DEFAULT_UPSTREAM_TIMEOUT, MAX_EVENTS_PER_REQUEST, MIN_RATE_PER_SEC,
 };
 pub use handle::{RelayHandle, SHUTDOWN_GRACE};
 pub use log::{LogTarget, RequestLog};

@@ -1,12 +1,14 @@
-//! The request body: count the events and add the client IP to those that lack one.
+//! The request body: check its shape, add the client IP to events that lack one, and turn
+//! the events into the text a coalesced batch is assembled from.
 //!
-//! Key order: the body is parsed into `serde_json::Value`, whose objects (without serde_json's
-//! `preserve_order` feature, which would switch every crate in the workspace build to
-//! `IndexMap` through feature unification) are sorted maps. So when the relay adds an IP it
-//! re-serialises the whole body with object keys in sorted order. JSON gives member order no
-//! meaning (RFC 8259 §4) and the API does not depend on it; values, array order (and so the
-//! per-event result order) and every other member are unchanged. When no event needs an IP the
-//! original bytes are forwarded untouched.
+//! The body is parsed into `serde_json::Value` and each event re-encoded, so a batch is built
+//! by joining device requests' event texts without parsing them again. Key order: without
+//! serde_json's `preserve_order` feature (which would switch every crate in the workspace
+//! build to `IndexMap` through feature unification) objects are sorted maps, so events come
+//! out with their keys in sorted order. JSON gives member order no meaning (RFC 8259 §4) and
+//! the API does not depend on it; values and array order (and so the per-event result order)
+//! are unchanged. A top-level member other than `data` is refused here, as the API's
+//! `additionalProperties: false` would refuse it, rather than dropped from the merged batch.
 //!
 //! What counts as lacking: `user_data` is an object without `client_ip_address`, or with it
 //! `null` or `""`. Any other value, valid or not, is the event's own and is kept. Events that
@@ -46,10 +48,10 @@ impl PayloadError {
     }
 }
 
-/// A body ready to forward.
+/// A body ready to join a batch.
 #[derive(Debug)]
 pub(crate) struct Prepared {
-    /// The bytes to send upstream.
+    /// The events as JSON array members without the brackets: `{...},{...}`.
     pub body: Bytes,
     /// Number of events in `data`.
     pub events: usize,
@@ -61,13 +63,18 @@ pub(crate) struct Prepared {
 pub(crate) fn prepare(raw: Bytes, client_ip: Option<IpAddr>) -> Result<Prepared, PayloadError> {
     let mut doc: Value = serde_json::from_slice(&raw)
         .map_err(|e| PayloadError::Malformed(format!("body is not valid JSON ({e})")))?;
-    let data = doc
-        .as_object_mut()
-        .and_then(|o| o.get_mut("data"))
+    let shape =
+        || PayloadError::Malformed("the body must be an object with a data array".to_string());
+    let object = doc.as_object_mut().ok_or_else(shape)?;
+    if let Some(extra) = object.keys().find(|k| *k != "data") {
+        return Err(PayloadError::Malformed(format!(
+            "Additional properties are not allowed ({extra:?} was unexpected)"
+        )));
+    }
+    let data = object
+        .get_mut("data")
         .and_then(Value::as_array_mut)
-        .ok_or_else(|| {
-            PayloadError::Malformed("the body must be an object with a data array".to_string())
-        })?;
+        .ok_or_else(shape)?;
     let events = data.len();
     if events == 0 {
         return Err(PayloadError::Empty);
@@ -75,16 +82,26 @@ pub(crate) fn prepare(raw: Bytes, client_ip: Option<IpAddr>) -> Result<Prepared,
     if events > MAX_EVENTS_PER_REQUEST {
         return Err(PayloadError::TooMany(events));
     }
-    let Some(ip) = client_ip else {
-        return Ok(Prepared {
-            body: raw,
-            events,
-            ips_added: 0,
-        });
+    let ips_added = match client_ip {
+        Some(ip) => fill_ips(data, &ip.to_string()),
+        None => 0,
     };
-    let ip_text = ip.to_string();
-    let mut ips_added = 0;
-    for event in data.iter_mut() {
+    let mut body = serde_json::to_vec(&data)
+        .map_err(|e| PayloadError::Malformed(format!("body could not be re-encoded ({e})")))?;
+    // `[a,b]` to `a,b`: the array's members, ready to join other requests' members.
+    body.pop();
+    body.remove(0);
+    Ok(Prepared {
+        body: Bytes::from(body),
+        events,
+        ips_added,
+    })
+}
+
+/// Sets `client_ip_address` to `ip` where it is lacking; how many events received it.
+fn fill_ips(events: &mut [Value], ip: &str) -> usize {
+    let mut added = 0;
+    for event in events {
         let Some(user_data) = event.get_mut("user_data").and_then(Value::as_object_mut) else {
             continue;
         };
@@ -96,25 +113,12 @@ pub(crate) fn prepare(raw: Bytes, client_ip: Option<IpAddr>) -> Result<Prepared,
         if lacking {
             user_data.insert(
                 "client_ip_address".to_string(),
-                Value::String(ip_text.clone()),
+                Value::String(ip.to_string()),
             );
-            ips_added += 1;
+            added += 1;
         }
     }
-    if ips_added == 0 {
-        return Ok(Prepared {
-            body: raw,
-            events,
-            ips_added,
-        });
-    }
-    let body = serde_json::to_vec(&doc)
-        .map_err(|e| PayloadError::Malformed(format!("body could not be re-encoded ({e})")))?;
-    Ok(Prepared {
-        body: Bytes::from(body),
-        events,
-        ips_added,
-    })
+    added
 }
 
 #[cfg(test)]
@@ -128,7 +132,10 @@ mod tests {
 
     fn run(body: Value) -> (Value, Prepared) {
         let p = prepare(Bytes::from(body.to_string()), ip()).unwrap();
-        (serde_json::from_slice(&p.body).unwrap(), p)
+        let mut text = b"{\"data\":[".to_vec();
+        text.extend_from_slice(&p.body);
+        text.extend_from_slice(b"]}");
+        (serde_json::from_slice(&text).unwrap(), p)
     }
 
     #[test]
@@ -167,13 +174,17 @@ mod tests {
     }
 
     #[test]
-    fn untouched_bodies_keep_their_bytes() {
+    fn events_become_joinable_members() {
         let raw = r#"{"data":[{"user_data":{"client_ip_address":"1.2.3.4"},"event_name":"x"}]}"#;
         let p = prepare(Bytes::from(raw), ip()).unwrap();
-        assert_eq!(&p.body[..], raw.as_bytes());
-        let p = prepare(Bytes::from(r#"{"data":[{"user_data":{}}]}"#), None).unwrap();
         assert_eq!(p.ips_added, 0);
-        assert_eq!(&p.body[..], br#"{"data":[{"user_data":{}}]}"#);
+        assert_eq!(
+            &p.body[..],
+            br#"{"event_name":"x","user_data":{"client_ip_address":"1.2.3.4"}}"#
+        );
+        let p = prepare(Bytes::from(r#"{"data":[{"user_data":{}},{}]}"#), None).unwrap();
+        assert_eq!(p.ips_added, 0);
+        assert_eq!(&p.body[..], br#"{"user_data":{}},{}"#);
     }
 
     #[test]
@@ -183,6 +194,8 @@ mod tests {
         assert!(matches!(err("[]"), PayloadError::Malformed(_)));
         assert!(matches!(err(r#"{"data":{}}"#), PayloadError::Malformed(_)));
         assert_eq!(err(r#"{"data":[]}"#), PayloadError::Empty);
+        let extra = err(r#"{"data":[{}],"access_token":"x"}"#).message();
+        assert!(extra.contains("access_token"), "{extra}");
         let many = json!({ "data": vec![json!({}); 1001] }).to_string();
         assert_eq!(err(&many), PayloadError::TooMany(1001));
         assert!(err(&many).message().starts_with("Invalid request: "));

@@ -3,8 +3,9 @@
 //! Where the relay refuses for a reason the real API also has (authentication, ad account
 //! scope, rate limit, malformed body, too many events) it uses the API's exact status, code and
 //! message, so an SDK cannot tell the relay from the API and needs no relay-specific handling.
-//! Reasons the API cannot have (body over the relay's cap, upstream unreachable or too slow)
-//! use the HTTP status as `code`, which no documented API error uses.
+//! Reasons the API cannot have (body over the relay's cap, a body too slow to arrive, the
+//! relay at capacity, upstream unreachable or too slow) use the HTTP status as `code`, which
+//! no documented API error uses.
 
 use axum::http::header::{CONTENT_TYPE, RETRY_AFTER};
 use axum::http::{HeaderValue, StatusCode};
@@ -77,6 +78,28 @@ pub(crate) fn gateway_timeout() -> Response {
         StatusCode::GATEWAY_TIMEOUT,
         504,
         "The Conversions API did not answer in time; retry later.",
+    )
+}
+
+/// 503 with `Retry-After: 1`: the relay is at its cap of requests or body memory in flight.
+pub(crate) fn overloaded() -> Response {
+    let mut response = api_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        503,
+        "The relay is at capacity; retry later.",
+    );
+    response
+        .headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+    response
+}
+
+/// 408: the request body did not arrive within the relay's deadline.
+pub(crate) fn request_timeout() -> Response {
+    api_error(
+        StatusCode::REQUEST_TIMEOUT,
+        408,
+        "The request body did not arrive in time; retry.",
     )
 }
 

@@ -1,18 +1,22 @@
 //! The HTTP surface: routes, the events handler, and the request-log middleware.
 //!
-//! The handler does the cheap refusals before the expensive work, in this order: app-token
-//! authentication (401/403, from headers alone), the token's rate limit (429), the body cap
-//! (413, first from `Content-Length`, then while reading), the body's shape and event count
-//! (400), and only then parses, fills client IPs and calls the upstream. Everything the
-//! handler needs lives in one immutable [`AppState`] shared by `Arc` (the rate limiter's
-//! buckets are the only interior mutability), which keeps the relay stateless across restarts
-//! and instances.
+//! The handler does the cheap refusals before the expensive work, in this order: the client
+//! IP's rate limit (429), app-token authentication (401/403, from headers alone), the
+//! instance's global cap (429), the ad account's budget when it is known to be spent for this
+//! minute (429), the request's share of the body-memory budget (503), the body
+//! cap (413, first from `Content-Length`, then while reading) and body deadline (408), the
+//! body's shape and event count (400). Only then does it parse (large bodies on the blocking
+//! pool, a few at a time, so the async workers keep answering), fill client IPs, and hand the
+//! events to the [`Coalescer`], waiting for its device's own answer. The events route also sits
+//! behind a concurrency limit that sheds load with 503 instead of queueing. Everything lives in
+//! one immutable [`AppState`] shared by `Arc`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Body;
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::{ConnectInfo, Path, RawQuery, Request, State};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
 use axum::http::{HeaderMap, HeaderValue};
@@ -21,23 +25,41 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tower::ServiceBuilder;
 
 use crate::auth::{AuthDecision, TokenTable};
+use crate::budget::{spread_retry_after, CallBudget};
 use crate::client_ip::TrustedProxies;
+use crate::coalesce::{BatchKey, Coalescer};
 use crate::config::RelayConfig;
-use crate::forward::{Upstream, UpstreamError, UpstreamReply};
-use crate::limit::{retry_after_secs, RateLimiter};
+use crate::dispatch::{Dispatcher, Outcome, Part};
+use crate::forward::{Upstream, UpstreamReply};
+use crate::limit::{retry_after_secs, GlobalLimiter, IpLimiter};
 use crate::log::{write_line, LogTarget, RequestRecord};
-use crate::payload::{self, PayloadError};
+use crate::payload::{self, PayloadError, Prepared};
+use crate::redis_budget::RedisBudget;
 use crate::responses;
+
+/// Bodies up to this size are parsed on the async worker; larger ones on the blocking pool.
+const INLINE_PARSE_BYTES: usize = 64 * 1024;
+
+/// Unit of the body-memory budget.
+const BUDGET_UNIT: usize = 1024;
 
 /// Everything a request needs, built once from the configuration.
 pub(crate) struct AppState {
     tokens: TokenTable,
-    limiter: RateLimiter,
+    ip_limiter: IpLimiter,
+    global_limiter: GlobalLimiter,
     proxies: TrustedProxies,
-    upstream: Arc<Upstream>,
+    coalescer: Arc<Coalescer>,
+    budget: Arc<CallBudget>,
+    ad_accounts: Vec<Arc<str>>,
     max_body_bytes: usize,
+    body_memory: Arc<Semaphore>,
+    parsers: Semaphore,
+    max_requests_in_flight: usize,
     log: LogTarget,
 }
 
@@ -45,25 +67,45 @@ impl AppState {
     /// Builds the state from a validated configuration.
     pub(crate) fn new(config: &RelayConfig) -> Result<Self, String> {
         let tokens = TokenTable::new(&config.app_tokens);
-        let limiter = RateLimiter::new(
-            tokens.len(),
-            config.rate_limit_per_sec,
-            config.rate_limit_burst,
-            Instant::now(),
-        );
+        let accounts = || config.app_tokens.iter().map(|t| t.ad_account_id.as_str());
+        let shared = config
+            .redis_url
+            .as_deref()
+            .map(RedisBudget::new)
+            .transpose()?;
+        let budget = Arc::new(CallBudget::new(
+            config.calls_per_minute,
+            config.instances,
+            accounts(),
+            shared,
+        ));
+        let upstream = Arc::new(Upstream::new(config)?);
+        let dispatcher = Arc::new(Dispatcher::new(upstream, Arc::clone(&budget)));
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         Ok(AppState {
+            ad_accounts: config
+                .app_tokens
+                .iter()
+                .map(|t| Arc::from(t.ad_account_id.as_str()))
+                .collect(),
             tokens,
-            limiter,
+            ip_limiter: IpLimiter::new(
+                config.rate_limit_per_sec,
+                config.rate_limit_burst,
+                config.ip_table_capacity,
+            ),
+            global_limiter: GlobalLimiter::new(config.global_rate_limit_per_sec, Instant::now()),
             proxies: TrustedProxies::parse(&config.trusted_proxies)?,
-            upstream: Arc::new(Upstream::new(config)?),
+            coalescer: Arc::new(Coalescer::new(config.linger, dispatcher)),
+            budget,
             max_body_bytes: config.max_body_bytes,
+            body_memory: Arc::new(Semaphore::new(
+                config.max_body_bytes_in_flight / BUDGET_UNIT,
+            )),
+            parsers: Semaphore::new(cores),
+            max_requests_in_flight: config.max_requests_in_flight,
             log: config.log.clone(),
         })
-    }
-
-    /// Where request lines (and server errors) are written.
-    pub(crate) fn log_target(&self) -> &LogTarget {
-        &self.log
     }
 }
 
@@ -78,17 +120,34 @@ struct EventStats {
 ///
 /// The events handler needs the TCP peer address, so serve the router with
 /// `into_make_service_with_connect_info::<std::net::SocketAddr>()`. The configuration is
-/// validated first.
+/// validated first. Request-level limits come with the router; the connection-level ones
+/// (connection cap, header and idle timeouts) are [`crate::RelayHandle`]'s, which a server of
+/// your own must set itself. Serve it inside a tokio runtime (batches are sent from tasks).
 pub fn router(config: &RelayConfig) -> Result<Router, String> {
     config.validate()?;
-    Ok(build_router(Arc::new(AppState::new(config)?)))
+    Ok(build_router(
+        Arc::new(AppState::new(config)?),
+        config.body_timeout,
+    ))
 }
 
-pub(crate) fn build_router(state: Arc<AppState>) -> Router {
+pub(crate) fn build_router(state: Arc<AppState>, body_timeout: std::time::Duration) -> Router {
+    let shed = ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
+            responses::overloaded()
+        }))
+        .load_shed()
+        .concurrency_limit(state.max_requests_in_flight);
     Router::new()
-        .route("/v5/ad_accounts/{ad_account_id}/events", post(post_events))
+        .route(
+            "/v5/ad_accounts/{ad_account_id}/events",
+            post(post_events).layer(shed),
+        )
         .route("/healthz", get(healthz))
         .fallback(fallback)
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            body_timeout,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), log_request))
         .with_state(state)
 }
@@ -147,20 +206,33 @@ async fn post_events(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let index = match state.tokens.authorize(&headers, &ad_account_id) {
-        AuthDecision::Allowed(index) => index,
-        AuthDecision::WrongAccount => return responses::forbidden(),
-        AuthDecision::Unauthenticated => return responses::unauthenticated(),
-    };
-    if let Err(wait) = state.limiter.check(index, Instant::now()) {
+    // Per client IP first, so one source is limited whether or not it has a token; the
+    // global cap counts only authenticated requests, so requests without a valid token
+    // cannot use it up for the devices that have one.
+    let client_ip = state.proxies.client_ip(peer.ip(), &headers);
+    let now = Instant::now();
+    if let Err(wait) = state.ip_limiter.check(client_ip.unwrap_or(peer.ip()), now) {
         return responses::rate_limited(retry_after_secs(wait));
     }
+    match state.tokens.authorize(&headers, &ad_account_id) {
+        AuthDecision::Allowed(_) => {}
+        AuthDecision::WrongAccount => return responses::forbidden(),
+        AuthDecision::Unauthenticated => return responses::unauthenticated(),
+    }
+    if let Err(wait) = state.global_limiter.check(now) {
+        return responses::rate_limited(retry_after_secs(wait));
+    }
+    if let Some(until_window_end) = state.budget.spent_for(&ad_account_id) {
+        return responses::rate_limited(spread_retry_after(until_window_end));
+    }
+    let Some(_memory) = reserve_body_memory(&state, &headers) else {
+        return responses::overloaded();
+    };
     let raw = match read_body(body, &headers, state.max_body_bytes).await {
         Ok(raw) => raw,
         Err(response) => return response,
     };
-    let client_ip = state.proxies.client_ip(peer.ip(), &headers);
-    let prepared = match payload::prepare(raw, client_ip) {
+    let prepared = match prepare(&state, raw, client_ip).await {
         Ok(prepared) => prepared,
         Err(e) => {
             let mut response = responses::bad_request(&e.message());
@@ -173,20 +245,73 @@ async fn post_events(
             return response;
         }
     };
-    let reply = state
-        .upstream
-        .send(&ad_account_id, query.as_deref(), prepared.body)
-        .await;
-    let mut response = match reply {
-        Ok(reply) => passthrough(reply),
-        Err(UpstreamError::Timeout) => responses::gateway_timeout(),
-        Err(UpstreamError::Unreachable) => responses::bad_gateway(),
+    let key = BatchKey {
+        ad_account: state
+            .ad_accounts
+            .iter()
+            .find(|a| ***a == *ad_account_id)
+            .cloned()
+            .unwrap_or_else(|| Arc::from(ad_account_id.as_str())),
+        test: is_test_mode(query.as_deref()),
+    };
+    let part = Part {
+        events: prepared.body,
+        count: prepared.events,
+    };
+    let outcome = state
+        .coalescer
+        .submit(key, part)
+        .await
+        .unwrap_or(Outcome::Unreachable);
+    let mut response = match outcome {
+        Outcome::Reply(reply) => passthrough(reply),
+        Outcome::OverBudget(secs) => responses::rate_limited(secs),
+        Outcome::Timeout => responses::gateway_timeout(),
+        Outcome::Unreachable => responses::bad_gateway(),
     };
     response.extensions_mut().insert(EventStats {
         events: prepared.events,
         ips_added: prepared.ips_added,
     });
     response
+}
+
+/// This request's share of the body-memory budget (its declared length, or the largest body
+/// when it declares none), held until it is answered; `None` when the budget is spent.
+fn reserve_body_memory(state: &AppState, headers: &HeaderMap) -> Option<OwnedSemaphorePermit> {
+    let declared = declared_length(headers).map_or(state.max_body_bytes, |len| {
+        usize::try_from(len).map_or(state.max_body_bytes, |l| l.min(state.max_body_bytes))
+    });
+    let units = u32::try_from(declared.div_ceil(BUDGET_UNIT).max(1)).ok()?;
+    Arc::clone(&state.body_memory)
+        .try_acquire_many_owned(units)
+        .ok()
+}
+
+/// [`payload::prepare`], on the blocking pool (a few at a time) for large bodies.
+async fn prepare(
+    state: &AppState,
+    raw: axum::body::Bytes,
+    client_ip: Option<std::net::IpAddr>,
+) -> Result<Prepared, PayloadError> {
+    if raw.len() <= INLINE_PARSE_BYTES {
+        return payload::prepare(raw, client_ip);
+    }
+    let _parser = state.parsers.acquire().await;
+    tokio::task::spawn_blocking(move || payload::prepare(raw, client_ip))
+        .await
+        .unwrap_or_else(|_| {
+            Err(PayloadError::Malformed(
+                "the body could not be parsed".to_string(),
+            ))
+        })
+}
+
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
 }
 
 /// Reads the whole body, refusing with 413 past `max` bytes (before reading a byte when
@@ -196,11 +321,7 @@ async fn read_body(
     headers: &HeaderMap,
     max: usize,
 ) -> Result<axum::body::Bytes, Response> {
-    let declared = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|len| len > max as u64) {
+    if declared_length(headers).is_some_and(|len| len > max as u64) {
         return Err(responses::payload_too_large(max));
     }
     match Limited::new(body, max).collect().await {
@@ -208,14 +329,29 @@ async fn read_body(
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
             Err(responses::payload_too_large(max))
         }
+        Err(e) if caused_by::<tower_http::timeout::TimeoutError>(e.as_ref()) => {
+            Err(responses::request_timeout())
+        }
         Err(_) => Err(responses::bad_request(
             "Invalid request: the request body could not be read",
         )),
     }
 }
 
-/// The upstream's answer as the client's: same status and body, with its `Content-Type` and
-/// `Retry-After`.
+/// True when `error` or one of its sources is an `E`.
+fn caused_by<E: std::error::Error + 'static>(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if e.is::<E>() {
+            return true;
+        }
+        current = e.source();
+    }
+    false
+}
+
+/// The upstream's answer (or the device's slice of it) as the client's: same status and
+/// body, with its `Content-Type` and `Retry-After`.
 fn passthrough(reply: UpstreamReply) -> Response {
     let mut response = Response::new(Body::from(reply.body));
     *response.status_mut() = reply.status;

@@ -146,3 +146,90 @@ fn serves_logs_without_tokens_and_stops_on_sigterm() {
     assert!(requests[0].contains("test=true status=200 events=2 ips_added=2"));
     assert!(requests[1].contains("status=401 events=-"));
 }
+
+/// `GET /healthz` on a fresh connection; the status line, or the error.
+fn health(addr: &str, timeout: Duration) -> Result<String, std::io::Error> {
+    use std::io::Read;
+    let mut stream = std::net::TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: relay\r\nConnection: close\r\n\r\n")?;
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply)?;
+    Ok(reply.lines().next().unwrap_or_default().to_string())
+}
+
+/// Slow-loris: more idle connections than the process may hold file descriptors. Idle
+/// connections are closed after the idle timeout and the relay caps its connections below
+/// the descriptor limit, so a real client is served soon after, and no connection is kept
+/// forever.
+#[cfg(unix)]
+#[test]
+fn idle_connections_beyond_the_descriptor_limit_do_not_lock_clients_out() {
+    // 1,030 connections to a relay under `ulimit -n 1024`, as the attack was found; a smaller
+    // copy where this test process itself may not open that many.
+    let (relay_limit, connections) = if own_open_files_limit() >= 1200 {
+        (1024, 1030)
+    } else {
+        (256, 262)
+    };
+    let (base, child) = common::processes::spawn_relay(
+        Some(relay_limit),
+        &[
+            ("RELAY_UPSTREAM", "http://127.0.0.1:9".to_string()),
+            ("RELAY_CONVERSION_TOKEN", CONVERSION_TOKEN.to_string()),
+            ("RELAY_APP_TOKENS", format!("{AD_ACCOUNT}:{APP_TOKEN}")),
+            ("RELAY_IDLE_TIMEOUT_MS", "1000".to_string()),
+        ],
+    );
+    let addr = base.trim_start_matches("http://").to_string();
+    assert_eq!(health(&addr, WAIT_HEALTH).unwrap(), "HTTP/1.1 200 OK");
+    let mut idle = Vec::new();
+    for _ in 0..connections {
+        match std::net::TcpStream::connect_timeout(&addr.parse().unwrap(), Duration::from_secs(3)) {
+            Ok(stream) => idle.push(stream),
+            Err(_) => break,
+        }
+    }
+    assert!(
+        idle.len() > relay_limit as usize,
+        "only {} connections opened",
+        idle.len()
+    );
+    let status = health(&addr, WAIT_HEALTH);
+    // Every idle connection is closed by the relay within its timeout of being accepted.
+    let deadline = std::time::Instant::now() + WAIT_HEALTH;
+    let closed = idle
+        .iter_mut()
+        .filter(|s| {
+            use std::io::Read;
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            s.set_read_timeout(Some(left.max(Duration::from_millis(1))))
+                .unwrap();
+            match (&**s).read(&mut [0u8; 1]) {
+                Ok(0) => true,
+                Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+                Ok(_) => false,
+            }
+        })
+        .count();
+    drop(child);
+    assert_eq!(status.unwrap(), "HTTP/1.1 200 OK");
+    assert_eq!(closed, idle.len(), "idle connections left open");
+}
+
+/// This process's soft limit on open files (0 if unknown).
+fn own_open_files_limit() -> usize {
+    std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|text| {
+            let line = text
+                .lines()
+                .find(|l| l.starts_with("Max open files"))?
+                .to_string();
+            line.split_whitespace().nth(3)?.parse().ok()
+        })
+        .unwrap_or(0)
+}
+
+/// How long a health check may take while idle connections wait for their timeout.
+const WAIT_HEALTH: Duration = Duration::from_secs(8);

@@ -222,37 +222,6 @@ async fn oversized_bodies_and_too_many_events_are_refused_locally() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rate_limit_answers_429_with_retry_after() {
-    let s = setup(|c| {
-        c.rate_limit_per_sec = 0.5;
-        c.rate_limit_burst = 2;
-    });
-    assert_eq!(s.send(vec![event("r-1")]).await.status, 200);
-    assert_eq!(s.send(vec![event("r-2")]).await.status, 200);
-    let limited = s.send(vec![event("r-3")]).await;
-    assert_eq!(limited.status, 429);
-    let retry: u64 = limited.headers["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!((1..=2).contains(&retry), "Retry-After {retry}");
-    assert_eq!(limited.json()["code"], 8);
-    // Buckets are per app token: the other token's request is forwarded, not limited (the
-    // sandbox knows only the main ad account, so its own 403 comes back).
-    let other = s
-        .post(
-            Some(OTHER_APP_TOKEN),
-            OTHER_AD_ACCOUNT,
-            "",
-            batch(vec![event("r-4")]),
-        )
-        .await;
-    assert_eq!(other.status, 403, "{}", other.body);
-    assert_eq!(s.sandbox.requests().len(), 3);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn test_mode_is_preserved_and_the_upstream_sees_the_conversion_token() {
     let s = setup(|_| {});
     let answer = s

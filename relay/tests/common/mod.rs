@@ -7,6 +7,8 @@
 
 #![allow(dead_code)]
 
+pub mod processes;
+
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use app_conversions_relay::{LogTarget, RelayConfig, RelayHandle, RequestLog};
@@ -228,5 +230,16 @@ pub fn assert_log_clean(lines: &[String]) {
         ] {
             assert!(!line.contains(secret), "log line leaks {secret}: {line}");
         }
+    }
+}
+
+/// Waits for the next wall-clock minute when less than `needed` is left of this one, so a
+/// test of the per-minute call budget runs inside one budget window.
+pub async fn inside_one_minute(needed: std::time::Duration) {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+    let left = std::time::Duration::from_secs(60)
+        - std::time::Duration::from_millis((now.as_millis() % 60_000) as u64);
+    if left < needed {
+        tokio::time::sleep(left + std::time::Duration::from_millis(50)).await;
     }
 }

@@ -1,0 +1,106 @@
+//! The call budget shared by several instances through Redis.
+//!
+//! One counter per ad account and minute, `app-conversions-relay:calls:{ad_account}:{minute}`,
+//! incremented and given a two-minute expiry in one `MULTI`/`EXEC`, so every instance sees
+//! the same total and the keys clean themselves up. Redis is on the path of every upstream
+//! call, not of every device request (batches are coalesced first), so one round trip per
+//! call is cheap.
+//!
+//! Redis failing must not stall the relay: connecting and each command have short deadlines,
+//! and after a failure Redis is left alone for [`RETRY_AFTER_FAILURE`], during which
+//! [`RedisBudget::count_call`] answers `None` at once and the caller falls back to its
+//! per-instance share. The URL may hold a password, so no error text that could contain it
+//! is kept or logged.
+
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use redis::aio::MultiplexedConnection;
+use redis::AsyncConnectionConfig;
+
+/// Deadline for connecting to Redis and for each command.
+const REDIS_DEADLINE: Duration = Duration::from_millis(250);
+
+/// How long Redis is not asked again after a failure.
+const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(1);
+
+/// Seconds a minute's counter is kept.
+const KEY_TTL_SECS: u64 = 120;
+
+/// A Redis connection for the shared budget, made on first use and remade after failures.
+pub(crate) struct RedisBudget {
+    client: redis::Client,
+    connection: tokio::sync::Mutex<Option<MultiplexedConnection>>,
+    resting_until: Mutex<Option<Instant>>,
+}
+
+impl RedisBudget {
+    /// A budget counter on `url` (`redis://host:port/db`). Does not connect yet.
+    pub(crate) fn new(url: &str) -> Result<Self, String> {
+        let client = redis::Client::open(url)
+            .map_err(|_| "redis_url: not a redis:// URL (value not shown)".to_string())?;
+        Ok(RedisBudget {
+            client,
+            connection: tokio::sync::Mutex::new(None),
+            resting_until: Mutex::new(None),
+        })
+    }
+
+    /// Counts one call for `ad_account` in `minute`; the total of every instance, or `None`
+    /// when Redis cannot answer now.
+    pub(crate) async fn count_call(&self, ad_account: &str, minute: u64) -> Option<u64> {
+        if lock(&self.resting_until).is_some_and(|until| Instant::now() < until) {
+            return None;
+        }
+        let key = format!("app-conversions-relay:calls:{ad_account}:{minute}");
+        match self.incr(&key).await {
+            Some(total) => Some(total),
+            None => {
+                *lock(&self.resting_until) = Some(Instant::now() + RETRY_AFTER_FAILURE);
+                *self.connection.lock().await = None;
+                None
+            }
+        }
+    }
+
+    async fn incr(&self, key: &str) -> Option<u64> {
+        let mut connection = self.connection().await?;
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .incr(key, 1u64)
+            .expire(key, KEY_TTL_SECS as i64)
+            .ignore();
+        let command = pipe.query_async::<(u64,)>(&mut connection);
+        match tokio::time::timeout(REDIS_DEADLINE, command).await {
+            Ok(Ok((total,))) => Some(total),
+            _ => None,
+        }
+    }
+
+    /// The open connection, or a new one.
+    async fn connection(&self) -> Option<MultiplexedConnection> {
+        let mut slot = self.connection.lock().await;
+        if let Some(connection) = slot.as_ref() {
+            return Some(connection.clone());
+        }
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(REDIS_DEADLINE))
+            .set_response_timeout(Some(REDIS_DEADLINE));
+        let connect = self
+            .client
+            .get_multiplexed_async_connection_with_config(&config);
+        let connection = tokio::time::timeout(REDIS_DEADLINE * 2, connect)
+            .await
+            .ok()?
+            .ok()?;
+        *slot = Some(connection.clone());
+        Some(connection)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    match mutex.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
