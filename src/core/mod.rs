@@ -7,6 +7,7 @@
 pub mod backoff;
 pub mod client;
 pub mod config;
+pub mod db_lock;
 pub mod delivery;
 pub mod error;
 pub mod event_builder;
