@@ -324,8 +324,8 @@ class Conversions private constructor(
          * @param privacy the user's privacy choices at start; change them later with the setters.
          * @throws ConversionsException.InvalidConfig naming the configuration field.
          * @throws ConversionsException.InvalidInput naming a bad device field.
-         * @throws ConversionsException.DatabaseInUse when another instance in this process
-         *   already uses `config.databasePath`.
+         * @throws ConversionsException.DatabaseInUse when another instance, in this process or
+         *   another, already uses `config.databasePath` (the core locks a file beside it).
          */
         fun start(
             config: ClientConfig,
