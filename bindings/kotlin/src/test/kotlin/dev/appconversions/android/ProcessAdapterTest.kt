@@ -48,4 +48,21 @@ class ProcessAdapterTest : AndroidTest() {
 
         assertEquals(listOf("app_install"), conversions.delivered())
     }
+
+    @Test
+    fun `a second start on the same database does nothing and says why`() {
+        val first = start()
+        assertEquals(listOf("app_install"), first.delivered())
+
+        val second = start()
+        val status = runBlocking { second.flush(); second.status }
+
+        assertTrue("$status", status is ConversionsStatus.Inactive)
+        assertTrue("$status", (status as ConversionsStatus.Inactive).reason.contains("DatabaseInUse"))
+        assertFalse(second.custom("TookSurvey").recorded)
+        assertTrue(logcat().toString(), logcat().any { it.contains("could not start") })
+        // The first instance goes on alone.
+        first.custom("TookSurvey")
+        assertEquals(listOf("app_install", "TookSurvey"), first.delivered())
+    }
 }
