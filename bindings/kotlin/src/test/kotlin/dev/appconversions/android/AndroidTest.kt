@@ -34,8 +34,9 @@ abstract class AndroidTest {
     /** The application under test (its package name is `org.robolectric.default`). */
     protected val app: Application get() = RuntimeEnvironment.getApplication()
 
+    /** Forgets what the sandbox accepted before this test (a fresh class needs none of it). */
     @Before
-    fun resetSandbox() {
+    open fun resetSandbox() {
         sandbox.reset()
         ShadowLog.clear()
     }
