@@ -228,13 +228,8 @@ fn idle_cost(sandbox: &Sandbox, dir: &Path) {
         retry_base_delay_ms: 20,
         ..config(&sandbox.base_url(), &dir.join("idle.db"))
     };
-    let client = ConversionsClient::new(
-        quick_retries,
-        AppInfo::default(),
-        device(),
-        privacy(),
-    )
-    .expect("client");
+    let client = ConversionsClient::new(quick_retries, AppInfo::default(), device(), privacy())
+        .expect("client");
     sandbox.inject(app_conversions_sandbox::Fault::Status {
         status: 503,
         retry_after: Some("1".into()),

@@ -3,6 +3,9 @@
 # unstripped host build, the Rust library for arm64-v8a, armeabi-v7a and x86_64 with 16 KB page
 # alignment, then the Gradle library module.
 #
+# Without the NDK, the Maven build (run-tests.sh) assembles and checks the AAR's non-native
+# content from the same sources, manifest and rules: see check-aar.sh.
+#
 # Needs: the Android SDK (ANDROID_HOME) and NDK (ANDROID_NDK_HOME), cargo-ndk
 # (`cargo install cargo-ndk`), rustup, and Gradle 8.9+ (`gradle`, or set GRADLE).
 set -euo pipefail

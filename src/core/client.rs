@@ -16,6 +16,7 @@ use once_cell::sync::Lazy;
 
 use crate::core::clock::{Clock, Ring, SystemClock};
 use crate::core::config::{validate_device, Settings};
+use crate::core::db_lock::DatabaseLock;
 use crate::core::error::{ConversionsError, Result};
 use crate::core::event_builder::{build_event, TrackContext};
 use crate::core::lifecycle::{lifecycle_event, Lifecycle};
@@ -35,23 +36,35 @@ use crate::core::{privacy, upload, worker};
 /// Database files in use by a client of this process.
 static OPEN_DATABASES: Lazy<Mutex<HashSet<PathBuf>>> = Lazy::new(Default::default);
 
-/// Releases a database path when the store worker ends.
-struct DatabaseClaim(PathBuf);
+/// Releases a database path, and its cross-process lock, when the store worker ends.
+struct DatabaseClaim(PathBuf, Option<DatabaseLock>);
 
 impl DatabaseClaim {
     fn claim(path: &str) -> Result<DatabaseClaim> {
         let key = std::path::absolute(path).unwrap_or_else(|_| PathBuf::from(path));
+        let in_use = || ConversionsError::DatabaseInUse {
+            path: path.to_string(),
+        };
         if !lock(&OPEN_DATABASES).insert(key.clone()) {
-            return Err(ConversionsError::DatabaseInUse {
-                path: path.to_string(),
-            });
+            return Err(in_use());
         }
-        Ok(DatabaseClaim(key))
+        // Held by another process: refused. A lock file that cannot be created (read-only
+        // storage) leaves the open to the worker, which reports the storage error.
+        match DatabaseLock::try_acquire(&key) {
+            Ok(None) => {
+                lock(&OPEN_DATABASES).remove(&key);
+                Err(in_use())
+            }
+            Ok(held) => Ok(DatabaseClaim(key, held)),
+            Err(_) => Ok(DatabaseClaim(key, None)),
+        }
     }
 }
 
 impl Drop for DatabaseClaim {
     fn drop(&mut self) {
+        // The file lock first: a client of this process let in next must find it free.
+        self.1.take();
         lock(&OPEN_DATABASES).remove(&self.0);
     }
 }

@@ -22,8 +22,8 @@ pub enum ConversionsError {
         /// The rule it broke.
         rule: String,
     },
-    /// Another client in this process already uses this database file.
-    #[error("database {path} is already used by another client in this process")]
+    /// Another client, in this process or another one, already uses this database file.
+    #[error("database {path} is already used by another client, in this or another process")]
     DatabaseInUse {
         /// The database path.
         path: String,

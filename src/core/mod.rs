@@ -29,6 +29,8 @@
 //!   ([`signal::UploadSignal`]). With nothing queued and nothing scheduled it has no deadline,
 //!   and a commit rings it only when it does not know events wait: an idle SDK does not wake.
 //!   The store worker has no timer; it sleeps until a command comes.
+//! - **One client per database.** `db_lock` holds an exclusive `flock` on `<db>.lock` for
+//!   the life of a client, across processes; the kernel releases it when the holder dies.
 //! - **Memory.** The command channel is unbounded so that `track` never blocks the app. What
 //!   bounds memory is the store worker: it drains the channel in groups of up to 10,000
 //!   commands per transaction, and while storage is down it keeps at most
@@ -38,6 +40,7 @@
 pub mod client;
 pub mod clock;
 pub mod config;
+pub mod db_lock;
 pub mod error;
 pub mod event_builder;
 pub mod hash;

@@ -69,7 +69,9 @@ public final class Conversions: @unchecked Sendable {
     /// Starts the SDK for this app, once per process, from `application(_:didFinishLaunchingWithOptions:)`
     /// or your `App`'s `init()`.
     ///
-    /// App and device facts are read from the main bundle and the device, the buffer lives in
+    /// App and device facts are read from the main bundle and the device (the carrier on a
+    /// background queue, so events recorded before it is read, such as the launch, may lack it;
+    /// since iOS 16 the OS names no carrier anyway), the buffer lives in
     /// Application Support (excluded from backups), log lines go to the unified log, and network
     /// changes update the `wifi` fact and retry delivery when connectivity returns. On iOS the
     /// launch is recorded, and UIKit's notifications drive foreground, background (with a
@@ -93,13 +95,17 @@ public final class Conversions: @unchecked Sendable {
                 rule: "call it once per process, then use Conversions.shared"
             )
         }
+        // The main thread does no slow platform work: the carrier (CoreTelephony) is read on a
+        // background queue, the buffer's folder is created and excluded from backups there too,
+        // and the database opens on the SDK's own thread.
         let conversions = try Conversions(
             configuration: configuration,
             app: .current,
-            device: .current(),
+            device: .current(wifi: nil, carrier: nil),
             privacy: privacy
         )
         conversions.setLogSink { level, message in UnifiedLog.write(level, message) }
+        conversions.readCarrierInBackground()
         conversions.startNetworkMonitoring()
         #if canImport(UIKit)
         conversions.keepAlive(LifecycleObserver(conversions: conversions))

@@ -27,18 +27,40 @@ extension DeviceInfo {
     /// This device's facts: brand, hardware model identifier, device type (`phone` or `tablet`
     /// on iOS), OS version, two-letter language, carrier where the OS still names one, and the
     /// CFNetwork-style user agent. `wifi` is left to the network monitor unless given.
+    ///
+    /// Reading the carrier asks CoreTelephony, which can take long: ``Conversions/start(_:privacy:)``
+    /// reads everything else here and the carrier on a background queue.
     @MainActor
     public static func current(wifi: Bool? = nil) -> DeviceInfo {
+        current(wifi: wifi, carrier: DeviceFacts.carrier())
+    }
+
+    /// This device's facts with the carrier given, read on the main actor (UIDevice).
+    @MainActor
+    static func current(wifi: Bool?, carrier: String?) -> DeviceInfo {
         DeviceInfo(
             brand: "Apple",
             model: DeviceFacts.hardwareModel(),
             deviceType: DeviceFacts.deviceType(),
             osVersion: DeviceFacts.osVersion(),
             language: DeviceFacts.language(),
-            carrier: DeviceFacts.carrier(),
+            carrier: carrier,
             wifi: wifi,
             userAgent: DeviceFacts.userAgent()
         )
+    }
+}
+
+extension Conversions {
+    /// Reads the carrier on a background queue, where CoreTelephony may take its time, and
+    /// applies it to the device facts of later events.
+    func readCarrierInBackground() {
+        DispatchQueue.global(qos: .utility).async { [weak self] in
+            guard let carrier = DeviceFacts.carrier(), let self, self.device.carrier != carrier else {
+                return
+            }
+            try? self.updateDevice { $0.carrier = carrier }
+        }
     }
 }
 

@@ -1,7 +1,9 @@
 package dev.appconversions
 
+import java.util.UUID
 import kotlin.time.Duration
 import kotlin.time.Duration.Companion.seconds
+import kotlin.time.TimeSource
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.withContext
 
@@ -22,9 +24,15 @@ import kotlinx.coroutines.withContext
  * field as in the API's JSON (for example `custom_data.currency`) and whose `rule` says what
  * was wrong; nothing is recorded then. After [shutdown], calls fail with
  * [ConversionsException.ShutDown].
+ *
+ * Start-up: an instance from `AndroidConversions.start` builds its core in the background
+ * (see [status]). Until then, recording calls are queued (at most 1,000) and replayed in order;
+ * `track` returns the event id it assigned, and a validation error surfaces only in the log.
+ * The waiting calls first wait, within their timeout, for the start to end. An
+ * [ConversionsStatus.Inactive] instance does nothing and never throws.
  */
 class Conversions private constructor(
-    private val client: ConversionsClient,
+    private val gate: ClientGate,
     privacy: PrivacyState,
     device: DeviceInfo,
 ) {
@@ -37,8 +45,14 @@ class Conversions private constructor(
     /** The privacy state last applied (a copy: changing it changes nothing). */
     val privacy: PrivacyState get() = currentPrivacy.copy()
 
-    /** The device facts last applied (a copy: changing it changes nothing). */
+    /**
+     * The device facts last applied (a copy: changing it changes nothing). Empty while the
+     * start reads them in the background ([status] is [ConversionsStatus.Starting]).
+     */
     val device: DeviceInfo get() = currentDevice.copy()
+
+    /** Whether this instance records and sends: starting, running, or inactive and why. */
+    val status: ConversionsStatus get() = gate.status
 
     /**
      * Records [event]: validates it, hashes its identifiers and queues it for delivery.
@@ -48,29 +62,35 @@ class Conversions private constructor(
      * @throws ConversionsException.InvalidInput naming the field and the rule it broke.
      * @throws ConversionsException.ShutDown after [shutdown].
      */
-    fun track(event: Event): TrackResult = client.track(event)
+    fun track(event: Event): TrackResult {
+        gate.client?.let { return it.track(event) }
+        // Not started yet: fix the event id now, so the caller gets the one that will be sent.
+        val queued = event.copy(eventId = event.eventId ?: UUID.randomUUID().toString())
+        val accepted = gate.send { it.track(queued) }
+        return TrackResult(eventId = queued.eventId.orEmpty(), recorded = accepted)
+    }
 
     /**
      * Reports a cold start. Records `app_install` on the first launch of an install (exactly
      * once, ever) and `app_open` on later launches; a second call in one process is ignored.
      * The Android adapter calls it; call it yourself only without the adapter.
      */
-    fun onLaunch() = client.onLaunch()
+    fun onLaunch() = send { it.onLaunch() }
 
     /**
      * Reports a return to the foreground: records `app_open` after at least
      * `ClientConfig.minBackgroundForOpenSecs` in the background.
      */
-    fun onForeground() = client.onForeground()
+    fun onForeground() = send { it.onForeground() }
 
     /**
      * Reports that the app went to the background. Only wakes the SDK's upload thread, which
      * then sends what waits; nothing is sent or written on the caller's thread.
      */
-    fun onBackground() = client.onBackground()
+    fun onBackground() = send { it.onBackground() }
 
     /** Reports that connectivity returned: delivery retries at once instead of waiting out its backoff. */
-    fun onNetworkAvailable() = client.onNetworkAvailable()
+    fun onNetworkAvailable() = send { it.onNetworkAvailable() }
 
     /**
      * Applies [privacy] as a whole. Opting out strips advertising ids from queued events before
@@ -122,25 +142,26 @@ class Conversions private constructor(
      *
      * @throws ConversionsException.InvalidInput for a bad value (such as `device.language`).
      */
-    fun updateDevice(change: (DeviceInfo) -> DeviceInfo) = synchronized(stateLock) {
-        val next = change(currentDevice.copy())
-        client.updateDevice(next)
-        currentDevice = next.copy()
+    fun updateDevice(change: (DeviceInfo) -> DeviceInfo) {
+        gate.client?.let { return applyDevice(it, change) }
+        // The facts are read in the background: apply the change to them once they are.
+        send { applyDevice(it, change) }
     }
 
     /** Replaces the bearer token; resumes delivery if a rejected token had paused it. */
-    fun setToken(token: String) = client.setToken(token)
+    fun setToken(token: String) = send { it.setToken(token) }
 
     /**
      * Hears the outcome of every request (events sent, status, processed, failed, retry), on
      * the SDK's upload thread; null removes it. Keep it short and thread-safe.
      */
     fun setDeliveryListener(listener: ((BatchOutcome) -> Unit)?) {
-        client.setDeliveryListener(listener?.let { onBatch ->
+        val adapted = listener?.let { onBatch ->
             object : DeliveryListener {
                 override fun onBatch(outcome: BatchOutcome) = onBatch(outcome)
             }
-        })
+        }
+        send { it.setDeliveryListener(adapted) }
     }
 
     /**
@@ -148,11 +169,12 @@ class Conversions private constructor(
      * null removes it. Tokens and identifiers never appear in them.
      */
     fun setLogSink(sink: ((level: LogLevel, message: String) -> Unit)?) {
-        client.setLogSink(sink?.let { log ->
+        val adapted = sink?.let { log ->
             object : LogSink {
                 override fun log(level: LogLevel, message: String) = log(level, message)
             }
-        })
+        }
+        send { it.setLogSink(adapted) }
     }
 
     /**
@@ -164,7 +186,9 @@ class Conversions private constructor(
      * @throws ConversionsException.ShutDown after [shutdown].
      */
     suspend fun flush(timeout: Duration = 30.seconds): FlushReport =
-        blocking { client.flush(timeout.toMillis()) }
+        afterStart(timeout, otherwise = { FlushReport(0u, 0u, 0u, 0u, null, timedOut = it) }) { client, left ->
+            client.flush(left.toMillis())
+        }
 
     /**
      * Deletes every queued and dead-lettered event and identifier, waiting at most [timeout]
@@ -173,7 +197,8 @@ class Conversions private constructor(
      *
      * @throws ConversionsException.Timeout when the buffer was not cleared in time.
      */
-    suspend fun forget(timeout: Duration = 10.seconds) = blocking { client.forget(timeout.toMillis()) }
+    suspend fun forget(timeout: Duration = 10.seconds) =
+        afterStart(timeout, otherwise = { timedOut(it, timeout) }) { client, left -> client.forget(left.toMillis()) }
 
     /**
      * Deletes the dead letters (events the server refused), waiting at most [timeout] on
@@ -182,14 +207,17 @@ class Conversions private constructor(
      * @throws ConversionsException.Timeout when they were not deleted in time.
      */
     suspend fun clearDeadLetters(timeout: Duration = 10.seconds) =
-        blocking { client.clearDeadLetters(timeout.toMillis()) }
+        afterStart(timeout, otherwise = { timedOut(it, timeout) }) { client, left ->
+            client.clearDeadLetters(left.toMillis())
+        }
 
     /**
      * The SDK's health: queue, dead letters, drops by reason, last attempt, pause, storage.
      * Runs on [Dispatchers.IO] because it reads the buffer on the SDK's worker (at most about
      * two seconds; counts from the buffer read as zero if it does not answer in time).
      */
-    suspend fun diagnostics(): Diagnostics = blocking { client.diagnostics() }
+    suspend fun diagnostics(): Diagnostics =
+        afterStart(DIAGNOSTICS_WAIT, otherwise = { idleDiagnostics(status) }) { client, _ -> client.diagnostics() }
 
     /**
      * Commits everything tracked, stops the SDK's threads and closes the database, waiting at
@@ -198,20 +226,93 @@ class Conversions private constructor(
      *
      * @throws ConversionsException.Timeout when the threads did not stop in time.
      */
-    suspend fun shutdown(timeout: Duration = 5.seconds) = blocking { client.shutdown(timeout.toMillis()) }
+    suspend fun shutdown(timeout: Duration = 5.seconds) =
+        afterStart(timeout, otherwise = { timedOut(it, timeout) }) { client, left -> client.shutdown(left.toMillis()) }
 
-    private inline fun updatePrivacy(change: (PrivacyState) -> PrivacyState) = synchronized(stateLock) {
-        val next = change(currentPrivacy.copy())
-        client.setPrivacy(next)
-        currentPrivacy = next.copy()
+    /**
+     * Makes [client], built in the background with the device facts [device], this instance's
+     * core, then replays the calls that waited for it.
+     */
+    internal fun attach(client: ConversionsClientInterface, device: DeviceInfo) {
+        synchronized(stateLock) { currentDevice = device.copy() }
+        gate.attach(client)
     }
 
-    private suspend fun <T> blocking(call: () -> T): T = withContext(Dispatchers.IO) { call() }
+    /** Ends a background start that failed: this instance does nothing from now on, for [reason]. */
+    internal fun deactivate(reason: String) = gate.close(reason)
+
+    private inline fun updatePrivacy(change: (PrivacyState) -> PrivacyState) {
+        synchronized(stateLock) {
+            val next = change(currentPrivacy.copy())
+            currentPrivacy = next.copy()
+            send { it.setPrivacy(next) }
+        }
+    }
+
+    private fun applyDevice(client: ConversionsClientInterface, change: (DeviceInfo) -> DeviceInfo) =
+        synchronized(stateLock) {
+            val next = change(currentDevice.copy())
+            client.updateDevice(next)
+            currentDevice = next.copy()
+        }
+
+    private fun send(call: (ConversionsClientInterface) -> Unit) {
+        gate.send(call)
+    }
+
+    /**
+     * Runs [call] on [Dispatchers.IO] once the core is running, with what is left of [timeout];
+     * returns [otherwise] (given whether the wait timed out) when the start did not end in
+     * time or the instance is inactive.
+     */
+    private suspend fun <T> afterStart(
+        timeout: Duration,
+        otherwise: (timedOut: Boolean) -> T,
+        call: (ConversionsClientInterface, Duration) -> T,
+    ): T = withContext(Dispatchers.IO) {
+        val began = TimeSource.Monotonic.markNow()
+        val settled = gate.awaitSettled(timeout)
+        val client = gate.client
+        if (client == null) otherwise(!settled) else call(client, (timeout - began.elapsedNow()).coerceAtLeast(Duration.ZERO))
+    }
+
+    private fun timedOut(timedOut: Boolean, timeout: Duration) {
+        if (timedOut) throw ConversionsException.Timeout(timeout.toMillis())
+    }
 
     private fun Duration.toMillis(): ULong = inWholeMilliseconds.coerceAtLeast(0).toULong()
 
     /** Creates the SDK. */
     companion object {
+        /** How long [diagnostics] waits for a background start. */
+        private val DIAGNOSTICS_WAIT = 2.seconds
+
+        /**
+         * An instance whose core is built later, in the background: at most [capacity] calls
+         * are queued until [attach] replays them, or dropped after [deactivate]. [log] hears
+         * what the instance does meanwhile (the core's log sink is not there yet).
+         */
+        internal fun starting(capacity: Int, privacy: PrivacyState, log: (String) -> Unit) =
+            Conversions(ClientGate.starting(capacity, log), privacy.copy(), DeviceInfo())
+
+        /** An instance that does nothing, for [reason]; [log] hears about ignored calls. */
+        internal fun inactive(reason: String, log: (String) -> Unit) =
+            Conversions(ClientGate.inactive(reason, log), PrivacyState(), DeviceInfo())
+
+        /** Diagnostics of an instance without a running core: zeros, and why in `pausedReason`. */
+        internal fun idleDiagnostics(status: ConversionsStatus) = Diagnostics(
+            queued = 0u, oldestQueuedAgeSecs = null, deadLettered = 0u, recentDeadLetters = emptyList(),
+            delivered = 0u, warnings = 0u, droppedExpired = 0u, droppedEvicted = 0u, droppedPurged = 0u,
+            droppedInvalid = 0u, droppedNoIdentity = 0u, existingUserInstalls = 0u,
+            malformedAdvertisingIds = 0u, lastAttemptTime = null, lastStatus = null, lastError = null,
+            nextAttemptTime = null,
+            pausedReason = when (status) {
+                is ConversionsStatus.Inactive -> status.reason
+                else -> "the SDK is still starting"
+            },
+            consecutiveFailures = 0u, storageError = null, databaseRecoveries = 0u, workerPanics = 0u, uploadWakeups = 0u,
+        )
+
         /**
          * Starts the SDK. Returns at once: the database is opened on the SDK's worker thread,
          * and events tracked before that are queued, not lost. Call it once per process and
@@ -223,8 +324,8 @@ class Conversions private constructor(
          * @param privacy the user's privacy choices at start; change them later with the setters.
          * @throws ConversionsException.InvalidConfig naming the configuration field.
          * @throws ConversionsException.InvalidInput naming a bad device field.
-         * @throws ConversionsException.DatabaseInUse when another instance in this process
-         *   already uses `config.databasePath`.
+         * @throws ConversionsException.DatabaseInUse when another instance, in this process or
+         *   another, already uses `config.databasePath` (the core locks a file beside it).
          */
         fun start(
             config: ClientConfig,
@@ -232,7 +333,7 @@ class Conversions private constructor(
             device: DeviceInfo = DeviceInfo(),
             privacy: PrivacyState = PrivacyState(),
         ): Conversions = Conversions(
-            ConversionsClient(config, app, device, privacy),
+            ClientGate.running(ConversionsClient(config, app, device, privacy)),
             privacy.copy(),
             device.copy(),
         )

@@ -3,6 +3,7 @@ package dev.appconversions.android
 import android.util.Log
 import dev.appconversions.Conversions
 import kotlin.coroutines.cancellation.CancellationException
+import kotlin.time.Duration
 import kotlin.time.Duration.Companion.seconds
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Job
@@ -20,7 +21,7 @@ import kotlinx.coroutines.withTimeoutOrNull
 data class AdvertisingInfo(val id: String?, val isLimitAdTrackingEnabled: Boolean)
 
 /** How long the first launch waits for the first advertising info before it is recorded without. */
-private val FIRST_READ_WAIT = 5.seconds
+internal val FIRST_READ_WAIT = 5.seconds
 
 /**
  * Calls the app's blocking advertising-info reader on [scope] (the IO dispatcher), at start and
@@ -31,6 +32,7 @@ internal class AdvertisingReader(
     private val conversions: Conversions,
     private val read: () -> AdvertisingInfo,
     private val scope: CoroutineScope,
+    private val firstReadWait: Duration = FIRST_READ_WAIT,
 ) {
     private val first: Job = refresh()
 
@@ -49,7 +51,7 @@ internal class AdvertisingReader(
     /** Runs [action] in the background once the first read was applied, failed or took too long. */
     fun afterFirstRead(action: () -> Unit) {
         scope.launch {
-            withTimeoutOrNull(FIRST_READ_WAIT) { first.join() }
+            withTimeoutOrNull(firstReadWait) { first.join() }
             action()
         }
     }

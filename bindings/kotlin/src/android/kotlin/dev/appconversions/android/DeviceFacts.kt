@@ -20,7 +20,9 @@ internal fun readAppInfo(context: Context): AppInfo {
         appId = context.packageName,
         appName = context.applicationInfo.loadLabel(packageManager).toString(),
         appVersion = packageInfo.versionName,
-        firstInstallTime = packageInfo.firstInstallTime / 1000,
+        // 0 means the platform did not say (some devices, Robolectric): not "installed in 1970",
+        // which would make the first launch an existing user's and record no app_install.
+        firstInstallTime = packageInfo.firstInstallTime.takeIf { it > 0 }?.let { it / 1000 },
     )
 }
 
@@ -37,8 +39,16 @@ internal fun readDeviceInfo(context: Context, wifi: Boolean?): DeviceInfo = Devi
     language = Locale.getDefault().toLanguageTag().substringBefore('-').takeIf { it.length == 2 },
     carrier = readCarrier(context),
     wifi = wifi,
-    userAgent = System.getProperty("http.agent"),
+    userAgent = System.getProperty("http.agent") ?: defaultUserAgent(),
 )
+
+/**
+ * What `http.agent` is on Android, for when it is not set (as under some test runners): every
+ * event must carry a user agent.
+ */
+internal fun defaultUserAgent(): String =
+    "Dalvik/2.1.0 (Linux; U; Android ${Build.VERSION.RELEASE}; ${Build.MODEL} Build/${Build.ID})"
+
 
 /** The name of the current mobile network operator, or null without one (no permission needed). */
 internal fun readCarrier(context: Context): String? =

@@ -4,33 +4,45 @@ import android.app.Activity
 import android.app.Application
 import android.os.Bundle
 import dev.appconversions.Conversions
+import java.util.Collections
+import java.util.IdentityHashMap
 
 /**
- * Turns activity lifecycle callbacks into the SDK's lifecycle calls by counting started
- * activities: the first start after process start is a launch, later 0 -> 1 a return to the
- * foreground, 1 -> 0 a move to the background. A stop for a configuration change (rotation)
- * is neither. Callbacks arrive on the main thread and each SDK call only queues work; the
- * sending that a move to the background triggers runs on the SDK's upload thread.
+ * Turns activity lifecycle callbacks into the SDK's lifecycle calls. The app is in the
+ * foreground while one of its activities is started: the first time it is (since process
+ * start) is the launch, a later return a call to `onForeground`, the stop of the last started
+ * activity a move to the background. A stop for a configuration change (rotation) is neither.
  *
- * With an [advertising] reader the launch is recorded once its first read is applied (in the
- * background), and each return to the foreground reads the advertising info again.
+ * [foreground] says whether an activity was already visible when the SDK started: then that
+ * start is the launch (a late init, or a cold start for an activity), and the stop of an
+ * activity started before the callbacks were registered still counts. Without one (a process
+ * started for a service or a push), nothing is recorded until an activity starts.
+ *
+ * Callbacks arrive on the main thread and each SDK call only queues work; the sending that a
+ * move to the background triggers runs on the SDK's upload thread. With an [advertising]
+ * reader the launch is recorded once its first read is applied (in the background), and each
+ * return to the foreground reads the advertising info again.
  */
 internal class ForegroundTracker(
     private val conversions: Conversions,
     private val advertising: AdvertisingReader?,
+    private var foreground: Boolean,
 ) : Application.ActivityLifecycleCallbacks {
-    private var started = 0
+    /** The activities started since the callbacks were registered and not stopped since. */
+    private val started: MutableSet<Activity> = Collections.newSetFromMap(IdentityHashMap())
     private var launched = false
     private var changingConfiguration = false
 
+    init {
+        if (foreground) launch()
+    }
+
     override fun onActivityStarted(activity: Activity) {
-        started += 1
-        if (started != 1) return
+        started += activity
+        if (foreground) return
+        foreground = true
         when {
-            !launched -> {
-                launched = true
-                if (advertising == null) launch() else advertising.afterFirstRead(::launch)
-            }
+            !launched -> launch()
             !changingConfiguration -> {
                 advertising?.refresh()
                 reportFailure("onForeground") { conversions.onForeground() }
@@ -40,15 +52,21 @@ internal class ForegroundTracker(
     }
 
     override fun onActivityStopped(activity: Activity) {
-        started = (started - 1).coerceAtLeast(0)
-        if (started > 0) return
+        started -= activity
+        if (started.isNotEmpty() || !foreground) return
+        foreground = false
         changingConfiguration = activity.isChangingConfigurations
         if (!changingConfiguration) {
             reportFailure("onBackground") { conversions.onBackground() }
         }
     }
 
-    private fun launch() = reportFailure("onLaunch") { conversions.onLaunch() }
+    private fun launch() {
+        launched = true
+        if (advertising == null) record() else advertising.afterFirstRead(::record)
+    }
+
+    private fun record() = reportFailure("onLaunch") { conversions.onLaunch() }
 
     override fun onActivityCreated(activity: Activity, savedInstanceState: Bundle?) = Unit
 
