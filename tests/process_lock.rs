@@ -3,6 +3,7 @@
 //! is killed with SIGKILL (no clean-up of any kind), the next client opens the file at once and
 //! delivers what the killed one had queued. An Android app whose `Application.onCreate` runs in
 //! several processes relies on this for a single uploader.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may fail loudly
 mod common;
 mod reliability;
 

@@ -212,6 +212,7 @@ fn context(opt_out: bool) -> TrackContext {
             collection_enabled: true,
         },
         max_event_age_secs: 7 * 86_400,
+        strict_validation: true,
     }
 }
 

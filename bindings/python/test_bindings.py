@@ -57,7 +57,7 @@ def requests(base):
         return json.load(response)
 
 
-def client(base, tmp_path, privacy=None):
+def client(base, tmp_path, privacy=None, strict=False):
     config = ac.ClientConfig(
         endpoint=base,
         ad_account_id=ACCOUNT,
@@ -66,6 +66,7 @@ def client(base, tmp_path, privacy=None):
         action_source=ac.ActionSource.APP_ANDROID,
         log_level=ac.LogLevel.WARN,
         retry_base_delay_ms=20,
+        strict_validation=strict,
     )
     device = ac.DeviceInfo(brand="Google", model="Pixel 8", device_type="phone", os_version="14",
                            language="en", carrier="T-Mobile", wifi=True, user_agent="Dalvik/2.1.0")
@@ -98,8 +99,20 @@ def test_track_flush_and_diagnostics(sandbox, tmp_path):
     c.shutdown(10_000)
 
 
-def test_bad_event_is_refused_naming_the_field(sandbox, tmp_path):
+def test_bad_optional_field_is_dropped_with_a_warning_and_the_event_kept(sandbox, tmp_path):
     c = client(sandbox, tmp_path)
+    bad = ac.Event(name=ac.EventName.CHECKOUT, custom_data=ac.CustomData(currency="dollars", value="9.99"))
+    result = c.track(bad)
+    assert result.recorded
+    assert [(w.field, "three-letter" in w.rule) for w in result.warnings] == [("custom_data.currency", True)]
+    d = c.diagnostics()
+    assert d.queued == 1
+    assert [(f.field, f.count) for f in d.invalid_fields] == [("custom_data.currency", 1)]
+    c.shutdown(10_000)
+
+
+def test_bad_event_is_refused_naming_the_field_in_strict_mode(sandbox, tmp_path):
+    c = client(sandbox, tmp_path, strict=True)
     bad = ac.Event(name=ac.EventName.CHECKOUT, custom_data=ac.CustomData(currency="dollars", value="9.99"))
     with pytest.raises(ac.ConversionsError.InvalidInput) as raised:
         c.track(bad)

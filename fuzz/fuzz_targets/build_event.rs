@@ -109,6 +109,7 @@ impl Input {
                 collection_enabled: true,
             },
             max_event_age_secs: 7 * 86_400,
+            strict_validation: true,
         }
     }
 }

@@ -5,7 +5,7 @@
 //! touches disk or network; only `flush`, `forget` and `shutdown` wait, each bounded by the
 //! caller's timeout.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
@@ -18,12 +18,12 @@ use crate::core::clock::{Clock, Ring, SystemClock};
 use crate::core::config::{validate_device, Settings};
 use crate::core::db_lock::DatabaseLock;
 use crate::core::error::{ConversionsError, Result};
-use crate::core::event_builder::{build_event, TrackContext};
+use crate::core::event_builder::{build_event_checked, TrackContext};
 use crate::core::lifecycle::{lifecycle_event, Lifecycle};
 use crate::core::log::{LogSink, Logger};
 use crate::core::model::{
-    AppInfo, ClientConfig, DeviceInfo, Diagnostics, Event, EventName, FlushReport, LogLevel,
-    PrivacyState, TrackResult,
+    AppInfo, ClientConfig, DeviceInfo, Diagnostics, Event, EventName, FieldCount, FlushReport,
+    LogLevel, PrivacyState, TrackResult, ValidationWarning,
 };
 use crate::core::shared::{CustomNames, DeliveryListener, DeliveryStatus, Shared};
 use crate::core::signal::{FlushWaiter, UploadSignal};
@@ -110,6 +110,7 @@ impl Client {
             device,
             privacy: applied,
             max_event_age_secs: settings.max_event_age_secs,
+            strict_validation: settings.config.strict_validation,
         };
         let path = PathBuf::from(&settings.config.database_path);
         let shared = Arc::new(Shared {
@@ -123,6 +124,7 @@ impl Client {
             signal: Arc::new(UploadSignal::default()),
             storage_error: Mutex::new(None),
             custom_names: Mutex::new(CustomNames::default()),
+            invalid_fields: Mutex::new(BTreeMap::new()),
             malformed_advertising_ids: AtomicU64::new(u64::from(malformed)),
             worker_panics: AtomicU64::new(0),
             upload_wakeups: AtomicU64::new(0),
@@ -170,13 +172,16 @@ impl Client {
             return Ok(TrackResult {
                 event_id,
                 recorded: false,
+                warnings: Vec::new(),
             });
         }
-        let pending = build_event(event, &context, self.shared.clock.now_secs())?;
+        let (pending, warnings) =
+            build_event_checked(event, &context, self.shared.clock.now_secs())?;
         if let Some(name) = &pending.custom_name {
             self.check_custom_name(name)?;
         }
         let event_id = pending.event_id.clone();
+        self.report_dropped_fields(&pending.event_name, &warnings);
         let urgent = matches!(event.name, EventName::AppInstall | EventName::AppOpen);
         self.send(Command::Track(pending))?;
         // Installs and opens go at once (the brief allows an hour of lag at most); the store
@@ -184,10 +189,35 @@ impl Client {
         if urgent {
             self.shared.signal.kick();
         }
+
         Ok(TrackResult {
             event_id,
             recorded: true,
+            warnings,
         })
+    }
+
+    /// Counts (by field, list positions left out) and logs the optional values dropped from
+    /// an event; the log line names the field and the rule, never the value.
+    fn report_dropped_fields(&self, event_name: &str, warnings: &[ValidationWarning]) {
+        if warnings.is_empty() {
+            return;
+        }
+        {
+            let mut counts = lock(&self.shared.invalid_fields);
+            for warning in warnings {
+                *counts.entry(without_positions(&warning.field)).or_insert(0) += 1;
+            }
+        }
+        for warning in warnings {
+            self.shared.logger.log(
+                LogLevel::Warn,
+                format!(
+                    "dropped {} from a {event_name} event: {}",
+                    warning.field, warning.rule
+                ),
+            );
+        }
     }
 
     fn check_custom_name(&self, name: &str) -> Result<()> {
@@ -470,5 +500,28 @@ fn diagnostics(
         database_recoveries: count(Counter::DatabaseRecoveries),
         worker_panics: shared.worker_panics.load(Ordering::Relaxed),
         upload_wakeups: shared.upload_wakeups.load(Ordering::Relaxed),
+        invalid_fields: lock(&shared.invalid_fields)
+            .iter()
+            .map(|(field, count)| FieldCount {
+                field: field.clone(),
+                count: *count,
+            })
+            .collect(),
     }
+}
+
+/// `custom_data.contents[3].item_price` as `custom_data.contents.item_price`, so counts by field
+/// stay few.
+fn without_positions(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    let mut in_brackets = false;
+    for c in field.chars() {
+        match c {
+            '[' => in_brackets = true,
+            ']' => in_brackets = false,
+            c if !in_brackets => out.push(c),
+            _ => {}
+        }
+    }
+    out
 }

@@ -1,15 +1,18 @@
 //! Turns what the app tracked into the event we store: validation, normalisation and hashing,
 //! the metadata and privacy snapshot, the event id, and the wire JSON.
 //!
-//! Runs on the caller's thread and does no I/O, so a bad event is refused synchronously with an
-//! error that names the field and the rule, and nothing raw ever leaves this function.
+//! Runs on the caller's thread and does no I/O. What cannot be repaired (the event name, its
+//! time, its id) refuses the event with an error that names the field and the rule. An invalid
+//! optional value (an identifier, a custom-data field, the URL) is dropped from the event with a
+//! warning naming the field and the rule, or, with `strict_validation`, refuses the event too.
+//! Nothing raw ever leaves this function.
 
 use std::net::IpAddr;
 
 use crate::core::error::{ConversionsError, Result};
 use crate::core::hash::{hash_user_field, HashedField};
 use crate::core::model::{
-    AppInfo, ContentItem, CustomData, DeviceInfo, Event, EventName, UserData,
+    AppInfo, ContentItem, CustomData, DeviceInfo, Event, EventName, UserData, ValidationWarning,
 };
 use crate::core::wire::{WireContent, WireCustomData, WireEvent, WireUserData};
 
@@ -46,6 +49,29 @@ pub struct TrackContext {
     pub privacy: AppliedPrivacy,
     /// `max_event_age_secs`.
     pub max_event_age_secs: i64,
+    /// Refuse events with invalid optional fields instead of dropping the fields.
+    pub strict_validation: bool,
+}
+
+/// The problems found in optional fields. Lenient, each drops its value with a warning;
+/// strict, the first one is the error.
+struct Checks {
+    strict: bool,
+    warnings: Vec<ValidationWarning>,
+}
+
+impl Checks {
+    /// The checked value of an optional field, or `None` when it broke a rule and is dropped.
+    fn keep<T>(&mut self, checked: Result<T>) -> Result<Option<T>> {
+        match checked {
+            Ok(value) => Ok(Some(value)),
+            Err(ConversionsError::InvalidInput { field, rule }) if !self.strict => {
+                self.warnings.push(ValidationWarning { field, rule });
+                Ok(None)
+            }
+            Err(error) => Err(error),
+        }
+    }
 }
 
 /// An event ready to be stored: its wire JSON plus what the queue needs to know about it.
@@ -104,8 +130,23 @@ impl PendingEvent {
     }
 }
 
-/// Validates `event` and builds its stored form at time `now` (Unix seconds).
+/// Validates `event` and builds its stored form at time `now` (Unix seconds); the optional
+/// fields dropped as invalid are not reported (see [`build_event_checked`]).
 pub fn build_event(event: &Event, context: &TrackContext, now: i64) -> Result<PendingEvent> {
+    build_event_checked(event, context, now).map(|(pending, _)| pending)
+}
+
+/// Validates `event` and builds its stored form at time `now` (Unix seconds), with a warning
+/// for each optional value dropped as invalid.
+pub fn build_event_checked(
+    event: &Event,
+    context: &TrackContext,
+    now: i64,
+) -> Result<(PendingEvent, Vec<ValidationWarning>)> {
+    let mut checks = Checks {
+        strict: context.strict_validation,
+        warnings: Vec::new(),
+    };
     let (event_name, custom_name) = event_name(event)?;
     let chosen_id = clean(&event.event_id);
     if chosen_id
@@ -132,12 +173,12 @@ pub fn build_event(event: &Event, context: &TrackContext, now: i64) -> Result<Pe
             "must not be older than max_event_age_secs",
         ));
     }
-    let event_source_url = clean(&event.event_source_url);
-    if let Some(url) = &event_source_url {
-        validate_url(url)?;
-    }
+    let event_source_url = match clean(&event.event_source_url) {
+        Some(url) => checks.keep(validate_url(&url).map(|()| url))?,
+        None => None,
+    };
     let mut user_data = match &event.user_data {
-        Some(user) => wire_user_data(user)?,
+        Some(user) => wire_user_data(user, &mut checks)?,
         None => WireUserData::default(),
     };
     let privacy = &context.privacy;
@@ -152,7 +193,7 @@ pub fn build_event(event: &Event, context: &TrackContext, now: i64) -> Result<Pe
     let mut custom_data = event
         .custom_data
         .as_ref()
-        .map(wire_custom_data)
+        .map(|data| wire_custom_data(data, &mut checks))
         .transpose()?;
     if privacy.limited_data_processing {
         custom_data
@@ -181,7 +222,8 @@ pub fn build_event(event: &Event, context: &TrackContext, now: i64) -> Result<Pe
         language: clean(&device.language).map(|l| l.to_ascii_lowercase()),
         wifi: device.wifi,
     };
-    Ok(PendingEvent::from_wire(&wire, chosen, custom_name))
+    let pending = PendingEvent::from_wire(&wire, chosen, custom_name);
+    Ok((pending, checks.warnings))
 }
 
 fn event_name(event: &Event) -> Result<(String, Option<String>)> {
@@ -234,33 +276,44 @@ fn validate_url(url: &str) -> Result<()> {
     Ok(())
 }
 
-fn wire_user_data(user: &UserData) -> Result<WireUserData> {
-    let hash_all = |field: HashedField, values: &[String]| -> Result<Vec<String>> {
-        values
-            .iter()
-            .map(|v| {
-                hash_user_field(field, v).map_err(|rule| {
-                    ConversionsError::invalid(format!("user_data.{}", field.wire_name()), rule)
-                })
-            })
-            .collect()
+fn wire_user_data(user: &UserData, checks: &mut Checks) -> Result<WireUserData> {
+    let mut hash_all = |field: HashedField, values: &[String]| -> Result<Vec<String>> {
+        let mut hashed = Vec::with_capacity(values.len());
+        for value in values {
+            let one = hash_user_field(field, value).map_err(|rule| {
+                ConversionsError::invalid(format!("user_data.{}", field.wire_name()), rule)
+            });
+            hashed.extend(checks.keep(one)?);
+        }
+        Ok(hashed)
     };
+    let em = hash_all(HashedField::Em, &user.emails)?;
+    let ph = hash_all(HashedField::Ph, &user.phone_numbers)?;
+    let first_name = hash_all(HashedField::Fn, &user.first_names)?;
+    let ln = hash_all(HashedField::Ln, &user.last_names)?;
+    let ge = hash_all(HashedField::Ge, &user.genders)?;
+    let db = hash_all(HashedField::Db, &user.dates_of_birth)?;
+    let ct = hash_all(HashedField::Ct, &user.cities)?;
+    let st = hash_all(HashedField::St, &user.states)?;
+    let zp = hash_all(HashedField::Zp, &user.zip_codes)?;
+    let country = hash_all(HashedField::Country, &user.countries)?;
+    let external_id = hash_all(HashedField::ExternalId, &user.external_ids)?;
     let client_ip_address = match clean(&user.client_ip_address) {
-        Some(ip) => Some(validate_ip(&ip)?),
+        Some(ip) => checks.keep(validate_ip(&ip))?,
         None => None,
     };
     Ok(WireUserData {
-        em: hash_all(HashedField::Em, &user.emails)?,
-        ph: hash_all(HashedField::Ph, &user.phone_numbers)?,
-        first_name: hash_all(HashedField::Fn, &user.first_names)?,
-        ln: hash_all(HashedField::Ln, &user.last_names)?,
-        ge: hash_all(HashedField::Ge, &user.genders)?,
-        db: hash_all(HashedField::Db, &user.dates_of_birth)?,
-        ct: hash_all(HashedField::Ct, &user.cities)?,
-        st: hash_all(HashedField::St, &user.states)?,
-        zp: hash_all(HashedField::Zp, &user.zip_codes)?,
-        country: hash_all(HashedField::Country, &user.countries)?,
-        external_id: hash_all(HashedField::ExternalId, &user.external_ids)?,
+        em,
+        ph,
+        first_name,
+        ln,
+        ge,
+        db,
+        ct,
+        st,
+        zp,
+        country,
+        external_id,
         hashed_maids: Vec::new(),
         client_ip_address,
         client_user_agent: None,
@@ -284,33 +337,32 @@ fn validate_ip(ip: &str) -> Result<String> {
     }
 }
 
-fn wire_custom_data(data: &CustomData) -> Result<WireCustomData> {
+fn wire_custom_data(data: &CustomData, checks: &mut Checks) -> Result<WireCustomData> {
     let currency = match clean(&data.currency) {
         Some(c) if c.len() == 3 && c.bytes().all(|b| b.is_ascii_alphabetic()) => {
             Some(c.to_ascii_uppercase())
         }
-        Some(_) => {
-            return Err(ConversionsError::invalid(
-                "custom_data.currency",
-                "must be a three-letter ISO-4217 code such as USD",
-            ))
-        }
+        Some(_) => checks.keep::<String>(Err(ConversionsError::invalid(
+            "custom_data.currency",
+            "must be a three-letter ISO-4217 code such as USD",
+        )))?,
         None => None,
     };
-    let value = clean(&data.value)
-        .map(|v| decimal(&v, "custom_data.value", true))
-        .transpose()?;
+    let value = match clean(&data.value) {
+        Some(v) => checks.keep(decimal(&v, "custom_data.value", true))?,
+        None => None,
+    };
     let opt_out_type = match clean(&data.opt_out_type) {
         Some(t) if t.eq_ignore_ascii_case("ldp") => Some("ldp".to_string()),
-        Some(_) => {
-            return Err(ConversionsError::invalid(
-                "custom_data.opt_out_type",
-                "the only accepted value is ldp",
-            ))
-        }
+        Some(_) => checks.keep::<String>(Err(ConversionsError::invalid(
+            "custom_data.opt_out_type",
+            "the only accepted value is ldp",
+        )))?,
         None => None,
     };
-    non_negative(data.num_items, "custom_data.num_items")?;
+    let num_items = checks
+        .keep(non_negative(data.num_items, "custom_data.num_items"))?
+        .flatten();
     Ok(WireCustomData {
         currency,
         value,
@@ -323,9 +375,9 @@ fn wire_custom_data(data: &CustomData) -> Result<WireCustomData> {
             .contents
             .iter()
             .enumerate()
-            .map(|(i, item)| wire_content(i, item))
+            .map(|(i, item)| wire_content(i, item, checks))
             .collect::<Result<_>>()?,
-        num_items: data.num_items,
+        num_items,
         order_id: clean(&data.order_id),
         search_string: clean(&data.search_string),
         content_name: clean(&data.content_name),
@@ -335,27 +387,28 @@ fn wire_custom_data(data: &CustomData) -> Result<WireCustomData> {
     })
 }
 
-fn wire_content(index: usize, item: &ContentItem) -> Result<WireContent> {
-    let item_price = clean(&item.item_price)
-        .map(|p| {
-            decimal(
-                &p,
-                &format!("custom_data.contents[{index}].item_price"),
-                false,
-            )
-        })
-        .transpose()?;
-    non_negative(
-        item.quantity,
-        &format!("custom_data.contents[{index}].quantity"),
-    )?;
+fn wire_content(index: usize, item: &ContentItem, checks: &mut Checks) -> Result<WireContent> {
+    let item_price = match clean(&item.item_price) {
+        Some(p) => checks.keep(decimal(
+            &p,
+            &format!("custom_data.contents[{index}].item_price"),
+            false,
+        ))?,
+        None => None,
+    };
+    let quantity = checks
+        .keep(non_negative(
+            item.quantity,
+            &format!("custom_data.contents[{index}].quantity"),
+        ))?
+        .flatten();
     Ok(WireContent {
         id: clean(&item.id),
         item_name: clean(&item.item_name),
         item_category: clean(&item.item_category),
         item_brand: clean(&item.item_brand),
         item_price,
-        quantity: item.quantity,
+        quantity,
     })
 }
 
@@ -379,10 +432,11 @@ fn decimal(value: &str, field: &str, positive: bool) -> Result<String> {
     Ok(value.to_string())
 }
 
-fn non_negative(value: Option<i64>, field: &str) -> Result<()> {
+/// `value` unless it is negative.
+fn non_negative(value: Option<i64>, field: &str) -> Result<Option<i64>> {
     match value {
         Some(v) if v < 0 => Err(ConversionsError::invalid(field, "must not be negative")),
-        _ => Ok(()),
+        _ => Ok(value),
     }
 }
 

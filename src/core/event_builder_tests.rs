@@ -29,6 +29,7 @@ fn context() -> TrackContext {
             ..Default::default()
         },
         max_event_age_secs: 7 * 86_400,
+        strict_validation: true,
     }
 }
 

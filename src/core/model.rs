@@ -442,6 +442,10 @@ pub struct ClientConfig {
     pub partner_name: Option<String>,
     /// Log level of the log sink (`WARN` is a good default).
     pub log_level: LogLevel,
+    /// Refuse an event with any invalid optional field (`InvalidInput`, nothing stored)
+    /// instead of dropping the field with a warning. For debug builds and tests.
+    #[cfg_attr(feature = "ffi", uniffi(default = false))]
+    pub strict_validation: bool,
 }
 
 impl ClientConfig {
@@ -473,6 +477,7 @@ impl ClientConfig {
             install_window_secs: 86_400,
             partner_name: None,
             log_level: LogLevel::Warn,
+            strict_validation: false,
         }
     }
 }
@@ -501,6 +506,60 @@ pub struct TrackResult {
     pub event_id: String,
     /// False when nothing was recorded because collection is disabled.
     pub recorded: bool,
+    /// Optional fields dropped from the event because they broke a rule (the event was kept
+    /// without them). Empty with `strict_validation`, which refuses such an event instead.
+    pub warnings: Vec<ValidationWarning>,
+}
+
+/// An optional field dropped from an event, and the rule it broke.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct ValidationWarning {
+    /// The field, as named in the API's JSON (e.g. `user_data.ph`, `custom_data.currency`).
+    pub field: String,
+    /// The rule it broke.
+    pub rule: String,
+}
+
+/// How many values of one field were dropped as invalid since the SDK started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct FieldCount {
+    /// The field, as named in the API's JSON (list positions left out: `custom_data.contents.item_price`).
+    pub field: String,
+    /// Values dropped.
+    pub count: u64,
+}
+
+/// What became of one event of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Enum))]
+pub enum EventStatus {
+    /// The server processed it; it left the buffer.
+    Processed,
+    /// The server refused it (its `error_message` says why); it was dead-lettered.
+    Failed,
+    /// It stays queued and goes again after the backoff or pause.
+    WillRetry,
+    /// The request was refused whole (400 or 413) with this event alone, or past the split
+    /// budget: it was dead-lettered with the server's message.
+    DeadLettered,
+}
+
+/// One event's result within a request, for the delivery listener.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct EventOutcome {
+    /// The event id `track` returned.
+    pub event_id: String,
+    /// The event name as sent (`checkout`, or an advertiser-defined name).
+    pub event_name: String,
+    /// What became of it.
+    pub status: EventStatus,
+    /// Why the server refused it, or what went wrong with the request.
+    pub error_message: Option<String>,
+    /// A warning the server attached to a processed event.
+    pub warning_message: Option<String>,
 }
 
 /// What a `flush` achieved.
@@ -587,6 +646,8 @@ pub struct Diagnostics {
     /// Times the upload thread woke since start: zero while nothing is queued and nothing
     /// is scheduled, one per scheduled attempt or signal otherwise.
     pub upload_wakeups: u64,
+    /// Invalid optional values dropped from events since start, by field.
+    pub invalid_fields: Vec<FieldCount>,
 }
 
 /// One request's outcome, for the delivery listener.
@@ -607,4 +668,6 @@ pub struct BatchOutcome {
     pub will_retry: bool,
     /// A short redacted description of an error, if any.
     pub message: Option<String>,
+    /// Each event of the request, in the order sent.
+    pub results: Vec<EventOutcome>,
 }

@@ -1,7 +1,7 @@
 //! State shared by the caller-facing client, the store worker and the upload thread. Each field
 //! has one writer role; readers take short locks and never hold one across I/O.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -71,6 +71,8 @@ pub struct Shared {
     pub storage_error: Mutex<Option<String>>,
     /// The custom-name registry.
     pub custom_names: Mutex<CustomNames>,
+    /// Invalid optional values dropped from events, by field.
+    pub invalid_fields: Mutex<BTreeMap<String, u64>>,
     /// Advertising ids ignored as malformed.
     pub malformed_advertising_ids: AtomicU64,
     /// Internal faults caught on worker threads.

@@ -21,7 +21,7 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::core::model::{BatchOutcome, FlushReport, LogLevel};
+use crate::core::model::{BatchOutcome, EventOutcome, EventStatus, FlushReport, LogLevel};
 use crate::core::privacy::{body_for_send, meets_identity_rule};
 use crate::core::shared::Shared;
 use crate::core::signal::{Listening, Wake};
@@ -351,12 +351,15 @@ impl Uploader {
             Decision::DeadLetter(message) => {
                 resolution.dead = sendable.iter().map(|e| (e.row, message.clone())).collect();
                 outcome.failed = sendable.len() as u32;
+                outcome.results = each(&sendable, EventStatus::DeadLettered, Some(&message));
                 outcome.message = Some(message);
                 Attempt::Sent
             }
             Decision::Split => {
                 outcome.will_retry = true;
-                outcome.message = Some("request refused (400); splitting the batch".into());
+                let message = "request refused (400); splitting the batch".to_string();
+                outcome.results = each(&sendable, EventStatus::WillRetry, Some(&message));
+                outcome.message = Some(message);
                 let mut first = sendable;
                 let second = first.split_off(first.len() / 2);
                 self.report(outcome);
@@ -365,7 +368,9 @@ impl Uploader {
             }
             Decision::Smaller => {
                 outcome.will_retry = true;
-                outcome.message = Some("request too large; halving the batch".into());
+                let message = "request too large; halving the batch".to_string();
+                outcome.results = each(&sendable, EventStatus::WillRetry, Some(&message));
+                outcome.message = Some(message);
                 Attempt::Smaller
             }
             Decision::RetryAt { at_ms, message } => {
@@ -380,6 +385,7 @@ impl Uploader {
                 resolution.retry = sendable.iter().map(|e| e.row).collect();
                 resolution.retry_at_ms = at_ms;
                 outcome.will_retry = true;
+                outcome.results = each(&sendable, EventStatus::WillRetry, Some(&message));
                 outcome.message = Some(message);
                 Attempt::Stop
             }
@@ -388,6 +394,7 @@ impl Uploader {
                     .logger
                     .log(LogLevel::Error, format!("delivery paused: {reason}"));
                 outcome.will_retry = true;
+                outcome.results = each(&sendable, EventStatus::WillRetry, Some(&reason));
                 outcome.message = Some(reason);
                 Attempt::Stop
             }
@@ -572,6 +579,13 @@ fn apply_results(
     outcome: &mut BatchOutcome,
 ) {
     for (event, result) in sent.iter().zip(results) {
+        let mut one = EventOutcome {
+            event_id: event.event_id.clone(),
+            event_name: event.event_name.clone(),
+            status: EventStatus::Processed,
+            error_message: None,
+            warning_message: result.warning_message.clone(),
+        };
         if result.processed {
             resolution.delivered.push(event.row);
             if result.warning_message.is_some() {
@@ -582,11 +596,27 @@ fn apply_results(
             let message = result
                 .error_message
                 .unwrap_or_else(|| "refused by the server".into());
+            one.status = EventStatus::Failed;
+            one.error_message = Some(message.clone());
             resolution.dead.push((event.row, message));
         }
+        outcome.results.push(one);
     }
     outcome.processed = resolution.delivered.len() as u32;
     outcome.failed = resolution.dead.len() as u32;
+}
+
+/// The same `status` (and message) for every event of `sent`.
+fn each(sent: &[QueuedEvent], status: EventStatus, message: Option<&str>) -> Vec<EventOutcome> {
+    sent.iter()
+        .map(|event| EventOutcome {
+            event_id: event.event_id.clone(),
+            event_name: event.event_name.clone(),
+            status,
+            error_message: message.map(str::to_string),
+            warning_message: None,
+        })
+        .collect()
 }
 
 fn outcome(events: usize, status: Option<u16>) -> BatchOutcome {
@@ -598,5 +628,6 @@ fn outcome(events: usize, status: Option<u16>) -> BatchOutcome {
         warnings: 0,
         will_retry: false,
         message: None,
+        results: Vec::new(),
     }
 }
