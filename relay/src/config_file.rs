@@ -14,6 +14,52 @@ use serde::Deserialize;
 use crate::config::{AppToken, RelayConfig};
 use crate::log::LogTarget;
 
+/// Loading: a file and the environment over the defaults (the settings themselves are in
+/// [`crate::config`], which knows nothing of files).
+impl RelayConfig {
+    /// Loads a configuration file over the defaults. A `.json` file is read as JSON, anything
+    /// else as TOML; the keys are listed in the crate's README. The result is not validated
+    /// (the conversion token may still come from the environment): see
+    /// [`RelayConfig::validate`].
+    pub fn from_file(path: &Path) -> Result<Self, String> {
+        let mut config = RelayConfig::default();
+        apply_file(&mut config, path)?;
+        Ok(config)
+    }
+
+    /// The defaults with the `RELAY_*` environment variables applied
+    /// (see [`RelayConfig::apply_env`]).
+    pub fn from_env() -> Result<Self, String> {
+        let mut config = RelayConfig::default();
+        config.apply_env()?;
+        Ok(config)
+    }
+
+    /// Overrides fields from the process environment: `RELAY_LISTEN`, `RELAY_UPSTREAM`,
+    /// `RELAY_CONVERSION_TOKEN`, `RELAY_APP_TOKENS` (`ad_account_id:token,...`, replaces the
+    /// list), `RELAY_TRUSTED_PROXIES` (comma-separated, replaces the list),
+    /// `RELAY_MAX_BODY_BYTES`, `RELAY_RATE_LIMIT_PER_SEC`, `RELAY_RATE_LIMIT_BURST`,
+    /// `RELAY_UPSTREAM_TIMEOUT_MS`, `RELAY_UPSTREAM_CONNECT_TIMEOUT_MS`, `RELAY_LOG`
+    /// (`stderr`, `stdout` or `off`), and for scale `RELAY_IP_TABLE_CAPACITY`,
+    /// `RELAY_GLOBAL_RATE_LIMIT_PER_SEC`, `RELAY_LINGER_MS`, `RELAY_CALLS_PER_MINUTE`,
+    /// `RELAY_INSTANCES`, `RELAY_REDIS_URL`, `RELAY_MAX_CONNECTIONS`, `RELAY_IDLE_TIMEOUT_MS`,
+    /// `RELAY_BODY_TIMEOUT_MS`, `RELAY_MAX_REQUESTS_IN_FLIGHT`,
+    /// `RELAY_MAX_BODY_BYTES_IN_FLIGHT`, `RELAY_WORKER_THREADS`. Unset or empty variables
+    /// change nothing.
+    pub fn apply_env(&mut self) -> Result<(), String> {
+        self.apply_env_from(|name| std::env::var(name).ok())
+    }
+
+    /// [`RelayConfig::apply_env`] with a custom variable lookup (handy in tests, where changing
+    /// the process environment races with other threads).
+    pub fn apply_env_from(
+        &mut self,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<(), String> {
+        apply_env(self, lookup)
+    }
+}
+
 /// The on-disk schema. Durations are given in milliseconds.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
