@@ -198,13 +198,24 @@ fn track_json_and_clear_errors() {
         "hashed email shown: {out}"
     );
     assert!(!out.contains("Person@Example.com"), "no raw email: {out}");
+    // An invalid optional field is dropped, and the timeline says which and why.
     let (ok, out) = run(&[
         "track",
         "--json",
-        r#"{"event_name":"checkout","custom_data":{"currency":"dollars"}}"#,
+        r#"{"event_name":"checkout","user_data":{"em":["a@example.com"]},"custom_data":{"currency":"dollars"}}"#,
+    ]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("dropped custom_data.currency: must be a three-letter"),
+        "{out}"
+    );
+    let (ok, out) = run(&[
+        "track",
+        "--json",
+        r#"{"event_name":"custom","custom_event_name":"took survey!"}"#,
     ]);
     assert!(!ok);
-    assert!(out.contains("custom_data.currency"), "{out}");
+    assert!(out.contains("custom_event_name"), "{out}");
     let (ok, out) = run(&["--platform", "windows", "demo"]);
     assert!(!ok && out.contains("--platform"), "{out}");
 }

@@ -43,6 +43,10 @@ impl Session {
         if !result.recorded {
             self.timeline.result("not recorded: collection is disabled");
         }
+        for dropped in &result.warnings {
+            self.timeline
+                .result(&format!("dropped {}: {}", dropped.field, dropped.rule));
+        }
         Ok(result.event_id)
     }
 

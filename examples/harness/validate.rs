@@ -163,10 +163,18 @@ fn check_one(
             "SDK",
         );
     };
-    Checked {
-        name,
-        problems: wire_problems(&sent, schema, relay),
-    }
+    // Optional values the SDK dropped (lenient by default) are problems of the event too.
+    let mut problems: Vec<Problem> = tracked
+        .warnings
+        .into_iter()
+        .map(|w| Problem {
+            field: w.field,
+            rule: w.rule,
+            check: "SDK validation",
+        })
+        .collect();
+    problems.extend(wire_problems(&sent, schema, relay));
+    Checked { name, problems }
 }
 
 /// The official schema's and the identity rule's problems with an event as sent.
