@@ -67,7 +67,7 @@ class Conversions private constructor(
         // Not started yet: fix the event id now, so the caller gets the one that will be sent.
         val queued = event.copy(eventId = event.eventId ?: UUID.randomUUID().toString())
         val accepted = gate.send { it.track(queued) }
-        return TrackResult(eventId = queued.eventId.orEmpty(), recorded = accepted)
+        return TrackResult(eventId = queued.eventId.orEmpty(), recorded = accepted, warnings = emptyList())
     }
 
     /**
@@ -311,6 +311,7 @@ class Conversions private constructor(
                 else -> "the SDK is still starting"
             },
             consecutiveFailures = 0u, storageError = null, databaseRecoveries = 0u, workerPanics = 0u, uploadWakeups = 0u,
+            invalidFields = emptyList(),
         )
 
         /**

@@ -26,7 +26,7 @@ class ClientGateTest {
             "track" -> {
                 val event = args[0] as Event
                 calls += "track ${event.eventId}"
-                TrackResult(event.eventId.orEmpty(), recorded = true)
+                TrackResult(event.eventId.orEmpty(), recorded = true, warnings = emptyList())
             }
             else -> {
                 calls += method.name
