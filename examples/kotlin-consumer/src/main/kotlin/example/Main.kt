@@ -24,6 +24,15 @@ private const val TOKEN = "consumer-token"
 private const val AD_ACCOUNT = "549768257474"
 
 fun main() {
+    try {
+        run()
+    } catch (e: Failure) {
+        System.err.println("kotlin-consumer: FAILED: ${e.message}")
+        exitProcess(1)
+    }
+}
+
+private fun run() {
     val binary = System.getenv("SANDBOX_BIN") ?: fail("SANDBOX_BIN is not set: the sandbox binary's path")
     val sandbox = ProcessBuilder(binary, "--port", "0", "--token", TOKEN, "--ad-account", AD_ACCOUNT)
         .redirectError(ProcessBuilder.Redirect.INHERIT)
@@ -64,10 +73,11 @@ fun main() {
         println("the sandbox accepted checkout A-1001: delivered")
     } finally {
         sandbox.destroy()
+        sandbox.waitFor()
     }
 }
 
-private fun fail(message: String): Nothing {
-    System.err.println("kotlin-consumer: FAILED: $message")
-    exitProcess(1)
-}
+/** Why the run failed; [main] stops the sandbox, prints it and exits with status 1. */
+private class Failure(message: String) : Exception(message)
+
+private fun fail(message: String): Nothing = throw Failure(message)
