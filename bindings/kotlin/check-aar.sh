@@ -48,7 +48,7 @@ done
 classes="$(jar tf "$stage/classes.jar")"
 for class in \
   dev/appconversions/Conversions.class \
-  dev/appconversions/StandardEventsKt.class \
+  dev/appconversions/StandardEvents.class \
   dev/appconversions/ConversionsClient.class \
   dev/appconversions/ConversionsException.class \
   dev/appconversions/android/AndroidConversions.class \

@@ -1,10 +1,16 @@
 package dev.appconversions
 
 import java.util.UUID
+import java.util.logging.Logger
 import kotlin.time.Duration
+import kotlin.time.Duration.Companion.milliseconds
 import kotlin.time.Duration.Companion.seconds
 import kotlin.time.TimeSource
+import kotlinx.coroutines.CoroutineName
+import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.SupervisorJob
+import kotlinx.coroutines.launch
 import kotlinx.coroutines.withContext
 
 /**
@@ -20,10 +26,16 @@ import kotlinx.coroutines.withContext
  * caller's thread; each wait is bounded by its timeout. Every method may be called from any
  * number of threads and coroutines at once.
  *
- * Errors: bad input fails with [ConversionsException.InvalidInput], whose `field` names the
- * field as in the API's JSON (for example `custom_data.currency`) and whose `rule` says what
- * was wrong; nothing is recorded then. After [shutdown], calls fail with
+ * Errors: [track] and the helpers in `StandardEvents.kt` never throw into the app. An event
+ * the core refuses ([ConversionsException.InvalidInput], whose `field` names the field as in
+ * the API's JSON, for example `custom_data.currency`, and whose `rule` says what was wrong) is
+ * not recorded: the result says `recorded = false` and a `WARN` line names the field and the
+ * rule. [trackOrThrow] throws instead. The other calls fail with [ConversionsException]: bad
+ * device facts with `InvalidInput`, any call after [shutdown] with
  * [ConversionsException.ShutDown].
+ *
+ * Java: [start] and the helpers (class `StandardEvents`) have overloads for the optional
+ * arguments; [clientConfig] builds the configuration, and [flush] has a callback form.
  *
  * Start-up: an instance from `AndroidConversions.start` builds its core in the background
  * (see [status]). Until then, recording calls are queued (at most 1,000) and replayed in order;
@@ -35,8 +47,18 @@ class Conversions private constructor(
     private val gate: ClientGate,
     privacy: PrivacyState,
     device: DeviceInfo,
+    logLevel: LogLevel,
 ) {
     private val stateLock = Any()
+
+    /** Runs the callback forms of the waiting calls. */
+    private val callbacks = CoroutineScope(SupervisorJob() + Dispatchers.IO + CoroutineName("AppConversions-callback"))
+
+    /** The app's log sink, which also hears the events [track] did not record. */
+    @Volatile private var logSink: ((LogLevel, String) -> Unit)? = null
+
+    /** The configured `ClientConfig.logLevel`: [track]'s own lines honour it too. */
+    @Volatile private var logLevel: LogLevel = logLevel
 
     @Volatile private var currentPrivacy: PrivacyState = privacy
 
@@ -55,14 +77,32 @@ class Conversions private constructor(
     val status: ConversionsStatus get() = gate.status
 
     /**
-     * Records [event]: validates it, hashes its identifiers and queues it for delivery.
+     * Records [event]: validates it, hashes its identifiers and queues it for delivery. Never
+     * throws: an event the core refuses (bad input, or a call after [shutdown]) is not
+     * recorded, and a `WARN` line to the log sink ([setLogSink]; `java.util.logging` when
+     * none is set) names the event, the field and the rule it broke.
      *
-     * @return the event id (yours or a generated UUID); `recorded` is false when collection
-     *   is disabled and nothing was recorded.
+     * @return the event id (yours or a generated UUID); `recorded` is false when nothing was
+     *   recorded: collection is disabled, or the event was refused (see the log).
+     */
+    fun track(event: Event): TrackResult {
+        val withId = event.copy(eventId = event.eventId ?: UUID.randomUUID().toString())
+        return try {
+            trackOrThrow(withId)
+        } catch (e: ConversionsException) {
+            warn("${event.label()} ${withId.eventId} not recorded: ${e.reason()}")
+            TrackResult(eventId = withId.eventId.orEmpty(), recorded = false, warnings = emptyList())
+        }
+    }
+
+    /**
+     * Records [event] as [track] does, but throws when the core refuses it: for tests, debug
+     * builds and callers that handle the error themselves.
+     *
      * @throws ConversionsException.InvalidInput naming the field and the rule it broke.
      * @throws ConversionsException.ShutDown after [shutdown].
      */
-    fun track(event: Event): TrackResult {
+    fun trackOrThrow(event: Event): TrackResult {
         gate.client?.let { return it.track(event) }
         // Not started yet: fix the event id now, so the caller gets the one that will be sent.
         val queued = event.copy(eventId = event.eventId ?: UUID.randomUUID().toString())
@@ -169,6 +209,7 @@ class Conversions private constructor(
      * null removes it. Tokens and identifiers never appear in them.
      */
     fun setLogSink(sink: ((level: LogLevel, message: String) -> Unit)?) {
+        logSink = sink
         val adapted = sink?.let { log ->
             object : LogSink {
                 override fun log(level: LogLevel, message: String) = log(level, message)
@@ -189,6 +230,22 @@ class Conversions private constructor(
         afterStart(timeout, otherwise = { FlushReport(0u, 0u, 0u, 0u, null, timedOut = it) }) { client, left ->
             client.flush(left.toMillis())
         }
+
+    /**
+     * The callback form of [flush], for Java and other callers without coroutines: returns at
+     * once, flushes on a background thread, waiting at most [timeoutMs] milliseconds, then
+     * calls [callback] on that thread with the report, or with the error (after [shutdown]).
+     */
+    fun flush(timeoutMs: Long, callback: FlushCallback) {
+        callbacks.launch {
+            val outcome = try {
+                Result.success(flush(timeoutMs.coerceAtLeast(0).milliseconds))
+            } catch (e: ConversionsException) {
+                Result.failure(e)
+            }
+            callback.onFlushed(outcome.getOrNull(), outcome.exceptionOrNull() as ConversionsException?)
+        }
+    }
 
     /**
      * Deletes every queued and dead-lettered event and identifier, waiting at most [timeout]
@@ -233,7 +290,8 @@ class Conversions private constructor(
      * Makes [client], built in the background with the device facts [device], this instance's
      * core, then replays the calls that waited for it.
      */
-    internal fun attach(client: ConversionsClientInterface, device: DeviceInfo) {
+    internal fun attach(client: ConversionsClientInterface, device: DeviceInfo, logLevel: LogLevel = this.logLevel) {
+        this.logLevel = logLevel
         synchronized(stateLock) { currentDevice = device.copy() }
         gate.attach(client)
     }
@@ -280,6 +338,21 @@ class Conversions private constructor(
         if (timedOut) throw ConversionsException.Timeout(timeout.toMillis())
     }
 
+    /** Logs [message] at `WARN` to the app's sink, or to `java.util.logging` without one. */
+    private fun warn(message: String) {
+        if (logLevel.ordinal < LogLevel.WARN.ordinal) return
+        val sink = logSink
+        if (sink != null) sink(LogLevel.WARN, message) else Logger.getLogger(LOGGER).warning(message)
+    }
+
+    private fun Event.label(): String =
+        if (name == EventName.CUSTOM) "custom event ${customEventName.orEmpty()}" else "event ${name.name.lowercase()}"
+
+    private fun ConversionsException.reason(): String = when (this) {
+        is ConversionsException.InvalidInput -> "invalid $field ($rule)"
+        else -> message?.takeIf { it.isNotBlank() } ?: javaClass.simpleName
+    }
+
     private fun Duration.toMillis(): ULong = inWholeMilliseconds.coerceAtLeast(0).toULong()
 
     /** Creates the SDK. */
@@ -287,17 +360,20 @@ class Conversions private constructor(
         /** How long [diagnostics] waits for a background start. */
         private val DIAGNOSTICS_WAIT = 2.seconds
 
+        /** The `java.util.logging` logger [track] writes to when no log sink is set. */
+        private const val LOGGER = "dev.appconversions"
+
         /**
          * An instance whose core is built later, in the background: at most [capacity] calls
          * are queued until [attach] replays them, or dropped after [deactivate]. [log] hears
          * what the instance does meanwhile (the core's log sink is not there yet).
          */
         internal fun starting(capacity: Int, privacy: PrivacyState, log: (String) -> Unit) =
-            Conversions(ClientGate.starting(capacity, log), privacy.copy(), DeviceInfo())
+            Conversions(ClientGate.starting(capacity, log), privacy.copy(), DeviceInfo(), LogLevel.WARN)
 
         /** An instance that does nothing, for [reason]; [log] hears about ignored calls. */
         internal fun inactive(reason: String, log: (String) -> Unit) =
-            Conversions(ClientGate.inactive(reason, log), PrivacyState(), DeviceInfo())
+            Conversions(ClientGate.inactive(reason, log), PrivacyState(), DeviceInfo(), LogLevel.WARN)
 
         /** Diagnostics of an instance without a running core: zeros, and why in `pausedReason`. */
         internal fun idleDiagnostics(status: ConversionsStatus) = Diagnostics(
@@ -328,6 +404,8 @@ class Conversions private constructor(
          * @throws ConversionsException.DatabaseInUse when another instance, in this process or
          *   another, already uses `config.databasePath` (the core locks a file beside it).
          */
+        @JvmStatic
+        @JvmOverloads
         fun start(
             config: ClientConfig,
             app: AppInfo = AppInfo(),
@@ -337,6 +415,46 @@ class Conversions private constructor(
             ClientGate.running(ConversionsClient(config, app, device, privacy)),
             privacy.copy(),
             device.copy(),
+            config.logLevel,
+        )
+
+        /**
+         * A [ClientConfig] with the defaults of every tuning field, for Java callers (its
+         * constructor takes unsigned numbers, which Java cannot pass). Change the rest with its
+         * setters, for example `setTestMode(true)`, `setEndpointIsRelay(true)`.
+         *
+         * @param endpoint your relay's base URL (recommended), or the Conversions API's.
+         * @param adAccountId the ad account id, digits only.
+         * @param token the bearer token for [endpoint].
+         * @param databasePath the SQLite buffer's file; one client per file.
+         * @param actionSource where events happen (`APP_ANDROID`, `APP_IOS`, ...).
+         * @param logLevel the lowest level of the lines the log sink hears.
+         */
+        @JvmStatic
+        @JvmOverloads
+        fun clientConfig(
+            endpoint: String,
+            adAccountId: String,
+            token: String,
+            databasePath: String,
+            actionSource: ActionSource,
+            logLevel: LogLevel = LogLevel.WARN,
+        ): ClientConfig = ClientConfig(
+            endpoint = endpoint,
+            adAccountId = adAccountId,
+            token = token,
+            databasePath = databasePath,
+            actionSource = actionSource,
+            logLevel = logLevel,
         )
     }
+}
+
+/** Hears the outcome of [Conversions.flush]'s callback form, on a background thread. */
+fun interface FlushCallback {
+    /**
+     * Called once: with the [report] when the flush ran (`timedOut` says whether its time ran
+     * out first), or with the [error] that stopped it, such as [ConversionsException.ShutDown].
+     */
+    fun onFlushed(report: FlushReport?, error: ConversionsException?)
 }

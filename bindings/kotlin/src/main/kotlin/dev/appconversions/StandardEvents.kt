@@ -1,7 +1,11 @@
-// Typed helpers for the standard Conversions API events, as extensions of Conversions.
-// Each builds an Event and calls Conversions.track: safe on the main thread, returns the
-// TrackResult, and throws ConversionsException.InvalidInput naming the field for bad input.
-// Amounts are BigDecimal, sent as plain decimal strings ("19.99"); currencies are ISO-4217.
+// Typed helpers for the standard Conversions API events, as extensions of Conversions (from
+// Java: static methods of the class StandardEvents, with overloads for the optional arguments).
+// Each builds an Event and calls Conversions.track: safe on the main thread, never throws, and
+// returns the TrackResult; an event refused for bad input has `recorded = false` and a WARN
+// log line names the field. Amounts are BigDecimal, sent as plain decimal strings ("19.99");
+// currencies are ISO-4217.
+@file:JvmName("StandardEvents")
+
 package dev.appconversions
 
 import java.math.BigDecimal
@@ -16,8 +20,9 @@ import java.util.Currency
  * @param eventId deduplication id (for example your order id); a random UUID when null.
  * @param eventTime when it happened, Unix seconds; now when null.
  * @param sourceUrl absolute http(s) URL where it happened.
- * @throws ConversionsException.InvalidInput naming the field and the rule it broke.
+ * @return the event id; `recorded = false` when the event was refused (the log names the field).
  */
+@JvmOverloads
 fun Conversions.track(
     name: EventName,
     user: UserData? = null,
@@ -40,9 +45,10 @@ fun Conversions.track(
  * Records a `checkout` (a purchase) of [value] in [currency]. The [orderId] is also the
  * default [eventId], so a purchase reported twice is counted once.
  *
- * @throws ConversionsException.InvalidInput for a value that is not positive
- *   (`custom_data.value`) or any other bad field.
+ * Not recorded (`recorded = false`, logged) for a value that is not positive
+ * (`custom_data.value`) or any other bad field.
  */
+@JvmOverloads
 fun Conversions.checkout(
     value: BigDecimal,
     currency: Currency,
@@ -56,9 +62,10 @@ fun Conversions.checkout(
  * Records a `checkout` of [value] in the ISO-4217 [currency] code (such as "USD"), for codes
  * that arrive as text. Otherwise as the [Currency] overload.
  *
- * @throws ConversionsException.InvalidInput for a bad code (`custom_data.currency`), a value
- *   that is not positive (`custom_data.value`) or any other bad field.
+ * Not recorded (`recorded = false`, logged) for a bad code (`custom_data.currency`), a value
+ * that is not positive (`custom_data.value`) or any other bad field.
  */
+@JvmOverloads
 fun Conversions.checkout(
     value: BigDecimal,
     currency: String,
@@ -79,6 +86,7 @@ fun Conversions.checkout(
 )
 
 /** Records `add_to_cart` for [contents], optionally worth [value] in [currency]. */
+@JvmOverloads
 fun Conversions.addToCart(
     contents: List<ContentItem>,
     value: BigDecimal? = null,
@@ -87,6 +95,7 @@ fun Conversions.addToCart(
 ): TrackResult = commerce(EventName.ADD_TO_CART, contents, value, currency, user)
 
 /** Records `add_to_wishlist` for [contents], optionally worth [value] in [currency]. */
+@JvmOverloads
 fun Conversions.addToWishlist(
     contents: List<ContentItem>,
     value: BigDecimal? = null,
@@ -95,6 +104,7 @@ fun Conversions.addToWishlist(
 ): TrackResult = commerce(EventName.ADD_TO_WISHLIST, contents, value, currency, user)
 
 /** Records `initiate_checkout` for [contents], optionally worth [value] in [currency]. */
+@JvmOverloads
 fun Conversions.initiateCheckout(
     contents: List<ContentItem>,
     value: BigDecimal? = null,
@@ -103,6 +113,7 @@ fun Conversions.initiateCheckout(
 ): TrackResult = commerce(EventName.INITIATE_CHECKOUT, contents, value, currency, user)
 
 /** Records `view_content` for the products [contentIds], optionally naming the page [contentName]. */
+@JvmOverloads
 fun Conversions.viewContent(
     contentIds: List<String>,
     contentName: String? = null,
@@ -114,14 +125,17 @@ fun Conversions.viewContent(
 )
 
 /** Records `view_category` for [category]. */
+@JvmOverloads
 fun Conversions.viewCategory(category: String, user: UserData? = null): TrackResult =
     track(EventName.VIEW_CATEGORY, user, CustomData(contentCategory = category))
 
 /** Records `search` for the text [query]. */
+@JvmOverloads
 fun Conversions.search(query: String, user: UserData? = null): TrackResult =
     track(EventName.SEARCH, user, CustomData(searchString = query))
 
 /** Records a `lead`, optionally worth [value] in [currency]. */
+@JvmOverloads
 fun Conversions.lead(
     user: UserData? = null,
     value: BigDecimal? = null,
@@ -129,13 +143,15 @@ fun Conversions.lead(
 ): TrackResult = track(EventName.LEAD, user, amount(value, currency))
 
 /** Records a `signup`. */
+@JvmOverloads
 fun Conversions.signup(user: UserData? = null): TrackResult = track(EventName.SIGNUP, user)
 
 /**
  * Records a `page_visit` of [url] (an absolute http(s) URL, sent as `event_source_url`).
  *
- * @throws ConversionsException.InvalidInput for a bad URL (`event_source_url`).
+ * Not recorded (`recorded = false`, logged) for a bad URL (`event_source_url`).
  */
+@JvmOverloads
 fun Conversions.pageVisit(url: String, user: UserData? = null): TrackResult =
     track(EventName.PAGE_VISIT, user, sourceUrl = url)
 
@@ -143,8 +159,9 @@ fun Conversions.pageVisit(url: String, user: UserData? = null): TrackResult =
  * Records the advertiser-defined event [name] (letters, digits, `_` and `-`, at most 100;
  * at most 15 distinct names per ad account).
  *
- * @throws ConversionsException.InvalidInput for a bad or a 16th name (`custom_event_name`).
+ * Not recorded (`recorded = false`, logged) for a bad or a 16th name (`custom_event_name`).
  */
+@JvmOverloads
 fun Conversions.custom(name: String, data: CustomData? = null, user: UserData? = null): TrackResult =
     track(Event(name = EventName.CUSTOM, customEventName = name, userData = user, customData = data))
 

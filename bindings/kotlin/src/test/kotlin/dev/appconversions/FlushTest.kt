@@ -70,11 +70,12 @@ class FlushTest : SandboxTest() {
     }
 
     @Test
-    fun `calls after shutdown raise ShutDown`() {
+    fun `calls after shutdown raise ShutDown, except the track helpers, which record nothing`() {
         val conversions = start()
         runBlocking { conversions.shutdown() }
 
-        assertThrows<ConversionsException.ShutDown> { conversions.lead(SHOPPER) }
+        assertEquals(false, conversions.lead(SHOPPER).recorded)
+        assertThrows<ConversionsException.ShutDown> { conversions.trackOrThrow(Event(name = EventName.LEAD)) }
         assertThrows<ConversionsException.ShutDown> { runBlocking { conversions.flush() } }
     }
 }

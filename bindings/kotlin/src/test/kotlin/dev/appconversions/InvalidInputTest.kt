@@ -1,8 +1,11 @@
 package dev.appconversions
 
 import java.math.BigDecimal
+import java.util.concurrent.CopyOnWriteArrayList
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertFalse
+import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
 import org.junit.jupiter.params.ParameterizedTest
@@ -10,8 +13,8 @@ import org.junit.jupiter.params.provider.Arguments
 import org.junit.jupiter.params.provider.MethodSource
 
 class InvalidInputTest : SandboxTest() {
-    /** A bad call and the field its error must name. */
-    class BadCall(val field: String, val call: Conversions.() -> Unit) {
+    /** A bad track call and the field the refusal must name. */
+    class BadCall(val field: String, val call: Conversions.() -> TrackResult) {
         override fun toString() = field
     }
 
@@ -24,20 +27,57 @@ class InvalidInputTest : SandboxTest() {
         BadCall("event_source_url") { pageVisit("ftp://shop.example.com") },
         BadCall("custom_data.contents[0].quantity") { addToCart(listOf(ContentItem(id = "a", quantity = -1))) },
         BadCall("event_time") { track(EventName.LEAD, SHOPPER, eventTime = 0) },
-        BadCall("device.language") { updateDevice { it.copy(language = "english") } },
     ).map { Arguments.of(it) }
 
     @ParameterizedTest
     @MethodSource("badCalls")
-    fun `bad input raises InvalidInput naming the field and stores nothing`(bad: BadCall) = runBlocking {
+    fun `a refused event does not throw, records nothing and a WARN line names the field`(bad: BadCall) = runBlocking {
         // Strict, as the README suggests for tests: without it a bad optional field is dropped
         // with a warning and the event kept.
         val conversions = start { strictValidation = true }
+        val lines = CopyOnWriteArrayList<Pair<LogLevel, String>>()
+        conversions.setLogSink { level, message -> lines += level to message }
 
-        val error = assertThrows<ConversionsException.InvalidInput> { conversions.(bad.call)() }
+        val result = conversions.(bad.call)()
 
-        assertEquals(bad.field, error.field)
+        assertFalse(result.recorded)
+        assertTrue(result.eventId.isNotEmpty(), "the result carries the event id it would have had")
+        assertTrue(lines.any { (level, line) -> level == LogLevel.WARN && bad.field in line && result.eventId in line }, "$lines")
         assertEquals(0uL, conversions.diagnostics().queued)
+    }
+
+    @Test
+    fun `good events are recorded after a refused one`() = runBlocking {
+        val conversions = start()
+
+        conversions.custom("took survey!")
+        val good = conversions.lead(SHOPPER)
+        conversions.flush()
+
+        assertTrue(good.recorded)
+        assertEquals(listOf(good.eventId), sandbox.accepted().map { it.string("event_id") })
+    }
+
+    @Test
+    fun `trackOrThrow raises InvalidInput naming the field and the rule`() = runBlocking {
+        val conversions = start()
+
+        val error = assertThrows<ConversionsException.InvalidInput> {
+            conversions.trackOrThrow(Event(name = EventName.CUSTOM, customEventName = "took survey!"))
+        }
+
+        assertEquals("custom_event_name", error.field)
+        assertTrue(error.rule.isNotEmpty())
+        assertEquals(0uL, conversions.diagnostics().queued)
+    }
+
+    @Test
+    fun `bad device facts raise InvalidInput naming the field`() {
+        val conversions = start()
+
+        val error = assertThrows<ConversionsException.InvalidInput> { conversions.updateDevice { it.copy(language = "english") } }
+
+        assertEquals("device.language", error.field)
     }
 
     @Test

@@ -75,6 +75,8 @@ object AndroidConversions {
      *   database path and the action source (`APP_ANDROID`) are set, the log level is `WARN`.
      *   It runs on the background thread.
      */
+    @JvmStatic
+    @JvmOverloads
     fun start(
         application: Application,
         endpoint: String,
@@ -117,7 +119,7 @@ object AndroidConversions {
                 // Before the replay: what the callback reports meanwhile queues behind it.
                 val offline = connectivity.activeNetwork == null
                 connectivity.registerDefaultNetworkCallback(NetworkMonitor(application, conversions, offline))
-                conversions.attach(client, device)
+                conversions.attach(client, device, config.logLevel)
             } catch (e: Throwable) {
                 // LinkageError included: a missing or broken native library must not crash the app.
                 Log.e(TAG, "the SDK could not start and does nothing: $e")
