@@ -75,22 +75,11 @@ fn fill(db: &Path) {
     )
     .expect("client");
     for _ in 0..EVENTS {
-        client.track(event(EventName::AddToCart)).expect("track");
+        client
+            .track(Event::new(EventName::AddToCart))
+            .expect("track");
     }
     client.shutdown(120_000).expect("shutdown");
-}
-
-/// A plain event of `name`: no identifiers of its own (the advertising id gives identity).
-fn event(name: EventName) -> Event {
-    Event {
-        name,
-        custom_event_name: None,
-        event_id: None,
-        event_time: None,
-        event_source_url: None,
-        user_data: None,
-        custom_data: None,
-    }
 }
 
 struct Timer(Mutex<(Instant, Vec<u64>)>);
@@ -237,7 +226,7 @@ fn idle_cost(sandbox: &Sandbox, dir: &Path) {
     });
     let lead = Event {
         event_id: Some("idle-cost".into()),
-        ..event(EventName::Lead)
+        ..Event::new(EventName::Lead)
     };
     client.track(lead).expect("track");
     let report = client.flush(10_000).expect("flush");

@@ -25,13 +25,8 @@ pub struct Lifecycle {
 /// A plain event of `name` with an optional fixed id.
 pub fn lifecycle_event(name: EventName, event_id: Option<String>) -> Event {
     Event {
-        name,
-        custom_event_name: None,
         event_id,
-        event_time: None,
-        event_source_url: None,
-        user_data: None,
-        custom_data: None,
+        ..Event::new(name)
     }
 }
 

@@ -175,6 +175,21 @@ pub struct Event {
     pub custom_data: Option<CustomData>,
 }
 
+impl Event {
+    /// An event of `name` with every optional field absent (add fields with struct update).
+    pub fn new(name: EventName) -> Event {
+        Event {
+            name,
+            custom_event_name: None,
+            event_id: None,
+            event_time: None,
+            event_source_url: None,
+            user_data: None,
+            custom_data: None,
+        }
+    }
+}
+
 /// The user's identifiers, raw or already SHA-256 hashed (64 hex characters). Each is
 /// normalised as the API requires (email lowercase, phone digits with country code, ...) and
 /// hashed on the calling thread.

@@ -101,15 +101,7 @@ pub fn reopen(sandbox: &Sandbox, dir: &Path, privacy: PrivacyState) -> Arc<Conve
 }
 
 pub fn event(name: EventName) -> Event {
-    Event {
-        name,
-        custom_event_name: None,
-        event_id: None,
-        event_time: None,
-        event_source_url: None,
-        user_data: None,
-        custom_data: None,
-    }
+    Event::new(name)
 }
 
 pub fn checkout(value: &str) -> Event {
