@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use app_conversions::{
     ActionSource, AppInfo, ClientConfig, ConversionsClient, CustomData, DeviceInfo, Event,
-    EventName, LogLevel, PrivacyState, UserData,
+    EventName, LogLevel, PrivacyState, TrackingAuthorization, UserData,
 };
 use sha2::{Digest, Sha256};
 
@@ -97,6 +97,7 @@ fn main() {
         ..Default::default()
     };
     let privacy = PrivacyState {
+        tracking_authorization: Some(TrackingAuthorization::Authorized),
         advertising_id: Some("6D92078A-8246-4BA4-AE5B-76104861E7DC".into()),
         ..Default::default()
     };

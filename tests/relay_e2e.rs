@@ -43,7 +43,7 @@ fn sdk(
 }
 
 #[test]
-fn a_limit_ad_tracking_app_open_arrives_with_the_ip_filled_in() {
+fn a_limit_ad_tracking_app_install_arrives_with_the_ip_filled_in() {
     let sandbox = sandbox();
     let (relay, log) = relay_for(&sandbox);
     let dir = tempfile::tempdir().unwrap();
@@ -55,11 +55,11 @@ fn a_limit_ad_tracking_app_open_arrives_with_the_ip_filled_in() {
     let client = sdk(&relay, dir.path(), APP_TOKEN, lat);
     let sdk_log = Arc::new(Lines(Mutex::new(Vec::new())));
     client.set_log_sink(Some(sdk_log.clone()));
-    client.track(event(EventName::AppOpen)).unwrap();
+    client.on_launch().unwrap();
     let report = client.flush(WAIT).unwrap();
     assert_eq!((report.processed, report.remaining), (1, 0), "{report:?}");
     let event = &sandbox.accepted()[0];
-    assert_eq!(event["event_name"], "app_open");
+    assert_eq!(event["event_name"], "app_install");
     assert_eq!(event["opt_out"], true);
     assert!(event["user_data"].get("hashed_maids").is_none());
     assert_eq!(event["user_data"]["client_ip_address"], "127.0.0.1");

@@ -210,6 +210,7 @@ fn context(opt_out: bool) -> TrackContext {
             hashed_advertising_id: Some("a".repeat(64)),
             limited_data_processing: false,
             collection_enabled: true,
+            ..Default::default()
         },
         max_event_age_secs: 7 * 86_400,
         strict_validation: true,
@@ -378,9 +379,9 @@ proptest! {
                     AdvertisingId::Hashed(digest)
                 );
             }
-            AdvertisingId::Absent => {
-                let trimmed = raw.trim();
-                prop_assert!(trimmed.is_empty() || trimmed.bytes().all(|b| b == b'0' || b == b'-'));
+            AdvertisingId::Absent => prop_assert!(raw.trim().is_empty()),
+            AdvertisingId::Zeroed => {
+                prop_assert!(raw.trim().bytes().all(|b| b == b'0' || b == b'-'));
             }
             AdvertisingId::Malformed => prop_assert!(!raw.trim().is_empty()),
         }

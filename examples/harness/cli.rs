@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use app_conversions::{
     ActionSource, AppInfo, ClientConfig, ConversionsClient, DeviceInfo, PrivacyState,
+    TrackingAuthorization,
 };
 use app_conversions_sandbox::{Sandbox, SandboxConfig};
 
@@ -52,6 +53,8 @@ FLAGS
   --platform ios|android   action source and device facts (default android)
   --advertising-id ID      the IDFA or GAID
   --opt-out                Limit Ad Tracking / Ads Personalization opt-out
+  --att STATUS             iOS tracking authorization: authorized, denied, restricted or
+                           not-determined (the default: the prompt not answered yet)
   --first-install-time S   the OS's first install time, Unix seconds
   --relay                  the endpoint is a relay that adds the client IP
   --via-relay              (demo) run the whole chain locally: SDK -> relay -> sandbox
@@ -91,6 +94,8 @@ pub struct Options {
     pub advertising_id: Option<String>,
     /// `--opt-out`.
     pub opt_out: bool,
+    /// `--att`: the iOS tracking authorization (absent: not determined).
+    pub tracking_authorization: Option<TrackingAuthorization>,
     /// `--first-install-time`, Unix seconds.
     pub first_install_time: Option<i64>,
     /// `--relay`: the endpoint adds the client IP.
@@ -155,6 +160,20 @@ fn parse(args: Vec<String>) -> Result<Options, String> {
             },
             "--advertising-id" => o.advertising_id = Some(value("--advertising-id")?),
             "--opt-out" => o.opt_out = true,
+            "--att" => {
+                o.tracking_authorization = Some(match value("--att")?.as_str() {
+                    "authorized" => TrackingAuthorization::Authorized,
+                    "denied" => TrackingAuthorization::Denied,
+                    "restricted" => TrackingAuthorization::Restricted,
+                    "not-determined" => TrackingAuthorization::NotDetermined,
+                    other => {
+                        return Err(format!(
+                            "--att must be authorized, denied, restricted or not-determined, \
+                             not {other}"
+                        ))
+                    }
+                })
+            }
             "--first-install-time" => {
                 let v = value("--first-install-time")?;
                 o.first_install_time = Some(
@@ -311,6 +330,7 @@ pub fn client(
     };
     let privacy = PrivacyState {
         opt_out: options.opt_out,
+        tracking_authorization: options.tracking_authorization,
         advertising_id: options.advertising_id.clone(),
         limited_data_processing: false,
         collection_enabled: true,

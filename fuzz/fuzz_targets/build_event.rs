@@ -107,6 +107,7 @@ impl Input {
                 hashed_advertising_id: Some("b".repeat(64)),
                 limited_data_processing: self.limited_data_processing,
                 collection_enabled: true,
+                ..Default::default()
             },
             max_event_age_secs: 7 * 86_400,
             strict_validation: true,

@@ -19,6 +19,7 @@ use crate::core::config::{validate_device, Settings};
 use crate::core::db_lock::DatabaseLock;
 use crate::core::error::{ConversionsError, Result};
 use crate::core::event_builder::{build_event_checked, TrackContext};
+use crate::core::install::Launch;
 use crate::core::lifecycle::{lifecycle_event, Lifecycle};
 use crate::core::log::{LogSink, Logger};
 use crate::core::model::{
@@ -99,7 +100,7 @@ impl Client {
     ) -> Result<Client> {
         let settings = Settings::new(config)?;
         validate_device(&device)?;
-        let (applied, malformed) = privacy::apply(&privacy);
+        let (applied, malformed) = privacy::apply(&privacy, settings.tracking_policy);
         let claim = DatabaseClaim::claim(&settings.config.database_path)?;
         let token = Arc::new(Mutex::new(settings.config.token.clone()));
         let logger = Logger::new(settings.config.log_level, token.clone());
@@ -164,8 +165,21 @@ impl Client {
         }
     }
 
-    /// Validates, hashes and queues `event`; returns its id at once.
+    /// Validates, hashes and queues `event`; returns its id at once. app_install and app_open
+    /// are refused: they come from the lifecycle calls only.
     pub fn track(&self, event: &Event) -> Result<TrackResult> {
+        if matches!(event.name, EventName::AppInstall | EventName::AppOpen) {
+            return Err(ConversionsError::invalid(
+                "name",
+                "app_install and app_open are recorded by the SDK from on_launch and \
+                 on_foreground; do not track them",
+            ));
+        }
+        self.record(event)
+    }
+
+    /// Records `event` (any name, lifecycle events included).
+    fn record(&self, event: &Event) -> Result<TrackResult> {
         let context = self.shared.context();
         if !context.privacy.collection_enabled {
             let event_id = event.event_id.clone().unwrap_or_default();
@@ -235,9 +249,12 @@ impl Client {
         Ok(())
     }
 
-    /// Applies a new privacy state; withdrawing consent purges the buffer.
+    /// Applies a new privacy state; withdrawing consent purges the buffer. Consent given
+    /// records what this process missed without it (its launch, a return to the foreground);
+    /// an answered tracking prompt releases a first launch's install waiting for it.
     pub fn set_privacy(&self, state: &PrivacyState) -> Result<()> {
-        let (applied, malformed) = privacy::apply(state);
+        let (applied, malformed) = privacy::apply(state, self.shared.settings.tracking_policy);
+        let before = self.shared.context().privacy.clone();
         if malformed {
             self.shared
                 .malformed_advertising_ids
@@ -247,12 +264,23 @@ impl Client {
                 .log(LogLevel::Warn, "advertising id is not a UUID; ignored");
         }
         let purge = !applied.collection_enabled;
+        let consent_given = applied.collection_enabled && !before.collection_enabled;
+        let prompt_answered = before.authorization_pending && !applied.authorization_pending;
         self.shared.update_context(|c| c.privacy = applied);
         if purge {
-            self.send(Command::Purge)?;
-        } else {
-            self.shared.signal.kick();
+            return self.send(Command::Purge);
         }
+        if prompt_answered {
+            // Before the kick below: the uploader then sleeps without the wait's deadline.
+            self.shared.signal.clear_launch_hold();
+        }
+        if consent_given || prompt_answered {
+            self.send(Command::ReleaseLaunch)?;
+        }
+        if consent_given && self.lifecycle.consent_given() {
+            self.record(&lifecycle_event(EventName::AppOpen, None, None))?;
+        }
+        self.shared.signal.kick();
         Ok(())
     }
 
@@ -273,25 +301,31 @@ impl Client {
         Ok(())
     }
 
-    /// A cold start: records app_install (first launch of an install) or app_open.
+    /// A cold start: records app_install (first launch of an install) or app_open. Without
+    /// consent the launch is held for this process and recorded when consent comes.
     pub fn on_launch(&self) -> Result<()> {
-        let context = self.shared.context();
-        if !context.privacy.collection_enabled {
+        let collection_enabled = self.shared.context().privacy.collection_enabled;
+        if !self.lifecycle.launch(collection_enabled) {
             return Ok(());
         }
-        let window = self.shared.settings.install_window_secs;
-        let now = self.shared.clock.now_secs();
-        if let Some(launch) = self.lifecycle.launch(&context, window, now)? {
-            self.send(Command::Launch(Box::new(launch)))?;
-        }
-        Ok(())
+        let now_ms = self.shared.clock.now_ms();
+        let wait = self.shared.settings.first_launch_wait_ms;
+        self.send(Command::Launch(Launch {
+            launched_at: now_ms.div_euclid(1000),
+            hold_until_ms: (wait > 0).then(|| now_ms.saturating_add(wait)),
+        }))
     }
 
-    /// The app came to the foreground: app_open after a long enough background.
+    /// The app came to the foreground: app_open after a long enough background (remembered
+    /// until consent comes when collection is disabled).
     pub fn on_foreground(&self) -> Result<()> {
         let min = self.shared.settings.min_background_for_open_ms;
-        if self.lifecycle.foreground(min, self.shared.clock.now_ms()) {
-            self.track(&lifecycle_event(EventName::AppOpen, None))?;
+        let collection_enabled = self.shared.context().privacy.collection_enabled;
+        if self
+            .lifecycle
+            .foreground(min, self.shared.clock.now_ms(), collection_enabled)
+        {
+            self.record(&lifecycle_event(EventName::AppOpen, None, None))?;
         }
         Ok(())
     }
@@ -347,15 +381,23 @@ impl Client {
     /// clock, what was due has been done. False if that did not happen in time.
     pub fn settle(&self, timeout: Duration) -> bool {
         let give_up = Instant::now() + timeout;
-        let (synced, committed) = channel();
-        if self.send(Command::Sync(synced)).is_err() {
-            return false;
+        // Twice: what the uploader asked of the store worker before it slept (a held launch
+        // released at its deadline) is committed, and what that kicked is done, by the second.
+        for _ in 0..2 {
+            let (synced, committed) = channel();
+            if self.send(Command::Sync(synced)).is_err() {
+                return false;
+            }
+            let left = give_up.saturating_duration_since(Instant::now());
+            if committed.recv_timeout(left).is_err() {
+                return false;
+            }
+            let left = give_up.saturating_duration_since(Instant::now());
+            if !self.shared.signal.settle(self.shared.clock.as_ref(), left) {
+                return false;
+            }
         }
-        if committed.recv_timeout(timeout).is_err() {
-            return false;
-        }
-        let left = give_up.saturating_duration_since(Instant::now());
-        self.shared.signal.settle(self.shared.clock.as_ref(), left)
+        true
     }
 
     /// What happened since `start`, for a flush that ran out of time.

@@ -5,7 +5,8 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::core::error::{ConversionsError, Result};
-use crate::core::model::{ClientConfig, DeviceInfo};
+use crate::core::model::{ActionSource, ClientConfig, DeviceInfo};
+use crate::core::privacy::TrackingPolicy;
 use crate::core::upload::policy::PolicyConfig;
 
 /// The API's per-request limit.
@@ -34,7 +35,14 @@ pub struct Settings {
     pub install_window_secs: i64,
     /// Background time before a foreground records app_open, milliseconds.
     pub min_background_for_open_ms: i64,
+    /// How tracking authorization applies to this app's events.
+    pub tracking_policy: TrackingPolicy,
+    /// How long a first launch's install waits for the tracking prompt, milliseconds.
+    pub first_launch_wait_ms: i64,
 }
+
+/// The longest a first launch's install may wait for the tracking prompt, seconds.
+const MAX_AUTHORIZATION_WAIT_SECS: u64 = 600;
 
 /// One day, the longest interval, pause or background threshold a setting may ask for.
 const DAY_SECS: u64 = 86_400;
@@ -130,6 +138,12 @@ impl Settings {
             0..=30 * DAY_SECS,
             "seconds",
         )?;
+        within(
+            "first_launch_wait_for_authorization_secs",
+            config.first_launch_wait_for_authorization_secs,
+            0..=MAX_AUTHORIZATION_WAIT_SECS,
+            "seconds",
+        )?;
         let batch = if config.test_mode {
             config.max_batch.min(TEST_MODE_MAX_BATCH)
         } else {
@@ -159,6 +173,11 @@ impl Settings {
             request_timeout: Duration::from_secs(config.request_timeout_secs),
             install_window_secs: secs(config.install_window_secs),
             min_background_for_open_ms: secs(config.min_background_for_open_secs) * 1000,
+            tracking_policy: TrackingPolicy {
+                ios: config.action_source == ActionSource::AppIos,
+                user_data_without_tracking: config.user_data_without_tracking,
+            },
+            first_launch_wait_ms: secs(config.first_launch_wait_for_authorization_secs) * 1000,
             config,
         })
     }

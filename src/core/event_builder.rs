@@ -32,6 +32,11 @@ pub struct AppliedPrivacy {
     pub limited_data_processing: bool,
     /// Consent to collect at all.
     pub collection_enabled: bool,
+    /// No user-data identifier may leave the device (iOS without tracking authorization):
+    /// only `opt_out`, the client IP and the user agent stay in `user_data`.
+    pub withhold_user_data: bool,
+    /// The tracking prompt is still unanswered on iOS: a first launch's install may wait.
+    pub authorization_pending: bool,
 }
 
 /// Everything an event snapshots at track time.
@@ -97,6 +102,8 @@ pub struct PendingEvent {
     pub opted_out: bool,
     /// Recorded with `opt_out_type: ldp`.
     pub limited_data_processing: bool,
+    /// Recorded without user-data identifiers (iOS without tracking authorization).
+    pub user_data_withheld: bool,
     /// The lowercased advertiser-defined name, for the 15-name limit.
     pub custom_name: Option<String>,
 }
@@ -125,6 +132,7 @@ impl PendingEvent {
                 .as_ref()
                 .and_then(|c| c.opt_out_type.as_deref())
                 == Some("ldp"),
+            user_data_withheld: false,
             custom_name,
         }
     }
@@ -182,6 +190,9 @@ pub fn build_event_checked(
         None => WireUserData::default(),
     };
     let privacy = &context.privacy;
+    if privacy.withhold_user_data {
+        user_data = withheld(user_data);
+    }
     user_data.client_user_agent = clean(&context.device.user_agent);
     if let Some(maid) = privacy
         .hashed_advertising_id
@@ -222,8 +233,22 @@ pub fn build_event_checked(
         language: clean(&device.language).map(|l| l.to_ascii_lowercase()),
         wifi: device.wifi,
     };
-    let pending = PendingEvent::from_wire(&wire, chosen, custom_name);
+    let pending = PendingEvent {
+        user_data_withheld: privacy.withhold_user_data,
+        ..PendingEvent::from_wire(&wire, chosen, custom_name)
+    };
     Ok((pending, checks.warnings))
+}
+
+/// What may leave the device without tracking authorization: the client IP (and the user
+/// agent, added after). Every identifier, click id and partner id is dropped after it was
+/// validated, so an invalid value is still reported the same way in every privacy state.
+pub fn withheld(user_data: WireUserData) -> WireUserData {
+    WireUserData {
+        client_ip_address: user_data.client_ip_address,
+        client_user_agent: user_data.client_user_agent,
+        ..WireUserData::default()
+    }
 }
 
 fn event_name(event: &Event) -> Result<(String, Option<String>)> {

@@ -188,8 +188,11 @@ fn non_empty(value: String, rule: &str) -> Result<String, String> {
 pub enum AdvertisingId {
     /// A usable ID: the SHA-256 of its trimmed, lowercased UUID form.
     Hashed(String),
-    /// No ID: absent, empty, or the all-zero UUID (ATT denied, GAID reset/opted out).
+    /// No ID: absent or empty.
     Absent,
+    /// The all-zero UUID: what the OS returns when tracking is limited (ATT not authorized,
+    /// GAID opted out). No ID, and the user counts as opted out.
+    Zeroed,
     /// Not a UUID; treated as no ID and counted in diagnostics.
     Malformed,
 }
@@ -204,7 +207,7 @@ pub fn hash_advertising_id(raw: Option<&str>) -> AdvertisingId {
         return AdvertisingId::Malformed;
     }
     if id.bytes().all(|b| b == b'0' || b == b'-') {
-        return AdvertisingId::Absent;
+        return AdvertisingId::Zeroed;
     }
     AdvertisingId::Hashed(sha256_hex(&id))
 }
@@ -316,7 +319,7 @@ mod tests {
         );
         assert_eq!(
             hash_advertising_id(Some("00000000-0000-0000-0000-000000000000")),
-            AdvertisingId::Absent
+            AdvertisingId::Zeroed
         );
         assert_eq!(hash_advertising_id(None), AdvertisingId::Absent);
         assert_eq!(

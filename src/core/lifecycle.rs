@@ -1,18 +1,17 @@
-//! App lifecycle: `app_install` once per install and `app_open` on later launches and on
-//! returns to the foreground after a long enough time in the background (ARCHITECTURE §7).
+//! App lifecycle on the caller's side: which cold starts and returns to the foreground count,
+//! and what was seen while collection was disabled (ARCHITECTURE §6, §7).
 //!
-//! The caller's thread only builds the candidate events; the store worker decides install or
-//! open against the install record in one transaction, so double starts, crashes between
-//! recording and delivery, and reopened databases can never produce a second install.
+//! The caller's thread only notes the moment; the store worker decides install or open against
+//! the install record and the install sidecar ([`crate::core::install`]), so double starts,
+//! crashes, recoveries and consent given late can never produce a second install. A return to
+//! the foreground missed while collection was disabled is remembered here for the process and
+//! recorded as app_open when consent comes back; a missed launch is held by the worker.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
-use crate::core::error::Result;
-use crate::core::event_builder::{build_event, TrackContext};
 use crate::core::model::{Event, EventName};
 use crate::core::sync::lock;
-use crate::core::worker::Launch;
 
 /// The lifecycle state of one client (one process run).
 #[derive(Default)]
@@ -20,42 +19,41 @@ pub struct Lifecycle {
     launched: AtomicBool,
     /// Clock time (Unix milliseconds) the app last went to the background.
     background_since: Mutex<Option<i64>>,
+    missed: Mutex<Missed>,
 }
 
-/// A plain event of `name` with an optional fixed id.
-pub fn lifecycle_event(name: EventName, event_id: Option<String>) -> Event {
+/// What was seen while collection was disabled.
+#[derive(Default)]
+struct Missed {
+    /// The cold start itself (the worker holds it until consent).
+    launch: bool,
+    /// A return to the foreground that would have recorded app_open.
+    open: bool,
+}
+
+/// A plain event of `name` with an optional fixed id and time.
+pub fn lifecycle_event(
+    name: EventName,
+    event_id: Option<String>,
+    event_time: Option<i64>,
+) -> Event {
     Event {
         event_id,
+        event_time,
         ..Event::new(name)
     }
 }
 
 impl Lifecycle {
-    /// The launch to record for this process's cold start, or `None` when this client already
-    /// saw one (a second `on_launch()` in one process is ignored).
-    pub fn launch(
-        &self,
-        context: &TrackContext,
-        install_window_secs: i64,
-        now: i64,
-    ) -> Result<Option<Launch>> {
+    /// True for this process's first cold start (a second `on_launch()` in one process is
+    /// ignored); notes whether collection was enabled then.
+    pub fn launch(&self, collection_enabled: bool) -> bool {
         if self.launched.swap(true, Ordering::SeqCst) {
-            return Ok(None);
+            return false;
         }
         *lock(&self.background_since) = None;
-        let install_id = uuid::Uuid::new_v4().to_string();
-        let install_event =
-            lifecycle_event(EventName::AppInstall, Some(install_event_id(&install_id)));
-        let existing_user = context
-            .app
-            .first_install_time
-            .is_some_and(|installed| now.saturating_sub(installed) > install_window_secs);
-        Ok(Some(Launch {
-            install: build_event(&install_event, context, now)?,
-            install_id,
-            open: build_event(&lifecycle_event(EventName::AppOpen, None), context, now)?,
-            existing_user,
-        }))
+        lock(&self.missed).launch = !collection_enabled;
+        true
     }
 
     /// Notes that the app went to the background at `now_ms`.
@@ -63,12 +61,30 @@ impl Lifecycle {
         *lock(&self.background_since) = Some(now_ms);
     }
 
-    /// True when this return to the foreground at `now_ms` should record `app_open`: the app
-    /// was in the background for at least `min_background_ms`.
-    pub fn foreground(&self, min_background_ms: i64, now_ms: i64) -> bool {
-        lock(&self.background_since)
+    /// True when this return to the foreground at `now_ms` should record `app_open` now: the
+    /// app was in the background for at least `min_background_ms` and collection is enabled.
+    /// With collection disabled such a return is remembered (unless the launch itself waits).
+    pub fn foreground(
+        &self,
+        min_background_ms: i64,
+        now_ms: i64,
+        collection_enabled: bool,
+    ) -> bool {
+        let long_enough = lock(&self.background_since)
             .take()
-            .is_some_and(|since| now_ms.saturating_sub(since) >= min_background_ms)
+            .is_some_and(|since| now_ms.saturating_sub(since) >= min_background_ms);
+        if long_enough && !collection_enabled {
+            let mut missed = lock(&self.missed);
+            missed.open = !missed.launch;
+            return false;
+        }
+        long_enough
+    }
+
+    /// Collection was just enabled: true when a return to the foreground was missed and should
+    /// record app_open now. Forgets what was missed (the worker records a missed launch).
+    pub fn consent_given(&self) -> bool {
+        std::mem::take(&mut *lock(&self.missed)).open
     }
 }
 
@@ -84,14 +100,37 @@ mod tests {
     #[test]
     fn foreground_needs_a_long_enough_background() {
         let lifecycle = Lifecycle::default();
-        assert!(!lifecycle.foreground(0, 1_000), "no background yet");
+        assert!(!lifecycle.foreground(0, 1_000, true), "no background yet");
         lifecycle.background(1_000);
-        assert!(!lifecycle.foreground(30_000, 30_999));
+        assert!(!lifecycle.foreground(30_000, 30_999, true));
         assert!(
-            !lifecycle.foreground(0, 31_000),
+            !lifecycle.foreground(0, 31_000, true),
             "the background was consumed"
         );
         lifecycle.background(40_000);
-        assert!(lifecycle.foreground(30_000, 70_000));
+        assert!(lifecycle.foreground(30_000, 70_000, true));
+    }
+
+    #[test]
+    fn a_foreground_missed_without_consent_is_an_open_when_consent_comes() {
+        let lifecycle = Lifecycle::default();
+        assert!(lifecycle.launch(true));
+        assert!(!lifecycle.launch(true), "one launch per process");
+        lifecycle.background(0);
+        assert!(!lifecycle.foreground(30_000, 60_000, false));
+        assert!(lifecycle.consent_given());
+        assert!(!lifecycle.consent_given(), "recorded once");
+    }
+
+    #[test]
+    fn a_missed_launch_covers_the_foregrounds_after_it() {
+        let lifecycle = Lifecycle::default();
+        assert!(lifecycle.launch(false));
+        lifecycle.background(0);
+        assert!(!lifecycle.foreground(30_000, 60_000, false));
+        assert!(
+            !lifecycle.consent_given(),
+            "the held launch is the one event"
+        );
     }
 }

@@ -3,7 +3,8 @@
 //! `client` validates on the caller's thread (`event_builder`, `hash`, `privacy`), hands events
 //! to the store `worker` (which owns the SQLite `store`), and the `upload` thread sends them
 //! (`upload::policy` decides, `upload::flush` answers waiting flushes, `upload::transport`
-//! moves bytes, `wire` shapes them). `lifecycle` decides app_install and app_open. All time
+//! moves bytes, `wire` shapes them). `lifecycle` notes launches and returns to the foreground
+//! on the caller's side; `install` decides app_install or app_open on the worker. All time
 //! comes from one `clock`.
 //!
 //! # Threading rules
@@ -44,6 +45,7 @@ pub mod db_lock;
 pub mod error;
 pub mod event_builder;
 pub mod hash;
+pub mod install;
 pub mod lifecycle;
 pub mod log;
 pub mod model;

@@ -354,16 +354,41 @@ pub struct DeviceInfo {
     pub user_agent: Option<String>,
 }
 
+/// The platform's tracking authorization: iOS App Tracking Transparency
+/// (`ATTrackingManager.trackingAuthorizationStatus`). Only `app_ios` events read it; on
+/// Android the user's ads-personalization choice is [`PrivacyState::opt_out`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Enum))]
+pub enum TrackingAuthorization {
+    /// The user has not answered the tracking prompt yet (or the app never showed it).
+    NotDetermined,
+    /// Tracking is restricted on this device (parental controls, a managed device).
+    Restricted,
+    /// The user declined tracking.
+    Denied,
+    /// The user allowed tracking.
+    Authorized,
+}
+
 /// The user's privacy choices. The core enforces them; the state at send time wins when stricter.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "ffi", derive(uniffi::Record))]
 pub struct PrivacyState {
-    /// Limit Ad Tracking (iOS: ATT not authorized) or Ads Personalization opt-out (Android).
-    /// Events are still sent, with `opt_out: true` and never with `hashed_maids`.
+    /// Limit Ad Tracking or Ads Personalization opt-out (Android). Events are still sent, with
+    /// `opt_out: true` and never with `hashed_maids`. On iOS the SDK also opts out whenever
+    /// `tracking_authorization` is not `Authorized`, and a zeroed advertising ID opts out on
+    /// both platforms.
     #[cfg_attr(feature = "ffi", uniffi(default = false))]
     pub opt_out: bool,
-    /// The raw IDFA or GAID. Ignored while opted out; the all-zero UUID and malformed values
-    /// count as no ID. Only its SHA-256 is kept.
+    /// iOS App Tracking Transparency status; absent counts as `NotDetermined`. Without
+    /// `Authorized`, `app_ios` events carry `opt_out: true` and no user-data identifier (email,
+    /// phone, names, address fields, external id, advertising ID) unless
+    /// `ClientConfig.user_data_without_tracking` is set. Ignored by `app_android` events.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
+    pub tracking_authorization: Option<TrackingAuthorization>,
+    /// The raw IDFA or GAID. Ignored while opted out; malformed values count as no ID, and the
+    /// all-zero UUID (what the OS returns when tracking is limited) opts out. Only its SHA-256
+    /// is kept.
     #[cfg_attr(feature = "ffi", uniffi(default))]
     pub advertising_id: Option<String>,
     /// Limited Data Processing: adds `custom_data.opt_out_type = "ldp"`.
@@ -378,6 +403,7 @@ impl Default for PrivacyState {
     fn default() -> Self {
         PrivacyState {
             opt_out: false,
+            tracking_authorization: None,
             advertising_id: None,
             limited_data_processing: false,
             collection_enabled: true,
@@ -461,6 +487,18 @@ pub struct ClientConfig {
     /// instead of dropping the field with a warning. For debug builds and tests.
     #[cfg_attr(feature = "ffi", uniffi(default = false))]
     pub strict_validation: bool,
+    /// Send user-data identifiers (hashed email, phone, names, address fields, external id) on
+    /// `app_ios` events even without tracking authorization. Off by default: Apple counts
+    /// sharing them with an ad platform as tracking. Only for an app with its own legal basis;
+    /// the advertising ID is never sent without authorization either way.
+    #[cfg_attr(feature = "ffi", uniffi(default = false))]
+    pub user_data_without_tracking: bool,
+    /// How long the first launch's `app_install` waits for the tracking prompt to be answered
+    /// while the authorization is `NotDetermined`, seconds (0 to 600; `app_ios` only). Answering
+    /// it either way, or the wait running out, records the install with the state of that
+    /// moment, so an install can carry the IDFA the user just allowed. The Swift layer uses 60.
+    #[cfg_attr(feature = "ffi", uniffi(default = 0))]
+    pub first_launch_wait_for_authorization_secs: u64,
 }
 
 impl ClientConfig {
@@ -493,6 +531,8 @@ impl ClientConfig {
             partner_name: None,
             log_level: LogLevel::Warn,
             strict_validation: false,
+            user_data_without_tracking: false,
+            first_launch_wait_for_authorization_secs: 0,
         }
     }
 }

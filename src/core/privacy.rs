@@ -1,33 +1,59 @@
 //! The privacy gate, applied twice: when an event is recorded (the advertising ID is hashed
 //! only when not opted out) and again when it is sent, where the current state wins if it is
 //! stricter. A looser state never adds identifiers: the stored body is only ever narrowed.
+//!
+//! Tracking authorization is decided here, once for every platform layer: on `app_ios`
+//! anything but `Authorized` opts out, and (unless the app chose `user_data_without_tracking`)
+//! withholds every user-data identifier, as Apple's App Tracking Transparency requires. A
+//! zeroed advertising ID, what the OS hands out when tracking is limited, opts out everywhere.
 
 use std::borrow::Cow;
 
-use crate::core::event_builder::AppliedPrivacy;
+use crate::core::event_builder::{withheld, AppliedPrivacy};
 use crate::core::hash::{hash_advertising_id, AdvertisingId};
-use crate::core::model::PrivacyState;
+use crate::core::model::{PrivacyState, TrackingAuthorization};
 use crate::core::store::{flags, QueuedEvent};
 use crate::core::wire::{WireCustomData, WireEvent};
 
+/// What the configuration says about tracking authorization.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TrackingPolicy {
+    /// Events are `app_ios`: App Tracking Transparency governs them.
+    pub ios: bool,
+    /// `ClientConfig.user_data_without_tracking`: the app has its own legal basis.
+    pub user_data_without_tracking: bool,
+}
+
 /// Turns the app's privacy state into the state the core applies. The raw advertising ID is
 /// not even looked at while opted out; the second value is true for a malformed ID.
-pub fn apply(state: &PrivacyState) -> (AppliedPrivacy, bool) {
-    let (hashed_advertising_id, malformed) = if state.opt_out {
+pub fn apply(state: &PrivacyState, policy: TrackingPolicy) -> (AppliedPrivacy, bool) {
+    let authorization = state
+        .tracking_authorization
+        .unwrap_or(TrackingAuthorization::NotDetermined);
+    let unauthorized = policy.ios && authorization != TrackingAuthorization::Authorized;
+    let mut opt_out = state.opt_out || unauthorized;
+    let (hashed_advertising_id, malformed) = if opt_out {
         (None, false)
     } else {
         match hash_advertising_id(state.advertising_id.as_deref()) {
             AdvertisingId::Hashed(hash) => (Some(hash), false),
             AdvertisingId::Absent => (None, false),
+            AdvertisingId::Zeroed => {
+                opt_out = true;
+                (None, false)
+            }
             AdvertisingId::Malformed => (None, true),
         }
     };
     (
         AppliedPrivacy {
-            opt_out: state.opt_out,
+            opt_out,
             hashed_advertising_id,
             limited_data_processing: state.limited_data_processing,
             collection_enabled: state.collection_enabled,
+            withhold_user_data: unauthorized && !policy.user_data_without_tracking,
+            authorization_pending: policy.ios
+                && authorization == TrackingAuthorization::NotDetermined,
         },
         malformed,
     )
@@ -37,14 +63,18 @@ pub fn apply(state: &PrivacyState) -> (AppliedPrivacy, bool) {
 /// state is stricter than the one it was recorded under.
 pub fn body_for_send<'a>(event: &'a QueuedEvent, privacy: &AppliedPrivacy) -> Cow<'a, str> {
     let has = |bit| event.flags & bit != 0;
+    let strip_user_data = privacy.withhold_user_data && !has(flags::USER_DATA_WITHHELD);
     let strip_opt_out = privacy.opt_out && (has(flags::ADVERTISING_ID) || !has(flags::OPTED_OUT));
     let add_ldp = privacy.limited_data_processing && !has(flags::LIMITED_DATA_PROCESSING);
-    if !strip_opt_out && !add_ldp {
+    if !strip_user_data && !strip_opt_out && !add_ldp {
         return Cow::Borrowed(&event.body);
     }
     let Ok(mut wire) = serde_json::from_str::<WireEvent>(&event.body) else {
         return Cow::Borrowed(&event.body);
     };
+    if strip_user_data {
+        wire.user_data = withheld(wire.user_data);
+    }
     if strip_opt_out {
         wire.opt_out = Some(true);
         wire.user_data.hashed_maids.clear();
@@ -61,7 +91,7 @@ pub fn body_for_send<'a>(event: &'a QueuedEvent, privacy: &AppliedPrivacy) -> Co
 /// hashed_maids, or client IP plus user agent).
 pub fn meets_identity_rule(event: &QueuedEvent, privacy: &AppliedPrivacy) -> bool {
     let has = |bit| event.flags & bit != 0;
-    has(flags::EMAIL)
+    (has(flags::EMAIL) && !privacy.withhold_user_data)
         || has(flags::IP_AND_USER_AGENT)
         || (has(flags::ADVERTISING_ID) && !privacy.opt_out)
 }
@@ -150,13 +180,16 @@ mod tests {
             advertising_id: Some("not even a uuid".into()),
             ..Default::default()
         };
-        let (applied, malformed) = apply(&state);
+        let (applied, malformed) = apply(&state, TrackingPolicy::default());
         assert!(applied.hashed_advertising_id.is_none());
         assert!(!malformed);
-        let (_, malformed) = apply(&PrivacyState {
-            advertising_id: Some("not a uuid".into()),
-            ..Default::default()
-        });
+        let (_, malformed) = apply(
+            &PrivacyState {
+                advertising_id: Some("not a uuid".into()),
+                ..Default::default()
+            },
+            TrackingPolicy::default(),
+        );
         assert!(malformed);
     }
 }

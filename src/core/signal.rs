@@ -1,6 +1,7 @@
 //! How the rest of the client wakes the upload thread: a kick (something is due), a backoff
 //! reset (network back, new token), events committed into a queue the uploader thought empty,
-//! a storage failure, flush requests with their deadlines, and shutdown.
+//! a storage failure, flush requests with their deadlines, the deadline of a first launch
+//! waiting for the tracking prompt, and shutdown.
 //!
 //! A mutex and a condition variable: cheap to signal from `track()`, and the uploader sleeps
 //! until the earliest of its own deadlines (read on the core's [`Clock`]) and a signal. Each
@@ -41,6 +42,8 @@ pub struct Wake {
     pub committed_through: i64,
     /// The store failed outside the uploader's own requests.
     pub storage_failed: bool,
+    /// A launch is held until a deadline: the uploader wakes for it.
+    pub launch_held: bool,
     /// Stop the thread.
     pub shutdown: bool,
 }
@@ -62,6 +65,8 @@ struct Signals {
     listening: Listening,
     /// The highest row committed, as the store worker last said.
     committed_row: i64,
+    /// When the held launch stops waiting for the tracking prompt (Unix milliseconds).
+    launch_hold_until: Option<i64>,
     sleeping: Option<Sleep>,
 }
 
@@ -143,6 +148,36 @@ impl UploadSignal {
             s.flushes.push(waiter);
             s.wake.kick = true;
         });
+    }
+
+    /// A first launch waits for the tracking prompt until `until_ms`: the uploader, the one
+    /// thread with a timer, wakes then to release it.
+    pub fn hold_launch_until(&self, until_ms: i64) {
+        self.set(|s| {
+            s.launch_hold_until = Some(until_ms);
+            s.wake.launch_held = true;
+        });
+    }
+
+    /// The held launch no longer waits (the prompt was answered): the uploader need not wake
+    /// for it.
+    pub fn clear_launch_hold(&self) {
+        self.lock().launch_hold_until = None;
+    }
+
+    /// When the held launch's wait ends, if one waits.
+    pub fn launch_hold_until(&self) -> Option<i64> {
+        self.lock().launch_hold_until
+    }
+
+    /// True (once) when the held launch's wait has ended at `now_ms`.
+    pub fn take_ended_launch_hold(&self, now_ms: i64) -> bool {
+        let mut state = self.lock();
+        let ended = state.launch_hold_until.is_some_and(|until| now_ms >= until);
+        if ended {
+            state.launch_hold_until = None;
+        }
+        ended
     }
 
     /// Asks the uploader to stop.

@@ -14,25 +14,14 @@ use std::sync::mpsc::{Receiver, Sender};
 use std::sync::Arc;
 
 use crate::core::event_builder::PendingEvent;
+use crate::core::install::{Launch, Launches};
 use crate::core::model::{DeadLetter, LogLevel};
 use crate::core::shared::Shared;
-use crate::core::store::{Counter, InstallRecord, QueuedEvent, Resolution, Store, StoreError};
+use crate::core::store::{Counter, QueuedEvent, Resolution, Store, StoreError};
 use crate::core::sync::lock;
 
 /// Most tracked events gathered into one transaction.
 const MAX_GROUP: usize = 10_000;
-
-/// A cold start, decided by the worker against the install record.
-pub struct Launch {
-    /// The app_install to record if this is a new install.
-    pub install: PendingEvent,
-    /// Its install id (the install event's id is derived from it).
-    pub install_id: String,
-    /// The app_open to record otherwise.
-    pub open: PendingEvent,
-    /// The host's first_install_time is older than the install window.
-    pub existing_user: bool,
-}
 
 /// What the worker knows, for diagnostics and scheduling.
 #[derive(Debug, Clone, Default)]
@@ -82,8 +71,10 @@ pub struct Resolved {
 pub enum Command {
     /// Queue an event.
     Track(PendingEvent),
-    /// Decide install or open for a cold start.
-    Launch(Box<Launch>),
+    /// A cold start: decide install or open (or hold it for consent or the tracking prompt).
+    Launch(Launch),
+    /// Decide the held launch again: consent came, the prompt was answered or its wait ran out.
+    ReleaseLaunch,
     /// Drop expired events, then return up to `limit` due events queued after `after_row`.
     TakeBatch {
         /// Maximum events.
@@ -138,7 +129,7 @@ struct StoreWorker {
     path: PathBuf,
     store: Option<Store>,
     pending: Vec<PendingEvent>,
-    launches: Vec<Launch>,
+    launches: Launches,
     /// Events evicted from memory while storage was down, counted once storage works again.
     unsaved_evictions: u64,
     /// The highest row id handed out, kept across reopening the store.
@@ -148,11 +139,11 @@ struct StoreWorker {
 impl StoreWorker {
     fn new(shared: Arc<Shared>, path: PathBuf) -> StoreWorker {
         StoreWorker {
+            launches: Launches::new(&path),
             shared,
             path,
             store: None,
             pending: Vec::new(),
-            launches: Vec::new(),
             unsaved_evictions: 0,
             last_row: 0,
         }
@@ -178,7 +169,11 @@ impl StoreWorker {
             }
             self.guarded(|w| w.commit());
         }
-        self.guarded(|w| w.commit());
+        // A launch still waiting for the tracking prompt is recorded with the state of now.
+        self.guarded(|w| {
+            w.launches.release(true);
+            w.commit();
+        });
     }
 
     fn guarded(&mut self, work: impl FnOnce(&mut StoreWorker)) {
@@ -194,7 +189,11 @@ impl StoreWorker {
                 self.bound_pending();
             }
             Command::Launch(launch) => {
-                self.launches.push(*launch);
+                self.launches.arrived(launch, &self.shared);
+                self.commit();
+            }
+            Command::ReleaseLaunch => {
+                self.launches.release(false);
                 self.commit();
             }
             Command::TakeBatch {
@@ -276,7 +275,7 @@ impl StoreWorker {
             }
             Command::Sync(reply) => {
                 self.commit();
-                let result = if self.pending.is_empty() && self.launches.is_empty() {
+                let result = if self.pending.is_empty() && !self.launches.pending() {
                     Ok(self.store.as_ref().map_or(self.last_row, Store::last_row))
                 } else {
                     Err(self
@@ -290,17 +289,15 @@ impl StoreWorker {
 
     /// Commits pending launches and events; on failure keeps them for the next try.
     fn commit(&mut self) {
-        if self.pending.is_empty() && self.launches.is_empty() && self.unsaved_evictions == 0 {
+        if self.pending.is_empty() && !self.launches.pending() && self.unsaved_evictions == 0 {
             return;
         }
         if !self.ensure_open() {
             return;
         }
-        let launches = std::mem::take(&mut self.launches);
-        for (i, launch) in launches.iter().enumerate() {
-            if let Err(e) = self.record_launch(launch) {
+        if let Some(store) = self.store.as_mut() {
+            if let Err(e) = self.launches.record(store, &self.shared) {
                 self.report_storage_error(&e);
-                self.launches = launches.into_iter().skip(i).collect();
                 return;
             }
         }
@@ -337,33 +334,6 @@ impl StoreWorker {
             self.shared.signal.kick();
         }
         self.shared.signal.committed(last_row);
-    }
-
-    fn record_launch(&mut self, launch: &Launch) -> Result<(), StoreError> {
-        let Some(store) = self.store.as_mut() else {
-            return Ok(());
-        };
-        if store.install_record()?.is_none() {
-            let record = InstallRecord {
-                install_id: launch.install_id.clone(),
-                existing_user: launch.existing_user,
-            };
-            let install = (!launch.existing_user).then_some(&launch.install);
-            store.record_install(&record, install, self.shared.clock.now_secs())?;
-            if install.is_some() {
-                self.shared.signal.kick();
-                return Ok(());
-            }
-        }
-        let account = self.shared.settings.config.ad_account_id.clone();
-        store.insert(
-            std::slice::from_ref(&launch.open),
-            &account,
-            self.shared.settings.max_queued,
-            self.shared.clock.now_secs(),
-        )?;
-        self.shared.signal.kick();
-        Ok(())
     }
 
     /// Opens the store if needed; false while it cannot be opened.

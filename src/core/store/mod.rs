@@ -6,6 +6,7 @@
 //! folder, full disk, a folder where the file should be) is reported to the caller, who keeps
 //! the events in memory and retries.
 
+mod install_file;
 mod queue;
 mod records;
 mod schema;
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{params, Connection, ErrorCode, Transaction};
 
 use crate::core::event_builder::PendingEvent;
+pub use install_file::{InstallFile, InstallState};
 pub use queue::{QueuedEvent, Resolution, MAX_CUSTOM_NAMES};
 pub use records::{Counter, InstallRecord};
 
@@ -33,6 +35,8 @@ pub mod flags {
     /// The event_id was chosen by the app (or derived, as app_install's), not generated: only
     /// such ids can repeat, so only they are kept unique while queued.
     pub const CHOSEN_ID: i64 = 32;
+    /// Recorded without user-data identifiers (iOS without tracking authorization).
+    pub const USER_DATA_WITHHELD: i64 = 64;
 }
 
 /// Why the store failed.
@@ -173,6 +177,7 @@ fn event_flags(event: &PendingEvent) -> i64 {
             flags::LIMITED_DATA_PROCESSING,
         ),
         (event.chosen_id, flags::CHOSEN_ID),
+        (event.user_data_withheld, flags::USER_DATA_WITHHELD),
     ]
     .into_iter()
     .filter(|(set, _)| *set)

@@ -14,6 +14,7 @@ fn pending(id: &str, name: &str) -> PendingEvent {
         has_ip_and_user_agent: false,
         opted_out: false,
         limited_data_processing: false,
+        user_data_withheld: false,
         custom_name: None,
     }
 }

@@ -146,15 +146,22 @@ impl Uploader {
     }
 
     fn next_wake(&self) -> Option<i64> {
-        let own = self.policy.next_wake();
-        match (own, self.shared.signal.earliest_flush_deadline()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let signal = &self.shared.signal;
+        [
+            self.policy.next_wake(),
+            signal.earliest_flush_deadline(),
+            signal.launch_hold_until(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     fn pass(&mut self, signals: Wake) {
         let now = self.now();
+        if self.shared.signal.take_ended_launch_hold(now) {
+            let _ = self.store.send(Command::ReleaseLaunch);
+        }
         if signals.reset_backoff {
             self.policy.on_reset();
             let _ = self.store.send(Command::MakeAllDue);

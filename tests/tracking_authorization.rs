@@ -1,0 +1,518 @@
+//! What each privacy state sends, field by field, checked against the README's privacy table
+//! (the table is the specification: every cell is asserted here), once straight to the
+//! endpoint and once through the reference relay, with every body that arrives validated
+//! against the official 5.23 schema. Then the state changes real apps go through: a revocation
+//! after events were queued, and a first launch waiting (bounded) for the tracking prompt.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may fail loudly
+mod common;
+#[path = "../examples/harness/schema.rs"]
+#[allow(dead_code)]
+mod schema;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app_conversions::{
+    ActionSource, Clock, ConversionsClient, Event, ManualClock, PrivacyState,
+    TrackingAuthorization, UserData,
+};
+use app_conversions_relay::{RelayConfig, RelayHandle};
+use app_conversions_sandbox::{Sandbox, SandboxConfig};
+use common::*;
+use serde_json::Value;
+
+const WAIT_MS: u64 = 10_000;
+const APP_TOKEN: &str = "app-scoped-token-7c1d";
+const IDFA: &str = "6D92078A-8246-4BA4-AE5B-76104861E7DC";
+const ZEROED: &str = "00000000-0000-0000-0000-000000000000";
+
+/// The user-data fields a user-data identifier cell covers, as the README's column heads name
+/// them (backquoted wire names).
+const IDENTIFIERS: [&str; 11] = [
+    "em",
+    "ph",
+    "fn",
+    "ln",
+    "ge",
+    "db",
+    "ct",
+    "st",
+    "zp",
+    "country",
+    "external_id",
+];
+
+/// Where the events go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    Direct,
+    Relay,
+}
+
+/// One row of the README table: the state as the app reports it.
+struct Row {
+    action_source: ActionSource,
+    privacy: PrivacyState,
+    user_data_without_tracking: bool,
+}
+
+/// The state a README row names. Every row of the table must be known here.
+fn row(label: &str) -> Row {
+    let android = |privacy| Row {
+        action_source: ActionSource::AppAndroid,
+        privacy,
+        user_data_without_tracking: false,
+    };
+    let ios = |authorization, id: Option<&str>| Row {
+        action_source: ActionSource::AppIos,
+        privacy: PrivacyState {
+            tracking_authorization: Some(authorization),
+            advertising_id: id.map(str::to_string),
+            ..Default::default()
+        },
+        user_data_without_tracking: false,
+    };
+    use TrackingAuthorization::*;
+    match label {
+        "Android, GAID" => android(privacy_with_id(GAID)),
+        "Android, ads personalization opted out" => android(PrivacyState {
+            opt_out: true,
+            ..privacy_with_id(GAID)
+        }),
+        "Android, zeroed GAID" => android(privacy_with_id(ZEROED)),
+        "iOS, ATT authorized, IDFA" => ios(Authorized, Some(IDFA)),
+        "iOS, ATT authorized, zeroed IDFA" => ios(Authorized, Some(ZEROED)),
+        "iOS, ATT denied" => ios(Denied, Some(ZEROED)),
+        "iOS, ATT restricted" => ios(Restricted, None),
+        "iOS, ATT not determined" => ios(NotDetermined, None),
+        "iOS, ATT denied, `user_data_without_tracking`" => Row {
+            user_data_without_tracking: true,
+            ..ios(Denied, None)
+        },
+        "Collection disabled (consent withdrawn)" => android(PrivacyState {
+            collection_enabled: false,
+            ..privacy_with_id(GAID)
+        }),
+        other => panic!("README privacy table: unknown state {other:?}"),
+    }
+}
+
+/// The README's privacy table: state label -> (column head -> cell).
+fn readme_table() -> Vec<(String, BTreeMap<String, String>)> {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let section = readme
+        .split("## Privacy: what each state sends")
+        .nth(1)
+        .expect("README has the privacy section");
+    let lines: Vec<&str> = section
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .collect();
+    let cells = |line: &str| -> Vec<String> {
+        line.trim_matches('|')
+            .split('|')
+            .map(|c| c.trim().to_string())
+            .collect()
+    };
+    let heads = cells(lines[0]);
+    lines[2..]
+        .iter()
+        .map(|line| {
+            let cells = cells(line);
+            let row = heads[1..]
+                .iter()
+                .cloned()
+                .zip(cells[1..].iter().cloned())
+                .collect();
+            (cells[0].clone(), row)
+        })
+        .collect()
+}
+
+/// Every user-data field set, so each one's fate shows.
+fn everything() -> Event {
+    Event {
+        user_data: Some(UserData {
+            emails: vec!["Person@Example.com".into()],
+            phone_numbers: vec!["+1 (415) 555-0100".into()],
+            first_names: vec!["Ada".into()],
+            last_names: vec!["Lovelace".into()],
+            genders: vec!["f".into()],
+            dates_of_birth: vec!["1990-01-31".into()],
+            cities: vec!["San Francisco".into()],
+            states: vec!["CA".into()],
+            zip_codes: vec!["94103".into()],
+            countries: vec!["US".into()],
+            external_ids: vec!["user-42".into()],
+            ..Default::default()
+        }),
+        ..checkout("24.99")
+    }
+}
+
+/// Where a run's events arrive, and the relay in front of it when there is one.
+struct Endpoint {
+    sandbox: Sandbox,
+    relay: Option<RelayHandle>,
+}
+
+impl Endpoint {
+    fn start(route: Route) -> Endpoint {
+        let sandbox = Sandbox::start(SandboxConfig {
+            token: TOKEN.into(),
+            ad_account_id: AD_ACCOUNT.into(),
+            future_tolerance_secs: 60 * 86_400,
+            max_event_age_secs: 60 * 86_400,
+            ..Default::default()
+        })
+        .expect("sandbox");
+        let relay = (route == Route::Relay).then(|| {
+            let config =
+                RelayConfig::new(sandbox.base_url(), TOKEN).with_app_token(APP_TOKEN, AD_ACCOUNT);
+            RelayHandle::start(config).expect("relay")
+        });
+        Endpoint { sandbox, relay }
+    }
+
+    fn client(
+        &self,
+        dir: &std::path::Path,
+        row: &Row,
+        change: impl FnOnce(&mut app_conversions::ClientConfig),
+        clock: Option<Arc<ManualClock>>,
+    ) -> Arc<ConversionsClient> {
+        let mut cfg = match &self.relay {
+            Some(relay) => {
+                let mut cfg = config(&relay.base_url(), &dir.join("buffer.db"));
+                cfg.token = APP_TOKEN.into();
+                cfg.endpoint_is_relay = true;
+                cfg
+            }
+            None => config(&self.sandbox.base_url(), &dir.join("buffer.db")),
+        };
+        cfg.action_source = row.action_source;
+        cfg.user_data_without_tracking = row.user_data_without_tracking;
+        change(&mut cfg);
+        match clock {
+            Some(clock) => {
+                let clock: Arc<dyn Clock> = clock;
+                ConversionsClient::with_clock(cfg, app(), device(), row.privacy.clone(), clock)
+            }
+            None => ConversionsClient::new(cfg, app(), device(), row.privacy.clone()),
+        }
+        .expect("client")
+    }
+
+    /// The events that arrived, each request body checked against the official schema first.
+    fn arrived(&self) -> Vec<Value> {
+        let schema = schema::Schema::load().expect("schema");
+        for request in self.sandbox.requests() {
+            let body: Value = serde_json::from_str(&request.body).expect("json body");
+            let violations = schema.check(&body);
+            assert!(
+                violations.is_empty(),
+                "a body broke the official schema: {:?}",
+                violations
+                    .iter()
+                    .map(|v| format!("{}: {}", v.path, v.rule))
+                    .collect::<Vec<_>>()
+            );
+        }
+        self.sandbox.accepted()
+    }
+}
+
+/// What the README cell says for `field` of an arrived `event` (`None`: not one event arrived).
+fn observed(event: Option<&Value>, head: &str, route: Route) -> String {
+    let Some(event) = event else {
+        return "nothing sent".into();
+    };
+    let user = &event["user_data"];
+    let present = |field: &str| user.get(field).is_some();
+    let group = |fields: &[&str]| {
+        let sent: Vec<bool> = fields.iter().map(|f| present(f)).collect();
+        assert!(
+            sent.iter().all(|s| *s == sent[0]),
+            "{head}: the fields of one cell disagree: {fields:?} -> {sent:?}"
+        );
+        if sent[0] { "sent" } else { "withheld" }.to_string()
+    };
+    let heads: Vec<&str> = head
+        .split('`')
+        .enumerate()
+        .filter(|(i, _)| i % 2 == 1)
+        .map(|(_, name)| name)
+        .collect();
+    match head {
+        "`opt_out`" => event["opt_out"].to_string(),
+        "IP (through the relay)" => match (route, present("client_ip_address")) {
+            (Route::Relay, true) => "sent".into(),
+            (Route::Relay, false) => "withheld".into(),
+            (Route::Direct, sent) => {
+                assert!(!sent, "a direct request carries no IP the app did not give");
+                "sent".into() // the cell speaks of the relay route
+            }
+        },
+        "user agent" => if present("client_user_agent") {
+            "sent"
+        } else {
+            "withheld"
+        }
+        .into(),
+        _ => {
+            assert!(
+                heads
+                    .iter()
+                    .all(|h| IDENTIFIERS.contains(h) || *h == "hashed_maids"),
+                "unknown column {head}"
+            );
+            group(&heads)
+        }
+    }
+}
+
+/// Tracks the all-fields checkout in state `label`; returns it as it arrived (if it did) and
+/// how many events were dropped for meeting no identity option.
+fn send_in(label: &str, route: Route) -> (Option<Value>, u64) {
+    let endpoint = Endpoint::start(route);
+    let dir = tempfile::tempdir().unwrap();
+    let client = endpoint.client(dir.path(), &row(label), |_| {}, None);
+    client.track(everything()).unwrap();
+    let report = client.flush(WAIT_MS).unwrap();
+    assert!(!report.timed_out);
+    let dropped = client.diagnostics().dropped_no_identity;
+    client.shutdown(WAIT_MS).unwrap();
+    let arrived = endpoint.arrived();
+    assert!(arrived.len() <= 1, "{label}: {arrived:?}");
+    (arrived.first().cloned(), dropped)
+}
+
+#[test]
+fn every_cell_of_the_readme_privacy_table_holds_directly_and_through_the_relay() {
+    let table = readme_table();
+    assert!(
+        table.len() >= 10,
+        "the README table lost rows: {}",
+        table.len()
+    );
+    let mut checked = 0;
+    for route in [Route::Direct, Route::Relay] {
+        for (label, cells) in &table {
+            let (event, dropped) = send_in(label, route);
+            let identifiable = cells.values().any(|cell| cell == "sent")
+                && (cells["`em` `ph`"] == "sent" || cells["`hashed_maids`"] == "sent");
+            if route == Route::Direct && event.is_none() && !identifiable {
+                // Straight to the API, an event with no em, no maids and no IP cannot be
+                // accepted: the README says it is dropped and counted instead.
+                let expect_drop = cells.values().any(|cell| cell != "nothing sent");
+                assert_eq!(dropped, u64::from(expect_drop), "{label}, direct");
+                checked += 1;
+                continue;
+            }
+            for (head, expected) in cells {
+                let seen = observed(event.as_ref(), head, route);
+                assert_eq!(
+                    &seen, expected,
+                    "README privacy table, state {label:?}, column {head}, {route:?}: {event:?}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    println!("privacy table: {checked} cells checked");
+}
+
+/// [`everything`] with the IP the app may know (from its backend): without tracking
+/// authorization it alone lets a direct request meet the identity rule.
+fn everything_with_ip() -> Event {
+    let mut event = everything();
+    if let Some(user) = event.user_data.as_mut() {
+        user.client_ip_address = Some("203.0.113.7".into());
+    }
+    event
+}
+
+#[test]
+fn revoking_tracking_strips_events_already_queued_and_allowing_it_adds_nothing() {
+    for route in [Route::Direct, Route::Relay] {
+        let endpoint = Endpoint::start(route);
+        let dir = tempfile::tempdir().unwrap();
+        let authorized = row("iOS, ATT authorized, IDFA");
+        let clock = Arc::new(ManualClock::new(app_conversions::SystemClock.now_ms()));
+        let client = endpoint.client(dir.path(), &authorized, |_| {}, Some(clock.clone()));
+        client.track(everything_with_ip()).unwrap();
+        assert!(client.settle(WAIT_MS));
+        assert!(
+            endpoint.sandbox.requests().is_empty(),
+            "it waits for the interval"
+        );
+        client.set_privacy(row("iOS, ATT denied").privacy).unwrap();
+        let report = client.flush(WAIT_MS).unwrap();
+        assert_eq!(report.processed, 1, "{route:?} {report:?}");
+        // Recorded while denied, sent after the user allowed tracking: still nothing added.
+        client.track(everything_with_ip()).unwrap();
+        client.set_privacy(authorized.privacy.clone()).unwrap();
+        client.flush(WAIT_MS).unwrap();
+        client.shutdown(WAIT_MS).unwrap();
+        let arrived = endpoint.arrived();
+        assert_eq!(arrived.len(), 2, "{route:?}");
+        for event in &arrived {
+            assert_eq!(event["opt_out"], true, "{route:?} {event}");
+            for field in IDENTIFIERS.iter().chain(&["hashed_maids"]) {
+                assert!(event["user_data"].get(field).is_none(), "{route:?} {field}");
+            }
+        }
+    }
+}
+
+/// An iOS first launch with the SDK's wait for the prompt (60 s, as the Swift layer sets it),
+/// on a manual clock, through the relay (an opted-out install meets the identity rule by IP).
+struct Prompt {
+    endpoint: Endpoint,
+    dir: tempfile::TempDir,
+    clock: Arc<ManualClock>,
+}
+
+impl Prompt {
+    fn new() -> Prompt {
+        Prompt {
+            endpoint: Endpoint::start(Route::Relay),
+            dir: tempfile::tempdir().unwrap(),
+            clock: Arc::new(ManualClock::new(app_conversions::SystemClock.now_ms())),
+        }
+    }
+
+    fn launch(&self, privacy: PrivacyState) -> Arc<ConversionsClient> {
+        let row = Row {
+            privacy,
+            ..row("iOS, ATT not determined")
+        };
+        let client = self.endpoint.client(
+            self.dir.path(),
+            &row,
+            |c| c.first_launch_wait_for_authorization_secs = 60,
+            Some(self.clock.clone()),
+        );
+        client.on_launch().unwrap();
+        assert!(client.settle(WAIT_MS));
+        client
+    }
+
+    fn pass(&self, client: &ConversionsClient, secs: u64) {
+        self.clock.advance(Duration::from_secs(secs));
+        assert!(client.settle(WAIT_MS));
+    }
+
+    fn arrived(&self, client: &ConversionsClient) -> Vec<Value> {
+        client.flush(WAIT_MS).unwrap();
+        self.endpoint.arrived()
+    }
+}
+
+fn not_determined() -> PrivacyState {
+    row("iOS, ATT not determined").privacy
+}
+
+#[test]
+fn an_install_waits_for_the_prompt_and_carries_the_idfa_the_user_allows() {
+    let prompt = Prompt::new();
+    let client = prompt.launch(not_determined());
+    prompt.pass(&client, 30);
+    assert!(prompt.endpoint.sandbox.requests().is_empty(), "held");
+    client
+        .set_privacy(row("iOS, ATT authorized, IDFA").privacy)
+        .unwrap();
+    let arrived = prompt.arrived(&client);
+    assert_eq!(arrived.len(), 1);
+    let install = &arrived[0];
+    assert_eq!(install["event_name"], "app_install");
+    assert_eq!(install["opt_out"], false);
+    assert_eq!(
+        install["user_data"]["hashed_maids"][0],
+        sha256(&IDFA.to_ascii_lowercase())
+    );
+    let woke = client.diagnostics().upload_wakeups;
+    prompt.pass(&client, 3600);
+    assert_eq!(
+        client.diagnostics().upload_wakeups,
+        woke,
+        "no wake-up left behind by the wait"
+    );
+}
+
+#[test]
+fn a_denied_prompt_releases_the_install_at_once_without_identifiers() {
+    let prompt = Prompt::new();
+    let client = prompt.launch(not_determined());
+    client.set_privacy(row("iOS, ATT denied").privacy).unwrap();
+    let arrived = prompt.arrived(&client);
+    assert_eq!(arrived.len(), 1);
+    assert_eq!(arrived[0]["event_name"], "app_install");
+    assert_eq!(arrived[0]["opt_out"], true);
+    assert!(arrived[0]["user_data"].get("hashed_maids").is_none());
+}
+
+#[test]
+fn an_unanswered_prompt_releases_the_install_when_the_wait_runs_out() {
+    let prompt = Prompt::new();
+    let client = prompt.launch(not_determined());
+    prompt.pass(&client, 59);
+    assert!(prompt.endpoint.sandbox.requests().is_empty(), "still held");
+    let woke = client.diagnostics().upload_wakeups;
+    prompt.pass(&client, 1);
+    let arrived = prompt.arrived(&client);
+    assert_eq!(arrived.len(), 1, "released by the timeout");
+    assert_eq!(arrived[0]["event_name"], "app_install");
+    assert_eq!(arrived[0]["opt_out"], true);
+    assert!(
+        client.diagnostics().upload_wakeups - woke <= 3,
+        "the release costs a wake-up or two"
+    );
+}
+
+#[test]
+fn only_the_first_launch_waits() {
+    let prompt = Prompt::new();
+    let client = prompt.launch(row("iOS, ATT denied").privacy);
+    assert_eq!(prompt.arrived(&client).len(), 1, "not waiting: answered");
+    client.shutdown(WAIT_MS).unwrap();
+    let client = prompt.launch(not_determined());
+    let arrived = prompt.endpoint.arrived();
+    assert_eq!(arrived.len(), 2, "the app_open went at once: {arrived:?}");
+    assert_eq!(arrived[1]["event_name"], "app_open");
+    client.shutdown(WAIT_MS).unwrap();
+}
+
+#[test]
+fn a_held_install_is_recorded_when_the_app_stops_and_sent_by_the_next_start() {
+    let prompt = Prompt::new();
+    let client = prompt.launch(not_determined());
+    client.shutdown(WAIT_MS).unwrap();
+    assert!(prompt.endpoint.sandbox.requests().is_empty());
+    let client = prompt.launch(not_determined());
+    let arrived = prompt.arrived(&client);
+    let names: Vec<&str> = arrived
+        .iter()
+        .map(|e| e["event_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["app_install", "app_open"]);
+}
+
+#[test]
+fn an_android_app_never_waits() {
+    let prompt = Prompt::new();
+    let row = row("Android, GAID");
+    let client = prompt.endpoint.client(
+        prompt.dir.path(),
+        &row,
+        |c| c.first_launch_wait_for_authorization_secs = 60,
+        Some(prompt.clock.clone()),
+    );
+    client.on_launch().unwrap();
+    let arrived = prompt.arrived(&client);
+    assert_eq!(arrived.len(), 1);
+    assert_eq!(arrived[0]["event_name"], "app_install");
+}
