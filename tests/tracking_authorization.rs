@@ -516,3 +516,76 @@ fn an_android_app_never_waits() {
     assert_eq!(arrived.len(), 1);
     assert_eq!(arrived[0]["event_name"], "app_install");
 }
+
+/// Every field the core can send, set at once: names every key of the wire format.
+fn every_field() -> Event {
+    let mut event = everything_with_ip();
+    event.event_source_url = Some("https://shop.example.com/checkout".into());
+    if let Some(user) = event.user_data.as_mut() {
+        user.click_id = Some("dj0yJnU9b3JpZ2luYWw".into());
+        user.partner_id = Some("partner-user-7".into());
+    }
+    event.custom_data = Some(app_conversions::CustomData {
+        currency: Some("USD".into()),
+        value: Some("24.99".into()),
+        content_ids: vec!["sku-1".into()],
+        contents: vec![app_conversions::ContentItem {
+            id: Some("sku-1".into()),
+            item_price: Some("24.99".into()),
+            quantity: Some(1),
+            ..Default::default()
+        }],
+        num_items: Some(1),
+        order_id: Some("A-1001".into()),
+        search_string: Some("shoes".into()),
+        content_name: Some("Runner".into()),
+        content_category: Some("footwear".into()),
+        content_brand: Some("Acme".into()),
+        opt_out_type: None,
+    });
+    event
+}
+
+#[test]
+fn every_field_sent_is_in_the_collected_data_list_the_privacy_manifest_is_checked_against() {
+    let list_path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/bindings/swift/collected-data.json"
+    );
+    let list: Value = serde_json::from_str(&std::fs::read_to_string(list_path).unwrap()).unwrap();
+    let listed: std::collections::BTreeSet<String> =
+        list["fields"].as_object().unwrap().keys().cloned().collect();
+    let endpoint = Endpoint::start(Route::Direct);
+    let dir = tempfile::tempdir().unwrap();
+    let row = Row {
+        privacy: PrivacyState {
+            limited_data_processing: true,
+            ..row("Android, GAID").privacy
+        },
+        ..row("Android, GAID")
+    };
+    let client = endpoint.client(
+        dir.path(),
+        &row,
+        |c| c.partner_name = Some("ss-partner".into()),
+        None,
+    );
+    client.track(every_field()).unwrap();
+    client.flush(WAIT_MS).unwrap();
+    client.shutdown(WAIT_MS).unwrap();
+    let arrived = endpoint.arrived();
+    let event = arrived[0].as_object().unwrap();
+    let mut sent = std::collections::BTreeSet::new();
+    for (key, value) in event {
+        match value.as_object().filter(|_| key == "user_data" || key == "custom_data") {
+            Some(inner) => sent.extend(inner.keys().map(|k| format!("{key}.{k}"))),
+            None => {
+                sent.insert(key.clone());
+            }
+        }
+    }
+    assert_eq!(
+        sent, listed,
+        "bindings/swift/collected-data.json must list exactly the fields the core sends"
+    );
+}

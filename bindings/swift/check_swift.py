@@ -16,7 +16,9 @@ Checks, each printed as `ok` or `FAIL` with a reason:
              declarations have, in order; named enum members and switch cases exist
   docs       every public declaration in the hand-written sources has a `///` comment
   privacy    PrivacyInfo.xcprivacy is a well-formed privacy manifest, is a resource of the
-             target, and declares the required-reason APIs the Swift code uses
+             target, lists no tracking domain (iOS would block the SDK's own endpoint),
+             declares exactly the data types of collected-data.json (every field the core
+             can send) and the required-reason APIs the Swift code uses
 
 Two allowances for tree-sitter-swift 0.7.4, each exact and nothing more: the attribute
 `@_documentation(visibility: private)`, which UniFFI emits and the grammar does not know, is
@@ -30,6 +32,7 @@ Exits 1 if any check fails; the last line reads `swift-checks: N passed, M faile
 from __future__ import annotations
 
 import argparse
+import json
 import plistlib
 import re
 import sys
@@ -415,6 +418,25 @@ REQUIRED_REASON_APIS = {
 }
 
 
+def check_collected_data(manifest: dict) -> list[str]:
+    """The manifest declares exactly the data types of collected-data.json, the one list of
+    every field the core can send (the core's tests check the list against what it sends)."""
+    fields = json.loads((SWIFT_DIR / "collected-data.json").read_text())["fields"]
+    wanted = {kind for kind in fields.values() if kind}
+    entries = manifest.get("NSPrivacyCollectedDataTypes", [])
+    declared = {entry.get("NSPrivacyCollectedDataType", "") for entry in entries}
+    problems = []
+    for kind in sorted(wanted - declared):
+        senders = ", ".join(f for f, k in fields.items() if k == kind)
+        problems.append(f"the core can send {senders} but the manifest does not declare {kind}")
+    for kind in sorted(declared - wanted):
+        problems.append(f"the manifest declares {kind}, which no field in collected-data.json is")
+    for entry in entries:
+        if entry.get("NSPrivacyCollectedDataTypeLinked") is not True:
+            problems.append(f"{entry.get('NSPrivacyCollectedDataType')}: must be declared linked to the user")
+    return problems
+
+
 def check_privacy(manifest_path: Path, sources: list[Path]) -> list[str]:
     try:
         manifest = plistlib.loads(manifest_path.read_bytes())
@@ -423,9 +445,15 @@ def check_privacy(manifest_path: Path, sources: list[Path]) -> list[str]:
     problems = []
     if not isinstance(manifest.get("NSPrivacyTracking"), bool):
         problems.append("NSPrivacyTracking must be a boolean")
-    domains = manifest.get("NSPrivacyTrackingDomains", [])
-    if manifest.get("NSPrivacyTracking") and not (domains and all(isinstance(d, str) for d in domains)):
-        problems.append("NSPrivacyTracking is true but NSPrivacyTrackingDomains lists no domain")
+    # iOS blocks requests to a listed tracking domain while tracking is not authorized: the
+    # SDK's own endpoint (the app's relay) must never be one. Apple does not require a domain
+    # when NSPrivacyTracking is true.
+    if manifest.get("NSPrivacyTrackingDomains"):
+        problems.append(
+            "NSPrivacyTrackingDomains lists domains: iOS would block the SDK's requests to them "
+            "for every user who did not allow tracking"
+        )
+    problems += check_collected_data(manifest)
     for entry in manifest.get("NSPrivacyCollectedDataTypes", []):
         kind = entry.get("NSPrivacyCollectedDataType", "")
         if not kind.startswith("NSPrivacyCollectedDataType"):

@@ -41,6 +41,19 @@ extension Conversions {
         public var flushInterval: TimeInterval
         /// Time in the background after which a return to the foreground records `app_open`.
         public var minimumBackgroundTimeForOpen: TimeInterval
+        /// How long a first launch's `app_install` waits for the tracking prompt while the
+        /// status is `notDetermined` (at most 600 s): answering it either way, or the wait
+        /// running out, records the install with the state of that moment, so users who allow
+        /// tracking are attributed by their IDFA. 0 records the install at once.
+        public var waitForTrackingAuthorization: TimeInterval
+        /// Sends hashed user data (email, phone, names, address, user id) even without tracking
+        /// authorization. Off by default: Apple counts that as tracking. Only for an app with
+        /// its own legal basis; see the README's privacy section.
+        public var userDataWithoutTracking: Bool
+        /// Reads the tracking status and the IDFA at start and whenever the app becomes active,
+        /// and applies them when they changed. Turn off only to report them yourself with
+        /// ``Conversions/setTrackingAuthorization(_:advertisingIdentifier:)``.
+        public var followsTrackingAuthorization: Bool
 
         /// Creates a configuration; only the endpoint, ad account and token have no default.
         public init(
@@ -53,7 +66,10 @@ extension Conversions {
             logLevel: LogLevel = .warn,
             partnerName: String? = nil,
             flushInterval: TimeInterval = 30,
-            minimumBackgroundTimeForOpen: TimeInterval = 30
+            minimumBackgroundTimeForOpen: TimeInterval = 30,
+            waitForTrackingAuthorization: TimeInterval = 60,
+            userDataWithoutTracking: Bool = false,
+            followsTrackingAuthorization: Bool = true
         ) {
             self.endpoint = endpoint
             self.adAccountId = adAccountId
@@ -65,6 +81,9 @@ extension Conversions {
             self.partnerName = partnerName
             self.flushInterval = flushInterval
             self.minimumBackgroundTimeForOpen = minimumBackgroundTimeForOpen
+            self.waitForTrackingAuthorization = waitForTrackingAuthorization
+            self.userDataWithoutTracking = userDataWithoutTracking
+            self.followsTrackingAuthorization = followsTrackingAuthorization
         }
 
         /// The core's configuration for an iOS app, with the buffer at `databaseURL`.
@@ -80,7 +99,9 @@ extension Conversions {
                 flushIntervalSecs: Self.seconds(flushInterval),
                 minBackgroundForOpenSecs: Self.seconds(minimumBackgroundTimeForOpen),
                 partnerName: partnerName,
-                logLevel: logLevel
+                logLevel: logLevel,
+                userDataWithoutTracking: userDataWithoutTracking,
+                firstLaunchWaitForAuthorizationSecs: min(Self.seconds(waitForTrackingAuthorization), 600)
             )
         }
 

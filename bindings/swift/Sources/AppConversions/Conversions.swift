@@ -108,7 +108,10 @@ public final class Conversions: @unchecked Sendable {
         conversions.readCarrierInBackground()
         conversions.startNetworkMonitoring()
         #if canImport(UIKit)
-        conversions.keepAlive(LifecycleObserver(conversions: conversions))
+        conversions.keepAlive(LifecycleObserver(
+            conversions: conversions,
+            followsTrackingAuthorization: configuration.followsTrackingAuthorization
+        ))
         #endif
         sharedInstance = conversions
         return conversions

@@ -9,16 +9,16 @@ extension Conversions {
         try updatePrivacy { $0 = privacy }
     }
 
-    /// Sets Limit Ad Tracking (on iOS: App Tracking Transparency not authorized). While on,
-    /// events carry `opt_out: true` and never an advertising id. On iOS prefer
-    /// ``setTrackingAuthorization(_:advertisingIdentifier:)``, which maps the ATT status.
+    /// Sets Limit Ad Tracking on top of the tracking authorization (the app's own opt-out
+    /// switch). While on, events carry `opt_out: true` and never an advertising id. The ATT
+    /// status itself is followed by the SDK (``refreshTrackingAuthorization()``).
     public func setLimitAdTracking(_ enabled: Bool) throws {
         try updatePrivacy { $0.optOut = enabled }
     }
 
     /// Sets the raw advertising id (the IDFA), or clears it with `nil`. Only the SHA-256 of the
-    /// lowercased id is kept; the all-zero id counts as no id, and any id is ignored while
-    /// Limit Ad Tracking is on.
+    /// lowercased id is kept; the all-zero id opts out, and any id is ignored without tracking
+    /// authorization or while Limit Ad Tracking is on.
     public func setAdvertisingId(_ advertisingId: String?) throws {
         try updatePrivacy { $0.advertisingId = advertisingId }
     }

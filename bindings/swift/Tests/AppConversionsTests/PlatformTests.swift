@@ -15,14 +15,23 @@ final class PlatformTests: XCTestCase {
     func testOnlyAnAuthorizedTrackingStatusPassesTheAdvertisingId() {
         let idfa = UUID()
         let authorized = PrivacyState(trackingAuthorization: .authorized, advertisingIdentifier: idfa)
-        XCTAssertFalse(authorized.optOut)
+        XCTAssertEqual(authorized.trackingAuthorization, .authorized)
         XCTAssertEqual(authorized.advertisingId, idfa.uuidString)
-        let others: [ATTrackingManager.AuthorizationStatus] = [.denied, .restricted, .notDetermined]
-        for status in others {
+        let others: [(ATTrackingManager.AuthorizationStatus, TrackingAuthorization)] = [
+            (.denied, .denied), (.restricted, .restricted), (.notDetermined, .notDetermined),
+        ]
+        for (status, mapped) in others {
             let privacy = PrivacyState(trackingAuthorization: status, advertisingIdentifier: idfa)
-            XCTAssertTrue(privacy.optOut)
+            XCTAssertEqual(privacy.trackingAuthorization, mapped)
             XCTAssertNil(privacy.advertisingId)
+            XCTAssertFalse(privacy.optOut, "the core derives the opt-out from the status")
         }
+    }
+
+    func testABackgroundLaunchIsNotALaunchTheUserSees() {
+        XCTAssertFalse(LifecycleObserver.recordsLaunch(in: .background))
+        XCTAssertTrue(LifecycleObserver.recordsLaunch(in: .inactive))
+        XCTAssertTrue(LifecycleObserver.recordsLaunch(in: .active))
     }
 
     @MainActor

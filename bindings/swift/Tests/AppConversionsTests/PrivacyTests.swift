@@ -25,16 +25,33 @@ final class PrivacyTests: SandboxTestCase {
         XCTAssertTrue(conversions.privacy.optOut)
     }
 
-    func testADeniedTrackingAuthorizationStripsTheIdFromQueuedEvents() async throws {
+    func testADeniedTrackingAuthorizationWithholdsUserDataFromQueuedEvents() async throws {
         let idfa = UUID(uuidString: Self.advertisingId)
-        let conversions = try start(privacy: PrivacyState(trackingAuthorization: .authorized, advertisingIdentifier: idfa))
+        let conversions = try start(
+            privacy: PrivacyState(trackingAuthorization: .authorized, advertisingIdentifier: idfa)
+        ) { $0.userDataWithoutTracking = false }
         try conversions.lead(user: Self.shopper)
 
         try conversions.setTrackingAuthorization(.denied, advertisingIdentifier: idfa)
         _ = try await conversions.flush()
 
-        XCTAssertTrue(conversions.privacy.optOut)
+        XCTAssertEqual(conversions.privacy.trackingAuthorization, .denied)
         XCTAssertNil(conversions.privacy.advertisingId)
+        // Without an email, an advertising id or a relay to add the IP, the lead cannot meet
+        // the API's identity rule: it is dropped and counted, never sent with the email.
+        let accepted = try await sandbox.accepted()
+        XCTAssertTrue(accepted.isEmpty)
+        let diagnostics = await conversions.diagnostics()
+        XCTAssertEqual(diagnostics.droppedNoIdentity, 1)
+    }
+
+    func testUserDataWithoutTrackingKeepsTheHashedEmailButNeverTheId() async throws {
+        let conversions = try start(
+            privacy: PrivacyState(trackingAuthorization: .denied, advertisingIdentifier: nil)
+        ) { $0.userDataWithoutTracking = true }
+        try conversions.lead(user: Self.shopper)
+        _ = try await conversions.flush()
+
         let leadEvents = try await sandbox.accepted(named: "lead")
         let lead = try XCTUnwrap(leadEvents.first)
         XCTAssertEqual(lead.bool("opt_out"), true)
@@ -42,8 +59,27 @@ final class PrivacyTests: SandboxTestCase {
         XCTAssertEqual(lead.strings("user_data.em"), [sha256("shopper@example.com")])
     }
 
+    func testTheFirstLaunchWaitsForThePromptAndCarriesTheIdfaTheUserAllows() async throws {
+        let idfa = UUID(uuidString: Self.advertisingId)
+        let conversions = try start(
+            privacy: PrivacyState(trackingAuthorization: .notDetermined, advertisingIdentifier: nil)
+        )
+        try conversions.onLaunch()
+        _ = try await conversions.flush(timeout: 0.5)
+        let before = try await sandbox.accepted()
+        XCTAssertTrue(before.isEmpty, "held while the prompt is showing")
+
+        try conversions.setTrackingAuthorization(.authorized, advertisingIdentifier: idfa)
+        _ = try await conversions.flush()
+
+        let installs = try await sandbox.accepted(named: "app_install")
+        let install = try XCTUnwrap(installs.first)
+        XCTAssertEqual(install.bool("opt_out"), false)
+        XCTAssertEqual(install.strings("user_data.hashed_maids"), [sha256(Self.advertisingId.lowercased())])
+    }
+
     func testAnAdvertisingIdSetLaterIdentifiesLaterEvents() async throws {
-        let conversions = try start(privacy: PrivacyState())
+        let conversions = try start(privacy: PrivacyState(trackingAuthorization: .authorized))
 
         try conversions.setAdvertisingId(Self.advertisingId.lowercased())
         try conversions.search(query: "shoes")

@@ -40,10 +40,14 @@ class SandboxTestCase: XCTestCase {
         folder.appendingPathComponent("conversions.sqlite")
     }
 
-    /// Starts a client on the test's database that delivers to the sandbox, with an advertising
-    /// id unless `privacy` says otherwise, and `app_open` on any return to the foreground.
+    /// Starts a client on the test's database that delivers to the sandbox, with tracking
+    /// authorized and an advertising id unless `privacy` says otherwise, and `app_open` on any
+    /// return to the foreground.
     func start(
-        privacy: PrivacyState = PrivacyState(advertisingId: SandboxTestCase.advertisingId),
+        privacy: PrivacyState = PrivacyState(
+            trackingAuthorization: .authorized,
+            advertisingId: SandboxTestCase.advertisingId
+        ),
         configure: (inout Conversions.Configuration) -> Void = { _ in }
     ) throws -> Conversions {
         var configuration = Conversions.Configuration(
