@@ -146,8 +146,8 @@ class Conversions private constructor(
 
     /**
      * Sets the raw advertising id (GAID or IDFA), or clears it with null. Only the SHA-256 of
-     * the lowercased id is kept; the all-zero id counts as no id. Prefer [setAdvertisingInfo],
-     * which also applies the opt-out that a zeroed id means.
+     * the lowercased id is kept; the all-zero id, which the platform returns once the user
+     * opted out, opts out (the core decides that, for every platform).
      */
     fun setAdvertisingId(advertisingId: String?) =
         updatePrivacy { it.copy(advertisingId = advertisingId) }
@@ -156,13 +156,10 @@ class Conversions private constructor(
      * Applies what the platform reports about advertising in one step: the id and the
      * limit-ad-tracking flag (on Android, `AdvertisingIdClient.Info.id` and
      * `isLimitAdTrackingEnabled`). A zeroed id, which the platform returns once the user opted
-     * out, counts as limit-ad-tracking too.
+     * out, opts out too: the core applies that rule.
      */
     fun setAdvertisingInfo(advertisingId: String?, limitAdTracking: Boolean) = updatePrivacy {
-        it.copy(
-            advertisingId = advertisingId,
-            optOut = limitAdTracking || isZeroedAdvertisingId(advertisingId),
-        )
+        it.copy(advertisingId = advertisingId, optOut = limitAdTracking)
     }
 
     /** Sets Limited Data Processing: events carry `custom_data.opt_out_type = "ldp"`. */

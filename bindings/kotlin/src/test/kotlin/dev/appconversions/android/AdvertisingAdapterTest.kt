@@ -63,7 +63,7 @@ class AdvertisingAdapterTest : AndroidTest() {
             advertisingInfo = { AdvertisingInfo("00000000-0000-0000-0000-000000000000", false) },
         )
         Robolectric.buildActivity(Activity::class.java).setup()
-        assertTrue("the reader's answer was applied", eventually { conversions.privacy.optOut })
+        assertTrue("the reader's answer was applied", eventually { conversions.privacy.advertisingId != null })
         conversions.lead(UserData(emails = listOf("shopper@example.com")))
 
         // app_install has no identity left (no id, no email, no relay): only the lead is sent.
