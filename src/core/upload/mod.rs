@@ -337,7 +337,8 @@ impl Uploader {
         let now = self.now();
         let status = answer.as_ref().ok().map(|a| a.status);
         let max_wait = self.shared.settings.policy.retry_max_ms;
-        let verdict = classify(&answer, sendable.len(), now, max_wait);
+        let verdict = classify(&answer, sendable.len(), now, max_wait)
+            .map_text(|text| self.shared.server_text(text));
         self.count_sent(sendable.len(), status, now);
         let decision = self
             .policy
