@@ -164,6 +164,7 @@ impl Client {
             malformed_advertising_ids: AtomicU64::new(u64::from(malformed)),
             worker_panics: AtomicU64::new(0),
             upload_wakeups: AtomicU64::new(0),
+            queued: AtomicU64::new(0),
         });
         let ring: Arc<dyn Ring> = shared.signal.clone();
         shared.clock.on_advance(Arc::downgrade(&ring));
@@ -401,7 +402,8 @@ impl Client {
             sent: totals.sent.saturating_sub(start.sent),
             processed: totals.processed.saturating_sub(start.processed),
             failed: totals.failed.saturating_sub(start.failed),
-            remaining: totals.remaining,
+            // What the store worker last counted (the uploader may not have seen it yet).
+            remaining: self.shared.queued.load(Ordering::Relaxed),
             last_status: totals.last_status,
             timed_out: true,
         }

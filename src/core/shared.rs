@@ -79,6 +79,9 @@ pub struct Shared {
     pub worker_panics: AtomicU64,
     /// Times the upload thread woke (signals and its own deadlines).
     pub upload_wakeups: AtomicU64,
+    /// Events queued as the store worker last counted them (committed and in memory), for a
+    /// flush that runs out of time before the worker or the uploader answers.
+    pub queued: AtomicU64,
 }
 
 impl Shared {
