@@ -84,6 +84,18 @@ fn storage_error(client: &ConversionsClient) -> String {
     error.unwrap_or_default()
 }
 
+/// Issue 19, trigger 9: during one fault every `diagnostics()` call reports it (it used to
+/// come and go as the store was reopened between calls).
+fn assert_storage_error_stays(client: &ConversionsClient) {
+    let seen: Vec<bool> = (0..10)
+        .map(|_| client.diagnostics().storage_error.is_some())
+        .collect();
+    assert!(
+        seen.iter().all(|s| *s),
+        "storage_error came and went: {seen:?}"
+    );
+}
+
 /// `flush()` cannot commit during the fault: it fails with `Storage`, promptly.
 fn assert_flush_fails_with_storage(client: &ConversionsClient) {
     match client.flush(2_000) {
@@ -133,9 +145,10 @@ fn files_starting_with(dir: &Path, prefix: &str) -> Vec<PathBuf> {
         .expect("read dir")
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with(prefix))
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                // A database file, not the WAL or shared memory moved with it.
+                n.starts_with(prefix) && !n.ends_with("-wal") && !n.ends_with("-shm")
+            })
         })
         .collect()
 }
@@ -228,6 +241,9 @@ fn a_folder_in_place_of_the_database_is_reported_and_recovered() {
     std::fs::create_dir(&db).expect("a folder in its place");
 
     let client = online_client(&sandbox.base_url(), &db);
+    // Nothing tracked yet, but the buffer cannot be read: a flush must not report success
+    // (issue 19, trigger 3: it answered `remaining: 0` from a file it never opened).
+    assert_flush_fails_with_storage(&client);
     let during = ids("during", 5);
     track_all(&client, &during);
     let error = storage_error(&client);
@@ -326,6 +342,7 @@ fn read_only_child() {
         error.contains("readonly") || error.contains("unable to open"),
         "{error}"
     );
+    assert_storage_error_stays(&client);
     assert_flush_fails_with_storage(&client);
     assert_no_panic(&client);
 
@@ -387,6 +404,7 @@ fn disk_full_child() {
     }
     let error = error.expect("a full disk is reported");
     assert!(error.contains("full"), "{error}");
+    assert_storage_error_stays(&client);
     assert_flush_fails_with_storage(&client);
     assert_no_panic(&client);
 
@@ -538,4 +556,303 @@ fn fill(path: &Path) {
 /// A value for a `key=value` metric: spaces become underscores.
 fn quote(value: &str) -> String {
     value.replace(' ', "_")
+}
+
+/// A lead of about 1.2 KB on the wire, like an event with a product name and a few ids.
+fn padded_lead(id: &str) -> app_conversions::Event {
+    app_conversions::Event {
+        custom_data: Some(app_conversions::CustomData {
+            content_name: Some("x".repeat(1_000)),
+            ..Default::default()
+        }),
+        ..lead(id)
+    }
+}
+
+/// This process's resident set size now (VmRSS), KiB.
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_full_disk_keeps_memory_within_the_queue_capacity_and_recovers() {
+    if child_role().as_deref() == Some("disk-full-backlog") {
+        return disk_full_backlog_child();
+    }
+    let command = child_in_mount_namespace(
+        "a_full_disk_keeps_memory_within_the_queue_capacity_and_recovers",
+        "disk-full-backlog",
+    );
+    let r = results(&run_child(command, "full disk with a backlog"));
+    metric(
+        "disk_full_backlog",
+        &[
+            ("capacity", r["capacity"].clone()),
+            ("tracked_during", r["tracked_during"].clone()),
+            ("peak_queued", r["peak_queued"].clone()),
+            ("rss_before_kib", r["rss_before_kib"].clone()),
+            ("rss_after_kib", r["rss_after_kib"].clone()),
+            ("evicted", r["evicted"].clone()),
+            ("delivered", r["delivered"].clone()),
+            ("idle_wakeups", r["idle_wakeups"].clone()),
+        ],
+    );
+}
+
+/// Issue 19, trigger 1: with the disk full and the connection open, tracking far more than
+/// `max_queued_events` must not grow memory, and once space is back the newest `capacity`
+/// events are committed (the rest evicted and counted), delivered once each, and the upload
+/// thread sleeps.
+fn disk_full_backlog_child() {
+    const CAPACITY: u32 = 200;
+    let tracked = size("DISK_FULL_BACKLOG_EVENTS", 30_000, 200_000) as usize;
+    let dir = tempfile::tempdir().expect("temp dir");
+    mount(&["-t", "tmpfs", "-o", "size=8m", "reliability"], dir.path());
+    let db = dir.path().join("buffer.db");
+    let cfg = app_conversions::ClientConfig {
+        max_queued_events: CAPACITY,
+        ..config(&closed_endpoint(), &db)
+    };
+    let client =
+        ConversionsClient::new(cfg, app(), device(), privacy_with_id(GAID)).expect("client");
+    let mut all = Vec::new();
+    let before = ids("before", 20);
+    track_all(&client, &before);
+    all.extend(before);
+    assert_eq!(client.diagnostics().queued, 20, "committed");
+
+    let ballast = dir.path().join("ballast");
+    fill(&ballast);
+    // Track until the store can no longer commit (the WAL has some slack first).
+    let mut round = 0;
+    while client.diagnostics().storage_error.is_none() {
+        let batch = ids(&format!("fill{round}"), 20);
+        for id in &batch {
+            client.track(padded_lead(id)).expect("track");
+        }
+        all.extend(batch);
+        round += 1;
+        assert!(round < 500, "the disk never filled up");
+    }
+    let rss_before = rss_kib();
+    let mut peak_queued = 0;
+    for i in 0..tracked {
+        let id = format!("during-{i}");
+        client.track(padded_lead(&id)).expect("track");
+        all.push(id);
+        if i % 5_000 == 4_999 {
+            let d = client.diagnostics();
+            assert!(d.storage_error.is_some(), "still full: {d:?}");
+            peak_queued = peak_queued.max(d.queued);
+        }
+    }
+    let d = client.diagnostics();
+    peak_queued = peak_queued.max(d.queued);
+    let rss_after = rss_kib();
+    println!(
+        "disk full: {tracked} events tracked, queued {}, RSS {rss_before} KiB -> {rss_after} KiB",
+        d.queued
+    );
+    assert!(
+        peak_queued <= u64::from(CAPACITY),
+        "memory holds more than the capacity: queued {peak_queued}"
+    );
+    assert!(
+        rss_after < rss_before + 16 * 1024,
+        "RSS grew from {rss_before} to {rss_after} KiB"
+    );
+    assert_no_panic(&client);
+
+    // Space comes back: the newest `CAPACITY` events are committed, the rest were evicted.
+    std::fs::remove_file(&ballast).expect("free the space");
+    wait_for_recovery(&client);
+    let d = client.diagnostics();
+    let expected_evicted = (all.len() - CAPACITY as usize) as u64;
+    assert_eq!(
+        (d.queued, d.dropped_evicted),
+        (u64::from(CAPACITY), expected_evicted),
+        "{d:?}"
+    );
+    client.shutdown(WAIT).expect("shutdown commits");
+    let kept: Vec<String> = all[all.len() - CAPACITY as usize..].to_vec();
+    let state = inspect(&db);
+    assert_eq!(state.integrity, "ok");
+    let mut stored: Vec<&String> = state.queued.iter().collect();
+    stored.sort();
+    let mut wanted: Vec<&String> = kept.iter().collect();
+    wanted.sort();
+    assert_eq!(stored, wanted, "the newest events are kept");
+
+    // Delivered once each; afterwards the upload thread sleeps through an idle hour.
+    let sandbox = sandbox();
+    use app_conversions::Clock;
+    let clock = Arc::new(app_conversions::ManualClock::new(
+        app_conversions::SystemClock.now_ms(),
+    ));
+    let dyn_clock: Arc<dyn app_conversions::Clock> = clock.clone();
+    let cfg = app_conversions::ClientConfig {
+        max_queued_events: CAPACITY,
+        ..config(&sandbox.base_url(), &db)
+    };
+    let client =
+        ConversionsClient::with_clock(cfg, app(), device(), privacy_with_id(GAID), dyn_clock)
+            .expect("client");
+    let report = client.flush(WAIT).expect("flush");
+    assert_eq!(
+        (report.remaining, report.timed_out),
+        (0, false),
+        "{report:?}"
+    );
+    for id in &kept {
+        assert_eq!(sandbox.times_accepted(id), 1, "{id}");
+    }
+    assert_eq!(
+        sandbox.accepted_count(),
+        kept.len(),
+        "evicted events stay evicted"
+    );
+    assert!(client.settle(WAIT));
+    let woken = client.diagnostics().upload_wakeups;
+    for _ in 0..60 {
+        clock.advance(Duration::from_secs(60));
+        assert!(client.settle(WAIT), "settles");
+    }
+    let idle_wakeups = client.diagnostics().upload_wakeups - woken;
+    assert_eq!(idle_wakeups, 0, "woke while idle after the recovery");
+    assert_no_panic(&client);
+    client.shutdown(WAIT).expect("shutdown");
+    result_line(&[
+        ("capacity", CAPACITY.to_string()),
+        ("tracked_during", tracked.to_string()),
+        ("peak_queued", peak_queued.to_string()),
+        ("rss_before_kib", rss_before.to_string()),
+        ("rss_after_kib", rss_after.to_string()),
+        ("evicted", expected_evicted.to_string()),
+        ("delivered", kept.len().to_string()),
+        ("idle_wakeups", idle_wakeups.to_string()),
+    ]);
+}
+
+/// Overwrites the first leaf page of the `events` table with garbage (a file closed cleanly:
+/// no WAL); returns how many rows that page held.
+fn corrupt_first_events_leaf(db: &Path) -> u64 {
+    use std::io::{Read, Seek, SeekFrom, Write};
+    let (page_size, root): (u64, u64) = {
+        let conn = rusqlite::Connection::open(db).expect("open");
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .expect("checkpoint");
+        let page_size = conn
+            .query_row("PRAGMA page_size", [], |r| r.get::<_, i64>(0))
+            .expect("page size");
+        let root = conn
+            .query_row(
+                "SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = 'events'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .expect("root page");
+        (page_size as u64, root as u64)
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(db)
+        .expect("open the file");
+    let read_page = |file: &mut std::fs::File, number: u64| {
+        let mut page = vec![0u8; page_size as usize];
+        file.seek(SeekFrom::Start((number - 1) * page_size))
+            .expect("seek");
+        file.read_exact(&mut page).expect("read page");
+        page
+    };
+    // The root of a table with a few hundred rows is an interior page (type 5): its first
+    // cell starts with the page number of the leftmost child, a leaf (type 13).
+    let root_page = read_page(&mut file, root);
+    assert_eq!(root_page[0], 0x05, "the events root is an interior page");
+    let first_cell = u16::from_be_bytes([root_page[12], root_page[13]]) as usize;
+    let leaf = u32::from_be_bytes(root_page[first_cell..first_cell + 4].try_into().unwrap());
+    let leaf_page = read_page(&mut file, u64::from(leaf));
+    assert_eq!(leaf_page[0], 0x0d, "its first child is a leaf");
+    let rows = u64::from(u16::from_be_bytes([leaf_page[3], leaf_page[4]]));
+    let mut rng = Rng::new(19);
+    let garbage: Vec<u8> = (0..page_size).map(|_| rng.next_u64() as u8).collect();
+    file.seek(SeekFrom::Start((u64::from(leaf) - 1) * page_size))
+        .expect("seek");
+    file.write_all(&garbage).expect("overwrite the leaf");
+    file.sync_all().expect("sync");
+    rows
+}
+
+/// Issue 19, trigger 3: a leaf page of `events` overwritten. Opening succeeds (counting reads
+/// an index), so the damage shows only when events are read. The SDK must handle it like
+/// corruption at open: the rows it can still read are kept, the file is moved aside and a new
+/// one created, `database_recoveries` counted; a flush that met the failure says so.
+#[test]
+fn corruption_found_after_open_is_moved_aside_and_the_rest_delivered() {
+    let sandbox = sandbox();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("buffer.db");
+    let old = ids("old", 300);
+    commit_offline(&db, &old);
+    let lost = corrupt_first_events_leaf(&db);
+    assert!(lost > 0 && lost < 300, "{lost}");
+
+    let client = online_client(&sandbox.base_url(), &db);
+    // A flush says what happened: a storage failure, or the readable rows delivered (the
+    // failure was met and recovered from before it waited); never success with nothing sent.
+    let first = client.flush(WAIT);
+    let delivered = |ids: &[String]| {
+        ids.iter()
+            .filter(|id| sandbox.times_accepted(id) == 1)
+            .count() as u64
+    };
+    match &first {
+        Err(ConversionsError::Storage { message }) => {
+            assert!(message.contains("malformed"), "{message}")
+        }
+        Ok(report) => assert_eq!(
+            (report.remaining, report.timed_out, delivered(&old)),
+            (0, false, 300 - lost),
+            "{report:?}"
+        ),
+        Err(other) => panic!("{other:?}"),
+    }
+    let new = ids("new", 5);
+    track_all(&client, &new);
+    let report = client.flush(WAIT).expect("flush after the recovery");
+    let delivered_old = delivered(&old);
+    let d = client.diagnostics();
+    println!(
+        "corrupt leaf: {lost} rows on it, first flush {first:?}, {delivered_old} of 300 old events delivered, report {report:?}, {d:?}"
+    );
+    assert_eq!(
+        (report.remaining, report.timed_out),
+        (0, false),
+        "{report:?}"
+    );
+    for id in &new {
+        assert_eq!(sandbox.times_accepted(id), 1, "{id}");
+    }
+    assert_eq!(delivered_old, 300 - lost, "every readable row is delivered");
+    assert!(old.iter().all(|id| sandbox.times_accepted(id) <= 1));
+    assert_eq!(d.database_recoveries, 1, "{d:?}");
+    assert_eq!((d.queued, d.storage_error, d.worker_panics), (0, None, 0));
+    let aside = files_starting_with(dir.path(), "buffer.db.corrupt-");
+    assert_eq!(aside.len(), 1, "the damaged file is kept: {aside:?}");
+    assert_eq!(inspect(&db).integrity, "ok");
+    client.shutdown(WAIT).expect("shutdown");
+    metric(
+        "disk_corrupt_leaf",
+        &[
+            ("committed_before", "300".into()),
+            ("rows_on_page", lost.to_string()),
+            ("delivered", delivered_old.to_string()),
+            ("recoveries", d.database_recoveries.to_string()),
+        ],
+    );
 }

@@ -13,10 +13,13 @@ mod reliability;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use app_conversions::{BatchOutcome, ConversionsClient, DeliveryListener};
+use app_conversions::{BatchOutcome, ConversionsClient, DeliveryListener, LogLevel, LogSink};
 use app_conversions_sandbox::{Fault, Sandbox};
-use common::{accepted_ids, body_ids, sandbox, start_with, Harness};
-use reliability::{lead, metric, soak};
+use common::{
+    accepted_ids, app, body_ids, config, device, privacy_with_id, sandbox, start_with, Harness,
+    GAID, TOKEN,
+};
+use reliability::{database_bytes, lead, loopback_server, metric, soak};
 
 const WAIT: u64 = 30_000;
 
@@ -335,4 +338,156 @@ fn retry_after_is_honoured_while_the_server_keeps_refusing() {
     // One at once, then at most one a second.
     assert!((2..=5).contains(&requests), "{requests} requests in 3.5 s");
     assert_eq!(h.client.diagnostics().queued, 1);
+}
+
+/// Keeps every log line.
+#[derive(Default)]
+struct Lines(Mutex<Vec<String>>);
+
+impl LogSink for Lines {
+    fn log(&self, _level: LogLevel, message: String) {
+        self.0.lock().expect("lines").push(message);
+    }
+}
+
+/// A client of `endpoint` in a fresh folder, listened to and logged at debug level.
+fn loopback_client(
+    endpoint: &str,
+) -> (
+    tempfile::TempDir,
+    Arc<ConversionsClient>,
+    Arc<Recorder>,
+    Arc<Lines>,
+) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cfg = app_conversions::ClientConfig {
+        retry_base_delay_ms: 10,
+        log_level: LogLevel::Debug,
+        ..config(endpoint, &dir.path().join("buffer.db"))
+    };
+    let client =
+        ConversionsClient::new(cfg, app(), device(), privacy_with_id(GAID)).expect("client");
+    let recorder = Arc::new(Recorder::default());
+    client.set_delivery_listener(Some(recorder.clone()));
+    let lines = Arc::new(Lines::default());
+    client.set_log_sink(Some(lines.clone()));
+    (dir, client, recorder, lines)
+}
+
+/// Every piece of server text the SDK keeps or shows: diagnostics, dead letters, listener
+/// messages and per-event messages, log lines.
+fn shown_texts(client: &ConversionsClient, recorder: &Recorder, lines: &Lines) -> Vec<String> {
+    let d = client.diagnostics();
+    let mut texts: Vec<String> = d
+        .last_error
+        .iter()
+        .chain(&d.paused_reason)
+        .cloned()
+        .collect();
+    texts.extend(
+        d.recent_dead_letters
+            .iter()
+            .map(|l| l.error_message.clone()),
+    );
+    for outcome in recorder.0.lock().expect("recorder").iter() {
+        texts.extend(outcome.message.clone());
+        for result in &outcome.results {
+            texts.extend(result.error_message.clone());
+            texts.extend(result.warning_message.clone());
+        }
+    }
+    texts.extend(lines.0.lock().expect("lines").iter().cloned());
+    texts
+}
+
+/// Issue 19, trigger 6: a 400 whose message is 1.9 MB. Its text is cut to a few KB in one
+/// place, before it is stored (dead letters), logged, reported or shown, so the buffer file
+/// and one `diagnostics()` call stay small; splitting stays within its request budget.
+#[test]
+fn a_huge_server_message_is_truncated_before_it_is_stored_logged_or_shown() {
+    const EVENTS: usize = 100;
+    let huge = "m".repeat(1_900_000);
+    let answer = format!(r#"{{"code":1,"message":"refused: {huge}"}}"#);
+    let (endpoint, requests) = loopback_server(move |_| (400, answer.clone()));
+    let (dir, client, recorder, lines) = loopback_client(&endpoint);
+    let ids: Vec<String> = (0..EVENTS).map(|i| format!("huge-msg-{i}")).collect();
+    for id in &ids {
+        client.track(lead(id)).expect("track");
+    }
+    let started = Instant::now();
+    let report = client.flush(WAIT).expect("flush");
+    let d = client.diagnostics();
+    let diagnostics_bytes = format!("{d:?}").len();
+    let (file, side) = database_bytes(&dir.path().join("buffer.db"));
+    let requests = requests.load(std::sync::atomic::Ordering::SeqCst);
+    let texts = shown_texts(&client, &recorder, &lines);
+    let longest = texts.iter().map(String::len).max().unwrap_or(0);
+    println!(
+        "1.9 MB message: {requests} requests, buffer {} bytes, diagnostics {diagnostics_bytes} bytes, longest text {longest} bytes, {} ms",
+        file + side,
+        started.elapsed().as_millis()
+    );
+    assert_eq!(
+        (report.remaining, d.dead_lettered),
+        (0, EVENTS as u64),
+        "{report:?}"
+    );
+    // 4 requests per level of the split (split_budget) plus the first one.
+    assert!(requests <= 1 + 4 * 7, "{requests} requests");
+    assert!(longest <= 4_096, "a text of {longest} bytes is kept");
+    assert!(
+        d.recent_dead_letters
+            .iter()
+            .all(|l| l.error_message.starts_with("HTTP 400: refused: mmm")
+                && l.error_message.contains("(truncated)")),
+        "{:?}",
+        d.recent_dead_letters.first()
+    );
+    assert!(file + side < 2 << 20, "buffer of {} bytes", file + side);
+    assert!(diagnostics_bytes < 128 << 10, "{diagnostics_bytes} bytes");
+    assert_eq!(d.worker_panics, 0);
+    metric(
+        "server_huge_message",
+        &[
+            ("message_bytes", "1900000".into()),
+            ("events", EVENTS.to_string()),
+            ("requests", requests.to_string()),
+            ("buffer_bytes", (file + side).to_string()),
+            ("diagnostics_bytes", diagnostics_bytes.to_string()),
+            ("longest_text", longest.to_string()),
+        ],
+    );
+}
+
+/// Issue 19, trigger 9: a server that echoes the bearer token in its error text. The token
+/// must not reach diagnostics (last_error, paused_reason, dead letters), the listener, the
+/// log, or the buffer file.
+#[test]
+fn a_server_echoing_the_token_never_gets_it_shown_or_stored() {
+    for status in [400u16, 401] {
+        let (endpoint, _) = loopback_server(move |authorization| {
+            let echo = format!(r#"{{"code":2,"message":"token {authorization} refused"}}"#);
+            (status, echo)
+        });
+        let (dir, client, recorder, lines) = loopback_client(&endpoint);
+        client.track(lead("echo-1")).expect("track");
+        let _ = client.flush(3_000);
+        let texts = shown_texts(&client, &recorder, &lines);
+        assert!(
+            texts.iter().any(|t| t.contains("[redacted]")),
+            "HTTP {status}: the echo is reported: {texts:?}"
+        );
+        let leaks: Vec<&String> = texts.iter().filter(|t| t.contains(TOKEN)).collect();
+        assert!(leaks.is_empty(), "HTTP {status}: token shown in {leaks:?}");
+        client.shutdown(WAIT).expect("shutdown");
+        let db = dir.path().join("buffer.db");
+        for file in [db.clone(), db.with_extension("db-wal")] {
+            let bytes = std::fs::read(&file).unwrap_or_default();
+            assert!(
+                !bytes.windows(TOKEN.len()).any(|w| w == TOKEN.as_bytes()),
+                "HTTP {status}: token stored in {}",
+                file.display()
+            );
+        }
+    }
 }

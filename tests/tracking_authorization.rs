@@ -553,8 +553,12 @@ fn every_field_sent_is_in_the_collected_data_list_the_privacy_manifest_is_checke
         "/bindings/swift/collected-data.json"
     );
     let list: Value = serde_json::from_str(&std::fs::read_to_string(list_path).unwrap()).unwrap();
-    let listed: std::collections::BTreeSet<String> =
-        list["fields"].as_object().unwrap().keys().cloned().collect();
+    let listed: std::collections::BTreeSet<String> = list["fields"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
     let endpoint = Endpoint::start(Route::Direct);
     let dir = tempfile::tempdir().unwrap();
     let row = Row {
@@ -577,7 +581,10 @@ fn every_field_sent_is_in_the_collected_data_list_the_privacy_manifest_is_checke
     let event = arrived[0].as_object().unwrap();
     let mut sent = std::collections::BTreeSet::new();
     for (key, value) in event {
-        match value.as_object().filter(|_| key == "user_data" || key == "custom_data") {
+        match value
+            .as_object()
+            .filter(|_| key == "user_data" || key == "custom_data")
+        {
             Some(inner) => sent.extend(inner.keys().map(|k| format!("{key}.{k}"))),
             None => {
                 sent.insert(key.clone());

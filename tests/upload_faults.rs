@@ -223,3 +223,24 @@ fn a_413_lowers_the_batch_size_only_until_requests_succeed_again() {
         "and stays at the configured size"
     );
 }
+
+/// Issue 19, trigger 9: a flush that runs out of time acknowledges nothing, and its report
+/// says what is still queued instead of `remaining: 0`.
+#[test]
+fn a_timed_out_flush_reports_what_remains_queued() {
+    let sandbox = sandbox();
+    let h = start(&sandbox);
+    for id in ["slow-1", "slow-2", "slow-3"] {
+        h.client.track(lead(id)).expect("track");
+    }
+    sandbox.inject(Fault::Delay { millis: 3_000 });
+    let report = h.client.flush(300).expect("flush");
+    assert!(report.timed_out, "{report:?}");
+    assert_eq!(report.remaining, 3, "{report:?}");
+    let report = h.client.flush(WAIT).expect("flush");
+    assert_eq!(
+        (report.remaining, report.timed_out),
+        (0, false),
+        "{report:?}"
+    );
+}

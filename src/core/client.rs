@@ -42,7 +42,7 @@ struct DatabaseClaim(PathBuf, Option<DatabaseLock>);
 
 impl DatabaseClaim {
     fn claim(path: &str) -> Result<DatabaseClaim> {
-        let key = std::path::absolute(path).unwrap_or_else(|_| PathBuf::from(path));
+        let key = canonical_database_path(path);
         let in_use = || ConversionsError::DatabaseInUse {
             path: path.to_string(),
         };
@@ -60,6 +60,42 @@ impl DatabaseClaim {
             Err(_) => Ok(DatabaseClaim(key, None)),
         }
     }
+}
+
+/// The one spelling of a database path: absolute, its folder's symlinks and `..` resolved,
+/// and a symlinked file resolved to its target, so `sub/../b.db` or a link to `b.db` is the
+/// same file in the in-use check (and the cross-process lock beside it). A missing folder is
+/// created first (the lock file needs it anyway); where that fails, the path is normalised
+/// lexically.
+fn canonical_database_path(path: &str) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| PathBuf::from(path));
+    if let Ok(real) = std::fs::canonicalize(&absolute) {
+        return real;
+    }
+    let lexical = lexically_normal(&absolute);
+    match (lexical.parent(), lexical.file_name()) {
+        (Some(parent), Some(name)) => {
+            let _ = std::fs::create_dir_all(parent);
+            std::fs::canonicalize(parent).map_or(lexical.clone(), |p| p.join(name))
+        }
+        _ => lexical,
+    }
+}
+
+/// `path` with `.` and `..` components folded away (without reading the disk).
+fn lexically_normal(path: &std::path::Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 impl Drop for DatabaseClaim {
@@ -113,7 +149,7 @@ impl Client {
             max_event_age_secs: settings.max_event_age_secs,
             strict_validation: settings.config.strict_validation,
         };
-        let path = PathBuf::from(&settings.config.database_path);
+        let path = claim.0.clone();
         let shared = Arc::new(Shared {
             settings,
             token,
@@ -129,6 +165,7 @@ impl Client {
             malformed_advertising_ids: AtomicU64::new(u64::from(malformed)),
             worker_panics: AtomicU64::new(0),
             upload_wakeups: AtomicU64::new(0),
+            queued: AtomicU64::new(0),
         });
         let ring: Arc<dyn Ring> = shared.signal.clone();
         shared.clock.on_advance(Arc::downgrade(&ring));
@@ -407,7 +444,8 @@ impl Client {
             sent: totals.sent.saturating_sub(start.sent),
             processed: totals.processed.saturating_sub(start.processed),
             failed: totals.failed.saturating_sub(start.failed),
-            remaining: totals.remaining,
+            // What the store worker last counted (the uploader may not have seen it yet).
+            remaining: self.shared.queued.load(Ordering::Relaxed),
             last_status: totals.last_status,
             timed_out: true,
         }

@@ -84,6 +84,12 @@ impl Settings {
                 "must not be empty",
             ));
         }
+        if is_not_a_file(&config.database_path) {
+            return Err(ConversionsError::config(
+                "database_path",
+                "must be a file path: \":memory:\" and \"file:\" URIs are refused, since queued events must survive a restart",
+            ));
+        }
         if !(1..=API_MAX_BATCH).contains(&config.max_batch) {
             return Err(ConversionsError::config(
                 "max_batch",
@@ -230,6 +236,16 @@ pub fn validate_device(device: &DeviceInfo) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// True for the SQLite spellings that are not a plain file: an in-memory database, or a URI
+/// (which may ask for one, or for options the SDK does not expect).
+fn is_not_a_file(path: &str) -> bool {
+    let path = path.trim();
+    path == ":memory:"
+        || path
+            .get(..5)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("file:"))
 }
 
 #[cfg(test)]

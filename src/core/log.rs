@@ -66,6 +66,26 @@ pub fn redact(line: String, secret: &str) -> String {
     }
 }
 
+/// Most bytes of server text kept (dead letters, last error, listener and log messages).
+pub const MAX_SERVER_TEXT: usize = 1024;
+
+/// What ends a text cut by [`truncate_text`].
+pub const TRUNCATED: &str = "… (truncated)";
+
+/// `text` cut to at most `max` bytes on a character boundary, marked [`TRUNCATED`].
+pub fn truncate_text(mut text: String, max: usize) -> String {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max.saturating_sub(TRUNCATED.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    text.push_str(TRUNCATED);
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,5 +109,13 @@ mod tests {
             *capture.0.lock().unwrap(),
             vec!["auth [redacted] failed".to_string()]
         );
+    }
+
+    #[test]
+    fn long_text_is_cut_on_a_character_boundary_and_marked() {
+        assert_eq!(truncate_text("short".into(), 16), "short");
+        let cut = truncate_text("é".repeat(1_000), 64);
+        assert!(cut.len() <= 64 && cut.ends_with(TRUNCATED), "{cut}");
+        assert!(cut.starts_with("éé"));
     }
 }

@@ -8,10 +8,10 @@ use std::sync::{Arc, Mutex, RwLock};
 use crate::core::clock::Clock;
 use crate::core::config::Settings;
 use crate::core::event_builder::TrackContext;
-use crate::core::log::Logger;
+use crate::core::log::{redact, truncate_text, Logger, MAX_SERVER_TEXT};
 use crate::core::model::{BatchOutcome, FlushReport};
 use crate::core::signal::UploadSignal;
-use crate::core::sync::{read, write};
+use crate::core::sync::{lock, read, write};
 
 /// Hears the outcome of every request, on the SDK's upload thread; implemented by the app.
 /// It is called with no SDK lock held, so it may call back into the SDK.
@@ -79,6 +79,9 @@ pub struct Shared {
     pub worker_panics: AtomicU64,
     /// Times the upload thread woke (signals and its own deadlines).
     pub upload_wakeups: AtomicU64,
+    /// Events queued as the store worker last counted them (committed and in memory), for a
+    /// flush that runs out of time before the worker or the uploader answers.
+    pub queued: AtomicU64,
 }
 
 impl Shared {
@@ -91,6 +94,19 @@ impl Shared {
     pub fn update_context(&self, change: impl FnOnce(&mut TrackContext)) {
         let mut current = write(&self.context);
         change(Arc::make_mut(&mut current));
+    }
+
+    /// `text` without the current token: every message the SDK keeps or shows goes through
+    /// this (or [`Shared::server_text`]), like every log line through the logger.
+    pub fn redact(&self, text: String) -> String {
+        redact(text, &lock(&self.token))
+    }
+
+    /// Text that came from the server (a message, an error, a warning), as the SDK keeps it:
+    /// without the token and at most [`MAX_SERVER_TEXT`] bytes. The one place such text is
+    /// bounded, before it is stored, logged, reported to the listener or shown.
+    pub fn server_text(&self, text: String) -> String {
+        truncate_text(self.redact(text), MAX_SERVER_TEXT)
     }
 
     /// Records a caught panic on a worker thread.

@@ -4,12 +4,17 @@
 //! commands are waiting and committed in one transaction (group commit: a burst costs one
 //! fsync); any other command first commits what came before it, so a reply always reflects
 //! every earlier `track()`. If the database cannot be opened or written (read-only, full,
-//! a folder in its place) the events stay in memory, bounded by the queue capacity, and the
-//! upload thread asks again every few seconds (the worker itself has no timer: it sleeps
-//! until a command comes); a panic while handling a command is caught and counted.
+//! a folder in its place) the events stay in memory, at most `max_queued_events` of them
+//! whatever the storage state (the oldest evicted first, as the store would), and the upload
+//! thread asks again every few seconds (the worker itself has no timer: it sleeps until a
+//! command comes, and while storage fails it does not retry on every track). A corrupt file
+//! found at any time is moved aside and recreated with what it still holds; a panic while
+//! handling a command is caught and counted.
 
+use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::Arc;
 
@@ -17,16 +22,19 @@ use crate::core::event_builder::PendingEvent;
 use crate::core::install::{Launch, Launches};
 use crate::core::model::{DeadLetter, LogLevel};
 use crate::core::shared::Shared;
-use crate::core::store::{Counter, QueuedEvent, Resolution, Store, StoreError};
+use crate::core::store::{Counter, OpenReport, QueuedEvent, Resolution, Store, StoreError};
 use crate::core::sync::lock;
 
 /// Most tracked events gathered into one transaction.
 const MAX_GROUP: usize = 10_000;
+/// Corrupt files moved aside in one process at most: storage that corrupts every new file
+/// is reported as failing instead of filling the folder with copies.
+const MAX_RECOVERIES: u32 = 3;
 
 /// What the worker knows, for diagnostics and scheduling.
 #[derive(Debug, Clone, Default)]
 pub struct StoreSnapshot {
-    /// Events queued (committed and in memory).
+    /// Events queued (committed and in memory, after the evictions the next commit makes).
     pub queued: u64,
     /// Creation time of the oldest queued event.
     pub oldest_created_at: Option<i64>,
@@ -128,12 +136,17 @@ struct StoreWorker {
     shared: Arc<Shared>,
     path: PathBuf,
     store: Option<Store>,
-    pending: Vec<PendingEvent>,
+    /// Tracked events not committed yet, oldest first; at most the queue capacity.
+    pending: VecDeque<PendingEvent>,
     launches: Launches,
-    /// Events evicted from memory while storage was down, counted once storage works again.
+    /// Events evicted from memory before they were committed, counted at the next commit.
     unsaved_evictions: u64,
     /// The highest row id handed out, kept across reopening the store.
     last_row: i64,
+    /// Events committed, as last known (kept while the store is closed).
+    stored: u64,
+    /// Corrupt files moved aside by this worker.
+    recoveries: u32,
 }
 
 impl StoreWorker {
@@ -143,9 +156,11 @@ impl StoreWorker {
             shared,
             path,
             store: None,
-            pending: Vec::new(),
+            pending: VecDeque::new(),
             unsaved_evictions: 0,
             last_row: 0,
+            stored: 0,
+            recoveries: 0,
         }
     }
 
@@ -167,13 +182,34 @@ impl StoreWorker {
                 }
                 gathered += 1;
             }
-            self.guarded(|w| w.commit());
+            // While storage fails, tracked events wait in memory for the uploader's next
+            // storage retry (or a flush) instead of a failing commit after every track.
+            if self.storage_error().is_none() {
+                self.guarded(|w| w.commit());
+            }
+            self.publish_queued();
         }
         // A launch still waiting for the tracking prompt is recorded with the state of now.
         self.guarded(|w| {
             w.launches.release(true);
             w.commit();
         });
+    }
+
+    /// Events queued, committed and in memory, after the evictions the next commit makes.
+    fn queued(&self) -> u64 {
+        let capacity = self.shared.settings.max_queued;
+        let in_memory = self.pending.len() as u64;
+        let stored = self.store.as_ref().map_or(self.stored, Store::queued);
+        stored.max(stored.saturating_add(in_memory).min(capacity))
+    }
+
+    /// Tells the client how many events wait, for a flush that runs out of time.
+    fn publish_queued(&mut self) {
+        if let Some(store) = &self.store {
+            self.stored = store.queued();
+        }
+        self.shared.queued.store(self.queued(), Ordering::Relaxed);
     }
 
     fn guarded(&mut self, work: impl FnOnce(&mut StoreWorker)) {
@@ -185,7 +221,7 @@ impl StoreWorker {
     fn handle(&mut self, command: Command) {
         match command {
             Command::Track(event) => {
-                self.pending.push(event);
+                self.pending.push_back(event);
                 self.bound_pending();
             }
             Command::Launch(launch) => {
@@ -271,19 +307,42 @@ impl StoreWorker {
             }
             Command::Snapshot(reply) => {
                 self.commit();
-                let _ = reply.send(self.snapshot());
+                let mut snapshot = self.snapshot();
+                if snapshot.is_err() && self.store.is_some() {
+                    // Read again from a file recreated after corruption.
+                    snapshot = self.snapshot();
+                }
+                let _ = reply.send(snapshot);
             }
             Command::Sync(reply) => {
                 self.commit();
-                let result = if self.pending.is_empty() && !self.launches.pending() {
-                    Ok(self.store.as_ref().map_or(self.last_row, Store::last_row))
-                } else {
-                    Err(self
+                self.probe();
+                let failing = self.storage_error().is_some();
+                let result = match &self.store {
+                    Some(store)
+                        if self.pending.is_empty() && !self.launches.pending() && !failing =>
+                    {
+                        Ok(store.last_row())
+                    }
+                    _ => Err(self
                         .storage_error()
-                        .unwrap_or_else(|| "not committed".into()))
+                        .unwrap_or_else(|| "not committed".into())),
                 };
                 let _ = reply.send(result);
             }
+        }
+    }
+
+    /// With nothing to commit, learns whether a storage failure is over: a closed store is
+    /// opened (so a flush never answers from an unread file) and, if a failure was reported,
+    /// a small write tells whether storage takes writes again.
+    fn probe(&mut self) {
+        if !self.pending.is_empty() || self.launches.pending() || !self.ensure_open() {
+            return;
+        }
+        if self.storage_error().is_some() {
+            let now = self.now();
+            let _ = self.write_store(|s| s.probe_write(now));
         }
     }
 
@@ -304,11 +363,11 @@ impl StoreWorker {
         let account = self.shared.settings.config.ad_account_id.clone();
         let capacity = self.shared.settings.max_queued;
         let evictions = self.unsaved_evictions;
-        let pending = std::mem::take(&mut self.pending);
+        let mut pending = std::mem::take(&mut self.pending);
         let now = self.now();
         let before = self.store.as_ref().map_or(0, Store::queued);
         let result = self.write_store(|s| {
-            let report = s.insert(&pending, &account, capacity, now)?;
+            let report = s.insert(pending.make_contiguous(), &account, capacity, now)?;
             s.add(Counter::DroppedEvicted, evictions)?;
             Ok((report, s.queued(), s.last_row()))
         });
@@ -342,37 +401,65 @@ impl StoreWorker {
             return true;
         }
         match Store::open(&self.path, self.now()) {
-            Ok((mut store, report)) => {
-                store.continue_after(self.last_row);
-                if let Some(aside) = report.moved_aside {
-                    self.shared.logger.log(
-                        LogLevel::Warn,
-                        format!("corrupt buffer moved aside to {}", aside.display()),
-                    );
-                    if let Err(e) = store.add(Counter::DatabaseRecoveries, 1) {
-                        self.report_storage_error(&e);
-                        return false;
-                    }
-                }
-                let account = &self.shared.settings.config.ad_account_id;
-                if let Ok(names) = store.custom_names(account) {
-                    let mut registry = lock(&self.shared.custom_names);
-                    registry.names.extend(names);
-                    registry.loaded = true;
-                }
-                // Events left by an earlier run (or kept through a storage failure) go out
-                // now. An empty buffer wakes nobody: what is tracked next waits for its trigger.
-                if store.queued() > 0 {
-                    self.shared.signal.kick();
-                }
-                self.store = Some(store);
-                self.clear_storage_error();
-                true
-            }
+            Ok((store, report)) => self.adopt(store, report),
             Err(e) => {
                 self.report_storage_error(&e);
                 false
             }
+        }
+    }
+
+    /// Takes an opened (maybe recreated) store into use. A storage error reported earlier
+    /// stays until a write succeeds: opening alone does not show that the fault is over.
+    fn adopt(&mut self, mut store: Store, report: OpenReport) -> bool {
+        store.continue_after(self.last_row);
+        if let Some(aside) = report.moved_aside {
+            self.shared.logger.log(
+                LogLevel::Warn,
+                format!(
+                    "corrupt buffer moved aside to {}; {} queued events copied to a new file",
+                    aside.display(),
+                    report.salvaged
+                ),
+            );
+            match store.add(Counter::DatabaseRecoveries, 1) {
+                Ok(()) => self.clear_storage_error(),
+                Err(e) => {
+                    self.report_storage_error(&e);
+                    return false;
+                }
+            }
+        }
+        let account = &self.shared.settings.config.ad_account_id;
+        if let Ok(names) = store.custom_names(account) {
+            let mut registry = lock(&self.shared.custom_names);
+            registry.names.extend(names);
+            registry.loaded = true;
+        }
+        // Events left by an earlier run (or kept through a storage failure) go out now. An
+        // empty buffer wakes nobody: what is tracked next waits for its trigger.
+        if store.queued() > 0 {
+            self.shared.signal.kick();
+        }
+        self.store = Some(store);
+        true
+    }
+
+    /// Moves a file found corrupt aside and recreates it with what it still holds; the events
+    /// in memory stay there for the next commit.
+    fn recover(&mut self) {
+        self.store = None;
+        if self.recoveries >= MAX_RECOVERIES {
+            return;
+        }
+        self.recoveries += 1;
+        match Store::recover(&self.path, self.now()) {
+            Ok((store, report)) => {
+                if self.adopt(store, report) {
+                    self.shared.signal.kick();
+                }
+            }
+            Err(e) => self.report_storage_error(&e),
         }
     }
 
@@ -408,30 +495,33 @@ impl StoreWorker {
         result
     }
 
-    /// Keeps in-memory events within the queue capacity while storage is down.
+    /// Keeps in-memory events within the queue capacity in every storage state (closed, or
+    /// open and failing, as with a full disk): the oldest event that is not an app_install
+    /// goes, counted as evicted.
     fn bound_pending(&mut self) {
         let capacity = self.shared.settings.max_queued as usize;
-        if self.store.is_none() && self.pending.len() > capacity {
+        while self.pending.len() > capacity {
             let position = self
                 .pending
                 .iter()
                 .position(|e| e.event_name != "app_install");
-            if let Some(index) = position {
-                self.pending.remove(index);
-                self.unsaved_evictions += 1;
-            }
+            let Some(index) = position else { return };
+            self.pending.remove(index);
+            self.unsaved_evictions += 1;
         }
     }
 
     fn snapshot(&mut self) -> Result<StoreSnapshot, String> {
         let in_memory = self.pending.len() as u64;
+        let capacity = self.shared.settings.max_queued;
         self.with_store(|s| {
             let counters = ALL_COUNTERS
                 .iter()
                 .map(|c| s.counter(*c).map(|v| (*c, v)))
                 .collect::<Result<_, _>>()?;
+            let stored = s.queued();
             Ok(StoreSnapshot {
-                queued: s.queued() + in_memory,
+                queued: stored.max(stored.saturating_add(in_memory).min(capacity)),
                 oldest_created_at: s.oldest_created_at()?,
                 dead_lettered: s.dead_letter_count()?,
                 recent_dead_letters: s.recent_dead_letters(20)?,
@@ -446,11 +536,11 @@ impl StoreWorker {
         lock(&self.shared.storage_error).clone()
     }
 
-    /// Publishes a storage failure; the first of a run of failures is logged (outside the
-    /// lock: the app's sink may call back into the SDK) and wakes the uploader, which then
-    /// retries the store on its schedule.
+    /// Publishes a storage failure (redacted); the first of a run of failures is logged
+    /// (outside the lock: the app's sink may call back into the SDK) and wakes the uploader,
+    /// which then retries the store on its schedule. A corrupt file is recovered at once.
     fn report_storage_error(&mut self, error: &StoreError) {
-        let message = error.to_string();
+        let message = self.shared.redact(error.to_string());
         let previous = lock(&self.shared.storage_error).replace(message.clone());
         if previous.as_deref() != Some(message.as_str()) {
             self.shared.logger.log(
@@ -460,6 +550,9 @@ impl StoreWorker {
         }
         if previous.is_none() {
             self.shared.signal.storage_failed();
+        }
+        if error.is_corruption() {
+            return self.recover();
         }
         // A failing connection (file replaced, disk gone) is reopened on the next try.
         if matches!(error, StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _))

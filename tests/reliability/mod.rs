@@ -274,3 +274,60 @@ pub fn inspect(db: &Path) -> DatabaseState {
         dead_letters: dead_letters.max(0) as u64,
     }
 }
+
+/// A loopback HTTP server that answers every request with what `answer` returns for its
+/// `Authorization` header: `(status, body)`. Returns its base URL and the request count.
+/// The thread lives as long as the test process.
+pub fn loopback_server(
+    answer: impl Fn(&str) -> (u16, String) + Send + 'static,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let port = listener.local_addr().expect("bound address").port();
+    let requests = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = requests.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let mut reader = BufReader::new(stream);
+            loop {
+                let (mut length, mut authorization) = (0usize, String::new());
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                loop {
+                    line.clear();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                        break;
+                    }
+                    let lower = line.to_ascii_lowercase();
+                    if let Some(v) = lower.strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                    if lower.starts_with("authorization:") {
+                        authorization = line["authorization:".len()..].trim().to_string();
+                    }
+                }
+                let mut body = vec![0u8; length];
+                if reader.read_exact(&mut body).is_err() {
+                    break;
+                }
+                counted.fetch_add(1, Ordering::SeqCst);
+                let (status, text) = answer(&authorization);
+                let head = format!(
+                    "HTTP/1.1 {status} Answer\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                    text.len()
+                );
+                let stream = reader.get_mut();
+                if stream.write_all(head.as_bytes()).is_err()
+                    || stream.write_all(text.as_bytes()).is_err()
+                {
+                    break;
+                }
+            }
+        }
+    });
+    (format!("http://127.0.0.1:{port}"), requests)
+}

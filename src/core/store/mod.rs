@@ -2,13 +2,15 @@
 //!
 //! WAL journal with `synchronous=FULL`, so a committed group of events survives power loss,
 //! and the worker commits many events per transaction so a burst costs one fsync. A file that
-//! is not a database (or is corrupt) is moved aside and recreated; every other failure (read-only
-//! folder, full disk, a folder where the file should be) is reported to the caller, who keeps
-//! the events in memory and retries.
+//! is not a database (or is corrupt), found at open or later, is moved aside and recreated with
+//! what could still be read ([`salvage`]); every other failure (read-only folder, full disk, a
+//! folder where the file should be) is reported to the caller, who keeps the events in memory
+//! and retries.
 
 mod install_file;
 mod queue;
 mod records;
+mod salvage;
 mod schema;
 
 use std::path::{Path, PathBuf};
@@ -51,8 +53,9 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// True when the file is not a usable database and should be moved aside.
-    fn is_corruption(&self) -> bool {
+    /// True when the file is not a usable database and should be moved aside
+    /// (`SQLITE_CORRUPT`, `SQLITE_NOTADB`), whenever SQLite finds it.
+    pub fn is_corruption(&self) -> bool {
         matches!(self, StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
             if matches!(e.code, ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase))
     }
@@ -73,6 +76,8 @@ pub struct Store {
 pub struct OpenReport {
     /// A corrupt file was moved aside to this path and a new one created.
     pub moved_aside: Option<PathBuf>,
+    /// Queued events copied from the corrupt file into the new one.
+    pub salvaged: u64,
 }
 
 impl Store {
@@ -80,21 +85,38 @@ impl Store {
     pub fn open(path: &Path, now: i64) -> Result<(Store, OpenReport), StoreError> {
         match Store::open_once(path) {
             Ok(store) => Ok((store, OpenReport::default())),
-            Err(e) if e.is_corruption() => {
-                let aside = move_aside(path, now)?;
-                let store = Store::open_once(path)?;
-                Ok((
-                    store,
-                    OpenReport {
-                        moved_aside: Some(aside),
-                    },
-                ))
-            }
+            Err(e) if e.is_corruption() => Store::recover(path, now),
             Err(e) => Err(e),
         }
     }
 
+    /// Moves the damaged file at `path` aside, creates a new one and copies into it what the
+    /// damaged one still lets SQLite read. The caller has closed its connection to it.
+    pub fn recover(path: &Path, now: i64) -> Result<(Store, OpenReport), StoreError> {
+        let aside = salvage::move_aside(path, now).map_err(|e| {
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+                Some(format!("cannot move the corrupt database aside: {e}")),
+            ))
+        })?;
+        let conn = Store::connect(path)?;
+        let salvaged = salvage::salvage(&conn, &aside);
+        let store = Store::with_connection(conn)?;
+        Ok((
+            store,
+            OpenReport {
+                moved_aside: Some(aside),
+                salvaged,
+            },
+        ))
+    }
+
     fn open_once(path: &Path) -> Result<Store, StoreError> {
+        Store::with_connection(Store::connect(path)?)
+    }
+
+    /// A configured, migrated connection to `path`.
+    fn connect(path: &Path) -> Result<Connection, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             if !dir.exists() {
                 // A missing folder is created; a failure surfaces as the open error below.
@@ -107,6 +129,10 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "secure_delete", "ON")?;
         schema::migrate(&mut conn)?;
+        Ok(conn)
+    }
+
+    fn with_connection(conn: Connection) -> Result<Store, StoreError> {
         let (queued, last): (i64, i64) = conn.query_row(
             "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM events",
             [],
@@ -117,6 +143,17 @@ impl Store {
             queued: queued.max(0) as u64,
             next_row: last.saturating_add(1),
         })
+    }
+
+    /// Writes a small row, to learn whether storage takes writes again (a full disk with room
+    /// back) when nothing else waits to be written.
+    pub fn probe_write(&mut self, now: i64) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO delivery_state (key, value) VALUES ('write_probe', ?1)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [now],
+        )?;
+        Ok(())
     }
 
     /// Events waiting to be sent.
@@ -182,24 +219,6 @@ fn event_flags(event: &PendingEvent) -> i64 {
     .into_iter()
     .filter(|(set, _)| *set)
     .fold(0, |f, (_, bit)| f | bit)
-}
-
-/// Renames a corrupt file (and its WAL and shared-memory files) to `<path>.corrupt-<now>`.
-fn move_aside(path: &Path, now: i64) -> Result<PathBuf, StoreError> {
-    let aside = PathBuf::from(format!("{}.corrupt-{now}", path.display()));
-    std::fs::rename(path, &aside).map_err(|e| {
-        StoreError::Sqlite(rusqlite::Error::SqliteFailure(
-            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
-            Some(format!("cannot move the corrupt database aside: {e}")),
-        ))
-    })?;
-    for suffix in ["-wal", "-shm"] {
-        let side = PathBuf::from(format!("{}{suffix}", path.display()));
-        if side.exists() {
-            let _ = std::fs::remove_file(side);
-        }
-    }
-    Ok(aside)
 }
 
 #[cfg(test)]

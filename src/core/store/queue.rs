@@ -44,8 +44,11 @@ pub struct InsertReport {
 }
 
 impl Store {
-    /// Commits `events` in one transaction, then evicts the oldest events (never a pending
-    /// app_install) beyond `capacity`.
+    /// Commits `events` in one transaction within `capacity`: the oldest events (never a
+    /// pending app_install) are evicted first, from the queue and then from the oldest of
+    /// `events`, so the transaction never needs room for more than `capacity` events (a
+    /// backlog kept in memory while the disk was full fits the space a full queue takes).
+    /// Events later found to be duplicates may make the queue end a little below capacity.
     pub fn insert(
         &mut self,
         events: &[PendingEvent],
@@ -55,23 +58,36 @@ impl Store {
     ) -> Result<InsertReport, StoreError> {
         let mut report = InsertReport::default();
         let tx = self.conn.transaction()?;
+        let incoming = events.len() as u64;
+        let over = self
+            .queued
+            .saturating_add(incoming)
+            .saturating_sub(capacity);
+        let from_queue = if over > 0 {
+            evict_oldest(&tx, over.min(self.queued))?
+        } else {
+            0
+        };
+        let mut skip = over - from_queue;
         let mut next_row = self.next_row;
         for event in events {
+            if skip > 0 && event.event_name != "app_install" {
+                skip -= 1;
+                report.evicted += 1;
+                continue;
+            }
             if insert_one(&tx, &mut next_row, event, ad_account_id, now)? {
                 report.inserted += 1;
             } else {
                 report.invalid += 1;
             }
         }
-        let queued = self.queued + report.inserted;
-        if queued > capacity {
-            report.evicted = evict_oldest(&tx, queued - capacity)?;
-        }
+        report.evicted += from_queue;
         add_counter(&tx, Counter::DroppedInvalid, report.invalid)?;
         add_counter(&tx, Counter::DroppedEvicted, report.evicted)?;
         tx.commit()?;
         self.next_row = next_row;
-        self.queued = queued - report.evicted;
+        self.queued = self.queued - from_queue + report.inserted;
         Ok(report)
     }
 

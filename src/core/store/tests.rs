@@ -331,3 +331,55 @@ fn backoff_deadline_survives_reopen() {
         123_456
     );
 }
+
+#[test]
+fn a_backlog_larger_than_the_capacity_evicts_before_it_inserts() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir);
+    let old: Vec<_> = (0..3)
+        .map(|i| pending(&format!("old{i}"), "lead"))
+        .collect();
+    store.insert(&old, "1", 3, 1_000).unwrap();
+    let backlog: Vec<_> = (0..10)
+        .map(|i| pending(&format!("new{i}"), "lead"))
+        .collect();
+    let report = store.insert(&backlog, "1", 3, 1_000).unwrap();
+    assert_eq!((report.inserted, report.evicted), (3, 10));
+    assert_eq!(ids(&store), ["new7", "new8", "new9"]);
+    assert_eq!(store.queued(), 3);
+    assert_eq!(store.counter(Counter::DroppedEvicted).unwrap(), 10);
+}
+
+#[test]
+fn a_recovery_copies_what_the_moved_file_still_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("buffer.db");
+    let (mut store, _) = Store::open(&path, 1).unwrap();
+    let events: Vec<_> = (0..300)
+        .map(|i| pending(&format!("e{i}"), "lead"))
+        .collect();
+    store.insert(&events, "1", 1_000, 1_000).unwrap();
+    store.add(Counter::Delivered, 7).unwrap();
+    let last = store.last_row();
+    drop(store);
+    let (store, report) = Store::recover(&path, 2).unwrap();
+    assert_eq!(report.salvaged, 300, "readable rows are all copied");
+    assert_eq!(store.queued(), 300);
+    assert_eq!(store.last_row(), last, "with their row ids");
+    assert_eq!(
+        store.counter(Counter::Delivered).unwrap(),
+        7,
+        "counters too"
+    );
+    assert!(
+        dir.path().join("buffer.db.corrupt-2").exists(),
+        "the file is kept"
+    );
+    drop(store);
+    let (_, again) = Store::recover(&path, 2).unwrap();
+    assert_eq!(
+        again.moved_aside,
+        Some(dir.path().join("buffer.db.corrupt-2-2")),
+        "an earlier file moved aside is never overwritten"
+    );
+}

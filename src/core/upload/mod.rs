@@ -344,7 +344,8 @@ impl Uploader {
         let now = self.now();
         let status = answer.as_ref().ok().map(|a| a.status);
         let max_wait = self.shared.settings.policy.retry_max_ms;
-        let verdict = classify(&answer, sendable.len(), now, max_wait);
+        let verdict = classify(&answer, sendable.len(), now, max_wait)
+            .map_text(|text| self.shared.server_text(text));
         self.count_sent(sendable.len(), status, now);
         let decision = self
             .policy
@@ -542,14 +543,24 @@ impl Uploader {
         for (waiter, answer) in finished.into_iter().zip(answers) {
             let reply = match answer {
                 FlushAnswer::StorageFailed(error) => Err(error),
-                answer => Ok(FlushReport {
-                    sent: totals.sent - waiter.start.sent,
-                    processed: totals.processed - waiter.start.processed,
-                    failed: totals.failed - waiter.start.failed,
-                    remaining: queued,
-                    last_status: totals.last_status,
-                    timed_out: answer == FlushAnswer::TimedOut && queued > 0,
-                }),
+                answer => {
+                    // A timed-out flush reports the larger of the two counts: the store
+                    // worker's may include events committed after the last batch read.
+                    let timed_out = answer == FlushAnswer::TimedOut;
+                    let remaining = if timed_out {
+                        queued.max(self.shared.queued.load(Ordering::Relaxed))
+                    } else {
+                        queued
+                    };
+                    Ok(FlushReport {
+                        sent: totals.sent - waiter.start.sent,
+                        processed: totals.processed - waiter.start.processed,
+                        failed: totals.failed - waiter.start.failed,
+                        remaining,
+                        last_status: totals.last_status,
+                        timed_out: timed_out && remaining > 0,
+                    })
+                }
             };
             let _ = waiter.reply.send(reply);
         }

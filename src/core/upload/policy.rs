@@ -47,6 +47,36 @@ pub enum Verdict {
     },
 }
 
+impl Verdict {
+    /// The verdict with every piece of text in it (server messages, per-event errors and
+    /// warnings, transport errors) passed through `bound`: the one place server text is cut
+    /// and redacted before the SDK keeps, logs or shows any of it.
+    pub fn map_text(self, bound: impl Fn(String) -> String) -> Verdict {
+        match self {
+            Verdict::Results(results) => Verdict::Results(
+                results
+                    .into_iter()
+                    .map(|r| EventResult {
+                        processed: r.processed,
+                        error_message: r.error_message.map(&bound),
+                        warning_message: r.warning_message.map(&bound),
+                    })
+                    .collect(),
+            ),
+            Verdict::BadRequest(message) => Verdict::BadRequest(bound(message)),
+            Verdict::Rejected(message) => Verdict::Rejected(bound(message)),
+            Verdict::TooLarge => Verdict::TooLarge,
+            Verdict::Retry {
+                retry_after_ms,
+                message,
+            } => Verdict::Retry {
+                retry_after_ms,
+                message: bound(message),
+            },
+        }
+    }
+}
+
 /// What the upload thread does with the events of one request.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
