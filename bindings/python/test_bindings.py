@@ -197,3 +197,16 @@ def test_request_bodies_satisfy_the_official_schema(sandbox, tmp_path):
         assert ":null" not in body and ':""' not in body, body
         names += [e["event_name"] for e in json.loads(body)["data"]]
     assert names == ["app_install", "checkout", "search", "TookSurvey"]
+
+
+def test_consent_given_after_the_launch_records_the_install_once(sandbox, tmp_path):
+    # A consent dialog at first launch: the launch arrives before the user's answer.
+    c = client(sandbox, tmp_path, ac.PrivacyState(advertising_id=GAID, collection_enabled=False))
+    c.on_launch()
+    c.set_privacy(ac.PrivacyState(advertising_id=GAID, collection_enabled=True))
+    c.flush(10_000)
+    with pytest.raises(ac.ConversionsError.InvalidInput) as refused:
+        c.track(ac.Event(name=ac.EventName.APP_INSTALL))
+    assert refused.value.field == "name"
+    c.shutdown(10_000)
+    assert [e["event_name"] for e in accepted(sandbox)] == ["app_install"]
