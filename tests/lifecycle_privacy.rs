@@ -1,5 +1,7 @@
 //! Lifecycle and privacy scenario matrix: exactly what arrives at the sandbox for installs,
-//! opens, Limit Ad Tracking, collection withdrawal and advertising-id forms.
+//! opens, Limit Ad Tracking, collection withdrawal and advertising-id forms. Every privacy
+//! scenario runs straight to the API and through the relay, with each body that arrives
+//! checked against the official schema.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may fail loudly
 mod common;
 
@@ -7,6 +9,7 @@ use std::time::Duration;
 
 use app_conversions::{ConversionsClient, EventName, PrivacyState};
 use app_conversions_sandbox::{Fault, Sandbox};
+use common::routes::{Endpoint, ROUTES};
 use common::*;
 use serde_json::Value;
 
@@ -21,6 +24,21 @@ fn client_in(
     min_bg: u64,
 ) -> std::sync::Arc<ConversionsClient> {
     let mut cfg = config(&sandbox.base_url(), &dir.join("buffer.db"));
+    cfg.min_background_for_open_secs = min_bg;
+    let mut app = app();
+    app.first_install_time = first_install;
+    ConversionsClient::new(cfg, app, device(), privacy).unwrap()
+}
+
+/// [`client_in`] on `endpoint`'s route (straight to the API, or through the relay).
+fn client_on(
+    endpoint: &Endpoint,
+    dir: &std::path::Path,
+    privacy: PrivacyState,
+    first_install: Option<i64>,
+    min_bg: u64,
+) -> std::sync::Arc<ConversionsClient> {
+    let mut cfg = endpoint.config(&dir.join("buffer.db"));
     cfg.min_background_for_open_secs = min_bg;
     let mut app = app();
     app.first_install_time = first_install;
@@ -158,119 +176,134 @@ fn quick_and_long_backgrounds() {
 
 #[test]
 fn limit_ad_tracking_before_tracking() {
-    let sandbox = sandbox();
-    let dir = tempfile::tempdir().unwrap();
-    let lat = PrivacyState {
-        opt_out: true,
-        advertising_id: Some(GAID.into()),
-        ..Default::default()
-    };
-    let client = client_in(&sandbox, dir.path(), lat, None, 30);
-    client.track(checkout("10.00")).unwrap();
-    client.flush(WAIT).unwrap();
-    let event = &sandbox.accepted()[0];
-    assert_eq!(event["opt_out"], true);
-    assert!(event["user_data"].get("hashed_maids").is_none());
-    let db = std::fs::read(dir.path().join("buffer.db")).unwrap_or_default();
-    assert!(
-        !contains(&db, sha256(GAID).as_bytes()),
-        "the id is not even hashed while opted out"
-    );
+    for route in ROUTES {
+        let endpoint = Endpoint::start(route);
+        let dir = tempfile::tempdir().unwrap();
+        let lat = PrivacyState {
+            opt_out: true,
+            advertising_id: Some(GAID.into()),
+            ..Default::default()
+        };
+        let client = client_on(&endpoint, dir.path(), lat, None, 30);
+        client.track(checkout("10.00")).unwrap();
+        client.flush(WAIT).unwrap();
+        let event = &endpoint.arrived()[0];
+        assert_eq!(event["opt_out"], true);
+        assert!(event["user_data"].get("hashed_maids").is_none());
+        let db = std::fs::read(dir.path().join("buffer.db")).unwrap_or_default();
+        assert!(
+            !contains(&db, sha256(GAID).as_bytes()),
+            "the id is not even hashed while opted out"
+        );
+    }
 }
 
 #[test]
 fn opting_out_while_events_wait_strips_their_advertising_id() {
-    let sandbox = sandbox();
-    let dir = tempfile::tempdir().unwrap();
-    let client = client_in(&sandbox, dir.path(), privacy_with_id(GAID), None, 30);
-    client.track(checkout("10.00")).unwrap();
-    // Committed under the looser state; with a fresh buffer and one event no trigger has
-    // fired, so the event is still waiting.
-    client.diagnostics();
-    assert!(sandbox.requests().is_empty());
-    client.set_privacy(opted_out()).unwrap();
-    client.flush(WAIT).unwrap();
-    let event = &sandbox.accepted()[0];
-    assert_eq!(event["opt_out"], true);
-    assert!(event["user_data"].get("hashed_maids").is_none());
+    for route in ROUTES {
+        let endpoint = Endpoint::start(route);
+        let sandbox = &endpoint.sandbox;
+        let dir = tempfile::tempdir().unwrap();
+        let client = client_on(&endpoint, dir.path(), privacy_with_id(GAID), None, 30);
+        client.track(checkout("10.00")).unwrap();
+        // Committed under the looser state; with a fresh buffer and one event no trigger has
+        // fired, so the event is still waiting.
+        client.diagnostics();
+        assert!(sandbox.requests().is_empty());
+        client.set_privacy(opted_out()).unwrap();
+        client.flush(WAIT).unwrap();
+        let event = &endpoint.arrived()[0];
+        assert_eq!(event["opt_out"], true);
+        assert!(event["user_data"].get("hashed_maids").is_none());
+    }
 }
 
 #[test]
 fn opting_out_between_retries_strips_the_advertising_id_from_the_retry() {
-    let sandbox = sandbox();
-    sandbox.inject(Fault::Status {
-        status: 503,
-        retry_after: Some("3600".into()),
-        body: None,
-    });
-    let dir = tempfile::tempdir().unwrap();
-    let client = client_in(&sandbox, dir.path(), privacy_with_id(GAID), None, 30);
-    client.track(checkout("10.00")).unwrap();
-    // The retry is an hour away, beyond this flush's timeout: the flush ends after the 503.
-    let refused = client.flush(WAIT).unwrap();
-    assert_eq!((refused.sent, refused.remaining), (1, 1));
-    let first_attempt: Value = serde_json::from_str(&sandbox.requests()[0].body).unwrap();
-    assert!(first_attempt["data"][0]["user_data"]["hashed_maids"].is_array());
+    for route in ROUTES {
+        let endpoint = Endpoint::start(route);
+        let sandbox = &endpoint.sandbox;
+        sandbox.inject(Fault::Status {
+            status: 503,
+            retry_after: Some("3600".into()),
+            body: None,
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let client = client_on(&endpoint, dir.path(), privacy_with_id(GAID), None, 30);
+        client.track(checkout("10.00")).unwrap();
+        // The retry is an hour away, beyond this flush's timeout: the flush ends after the 503.
+        let refused = client.flush(WAIT).unwrap();
+        assert_eq!((refused.sent, refused.remaining), (1, 1));
+        let first_attempt: Value = serde_json::from_str(&sandbox.requests()[0].body).unwrap();
+        assert!(first_attempt["data"][0]["user_data"]["hashed_maids"].is_array());
 
-    client.set_privacy(opted_out()).unwrap();
-    client.on_network_available().unwrap(); // ends the backoff
-    let retried = client.flush(WAIT).unwrap();
-    assert_eq!(retried.remaining, 0);
-    let event = &sandbox.accepted()[0];
-    assert_eq!(event["opt_out"], true);
-    assert!(event["user_data"].get("hashed_maids").is_none());
+        client.set_privacy(opted_out()).unwrap();
+        client.on_network_available().unwrap(); // ends the backoff
+        let retried = client.flush(WAIT).unwrap();
+        assert_eq!(retried.remaining, 0);
+        let event = &endpoint.arrived()[0];
+        assert_eq!(event["opt_out"], true);
+        assert!(event["user_data"].get("hashed_maids").is_none());
+    }
 }
 
 #[test]
 fn a_looser_state_never_adds_identifiers() {
-    let sandbox = sandbox();
-    let dir = tempfile::tempdir().unwrap();
-    let lat = opted_out();
-    let client = client_in(&sandbox, dir.path(), lat, None, 30);
-    client.track(checkout("10.00")).unwrap();
-    client.set_privacy(privacy_with_id(GAID)).unwrap();
-    client.flush(WAIT).unwrap();
-    let event = &sandbox.accepted()[0];
-    assert_eq!(event["opt_out"], true);
-    assert!(event["user_data"].get("hashed_maids").is_none());
+    for route in ROUTES {
+        let endpoint = Endpoint::start(route);
+        let dir = tempfile::tempdir().unwrap();
+        let lat = opted_out();
+        let client = client_on(&endpoint, dir.path(), lat, None, 30);
+        client.track(checkout("10.00")).unwrap();
+        client.set_privacy(privacy_with_id(GAID)).unwrap();
+        client.flush(WAIT).unwrap();
+        let event = &endpoint.arrived()[0];
+        assert_eq!(event["opt_out"], true);
+        assert!(event["user_data"].get("hashed_maids").is_none());
+    }
 }
 
 #[test]
 fn limited_data_processing_marks_events() {
-    let sandbox = sandbox();
-    let dir = tempfile::tempdir().unwrap();
-    let ldp = PrivacyState {
-        limited_data_processing: true,
-        advertising_id: Some(GAID.into()),
-        ..Default::default()
-    };
-    let client = client_in(&sandbox, dir.path(), ldp, None, 30);
-    client.track(event(EventName::Search)).unwrap();
-    client.flush(WAIT).unwrap();
-    assert_eq!(sandbox.accepted()[0]["custom_data"]["opt_out_type"], "ldp");
+    for route in ROUTES {
+        let endpoint = Endpoint::start(route);
+        let dir = tempfile::tempdir().unwrap();
+        let ldp = PrivacyState {
+            limited_data_processing: true,
+            advertising_id: Some(GAID.into()),
+            ..Default::default()
+        };
+        let client = client_on(&endpoint, dir.path(), ldp, None, 30);
+        client.track(event(EventName::Search)).unwrap();
+        client.flush(WAIT).unwrap();
+        assert_eq!(endpoint.arrived()[0]["custom_data"]["opt_out_type"], "ldp");
+    }
 }
 
 #[test]
 fn disabling_collection_purges_and_records_nothing() {
-    let sandbox = sandbox();
-    let dir = tempfile::tempdir().unwrap();
-    let client = client_in(&sandbox, dir.path(), privacy_with_id(GAID), None, 30);
-    client.track(checkout("1.00")).unwrap();
-    client.track(checkout("2.00")).unwrap();
-    client
-        .set_privacy(PrivacyState {
-            collection_enabled: false,
-            ..Default::default()
-        })
-        .unwrap();
-    let result = client.track(checkout("3.00")).unwrap();
-    assert!(!result.recorded);
-    client.on_launch().unwrap();
-    let report = client.flush(2_000).unwrap();
-    assert_eq!((report.sent, report.remaining), (0, 0));
-    let d = client.diagnostics();
-    assert_eq!((d.queued, d.dropped_purged), (0, 2));
-    assert!(sandbox.requests().is_empty());
+    for route in ROUTES {
+        let endpoint = Endpoint::start(route);
+        let sandbox = &endpoint.sandbox;
+        let dir = tempfile::tempdir().unwrap();
+        let client = client_on(&endpoint, dir.path(), privacy_with_id(GAID), None, 30);
+        client.track(checkout("1.00")).unwrap();
+        client.track(checkout("2.00")).unwrap();
+        client
+            .set_privacy(PrivacyState {
+                collection_enabled: false,
+                ..Default::default()
+            })
+            .unwrap();
+        let result = client.track(checkout("3.00")).unwrap();
+        assert!(!result.recorded);
+        client.on_launch().unwrap();
+        let report = client.flush(2_000).unwrap();
+        assert_eq!((report.sent, report.remaining), (0, 0));
+        let d = client.diagnostics();
+        assert_eq!((d.queued, d.dropped_purged), (0, 2));
+        assert!(sandbox.requests().is_empty());
+    }
 }
 
 #[test]
@@ -305,32 +338,34 @@ fn forget_keeps_the_install_record() {
 
 #[test]
 fn advertising_id_forms() {
-    let cases: [(&str, Option<String>, u64); 4] = [
-        ("00000000-0000-0000-0000-000000000000", None, 0),
-        ("not-an-idfa", None, 1),
-        (
-            IDFA_UPPER,
-            Some(sha256(&IDFA_UPPER.to_ascii_lowercase())),
-            0,
-        ),
-        (GAID, Some(sha256(GAID)), 0),
-    ];
-    for (raw, expected, malformed) in cases {
-        let sandbox = sandbox();
-        let dir = tempfile::tempdir().unwrap();
-        let client = client_in(&sandbox, dir.path(), privacy_with_id(raw), None, 30);
-        client.track(checkout("1.00")).unwrap();
-        client.flush(WAIT).unwrap();
-        let event: Value = sandbox.accepted()[0].clone();
-        let maid = event["user_data"]["hashed_maids"][0]
-            .as_str()
-            .map(str::to_string);
-        assert_eq!(maid, expected, "{raw}");
-        assert_eq!(
-            client.diagnostics().malformed_advertising_ids,
-            malformed,
-            "{raw}"
-        );
+    for route in ROUTES {
+        let cases: [(&str, Option<String>, u64); 4] = [
+            ("00000000-0000-0000-0000-000000000000", None, 0),
+            ("not-an-idfa", None, 1),
+            (
+                IDFA_UPPER,
+                Some(sha256(&IDFA_UPPER.to_ascii_lowercase())),
+                0,
+            ),
+            (GAID, Some(sha256(GAID)), 0),
+        ];
+        for (raw, expected, malformed) in cases {
+            let endpoint = Endpoint::start(route);
+            let dir = tempfile::tempdir().unwrap();
+            let client = client_on(&endpoint, dir.path(), privacy_with_id(raw), None, 30);
+            client.track(checkout("1.00")).unwrap();
+            client.flush(WAIT).unwrap();
+            let event: Value = endpoint.arrived()[0].clone();
+            let maid = event["user_data"]["hashed_maids"][0]
+                .as_str()
+                .map(str::to_string);
+            assert_eq!(maid, expected, "{raw}");
+            assert_eq!(
+                client.diagnostics().malformed_advertising_ids,
+                malformed,
+                "{raw}"
+            );
+        }
     }
 }
 

@@ -5,9 +5,6 @@
 //! after events were queued, and a first launch waiting (bounded) for the tracking prompt.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may fail loudly
 mod common;
-#[path = "../examples/harness/schema.rs"]
-#[allow(dead_code)]
-mod schema;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -17,13 +14,11 @@ use app_conversions::{
     ActionSource, Clock, ConversionsClient, Event, ManualClock, PrivacyState,
     TrackingAuthorization, UserData,
 };
-use app_conversions_relay::{RelayConfig, RelayHandle};
-use app_conversions_sandbox::{Sandbox, SandboxConfig};
+use common::routes::{Endpoint, Route, ROUTES};
 use common::*;
 use serde_json::Value;
 
 const WAIT_MS: u64 = 10_000;
-const APP_TOKEN: &str = "app-scoped-token-7c1d";
 const IDFA: &str = "6D92078A-8246-4BA4-AE5B-76104861E7DC";
 const ZEROED: &str = "00000000-0000-0000-0000-000000000000";
 
@@ -42,13 +37,6 @@ const IDENTIFIERS: [&str; 11] = [
     "country",
     "external_id",
 ];
-
-/// Where the events go.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Route {
-    Direct,
-    Relay,
-}
 
 /// One row of the README table: the state as the app reports it.
 struct Row {
@@ -153,76 +141,26 @@ fn everything() -> Event {
     }
 }
 
-/// Where a run's events arrive, and the relay in front of it when there is one.
-struct Endpoint {
-    sandbox: Sandbox,
-    relay: Option<RelayHandle>,
-}
-
-impl Endpoint {
-    fn start(route: Route) -> Endpoint {
-        let sandbox = Sandbox::start(SandboxConfig {
-            token: TOKEN.into(),
-            ad_account_id: AD_ACCOUNT.into(),
-            future_tolerance_secs: 60 * 86_400,
-            max_event_age_secs: 60 * 86_400,
-            ..Default::default()
-        })
-        .expect("sandbox");
-        let relay = (route == Route::Relay).then(|| {
-            let config =
-                RelayConfig::new(sandbox.base_url(), TOKEN).with_app_token(APP_TOKEN, AD_ACCOUNT);
-            RelayHandle::start(config).expect("relay")
-        });
-        Endpoint { sandbox, relay }
-    }
-
-    fn client(
-        &self,
-        dir: &std::path::Path,
-        row: &Row,
-        change: impl FnOnce(&mut app_conversions::ClientConfig),
-        clock: Option<Arc<ManualClock>>,
-    ) -> Arc<ConversionsClient> {
-        let mut cfg = match &self.relay {
-            Some(relay) => {
-                let mut cfg = config(&relay.base_url(), &dir.join("buffer.db"));
-                cfg.token = APP_TOKEN.into();
-                cfg.endpoint_is_relay = true;
-                cfg
-            }
-            None => config(&self.sandbox.base_url(), &dir.join("buffer.db")),
-        };
-        cfg.action_source = row.action_source;
-        cfg.user_data_without_tracking = row.user_data_without_tracking;
-        change(&mut cfg);
-        match clock {
-            Some(clock) => {
-                let clock: Arc<dyn Clock> = clock;
-                ConversionsClient::with_clock(cfg, app(), device(), row.privacy.clone(), clock)
-            }
-            None => ConversionsClient::new(cfg, app(), device(), row.privacy.clone()),
+/// A client for `row` on `endpoint`'s route, on a manual `clock` if given.
+fn client_for(
+    endpoint: &Endpoint,
+    dir: &std::path::Path,
+    row: &Row,
+    change: impl FnOnce(&mut app_conversions::ClientConfig),
+    clock: Option<Arc<ManualClock>>,
+) -> Arc<ConversionsClient> {
+    let mut cfg = endpoint.config(&dir.join("buffer.db"));
+    cfg.action_source = row.action_source;
+    cfg.user_data_without_tracking = row.user_data_without_tracking;
+    change(&mut cfg);
+    match clock {
+        Some(clock) => {
+            let clock: Arc<dyn Clock> = clock;
+            ConversionsClient::with_clock(cfg, app(), device(), row.privacy.clone(), clock)
         }
-        .expect("client")
+        None => ConversionsClient::new(cfg, app(), device(), row.privacy.clone()),
     }
-
-    /// The events that arrived, each request body checked against the official schema first.
-    fn arrived(&self) -> Vec<Value> {
-        let schema = schema::Schema::load().expect("schema");
-        for request in self.sandbox.requests() {
-            let body: Value = serde_json::from_str(&request.body).expect("json body");
-            let violations = schema.check(&body);
-            assert!(
-                violations.is_empty(),
-                "a body broke the official schema: {:?}",
-                violations
-                    .iter()
-                    .map(|v| format!("{}: {}", v.path, v.rule))
-                    .collect::<Vec<_>>()
-            );
-        }
-        self.sandbox.accepted()
-    }
+    .expect("client")
 }
 
 /// What the README cell says for `field` of an arrived `event` (`None`: not one event arrived).
@@ -279,7 +217,7 @@ fn observed(event: Option<&Value>, head: &str, route: Route) -> String {
 fn send_in(label: &str, route: Route) -> (Option<Value>, u64) {
     let endpoint = Endpoint::start(route);
     let dir = tempfile::tempdir().unwrap();
-    let client = endpoint.client(dir.path(), &row(label), |_| {}, None);
+    let client = client_for(&endpoint, dir.path(), &row(label), |_| {}, None);
     client.track(everything()).unwrap();
     let report = client.flush(WAIT_MS).unwrap();
     assert!(!report.timed_out);
@@ -299,7 +237,7 @@ fn every_cell_of_the_readme_privacy_table_holds_directly_and_through_the_relay()
         table.len()
     );
     let mut checked = 0;
-    for route in [Route::Direct, Route::Relay] {
+    for route in ROUTES {
         for (label, cells) in &table {
             let (event, dropped) = send_in(label, route);
             let identifiable = cells.values().any(|cell| cell == "sent")
@@ -337,12 +275,18 @@ fn everything_with_ip() -> Event {
 
 #[test]
 fn revoking_tracking_strips_events_already_queued_and_allowing_it_adds_nothing() {
-    for route in [Route::Direct, Route::Relay] {
+    for route in ROUTES {
         let endpoint = Endpoint::start(route);
         let dir = tempfile::tempdir().unwrap();
         let authorized = row("iOS, ATT authorized, IDFA");
         let clock = Arc::new(ManualClock::new(app_conversions::SystemClock.now_ms()));
-        let client = endpoint.client(dir.path(), &authorized, |_| {}, Some(clock.clone()));
+        let client = client_for(
+            &endpoint,
+            dir.path(),
+            &authorized,
+            |_| {},
+            Some(clock.clone()),
+        );
         client.track(everything_with_ip()).unwrap();
         assert!(client.settle(WAIT_MS));
         assert!(
@@ -390,7 +334,8 @@ impl Prompt {
             privacy,
             ..row("iOS, ATT not determined")
         };
-        let client = self.endpoint.client(
+        let client = client_for(
+            &self.endpoint,
             self.dir.path(),
             &row,
             |c| c.first_launch_wait_for_authorization_secs = 60,
@@ -505,7 +450,8 @@ fn a_held_install_is_recorded_when_the_app_stops_and_sent_by_the_next_start() {
 fn an_android_app_never_waits() {
     let prompt = Prompt::new();
     let row = row("Android, GAID");
-    let client = prompt.endpoint.client(
+    let client = client_for(
+        &prompt.endpoint,
         prompt.dir.path(),
         &row,
         |c| c.first_launch_wait_for_authorization_secs = 60,
@@ -568,7 +514,8 @@ fn every_field_sent_is_in_the_collected_data_list_the_privacy_manifest_is_checke
         },
         ..row("Android, GAID")
     };
-    let client = endpoint.client(
+    let client = client_for(
+        &endpoint,
         dir.path(),
         &row,
         |c| c.partner_name = Some("ss-partner".into()),
