@@ -103,7 +103,9 @@ impl Settings {
         within(
             "retry_base_delay_ms",
             config.retry_base_delay_ms,
-            0..=3_600_000,
+            // Not 0: a zero base keeps every retry delay at 0, so a failing server would be
+            // asked again at once, forever. From 1 ms the delays double towards the cap.
+            1..=3_600_000,
             "milliseconds",
         )?;
         within(
@@ -303,8 +305,9 @@ mod tests {
     #[test]
     fn durations_past_their_bounds_are_refused_by_name() {
         type Set = fn(&mut ClientConfig);
-        let cases: [(&str, Set); 7] = [
+        let cases: [(&str, Set); 8] = [
             ("flush_interval_secs", |c| c.flush_interval_secs = u64::MAX),
+            ("retry_base_delay_ms", |c| c.retry_base_delay_ms = 0),
             ("retry_max_delay_secs", |c| {
                 c.retry_max_delay_secs = u64::MAX
             }),
