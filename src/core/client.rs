@@ -99,6 +99,7 @@ impl Client {
     ) -> Result<Client> {
         let settings = Settings::new(config)?;
         validate_device(&device)?;
+        crate::core::limits::check_app(&app)?;
         let (applied, malformed) = privacy::apply(&privacy);
         let claim = DatabaseClaim::claim(&settings.config.database_path)?;
         let token = Arc::new(Mutex::new(settings.config.token.clone()));
@@ -220,15 +221,18 @@ impl Client {
         }
     }
 
+    /// Enforces the 15-name limit: a known name passes; a new one is refused when 15 are in
+    /// use, else counted from now on (it is kept by the store, whenever that can write).
     fn check_custom_name(&self, name: &str) -> Result<()> {
         let mut registry = lock(&self.shared.custom_names);
         if registry.names.contains(name) {
             return Ok(());
         }
-        if registry.loaded && registry.names.len() as i64 >= MAX_CUSTOM_NAMES {
+        let in_use = u64::try_from(registry.names.len()).unwrap_or(u64::MAX);
+        if in_use >= MAX_CUSTOM_NAMES.unsigned_abs() {
             return Err(ConversionsError::invalid(
                 "custom_event_name",
-                format!("at most {MAX_CUSTOM_NAMES} distinct custom event names per ad account; this would be the {}th", MAX_CUSTOM_NAMES + 1),
+                format!("at most {MAX_CUSTOM_NAMES} distinct custom event names per ad account; this would be the {}th", in_use + 1),
             ));
         }
         registry.names.insert(name.to_string());

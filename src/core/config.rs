@@ -197,8 +197,10 @@ fn is_loopback_authority(authority: &str) -> bool {
             .unwrap_or(false)
 }
 
-/// Checks device facts given by the host: `language` must be a two-letter ISO-639-1 code.
+/// Checks device facts given by the host: `language` must be a two-letter ISO-639-1 code,
+/// and no fact may be longer than its cap (`limits`).
 pub fn validate_device(device: &DeviceInfo) -> Result<()> {
+    crate::core::limits::check_device(device)?;
     if let Some(language) = device
         .language
         .as_deref()

@@ -45,6 +45,7 @@ pub mod error;
 pub mod event_builder;
 pub mod hash;
 pub mod lifecycle;
+pub mod limits;
 pub mod log;
 pub mod model;
 pub mod privacy;
