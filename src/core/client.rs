@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use once_cell::sync::Lazy;
 
+use crate::core::callback::CallbackSlot;
 use crate::core::clock::{Clock, Ring, SystemClock};
 use crate::core::config::{validate_device, Settings};
 use crate::core::db_lock::DatabaseLock;
@@ -119,7 +120,7 @@ impl Client {
             token,
             context: RwLock::new(Arc::new(context)),
             logger,
-            listener: Mutex::new(None),
+            listener: CallbackSlot::default(),
             status: Mutex::new(DeliveryStatus::default()),
             clock,
             signal: Arc::new(UploadSignal::default()),
@@ -389,12 +390,14 @@ impl Client {
         wait(answer, timeout)
     }
 
-    /// Sets (or removes) the delivery listener.
+    /// Sets (or removes) the delivery listener; returns once the old one is no longer in use
+    /// on an SDK thread.
     pub fn set_delivery_listener(&self, listener: Option<Arc<dyn DeliveryListener>>) {
-        *lock(&self.shared.listener) = listener;
+        self.shared.listener.replace(listener);
     }
 
-    /// Sets (or removes) the log sink.
+    /// Sets (or removes) the log sink; returns once the old one is no longer in use on an SDK
+    /// thread.
     pub fn set_log_sink(&self, sink: Option<Arc<dyn LogSink>>) {
         self.shared.logger.set_sink(sink);
     }

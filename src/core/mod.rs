@@ -37,6 +37,7 @@
 //!   `max_queued_events` events in memory (evicting the oldest, never an app_install). The
 //!   channel itself holds only what arrives while one transaction commits.
 
+pub mod callback;
 pub mod client;
 pub mod clock;
 pub mod config;

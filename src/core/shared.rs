@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
+use crate::core::callback::CallbackSlot;
 use crate::core::clock::Clock;
 use crate::core::config::Settings;
 use crate::core::event_builder::TrackContext;
@@ -60,7 +61,7 @@ pub struct Shared {
     /// Logging.
     pub logger: Logger,
     /// The delivery listener.
-    pub listener: Mutex<Option<Arc<dyn DeliveryListener>>>,
+    pub listener: CallbackSlot<dyn DeliveryListener>,
     /// Published delivery state.
     pub status: Mutex<DeliveryStatus>,
     /// Where all time is read.
