@@ -12,7 +12,6 @@
 # one, and no SDK thread calls into Python afterwards.
 # ---------------------------------------------------------------------------------------------
 import atexit as _atexit
-import copy as _copy
 import weakref as _weakref
 
 _live_clients = _weakref.WeakSet()
@@ -33,16 +32,3 @@ def _drop_callbacks_before_interpreter_shutdown():
         client.set_log_sink(None)
         client.set_delivery_listener(None)
 
-
-# str(config) and print(config) never show the token.
-_generated_config_str = ClientConfig.__str__
-
-
-def _redacted_config_str(self):
-    shown = _copy.copy(self)
-    shown.token = "[redacted]"
-    return _generated_config_str(shown)
-
-
-ClientConfig.__str__ = _redacted_config_str
-ClientConfig.__repr__ = _redacted_config_str

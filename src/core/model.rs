@@ -402,9 +402,10 @@ pub enum LogLevel {
 }
 
 /// Client configuration. Only endpoint, ad account, token, database path and action source
-/// have no default. Its `Debug` output redacts the token.
+/// have no default. Its text form (`toString()`, `description`, `str()`) never shows the token.
 #[derive(Clone, PartialEq)]
 #[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "ffi", uniffi::export(Debug, Display))]
 pub struct ClientConfig {
     /// Base URL: your relay (recommended), `https://api.pinterest.com`, or a loopback sandbox.
     pub endpoint: String,
@@ -494,6 +495,14 @@ impl ClientConfig {
             log_level: LogLevel::Warn,
             strict_validation: false,
         }
+    }
+}
+
+/// The same text as `Debug`: the bindings' `toString()` (Kotlin), `description` (Swift) and
+/// `str()` (Python) come from it, so the token is redacted there too.
+impl std::fmt::Display for ClientConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self:?}")
     }
 }
 
