@@ -640,7 +640,8 @@ pub struct Diagnostics {
     pub dropped_evicted: u64,
     /// Events purged because collection was disabled or `forget` was called.
     pub dropped_purged: u64,
-    /// Events dropped as invalid after they were accepted (custom-name limit, duplicate id).
+    /// Events dropped as invalid after they were accepted (an event_id the app chose that is
+    /// already queued).
     pub dropped_invalid: u64,
     /// Events not sent because, sent directly to the API, they meet no identity option
     /// (em, hashed_maids, or client IP plus user agent).

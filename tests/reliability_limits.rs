@@ -244,7 +244,12 @@ fn every_numeric_setting_at_its_extremes_is_refused_by_name_or_works() {
             accepted.push(case);
         }
     }
-    println!("RELIABILITY settings_extremes accepted={accepted:?} refused={refused:?}");
+    println!("accepted: {accepted:?}\nrefused: {refused:?}");
+    println!(
+        "RELIABILITY settings_extremes accepted={} refused={} worker_panics=0",
+        accepted.len(),
+        refused.len()
+    );
 }
 
 #[test]
