@@ -36,6 +36,9 @@ pub struct Settings {
     pub min_background_for_open_ms: i64,
 }
 
+/// The largest buffer capacity a configuration may ask for.
+const MAX_QUEUED_EVENTS: u64 = 1_000_000;
+
 /// One day, the longest interval, pause or background threshold a setting may ask for.
 const DAY_SECS: u64 = 86_400;
 
@@ -82,12 +85,14 @@ impl Settings {
                 "must be between 1 and 1000",
             ));
         }
-        if config.max_queued_events == 0 {
-            return Err(ConversionsError::config(
-                "max_queued_events",
-                "must be at least 1",
-            ));
-        }
+        // The cap also bounds the events held in memory while storage fails: u32::MAX would
+        // turn that bound off.
+        within(
+            "max_queued_events",
+            u64::from(config.max_queued_events),
+            1..=MAX_QUEUED_EVENTS,
+            "events",
+        )?;
         within(
             "max_event_age_secs",
             config.max_event_age_secs,
@@ -307,9 +312,10 @@ mod tests {
     #[test]
     fn durations_past_their_bounds_are_refused_by_name() {
         type Set = fn(&mut ClientConfig);
-        let cases: [(&str, Set); 8] = [
+        let cases: [(&str, Set); 9] = [
             ("flush_interval_secs", |c| c.flush_interval_secs = u64::MAX),
             ("retry_base_delay_ms", |c| c.retry_base_delay_ms = 0),
+            ("max_queued_events", |c| c.max_queued_events = u32::MAX),
             ("retry_max_delay_secs", |c| {
                 c.retry_max_delay_secs = u64::MAX
             }),

@@ -427,7 +427,8 @@ pub struct ClientConfig {
     /// Events per request, 1..=1000 (the API's limit).
     #[cfg_attr(feature = "ffi", uniffi(default = 1000))]
     pub max_batch: u32,
-    /// Buffer capacity; the oldest events are evicted beyond it (never a pending app_install).
+    /// Buffer capacity, 1 to 1,000,000; the oldest events are evicted beyond it (never a
+    /// pending app_install).
     #[cfg_attr(feature = "ffi", uniffi(default = 10000))]
     pub max_queued_events: u32,
     /// Events older than this are dropped before sending, seconds.
