@@ -11,6 +11,7 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -210,3 +211,46 @@ def test_consent_given_after_the_launch_records_the_install_once(sandbox, tmp_pa
     assert refused.value.field == "name"
     c.shutdown(10_000)
     assert [e["event_name"] for e in accepted(sandbox)] == ["app_install"]
+
+
+# A client whose every request fails at once (nothing listens on port 9) retries within
+# milliseconds and logs each attempt, so its threads are calling the slow sink when the script
+# ends without shutdown(): the moment Python unwinds such threads.
+EXIT_WITH_A_SINK_SET = """
+import sys, tempfile, time
+import app_conversions as ac
+
+class Sink(ac.LogSink):
+    def log(self, level, message):
+        time.sleep(0.001)
+
+config = ac.ClientConfig(
+    endpoint="http://127.0.0.1:9", ad_account_id="549768257474", token="tok-exit",
+    database_path=tempfile.mkdtemp() + "/buffer.db", action_source=ac.ActionSource.APP_ANDROID,
+    log_level=ac.LogLevel.DEBUG, retry_base_delay_ms=1, flush_interval_secs=0,
+)
+client = ac.ConversionsClient(config, ac.AppInfo(), ac.DeviceInfo(user_agent="x"), ac.PrivacyState())
+client.set_log_sink(Sink())
+client.on_launch()
+for _ in range(50):
+    client.track(ac.Event(name=ac.EventName.LEAD))
+"""
+
+
+def test_a_script_ending_without_shutdown_while_a_log_sink_is_set_exits_cleanly():
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent))
+    runs = [subprocess.run([sys.executable, "-c", EXIT_WITH_A_SINK_SET], env=env, capture_output=True,
+                           text=True, timeout=60) for _ in range(5)]
+    failures = [(r.returncode, r.stderr[-300:]) for r in runs if r.returncode != 0]
+    assert not failures, f"{len(failures)} of 5 runs failed: {failures}"
+
+
+def test_str_of_a_config_never_shows_the_token(tmp_path):
+    config = ac.ClientConfig(
+        endpoint="https://api.example.com", ad_account_id=ACCOUNT, token="secret-token-4711",
+        database_path=str(tmp_path / "buffer.db"), action_source=ac.ActionSource.APP_IOS,
+        log_level=ac.LogLevel.OFF,
+    )
+    for shown in (str(config), repr(config), f"{config}"):
+        assert "secret-token-4711" not in shown and "[redacted]" in shown, shown
+    assert config.token == "secret-token-4711", "the value itself is untouched"

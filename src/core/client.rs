@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use once_cell::sync::Lazy;
 
+use crate::core::callback::CallbackSlot;
 use crate::core::clock::{Clock, Ring, SystemClock};
 use crate::core::config::{validate_device, Settings};
 use crate::core::db_lock::DatabaseLock;
@@ -136,6 +137,7 @@ impl Client {
     ) -> Result<Client> {
         let settings = Settings::new(config)?;
         validate_device(&device)?;
+        crate::core::limits::check_app(&app)?;
         let (applied, malformed) = privacy::apply(&privacy, settings.tracking_policy);
         let claim = DatabaseClaim::claim(&settings.config.database_path)?;
         let token = Arc::new(Mutex::new(settings.config.token.clone()));
@@ -155,7 +157,7 @@ impl Client {
             token,
             context: RwLock::new(Arc::new(context)),
             logger,
-            listener: Mutex::new(None),
+            listener: CallbackSlot::default(),
             status: Mutex::new(DeliveryStatus::default()),
             clock,
             signal: Arc::new(UploadSignal::default()),
@@ -271,15 +273,18 @@ impl Client {
         }
     }
 
+    /// Enforces the 15-name limit: a known name passes; a new one is refused when 15 are in
+    /// use, else counted from now on (it is kept by the store, whenever that can write).
     fn check_custom_name(&self, name: &str) -> Result<()> {
         let mut registry = lock(&self.shared.custom_names);
         if registry.names.contains(name) {
             return Ok(());
         }
-        if registry.loaded && registry.names.len() as i64 >= MAX_CUSTOM_NAMES {
+        let in_use = u64::try_from(registry.names.len()).unwrap_or(u64::MAX);
+        if in_use >= MAX_CUSTOM_NAMES.unsigned_abs() {
             return Err(ConversionsError::invalid(
                 "custom_event_name",
-                format!("at most {MAX_CUSTOM_NAMES} distinct custom event names per ad account; this would be the {}th", MAX_CUSTOM_NAMES + 1),
+                format!("at most {MAX_CUSTOM_NAMES} distinct custom event names per ad account; this would be the {}th", in_use + 1),
             ));
         }
         registry.names.insert(name.to_string());
@@ -465,12 +470,14 @@ impl Client {
         wait(answer, timeout)
     }
 
-    /// Sets (or removes) the delivery listener.
+    /// Sets (or removes) the delivery listener; returns once the old one is no longer in use
+    /// on an SDK thread.
     pub fn set_delivery_listener(&self, listener: Option<Arc<dyn DeliveryListener>>) {
-        *lock(&self.shared.listener) = listener;
+        self.shared.listener.replace(listener);
     }
 
-    /// Sets (or removes) the log sink.
+    /// Sets (or removes) the log sink; returns once the old one is no longer in use on an SDK
+    /// thread.
     pub fn set_log_sink(&self, sink: Option<Arc<dyn LogSink>>) {
         self.shared.logger.set_sink(sink);
     }

@@ -44,6 +44,9 @@ pub struct Settings {
 /// The longest a first launch's install may wait for the tracking prompt, seconds.
 const MAX_AUTHORIZATION_WAIT_SECS: u64 = 600;
 
+/// The largest buffer capacity a configuration may ask for.
+const MAX_QUEUED_EVENTS: u64 = 1_000_000;
+
 /// One day, the longest interval, pause or background threshold a setting may ask for.
 const DAY_SECS: u64 = 86_400;
 
@@ -96,12 +99,14 @@ impl Settings {
                 "must be between 1 and 1000",
             ));
         }
-        if config.max_queued_events == 0 {
-            return Err(ConversionsError::config(
-                "max_queued_events",
-                "must be at least 1",
-            ));
-        }
+        // The cap also bounds the events held in memory while storage fails: u32::MAX would
+        // turn that bound off.
+        within(
+            "max_queued_events",
+            u64::from(config.max_queued_events),
+            1..=MAX_QUEUED_EVENTS,
+            "events",
+        )?;
         within(
             "max_event_age_secs",
             config.max_event_age_secs,
@@ -117,7 +122,9 @@ impl Settings {
         within(
             "retry_base_delay_ms",
             config.retry_base_delay_ms,
-            0..=3_600_000,
+            // Not 0: a zero base keeps every retry delay at 0, so a failing server would be
+            // asked again at once, forever. From 1 ms the delays double towards the cap.
+            1..=3_600_000,
             "milliseconds",
         )?;
         within(
@@ -220,8 +227,10 @@ fn is_loopback_authority(authority: &str) -> bool {
             .unwrap_or(false)
 }
 
-/// Checks device facts given by the host: `language` must be a two-letter ISO-639-1 code.
+/// Checks device facts given by the host: `language` must be a two-letter ISO-639-1 code,
+/// and no fact may be longer than its cap (`limits`).
 pub fn validate_device(device: &DeviceInfo) -> Result<()> {
+    crate::core::limits::check_device(device)?;
     if let Some(language) = device
         .language
         .as_deref()
@@ -338,8 +347,10 @@ mod tests {
     #[test]
     fn durations_past_their_bounds_are_refused_by_name() {
         type Set = fn(&mut ClientConfig);
-        let cases: [(&str, Set); 7] = [
+        let cases: [(&str, Set); 9] = [
             ("flush_interval_secs", |c| c.flush_interval_secs = u64::MAX),
+            ("retry_base_delay_ms", |c| c.retry_base_delay_ms = 0),
+            ("max_queued_events", |c| c.max_queued_events = u32::MAX),
             ("retry_max_delay_secs", |c| {
                 c.retry_max_delay_secs = u64::MAX
             }),

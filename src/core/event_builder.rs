@@ -11,6 +11,7 @@ use std::net::IpAddr;
 
 use crate::core::error::{ConversionsError, Result};
 use crate::core::hash::{hash_user_field, HashedField};
+use crate::core::limits;
 use crate::core::model::{
     AppInfo, ContentItem, CustomData, DeviceInfo, Event, EventName, UserData, ValidationWarning,
 };
@@ -155,15 +156,18 @@ pub fn build_event_checked(
         strict: context.strict_validation,
         warnings: Vec::new(),
     };
+    // Sizes first, before anything walks or copies a value (see `limits`).
+    let fitted = limits::bounded(event, &mut |error| checks.keep::<()>(Err(error)).map(drop))?;
+    let event = &fitted;
     let (event_name, custom_name) = event_name(event)?;
     let chosen_id = clean(&event.event_id);
     if chosen_id
         .as_ref()
-        .is_some_and(|id| id.chars().count() > 200)
+        .is_some_and(|id| id.chars().any(char::is_control))
     {
         return Err(ConversionsError::invalid(
             "event_id",
-            "must be at most 200 characters",
+            "must not contain control characters",
         ));
     }
     let chosen = chosen_id.is_some();
@@ -237,6 +241,7 @@ pub fn build_event_checked(
         user_data_withheld: privacy.withhold_user_data,
         ..PendingEvent::from_wire(&wire, chosen, custom_name)
     };
+    limits::check_event_size(&pending.body)?;
     Ok((pending, checks.warnings))
 }
 
@@ -297,6 +302,12 @@ fn validate_url(url: &str) -> Result<()> {
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
     if host.is_empty() || url.chars().any(char::is_whitespace) {
         return Err(ConversionsError::invalid("event_source_url", rule));
+    }
+    if url.chars().any(char::is_control) {
+        return Err(ConversionsError::invalid(
+            "event_source_url",
+            "must not contain control characters",
+        ));
     }
     Ok(())
 }

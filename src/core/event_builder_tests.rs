@@ -288,3 +288,50 @@ fn bad_user_data_names_the_wire_field() {
         "user_data.ph"
     );
 }
+
+#[test]
+fn sizes_are_checked_before_anything_else_and_the_event_has_its_own_cap() {
+    let lenient = TrackContext {
+        strict_validation: false,
+        ..context()
+    };
+    let long_name = Event {
+        custom_data: Some(CustomData {
+            content_name: Some("n".repeat(1001)),
+            value: Some("not a number".into()),
+            ..Default::default()
+        }),
+        ..event(EventName::ViewContent)
+    };
+    // Strict: the size is the first problem found, before the bad value.
+    assert_eq!(
+        invalid_field(build_event(&long_name, &context(), NOW)),
+        "custom_data.content_name"
+    );
+    let (p, warnings) = build_event_checked(&long_name, &lenient, NOW).unwrap();
+    let fields: Vec<_> = warnings.iter().map(|w| w.field.as_str()).collect();
+    assert_eq!(fields, ["custom_data.content_name", "custom_data.value"]);
+    assert!(json(&p)["custom_data"]["content_name"].is_null());
+
+    let too_big = Event {
+        custom_data: Some(CustomData {
+            content_ids: (0..400).map(|i| format!("{i:0>200}")).collect(),
+            ..Default::default()
+        }),
+        ..event(EventName::ViewContent)
+    };
+    assert_eq!(invalid_field(build_event(&too_big, &lenient, NOW)), "event");
+}
+
+#[test]
+fn an_event_id_with_control_characters_cannot_be_repaired() {
+    let lenient = TrackContext {
+        strict_validation: false,
+        ..context()
+    };
+    let e = Event {
+        event_id: Some("order-1\u{0}".into()),
+        ..event(EventName::Checkout)
+    };
+    assert_eq!(invalid_field(build_event(&e, &lenient, NOW)), "event_id");
+}

@@ -114,7 +114,7 @@ fn normalise_email(value: &str) -> Result<String, String> {
             !local.is_empty()
                 && !domain.is_empty()
                 && !domain.contains('@')
-                && !email.chars().any(char::is_whitespace)
+                && !email.chars().any(|c| c.is_whitespace() || c.is_control())
         }
         None => false,
     };
@@ -145,17 +145,29 @@ fn normalise_gender(value: &str) -> Result<String, String> {
 }
 
 fn normalise_date_of_birth(value: &str) -> Result<String, String> {
-    let rule = || "must be a date as YYYYMMDD or YYYY-MM-DD".to_string();
-    let only_digits_and_separators = value
-        .chars()
-        .all(|c| c.is_ascii_digit() || c == '-' || c == '/');
-    let date = digits(value);
-    if !only_digits_and_separators || date.len() != 8 {
+    let rule = || "must be a calendar date as YYYYMMDD, YYYY-MM-DD or YYYY/MM/DD".to_string();
+    let bytes = value.as_bytes();
+    let digit_at = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_digit);
+    let separated = bytes.len() == 10
+        && matches!(bytes[4], b'-' | b'/')
+        && bytes[7] == bytes[4]
+        && [0, 1, 2, 3, 5, 6, 8, 9].into_iter().all(digit_at);
+    let plain = bytes.len() == 8 && (0..8).all(digit_at);
+    if !separated && !plain {
         return Err(rule());
     }
+    let date = digits(value);
     let number = |range: std::ops::Range<usize>| date[range].parse::<u32>().unwrap_or(0);
     let (year, month, day) = (number(0..4), number(4..6), number(6..8));
-    if (1900..=2100).contains(&year) && (1..=12).contains(&month) && (1..=31).contains(&day) {
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days_in_month = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => 0,
+    };
+    if (1900..=2100).contains(&year) && (1..=days_in_month).contains(&day) {
         Ok(date)
     } else {
         Err(rule())
@@ -292,6 +304,44 @@ mod tests {
         assert!(hash_user_field(HashedField::Db, "1997-13-40").is_err());
         assert!(hash_user_field(HashedField::St, "California").is_err());
         assert!(hash_user_field(HashedField::Em, "   ").is_err());
+    }
+
+    #[test]
+    fn only_calendar_dates_of_birth_are_accepted() {
+        for bad in [
+            "2024-02-31",
+            "2023-02-29",
+            "1997--12-26",
+            "1997-12--26",
+            "1997/12-26",
+            "-19971226",
+            "19971226-",
+            "1997-04-31",
+            "1997-1226",
+        ] {
+            assert!(hash_user_field(HashedField::Db, bad).is_err(), "{bad}");
+        }
+        for good in [
+            "2024-02-29",
+            "2000-02-29",
+            "19971226",
+            "1997-12-26",
+            "1997/12/26",
+        ] {
+            assert!(hash_user_field(HashedField::Db, good).is_ok(), "{good}");
+        }
+        assert!(hash_user_field(HashedField::Db, "1900-02-29").is_err());
+    }
+
+    #[test]
+    fn control_characters_are_not_part_of_an_email() {
+        for bad in [
+            "person\0@example.com",
+            "person@exa\u{7}mple.com",
+            "a@b\u{7f}",
+        ] {
+            assert!(hash_user_field(HashedField::Em, bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

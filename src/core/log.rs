@@ -5,6 +5,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use crate::core::callback::CallbackSlot;
 use crate::core::sync::lock;
 
 use crate::core::model::LogLevel;
@@ -22,7 +23,7 @@ pub trait LogSink: Send + Sync {
 #[derive(Clone)]
 pub struct Logger {
     level: LogLevel,
-    sink: Arc<Mutex<Option<Arc<dyn LogSink>>>>,
+    sink: Arc<CallbackSlot<dyn LogSink>>,
     token: Arc<Mutex<String>>,
 }
 
@@ -31,14 +32,14 @@ impl Logger {
     pub fn new(level: LogLevel, token: Arc<Mutex<String>>) -> Logger {
         Logger {
             level,
-            sink: Arc::new(Mutex::new(None)),
+            sink: Arc::new(CallbackSlot::default()),
             token,
         }
     }
 
-    /// Replaces the sink.
+    /// Replaces the sink; returns once the old one is no longer in use (see `callback`).
     pub fn set_sink(&self, sink: Option<Arc<dyn LogSink>>) {
-        *lock(&self.sink) = sink;
+        self.sink.replace(sink);
     }
 
     /// Logs `message` at `level` if enabled.
@@ -46,14 +47,13 @@ impl Logger {
         if level == LogLevel::Off || level > self.level {
             return;
         }
-        let sink = lock(&self.sink).clone();
-        if let Some(sink) = sink {
+        self.sink.call(|sink| {
             let token = lock(&self.token).clone();
             let line = redact(message.into(), &token);
             // A sink that panics must not take the worker down.
             let _ =
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sink.log(level, line)));
-        }
+        });
     }
 }
 

@@ -38,6 +38,7 @@
 //!   `max_queued_events` events in memory (evicting the oldest, never an app_install). The
 //!   channel itself holds only what arrives while one transaction commits.
 
+pub mod callback;
 pub mod client;
 pub mod clock;
 pub mod config;
@@ -47,6 +48,7 @@ pub mod event_builder;
 pub mod hash;
 pub mod install;
 pub mod lifecycle;
+pub mod limits;
 pub mod log;
 pub mod model;
 pub mod privacy;

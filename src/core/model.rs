@@ -428,9 +428,10 @@ pub enum LogLevel {
 }
 
 /// Client configuration. Only endpoint, ad account, token, database path and action source
-/// have no default. Its `Debug` output redacts the token.
+/// have no default. Its text form (`toString()`, `description`, `str()`) never shows the token.
 #[derive(Clone, PartialEq)]
 #[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "ffi", uniffi::export(Debug, Display))]
 pub struct ClientConfig {
     /// Base URL: your relay (recommended), `https://api.pinterest.com`, or a loopback sandbox.
     pub endpoint: String,
@@ -452,7 +453,8 @@ pub struct ClientConfig {
     /// Events per request, 1..=1000 (the API's limit).
     #[cfg_attr(feature = "ffi", uniffi(default = 1000))]
     pub max_batch: u32,
-    /// Buffer capacity; the oldest events are evicted beyond it (never a pending app_install).
+    /// Buffer capacity, 1 to 1,000,000; the oldest events are evicted beyond it (never a
+    /// pending app_install).
     #[cfg_attr(feature = "ffi", uniffi(default = 10000))]
     pub max_queued_events: u32,
     /// Events older than this are dropped before sending, seconds.
@@ -534,6 +536,14 @@ impl ClientConfig {
             user_data_without_tracking: false,
             first_launch_wait_for_authorization_secs: 0,
         }
+    }
+}
+
+/// The same text as `Debug`: the bindings' `toString()` (Kotlin), `description` (Swift) and
+/// `str()` (Python) come from it, so the token is redacted there too.
+impl std::fmt::Display for ClientConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self:?}")
     }
 }
 
@@ -671,7 +681,8 @@ pub struct Diagnostics {
     pub dropped_evicted: u64,
     /// Events purged because collection was disabled or `forget` was called.
     pub dropped_purged: u64,
-    /// Events dropped as invalid after they were accepted (custom-name limit, duplicate id).
+    /// Events dropped as invalid after they were accepted (an event_id the app chose that is
+    /// already queued).
     pub dropped_invalid: u64,
     /// Events not sent because, sent directly to the API, they meet no identity option
     /// (em, hashed_maids, or client IP plus user agent).

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
+use crate::core::callback::CallbackSlot;
 use crate::core::clock::Clock;
 use crate::core::config::Settings;
 use crate::core::event_builder::TrackContext;
@@ -38,13 +39,13 @@ pub struct DeliveryStatus {
     pub consecutive_failures: u64,
 }
 
-/// Advertiser-defined names already used, so `track()` can enforce the 15-name limit without
-/// touching the disk. Until the store has loaded them (`loaded == false`) names are accepted
-/// and the store enforces the limit when it commits.
+/// Advertiser-defined names in use, so `track()` can enforce the 15-name limit without
+/// touching the disk: the names the store loaded, and every name `track()` accepted since,
+/// stored yet or not. A name counts from the moment an event with it is accepted, so the
+/// limit holds while storage is unavailable too, and an accepted event is never dropped later
+/// for its name.
 #[derive(Debug, Default)]
 pub struct CustomNames {
-    /// The store has loaded the registry.
-    pub loaded: bool,
     /// Lowercased names.
     pub names: HashSet<String>,
 }
@@ -60,7 +61,7 @@ pub struct Shared {
     /// Logging.
     pub logger: Logger,
     /// The delivery listener.
-    pub listener: Mutex<Option<Arc<dyn DeliveryListener>>>,
+    pub listener: CallbackSlot<dyn DeliveryListener>,
     /// Published delivery state.
     pub status: Mutex<DeliveryStatus>,
     /// Where all time is read.

@@ -375,6 +375,15 @@ impl StoreWorker {
             Ok((report, after, last_row)) => {
                 self.unsaved_evictions = 0;
                 self.last_row = last_row;
+                if !report.too_big.is_empty() {
+                    self.shared.logger.log(
+                        LogLevel::Error,
+                        format!(
+                            "events too big to store were dead-lettered: {}",
+                            report.too_big.join(", ")
+                        ),
+                    );
+                }
                 if report.inserted > 0 {
                     self.announce(before, after, last_row);
                 }
@@ -434,7 +443,6 @@ impl StoreWorker {
         if let Ok(names) = store.custom_names(account) {
             let mut registry = lock(&self.shared.custom_names);
             registry.names.extend(names);
-            registry.loaded = true;
         }
         // Events left by an earlier run (or kept through a storage failure) go out now. An
         // empty buffer wakes nobody: what is tracked next waits for its trigger.

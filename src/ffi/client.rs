@@ -110,11 +110,15 @@ impl ConversionsClient {
     }
 
     /// Sets or removes the listener that hears each request's outcome (on the upload thread).
+    /// Returns once the previous listener is no longer running or held on an SDK thread (at
+    /// most 5 s): after `set_delivery_listener(null)` it is never called again.
     pub fn set_delivery_listener(&self, listener: Option<Arc<dyn DeliveryListener>>) {
         self.inner.set_delivery_listener(listener);
     }
 
-    /// Sets or removes the log sink (lines at or above `config.log_level`).
+    /// Sets or removes the log sink (lines at or above `config.log_level`). Returns once the
+    /// previous sink is no longer running or held on an SDK thread (at most 5 s): after
+    /// `set_log_sink(null)` it is never called again.
     pub fn set_log_sink(&self, sink: Option<Arc<dyn LogSink>>) {
         self.inner.set_log_sink(sink);
     }

@@ -53,6 +53,12 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// True when SQLite refused a value for its size (`SQLITE_TOOBIG`): that row alone fails.
+    fn is_too_big(&self) -> bool {
+        matches!(self, StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == ErrorCode::TooBig)
+    }
+
     /// True when the file is not a usable database and should be moved aside
     /// (`SQLITE_CORRUPT`, `SQLITE_NOTADB`), whenever SQLite finds it.
     pub fn is_corruption(&self) -> bool {

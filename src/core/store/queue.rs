@@ -3,11 +3,11 @@
 
 use rusqlite::{params, OptionalExtension, Transaction};
 
-use super::records::{add_counter, dead_letter_in, Counter};
+use super::records::{add_counter, dead_letter_in, Counter, MAX_DEAD_LETTERS};
 use super::{Store, StoreError};
 use crate::core::event_builder::PendingEvent;
 
-/// The brief: at most 15 advertiser-defined names per ad account.
+/// The brief: at most 15 advertiser-defined names per ad account (enforced by `track()`).
 pub const MAX_CUSTOM_NAMES: i64 = 15;
 
 /// A stored event, as read for sending.
@@ -37,8 +37,10 @@ pub(super) const NEXT_RETRY_SQL: &str =
 pub struct InsertReport {
     /// New rows.
     pub inserted: u64,
-    /// Dropped: same event_id already queued, or a 16th custom name.
+    /// Dropped: same event_id already queued.
     pub invalid: u64,
+    /// Event ids of events too big for SQLite to store: dead-lettered instead.
+    pub too_big: Vec<String>,
     /// Oldest events evicted to respect the capacity.
     pub evicted: u64,
 }
@@ -76,10 +78,16 @@ impl Store {
                 report.evicted += 1;
                 continue;
             }
-            if insert_one(&tx, &mut next_row, event, ad_account_id, now)? {
-                report.inserted += 1;
-            } else {
-                report.invalid += 1;
+            match insert_one(&tx, &mut next_row, event, ad_account_id, now) {
+                Ok(true) => report.inserted += 1,
+                Ok(false) => report.invalid += 1,
+                // A row SQLite refuses for its size fails alone (the transaction stays good):
+                // dead-lettered without its body, so it never blocks the events after it.
+                Err(e) if e.is_too_big() => {
+                    dead_letter_unstored(&tx, event, now)?;
+                    report.too_big.push(event.event_id.clone());
+                }
+                Err(e) => return Err(e),
             }
         }
         report.evicted += from_queue;
@@ -249,38 +257,49 @@ fn insert_one(
     now: i64,
 ) -> Result<bool, StoreError> {
     if let Some(name) = &event.custom_name {
-        if !register_custom_name(tx, ad_account_id, name)? {
-            return Ok(false);
-        }
+        remember_custom_name(tx, ad_account_id, name)?;
     }
     Store::insert_row(tx, next_row, event, now)
 }
 
-/// Remembers a custom name; false when it would be the 16th for this ad account.
-fn register_custom_name(
+/// Remembers a custom name for the 15-name limit. The limit itself is enforced by `track()`,
+/// which counts a name as soon as it accepts an event with it: an event it accepted is never
+/// dropped here, even in the rare case (the buffer unreadable at start) where that makes a
+/// 16th name.
+fn remember_custom_name(
     tx: &Transaction<'_>,
     ad_account_id: &str,
     name: &str,
-) -> Result<bool, StoreError> {
-    let known: bool = tx
-        .prepare_cached("SELECT 1 FROM custom_event_names WHERE ad_account_id = ?1 AND name = ?2")?
-        .exists(params![ad_account_id, name])?;
-    if known {
-        return Ok(true);
-    }
-    let count: i64 = tx.query_row(
-        "SELECT COUNT(*) FROM custom_event_names WHERE ad_account_id = ?1",
-        [ad_account_id],
-        |r| r.get(0),
-    )?;
-    if count >= MAX_CUSTOM_NAMES {
-        return Ok(false);
-    }
-    tx.execute(
-        "INSERT INTO custom_event_names (ad_account_id, name) VALUES (?1, ?2)",
-        params![ad_account_id, name],
-    )?;
-    Ok(true)
+) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO custom_event_names (ad_account_id, name) VALUES (?1, ?2)",
+    )?
+    .execute(params![ad_account_id, name])?;
+    Ok(())
+}
+
+/// Dead-letters an event that was never stored (its row was refused), trimming the dead
+/// letters to their cap as [`dead_letter_in`] does.
+fn dead_letter_unstored(
+    tx: &Transaction<'_>,
+    event: &PendingEvent,
+    now: i64,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO dead_letters (event_id, event_name, error_message, dead_lettered_at)
+         VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![
+        event.event_id,
+        event.event_name,
+        "too big to store in the buffer (SQLite refused the row); not sent",
+        now
+    ])?;
+    tx.prepare_cached(
+        "DELETE FROM dead_letters WHERE id <= (SELECT MAX(id) FROM dead_letters) - ?1",
+    )?
+    .execute([MAX_DEAD_LETTERS])?;
+    Ok(())
 }
 
 fn evict_oldest(tx: &Transaction<'_>, count: u64) -> Result<u64, StoreError> {

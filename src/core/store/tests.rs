@@ -248,7 +248,7 @@ fn dead_letters_keep_the_newest_thousand() {
 }
 
 #[test]
-fn at_most_fifteen_custom_names_per_ad_account() {
+fn custom_names_are_remembered_per_ad_account_and_never_refused_here() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = open(&dir);
     let named = |i: usize, account_name: &str| {
@@ -256,14 +256,60 @@ fn at_most_fifteen_custom_names_per_ad_account() {
         e.custom_name = Some(format!("name{i}"));
         e
     };
+    // track() enforces the 15-name limit; what it accepted is stored, even a 16th name.
     let events: Vec<_> = (0..16).map(|i| named(i, "x")).collect();
     let report = store.insert(&events, "1", 100, 1_000).unwrap();
-    assert_eq!((report.inserted, report.invalid), (15, 1));
-    assert_eq!(store.custom_names("1").unwrap().len(), 15);
+    assert_eq!((report.inserted, report.invalid), (16, 0));
+    assert_eq!(store.custom_names("1").unwrap().len(), 16);
     let again = store.insert(&[named(3, "y")], "1", 100, 1_000).unwrap();
-    assert_eq!(again.inserted, 1, "a known name is always accepted");
-    let other = store.insert(&[named(15, "z")], "2", 100, 1_000).unwrap();
-    assert_eq!(other.inserted, 1, "the limit is per ad account");
+    assert_eq!(again.inserted, 1);
+    assert_eq!(store.custom_names("1").unwrap().len(), 16);
+    store.insert(&[named(15, "z")], "2", 100, 1_000).unwrap();
+    assert_eq!(
+        store.custom_names("2").unwrap(),
+        ["name15"],
+        "per ad account"
+    );
+}
+
+#[test]
+fn a_row_too_big_to_store_is_dead_lettered_alone_and_the_rest_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir);
+    // SQLite's own limit is 1e9 bytes; lowered here so a poison row fits in a test.
+    // SAFETY: the handle is the open connection's, used on this thread only.
+    unsafe {
+        rusqlite::ffi::sqlite3_limit(
+            store.conn.handle(),
+            rusqlite::ffi::SQLITE_LIMIT_LENGTH,
+            10_000,
+        );
+    }
+    let mut poison = pending("poison", "lead");
+    poison.body = format!(
+        "{{\"event_id\":\"poison\",\"x\":\"{}\"}}",
+        "\\u0000".repeat(5_000)
+    );
+    let report = store
+        .insert(
+            &[pending("a", "lead"), poison, pending("b", "lead")],
+            "1",
+            100,
+            1_000,
+        )
+        .expect("one poison row does not fail the commit");
+    assert_eq!(report.inserted, 2);
+    assert_eq!(report.too_big, ["poison"]);
+    assert_eq!(ids(&store), ["a", "b"]);
+    assert_eq!(store.queued(), 2);
+    let dead = store.recent_dead_letters(5).unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].event_id, "poison");
+    assert!(dead[0].error_message.contains("too big"), "{dead:?}");
+    let later = store
+        .insert(&[pending("c", "lead")], "1", 100, 1_000)
+        .unwrap();
+    assert_eq!(later.inserted, 1, "later commits are not blocked");
 }
 
 #[test]

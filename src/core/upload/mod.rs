@@ -496,14 +496,14 @@ impl Uploader {
                 outcome.failed
             ),
         );
-        let listener = lock(&self.shared.listener).clone();
-        if let Some(listener) = listener {
+        let panicked = self.shared.listener.call(|listener| {
             let call = std::panic::AssertUnwindSafe(|| listener.on_batch(outcome));
-            if std::panic::catch_unwind(call).is_err() {
-                self.shared
-                    .logger
-                    .log(LogLevel::Warn, "the delivery listener failed");
-            }
+            std::panic::catch_unwind(call).is_err()
+        });
+        if panicked == Some(true) {
+            self.shared
+                .logger
+                .log(LogLevel::Warn, "the delivery listener failed");
         }
     }
 
