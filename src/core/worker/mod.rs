@@ -10,111 +10,34 @@
 //! command comes, and while storage fails it does not retry on every track). A corrupt file
 //! found at any time is moved aside and recreated with what it still holds; a panic while
 //! handling a command is caught and counted.
+//!
+//! `commands` lists what the worker can be asked; `storage` is how it opens, probes, recovers
+//! and reports the store; launches are decided by [`crate::core::install`].
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::{Receiver, Sender};
+use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 
 use crate::core::event_builder::PendingEvent;
-use crate::core::install::{Launch, Launches};
-use crate::core::model::{DeadLetter, LogLevel};
+use crate::core::install::Launches;
+use crate::core::model::LogLevel;
 use crate::core::shared::Shared;
-use crate::core::store::{Counter, OpenReport, QueuedEvent, Resolution, Store, StoreError};
+use crate::core::store::{Counter, Store};
 use crate::core::sync::lock;
+
+mod commands;
+mod storage;
+
+pub use commands::{Batch, Command, Resolved, StoreSnapshot};
 
 /// Most tracked events gathered into one transaction.
 const MAX_GROUP: usize = 10_000;
 /// Corrupt files moved aside in one process at most: storage that corrupts every new file
 /// is reported as failing instead of filling the folder with copies.
 const MAX_RECOVERIES: u32 = 3;
-
-/// What the worker knows, for diagnostics and scheduling.
-#[derive(Debug, Clone, Default)]
-pub struct StoreSnapshot {
-    /// Events queued (committed and in memory, after the evictions the next commit makes).
-    pub queued: u64,
-    /// Creation time of the oldest queued event.
-    pub oldest_created_at: Option<i64>,
-    /// Dead letters kept.
-    pub dead_lettered: u64,
-    /// Newest dead letters.
-    pub recent_dead_letters: Vec<DeadLetter>,
-    /// Counter values, by counter.
-    pub counters: Vec<(Counter, u64)>,
-    /// Stored backoff deadline, Unix milliseconds.
-    pub not_before: i64,
-}
-
-/// Reply channel of a command.
-pub type Reply<T> = Sender<Result<T, String>>;
-
-/// The answer to [`Command::TakeBatch`].
-pub struct Batch {
-    /// Due events, oldest first.
-    pub events: Vec<QueuedEvent>,
-    /// Events queued in all (due or not).
-    pub queued: u64,
-    /// The highest row id committed so far.
-    pub max_row: i64,
-    /// For a short batch: when the earliest event not yet due falls due (Unix milliseconds).
-    pub next_retry_at: Option<i64>,
-    /// The stored backoff deadline (Unix milliseconds), so an uploader that could not read it
-    /// at start (storage was failing then) still honours it.
-    pub stored_not_before: i64,
-}
-
-/// The answer to [`Command::Resolve`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Resolved {
-    /// Events still queued.
-    pub queued: u64,
-    /// The highest row id committed so far.
-    pub max_row: i64,
-}
-
-/// What the store worker can be asked to do.
-pub enum Command {
-    /// Queue an event.
-    Track(PendingEvent),
-    /// A cold start: decide install or open (or hold it for consent or the tracking prompt).
-    Launch(Launch),
-    /// Decide the held launch again: consent came, the prompt was answered or its wait ran out.
-    ReleaseLaunch,
-    /// Drop expired events, then return up to `limit` due events queued after `after_row`.
-    TakeBatch {
-        /// Maximum events.
-        limit: usize,
-        /// Only rows after this one (0: from the oldest); skips a batch still in flight.
-        after_row: i64,
-        /// Reply.
-        reply: Reply<Batch>,
-    },
-    /// Apply an attempt's outcome, and store the backoff deadline.
-    Resolve {
-        /// The outcome.
-        resolution: Resolution,
-        /// New backoff deadline, if it changed (0 clears it).
-        not_before: Option<i64>,
-        /// Reply: what is still queued.
-        reply: Reply<Resolved>,
-    },
-    /// Make every queued event due and clear the backoff deadline.
-    MakeAllDue,
-    /// Delete every queued event (collection disabled).
-    Purge,
-    /// Delete queued and dead-lettered events and the custom-name registry.
-    Forget(Reply<()>),
-    /// Delete the dead letters.
-    ClearDeadLetters(Reply<()>),
-    /// Report what the worker knows.
-    Snapshot(Reply<StoreSnapshot>),
-    /// Commit everything tracked so far. Reply: the highest row id committed (the watermark a
-    /// flush waits for).
-    Sync(Reply<i64>),
-}
 
 /// Starts the worker thread; `on_exit` runs after the database is closed.
 pub fn spawn(
@@ -333,19 +256,6 @@ impl StoreWorker {
         }
     }
 
-    /// With nothing to commit, learns whether a storage failure is over: a closed store is
-    /// opened (so a flush never answers from an unread file) and, if a failure was reported,
-    /// a small write tells whether storage takes writes again.
-    fn probe(&mut self) {
-        if !self.pending.is_empty() || self.launches.pending() || !self.ensure_open() {
-            return;
-        }
-        if self.storage_error().is_some() {
-            let now = self.now();
-            let _ = self.write_store(|s| s.probe_write(now));
-        }
-    }
-
     /// Commits pending launches and events; on failure keeps them for the next try.
     fn commit(&mut self) {
         if self.pending.is_empty() && !self.launches.pending() && self.unsaved_evictions == 0 {
@@ -404,105 +314,6 @@ impl StoreWorker {
         self.shared.signal.committed(last_row);
     }
 
-    /// Opens the store if needed; false while it cannot be opened.
-    fn ensure_open(&mut self) -> bool {
-        if self.store.is_some() {
-            return true;
-        }
-        match Store::open(&self.path, self.now()) {
-            Ok((store, report)) => self.adopt(store, report),
-            Err(e) => {
-                self.report_storage_error(&e);
-                false
-            }
-        }
-    }
-
-    /// Takes an opened (maybe recreated) store into use. A storage error reported earlier
-    /// stays until a write succeeds: opening alone does not show that the fault is over.
-    fn adopt(&mut self, mut store: Store, report: OpenReport) -> bool {
-        store.continue_after(self.last_row);
-        if let Some(aside) = report.moved_aside {
-            self.shared.logger.log(
-                LogLevel::Warn,
-                format!(
-                    "corrupt buffer moved aside to {}; {} queued events copied to a new file",
-                    aside.display(),
-                    report.salvaged
-                ),
-            );
-            match store.add(Counter::DatabaseRecoveries, 1) {
-                Ok(()) => self.clear_storage_error(),
-                Err(e) => {
-                    self.report_storage_error(&e);
-                    return false;
-                }
-            }
-        }
-        let account = &self.shared.settings.config.ad_account_id;
-        if let Ok(names) = store.custom_names(account) {
-            let mut registry = lock(&self.shared.custom_names);
-            registry.names.extend(names);
-        }
-        // Events left by an earlier run (or kept through a storage failure) go out now. An
-        // empty buffer wakes nobody: what is tracked next waits for its trigger.
-        if store.queued() > 0 {
-            self.shared.signal.kick();
-        }
-        self.store = Some(store);
-        true
-    }
-
-    /// Moves a file found corrupt aside and recreates it with what it still holds; the events
-    /// in memory stay there for the next commit.
-    fn recover(&mut self) {
-        self.store = None;
-        if self.recoveries >= MAX_RECOVERIES {
-            return;
-        }
-        self.recoveries += 1;
-        match Store::recover(&self.path, self.now()) {
-            Ok((store, report)) => {
-                if self.adopt(store, report) {
-                    self.shared.signal.kick();
-                }
-            }
-            Err(e) => self.report_storage_error(&e),
-        }
-    }
-
-    fn with_store<T>(
-        &mut self,
-        work: impl FnOnce(&mut Store) -> Result<T, StoreError>,
-    ) -> Result<T, String> {
-        if !self.ensure_open() {
-            return Err(self
-                .storage_error()
-                .unwrap_or_else(|| "storage unavailable".into()));
-        }
-        let Some(store) = self.store.as_mut() else {
-            return Err("storage unavailable".into());
-        };
-        work(store).map_err(|e| {
-            self.report_storage_error(&e);
-            e.to_string()
-        })
-    }
-
-    /// [`Self::with_store`] for work that writes: once it commits, storage works again, so a
-    /// storage error reported earlier is cleared (a read alone does not show that a full disk
-    /// has room again).
-    fn write_store<T>(
-        &mut self,
-        work: impl FnOnce(&mut Store) -> Result<T, StoreError>,
-    ) -> Result<T, String> {
-        let result = self.with_store(work);
-        if result.is_ok() {
-            self.clear_storage_error();
-        }
-        result
-    }
-
     /// Keeps in-memory events within the queue capacity in every storage state (closed, or
     /// open and failing, as with a full disk): the oldest event that is not an app_install
     /// goes, counted as evicted.
@@ -538,40 +349,6 @@ impl StoreWorker {
             })
         })
         .map_err(|e| format!("{e} ({in_memory} events waiting in memory)"))
-    }
-
-    fn storage_error(&self) -> Option<String> {
-        lock(&self.shared.storage_error).clone()
-    }
-
-    /// Publishes a storage failure (redacted); the first of a run of failures is logged
-    /// (outside the lock: the app's sink may call back into the SDK) and wakes the uploader,
-    /// which then retries the store on its schedule. A corrupt file is recovered at once.
-    fn report_storage_error(&mut self, error: &StoreError) {
-        let message = self.shared.redact(error.to_string());
-        let previous = lock(&self.shared.storage_error).replace(message.clone());
-        if previous.as_deref() != Some(message.as_str()) {
-            self.shared.logger.log(
-                LogLevel::Error,
-                format!("buffer unavailable: {message}; events kept in memory"),
-            );
-        }
-        if previous.is_none() {
-            self.shared.signal.storage_failed();
-        }
-        if error.is_corruption() {
-            return self.recover();
-        }
-        // A failing connection (file replaced, disk gone) is reopened on the next try.
-        if matches!(error, StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
-            if e.code != rusqlite::ErrorCode::DiskFull && e.code != rusqlite::ErrorCode::DatabaseBusy)
-        {
-            self.store = None;
-        }
-    }
-
-    fn clear_storage_error(&self) {
-        *lock(&self.shared.storage_error) = None;
     }
 }
 

@@ -1,0 +1,94 @@
+//! What the store worker can be asked to do, and what it answers. Every command goes over the
+//! worker's one channel and runs in the order sent (see the threading rules in `core`).
+
+use std::sync::mpsc::Sender;
+
+use crate::core::event_builder::PendingEvent;
+use crate::core::install::Launch;
+use crate::core::model::DeadLetter;
+use crate::core::store::{Counter, QueuedEvent, Resolution};
+
+/// What the worker knows, for diagnostics and scheduling.
+#[derive(Debug, Clone, Default)]
+pub struct StoreSnapshot {
+    /// Events queued (committed and in memory, after the evictions the next commit makes).
+    pub queued: u64,
+    /// Creation time of the oldest queued event.
+    pub oldest_created_at: Option<i64>,
+    /// Dead letters kept.
+    pub dead_lettered: u64,
+    /// Newest dead letters.
+    pub recent_dead_letters: Vec<DeadLetter>,
+    /// Counter values, by counter.
+    pub counters: Vec<(Counter, u64)>,
+    /// Stored backoff deadline, Unix milliseconds.
+    pub not_before: i64,
+}
+
+/// Reply channel of a command.
+pub type Reply<T> = Sender<Result<T, String>>;
+
+/// The answer to [`Command::TakeBatch`].
+pub struct Batch {
+    /// Due events, oldest first.
+    pub events: Vec<QueuedEvent>,
+    /// Events queued in all (due or not).
+    pub queued: u64,
+    /// The highest row id committed so far.
+    pub max_row: i64,
+    /// For a short batch: when the earliest event not yet due falls due (Unix milliseconds).
+    pub next_retry_at: Option<i64>,
+    /// The stored backoff deadline (Unix milliseconds), so an uploader that could not read it
+    /// at start (storage was failing then) still honours it.
+    pub stored_not_before: i64,
+}
+
+/// The answer to [`Command::Resolve`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resolved {
+    /// Events still queued.
+    pub queued: u64,
+    /// The highest row id committed so far.
+    pub max_row: i64,
+}
+
+/// What the store worker can be asked to do.
+pub enum Command {
+    /// Queue an event.
+    Track(PendingEvent),
+    /// A cold start: decide install or open (or hold it for consent or the tracking prompt).
+    Launch(Launch),
+    /// Decide the held launch again: consent came, the prompt was answered or its wait ran out.
+    ReleaseLaunch,
+    /// Drop expired events, then return up to `limit` due events queued after `after_row`.
+    TakeBatch {
+        /// Maximum events.
+        limit: usize,
+        /// Only rows after this one (0: from the oldest); skips a batch still in flight.
+        after_row: i64,
+        /// Reply.
+        reply: Reply<Batch>,
+    },
+    /// Apply an attempt's outcome, and store the backoff deadline.
+    Resolve {
+        /// The outcome.
+        resolution: Resolution,
+        /// New backoff deadline, if it changed (0 clears it).
+        not_before: Option<i64>,
+        /// Reply: what is still queued.
+        reply: Reply<Resolved>,
+    },
+    /// Make every queued event due and clear the backoff deadline.
+    MakeAllDue,
+    /// Delete every queued event (collection disabled).
+    Purge,
+    /// Delete queued and dead-lettered events and the custom-name registry.
+    Forget(Reply<()>),
+    /// Delete the dead letters.
+    ClearDeadLetters(Reply<()>),
+    /// Report what the worker knows.
+    Snapshot(Reply<StoreSnapshot>),
+    /// Commit everything tracked so far. Reply: the highest row id committed (the watermark a
+    /// flush waits for).
+    Sync(Reply<i64>),
+}

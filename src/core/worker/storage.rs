@@ -1,0 +1,158 @@
+//! The store worker's side of storage faults: opening (and adopting a recreated file),
+//! probing whether a failure is over, recovering a corrupt file, and publishing storage
+//! errors. A reported error stays until a write succeeds; a corrupt file found at any time is
+//! moved aside and recreated with what it still holds, at most `MAX_RECOVERIES` times.
+
+use crate::core::model::LogLevel;
+use crate::core::store::{Counter, OpenReport, Store, StoreError};
+use crate::core::sync::lock;
+
+use super::{StoreWorker, MAX_RECOVERIES};
+
+impl StoreWorker {
+    /// With nothing to commit, learns whether a storage failure is over: a closed store is
+    /// opened (so a flush never answers from an unread file) and, if a failure was reported,
+    /// a small write tells whether storage takes writes again.
+    pub(super) fn probe(&mut self) {
+        if !self.pending.is_empty() || self.launches.pending() || !self.ensure_open() {
+            return;
+        }
+        if self.storage_error().is_some() {
+            let now = self.now();
+            let _ = self.write_store(|s| s.probe_write(now));
+        }
+    }
+
+    /// Opens the store if needed; false while it cannot be opened.
+    pub(super) fn ensure_open(&mut self) -> bool {
+        if self.store.is_some() {
+            return true;
+        }
+        match Store::open(&self.path, self.now()) {
+            Ok((store, report)) => self.adopt(store, report),
+            Err(e) => {
+                self.report_storage_error(&e);
+                false
+            }
+        }
+    }
+
+    /// Takes an opened (maybe recreated) store into use. A storage error reported earlier
+    /// stays until a write succeeds: opening alone does not show that the fault is over.
+    pub(super) fn adopt(&mut self, mut store: Store, report: OpenReport) -> bool {
+        store.continue_after(self.last_row);
+        if let Some(aside) = report.moved_aside {
+            self.shared.logger.log(
+                LogLevel::Warn,
+                format!(
+                    "corrupt buffer moved aside to {}; {} queued events copied to a new file",
+                    aside.display(),
+                    report.salvaged
+                ),
+            );
+            match store.add(Counter::DatabaseRecoveries, 1) {
+                Ok(()) => self.clear_storage_error(),
+                Err(e) => {
+                    self.report_storage_error(&e);
+                    return false;
+                }
+            }
+        }
+        let account = &self.shared.settings.config.ad_account_id;
+        if let Ok(names) = store.custom_names(account) {
+            let mut registry = lock(&self.shared.custom_names);
+            registry.names.extend(names);
+        }
+        // Events left by an earlier run (or kept through a storage failure) go out now. An
+        // empty buffer wakes nobody: what is tracked next waits for its trigger.
+        if store.queued() > 0 {
+            self.shared.signal.kick();
+        }
+        self.store = Some(store);
+        true
+    }
+
+    /// Moves a file found corrupt aside and recreates it with what it still holds; the events
+    /// in memory stay there for the next commit.
+    pub(super) fn recover(&mut self) {
+        self.store = None;
+        if self.recoveries >= MAX_RECOVERIES {
+            return;
+        }
+        self.recoveries += 1;
+        match Store::recover(&self.path, self.now()) {
+            Ok((store, report)) => {
+                if self.adopt(store, report) {
+                    self.shared.signal.kick();
+                }
+            }
+            Err(e) => self.report_storage_error(&e),
+        }
+    }
+
+    pub(super) fn with_store<T>(
+        &mut self,
+        work: impl FnOnce(&mut Store) -> Result<T, StoreError>,
+    ) -> Result<T, String> {
+        if !self.ensure_open() {
+            return Err(self
+                .storage_error()
+                .unwrap_or_else(|| "storage unavailable".into()));
+        }
+        let Some(store) = self.store.as_mut() else {
+            return Err("storage unavailable".into());
+        };
+        work(store).map_err(|e| {
+            self.report_storage_error(&e);
+            e.to_string()
+        })
+    }
+
+    /// [`Self::with_store`] for work that writes: once it commits, storage works again, so a
+    /// storage error reported earlier is cleared (a read alone does not show that a full disk
+    /// has room again).
+    pub(super) fn write_store<T>(
+        &mut self,
+        work: impl FnOnce(&mut Store) -> Result<T, StoreError>,
+    ) -> Result<T, String> {
+        let result = self.with_store(work);
+        if result.is_ok() {
+            self.clear_storage_error();
+        }
+        result
+    }
+
+    pub(super) fn storage_error(&self) -> Option<String> {
+        lock(&self.shared.storage_error).clone()
+    }
+
+    /// Publishes a storage failure (redacted); the first of a run of failures is logged
+    /// (outside the lock: the app's sink may call back into the SDK) and wakes the uploader,
+    /// which then retries the store on its schedule. A corrupt file is recovered at once.
+    pub(super) fn report_storage_error(&mut self, error: &StoreError) {
+        let message = self.shared.redact(error.to_string());
+        let previous = lock(&self.shared.storage_error).replace(message.clone());
+        if previous.as_deref() != Some(message.as_str()) {
+            self.shared.logger.log(
+                LogLevel::Error,
+                format!("buffer unavailable: {message}; events kept in memory"),
+            );
+        }
+        if previous.is_none() {
+            self.shared.signal.storage_failed();
+        }
+        if error.is_corruption() {
+            return self.recover();
+        }
+        // A failing connection (file replaced, disk gone) is reopened on the next try.
+        if matches!(error, StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
+            if e.code != rusqlite::ErrorCode::DiskFull && e.code != rusqlite::ErrorCode::DatabaseBusy)
+        {
+            self.store = None;
+        }
+    }
+
+    pub(super) fn clear_storage_error(&self) {
+        *lock(&self.shared.storage_error) = None;
+    }
+}
