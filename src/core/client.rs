@@ -5,107 +5,33 @@
 //! touches disk or network; only `flush`, `forget` and `shutdown` wait, each bounded by the
 //! caller's timeout.
 
-use std::collections::{BTreeMap, HashSet};
-use std::path::PathBuf;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use once_cell::sync::Lazy;
-
 use crate::core::callback::CallbackSlot;
 use crate::core::clock::{Clock, Ring, SystemClock};
 use crate::core::config::{validate_device, Settings};
-use crate::core::db_lock::DatabaseLock;
+use crate::core::db_claim::DatabaseClaim;
+use crate::core::diagnostics::without_positions;
 use crate::core::error::{ConversionsError, Result};
 use crate::core::event_builder::{build_event_checked, TrackContext};
 use crate::core::install::Launch;
 use crate::core::lifecycle::{lifecycle_event, Lifecycle};
 use crate::core::log::{LogSink, Logger};
 use crate::core::model::{
-    AppInfo, ClientConfig, DeviceInfo, Diagnostics, Event, EventName, FieldCount, FlushReport,
-    LogLevel, PrivacyState, TrackResult, ValidationWarning,
+    AppInfo, ClientConfig, DeviceInfo, Diagnostics, Event, EventName, FlushReport, LogLevel,
+    PrivacyState, TrackResult, ValidationWarning,
 };
 use crate::core::shared::{CustomNames, DeliveryListener, DeliveryStatus, Shared};
 use crate::core::signal::{FlushWaiter, UploadSignal};
-use crate::core::store::{Counter, MAX_CUSTOM_NAMES};
+use crate::core::store::MAX_CUSTOM_NAMES;
 use crate::core::sync::lock;
 use crate::core::upload::backoff::millis;
-use crate::core::worker::{Command, StoreSnapshot};
+use crate::core::worker::Command;
 use crate::core::{privacy, upload, worker};
-
-/// Database files in use by a client of this process.
-static OPEN_DATABASES: Lazy<Mutex<HashSet<PathBuf>>> = Lazy::new(Default::default);
-
-/// Releases a database path, and its cross-process lock, when the store worker ends.
-struct DatabaseClaim(PathBuf, Option<DatabaseLock>);
-
-impl DatabaseClaim {
-    fn claim(path: &str) -> Result<DatabaseClaim> {
-        let key = canonical_database_path(path);
-        let in_use = || ConversionsError::DatabaseInUse {
-            path: path.to_string(),
-        };
-        if !lock(&OPEN_DATABASES).insert(key.clone()) {
-            return Err(in_use());
-        }
-        // Held by another process: refused. A lock file that cannot be created (read-only
-        // storage) leaves the open to the worker, which reports the storage error.
-        match DatabaseLock::try_acquire(&key) {
-            Ok(None) => {
-                lock(&OPEN_DATABASES).remove(&key);
-                Err(in_use())
-            }
-            Ok(held) => Ok(DatabaseClaim(key, held)),
-            Err(_) => Ok(DatabaseClaim(key, None)),
-        }
-    }
-}
-
-/// The one spelling of a database path: absolute, its folder's symlinks and `..` resolved,
-/// and a symlinked file resolved to its target, so `sub/../b.db` or a link to `b.db` is the
-/// same file in the in-use check (and the cross-process lock beside it). A missing folder is
-/// created first (the lock file needs it anyway); where that fails, the path is normalised
-/// lexically.
-fn canonical_database_path(path: &str) -> PathBuf {
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| PathBuf::from(path));
-    if let Ok(real) = std::fs::canonicalize(&absolute) {
-        return real;
-    }
-    let lexical = lexically_normal(&absolute);
-    match (lexical.parent(), lexical.file_name()) {
-        (Some(parent), Some(name)) => {
-            let _ = std::fs::create_dir_all(parent);
-            std::fs::canonicalize(parent).map_or(lexical.clone(), |p| p.join(name))
-        }
-        _ => lexical,
-    }
-}
-
-/// `path` with `.` and `..` components folded away (without reading the disk).
-fn lexically_normal(path: &std::path::Path) -> PathBuf {
-    use std::path::Component;
-    let mut out = PathBuf::new();
-    for part in path.components() {
-        match part {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
-}
-
-impl Drop for DatabaseClaim {
-    fn drop(&mut self) {
-        // The file lock first: a client of this process let in next must find it free.
-        self.1.take();
-        lock(&OPEN_DATABASES).remove(&self.0);
-    }
-}
 
 /// One SDK instance: a buffer file, a worker thread and an upload thread.
 pub struct Client {
@@ -151,7 +77,7 @@ impl Client {
             max_event_age_secs: settings.max_event_age_secs,
             strict_validation: settings.config.strict_validation,
         };
-        let path = claim.0.clone();
+        let path = claim.path().to_path_buf();
         let shared = Arc::new(Shared {
             settings,
             token,
@@ -493,7 +419,7 @@ impl Client {
         };
         let status = lock(&self.shared.status).clone();
         let storage_error = lock(&self.shared.storage_error).clone();
-        diagnostics(
+        crate::core::diagnostics::collect(
             &self.shared,
             snapshot.unwrap_or_default(),
             status,
@@ -541,74 +467,4 @@ fn wait(answer: Receiver<std::result::Result<(), String>>, timeout: Duration) ->
         Ok(Err(message)) => Err(ConversionsError::storage(message)),
         Err(_) => Err(ConversionsError::timeout(timeout)),
     }
-}
-
-fn diagnostics(
-    shared: &Shared,
-    store: StoreSnapshot,
-    status: DeliveryStatus,
-    storage_error: Option<String>,
-) -> Diagnostics {
-    let count = |wanted: Counter| {
-        store
-            .counters
-            .iter()
-            .find(|(c, _)| *c == wanted)
-            .map_or(0, |(_, v)| *v)
-    };
-    let now = shared.clock.now_secs();
-    Diagnostics {
-        queued: store.queued,
-        oldest_queued_age_secs: store
-            .oldest_created_at
-            .map(|t| now.saturating_sub(t).max(0) as u64),
-        dead_lettered: store.dead_lettered,
-        recent_dead_letters: store.recent_dead_letters,
-        delivered: count(Counter::Delivered),
-        warnings: count(Counter::Warnings),
-        dropped_expired: count(Counter::DroppedExpired),
-        dropped_evicted: count(Counter::DroppedEvicted),
-        dropped_purged: count(Counter::DroppedPurged),
-        dropped_invalid: count(Counter::DroppedInvalid),
-        dropped_no_identity: count(Counter::DroppedNoIdentity),
-        existing_user_installs: count(Counter::ExistingUserInstalls),
-        malformed_advertising_ids: shared.malformed_advertising_ids.load(Ordering::Relaxed),
-        last_attempt_time: status.last_attempt_time,
-        last_status: status.totals.last_status,
-        last_error: status.last_error,
-        next_attempt_time: if store.queued > 0 {
-            status.next_attempt_time
-        } else {
-            None
-        },
-        paused_reason: status.paused_reason,
-        consecutive_failures: status.consecutive_failures,
-        storage_error,
-        database_recoveries: count(Counter::DatabaseRecoveries),
-        worker_panics: shared.worker_panics.load(Ordering::Relaxed),
-        upload_wakeups: shared.upload_wakeups.load(Ordering::Relaxed),
-        invalid_fields: lock(&shared.invalid_fields)
-            .iter()
-            .map(|(field, count)| FieldCount {
-                field: field.clone(),
-                count: *count,
-            })
-            .collect(),
-    }
-}
-
-/// `custom_data.contents[3].item_price` as `custom_data.contents.item_price`, so counts by field
-/// stay few.
-fn without_positions(field: &str) -> String {
-    let mut out = String::with_capacity(field.len());
-    let mut in_brackets = false;
-    for c in field.chars() {
-        match c {
-            '[' => in_brackets = true,
-            ']' => in_brackets = false,
-            c if !in_brackets => out.push(c),
-            _ => {}
-        }
-    }
-    out
 }
