@@ -41,6 +41,10 @@ extension Conversions {
         public var flushInterval: TimeInterval
         /// Time in the background after which a return to the foreground records `app_open`.
         public var minimumBackgroundTimeForOpen: TimeInterval
+        /// Refuses an event with any invalid optional field (not recorded, the field in the
+        /// result's `warnings` and the log) instead of dropping the field with a warning and
+        /// keeping the event. For debug builds and tests.
+        public var strictValidation: Bool
 
         /// Creates a configuration; only the endpoint, ad account and token have no default.
         public init(
@@ -53,7 +57,8 @@ extension Conversions {
             logLevel: LogLevel = .warn,
             partnerName: String? = nil,
             flushInterval: TimeInterval = 30,
-            minimumBackgroundTimeForOpen: TimeInterval = 30
+            minimumBackgroundTimeForOpen: TimeInterval = 30,
+            strictValidation: Bool = false
         ) {
             self.endpoint = endpoint
             self.adAccountId = adAccountId
@@ -65,6 +70,7 @@ extension Conversions {
             self.partnerName = partnerName
             self.flushInterval = flushInterval
             self.minimumBackgroundTimeForOpen = minimumBackgroundTimeForOpen
+            self.strictValidation = strictValidation
         }
 
         /// The core's configuration for an iOS app, with the buffer at `databaseURL`.
@@ -80,7 +86,8 @@ extension Conversions {
                 flushIntervalSecs: Self.seconds(flushInterval),
                 minBackgroundForOpenSecs: Self.seconds(minimumBackgroundTimeForOpen),
                 partnerName: partnerName,
-                logLevel: logLevel
+                logLevel: logLevel,
+                strictValidation: strictValidation
             )
         }
 
