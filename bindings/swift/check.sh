@@ -6,8 +6,11 @@
 #   bindings/swift/check.sh [LIBRARY]
 #
 # Regenerates the bindings from the library into a temporary folder, then check_swift.py parses
-# every Swift file with tree-sitter-swift and checks names, API use, docs and the privacy
-# manifest. The pinned parser is installed into bindings/swift/.venv when the pins change.
+# every Swift file with tree-sitter-swift and checks that the committed
+# Sources/AppConversions/Generated/AppConversions.swift equals the fresh one (when stale it
+# fails and says to run scripts/gen-swift), names, API use (labels, `try` before a throwing
+# call), Package.swift's release switch and the Swift version, docs and the privacy manifest.
+# The pinned parser is installed into bindings/swift/.venv when the pins change.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)

@@ -9,8 +9,14 @@ Checks, each printed as `ok` or `FAIL` with a reason:
   self-test  the parser flags a deliberately broken snippet and accepts a correct one
   syntax     every Swift file (generated bindings, hand-written sources, tests, Package.swift)
              parses with tree-sitter-swift without ERROR or MISSING nodes
-  names      module, header and target names agree across uniffi.toml, Package.swift, the
-             generated files, the module map and the scripts
+  generated  the committed Sources/AppConversions/Generated/AppConversions.swift is the one the
+             library generates now (not stale) and is not ignored by git
+  names      module, header and target names agree across uniffi.toml, Package.swift (at the
+             repository's root), the generated files, the module map and the scripts
+  release    Package.swift's one switch is consistent: release URL and checksum both empty
+             (development, the local XCFramework) or both set, the checksum a SHA-256 and the
+             URL naming the zip of the crate's version; AppConversionsVersion.swift carries
+             the crate's version
   api        calls to the initialisers and methods of generated and hand-written types (and
              of `client`, `conversions` and `sandbox` receivers) use argument labels their
              declarations have, in order; named enum members and switch cases exist
@@ -32,9 +38,11 @@ Exits 1 if any check fails; the last line reads `swift-checks: N passed, M faile
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import plistlib
 import re
+import subprocess
 import sys
 import tomllib
 from dataclasses import dataclass, field
@@ -45,6 +53,11 @@ from tree_sitter import Language, Node, Parser
 
 SWIFT_DIR = Path(__file__).resolve().parent
 ROOT = SWIFT_DIR.parent.parent
+PACKAGE = ROOT / "Package.swift"
+GENERATED = SWIFT_DIR / "Sources" / "AppConversions" / "Generated"
+VERSION_FILE = SWIFT_DIR / "Sources" / "AppConversions" / "AppConversionsVersion.swift"
+# The one command that rebuilds the library and rewrites the committed bindings.
+REGENERATE = "scripts/gen-swift"
 PARSER = Parser(Language(tree_sitter_swift.language()))
 
 DOC_ATTRIBUTE = b"@_documentation(visibility: private)"
@@ -152,13 +165,17 @@ def check_syntax(path: Path, generated: bool) -> tuple[list[str], str]:
 
 def package_facts(package: str) -> dict[str, str | None]:
     def find(pattern: str) -> str | None:
-        match = re.search(pattern, package, re.S)
+        match = re.search(pattern, package, re.S | re.M)
         return match.group(1) if match else None
 
     return {
         "tools": find(r"swift-tools-version:\s*([\d.]+)"),
         "binary_name": find(r'\.binaryTarget\(\s*name:\s*"([^"]+)"'),
         "binary_path": find(r'\.binaryTarget\([^)]*path:\s*"([^"]+)"'),
+        "binary_url": find(r'\.binaryTarget\([^)]*url:\s*(\w+)'),
+        "binary_checksum": find(r'\.binaryTarget\([^)]*checksum:\s*(\w+)'),
+        "release_url": find(r'^let releaseURL = "([^"]*)"$'),
+        "release_checksum": find(r'^let releaseChecksum = "([^"]*)"$'),
         "target_name": find(r'\.target\(\s*name:\s*"([^"]+)"'),
         "target_deps": find(r'\.target\(.*?dependencies:\s*\[([^\]]*)\]'),
         "target_path": find(r'\.target\(.*?path:\s*"([^"]+)"'),
@@ -172,7 +189,7 @@ def check_names(generated: Path, headers: Path) -> list[str]:
     module, ffi = config["module_name"], config["ffi_module_name"]
     ffi_file = config.get("ffi_module_filename", ffi)
     header = f"{ffi_file}.h"
-    package = package_facts((SWIFT_DIR / "Package.swift").read_text())
+    package = package_facts(PACKAGE.read_text())
     problems = []
 
     def expect(what: str, actual, wanted) -> None:
@@ -183,9 +200,9 @@ def check_names(generated: Path, headers: Path) -> list[str]:
     expect("Package.swift tools version", package["tools"], "5.9")
     expect("Package.swift language versions", package["languages"], ".v5")
     expect("Package.swift binary target", package["binary_name"], ffi)
-    expect("Package.swift binary target path", package["binary_path"], f"{ffi}.xcframework")
+    expect("Package.swift binary target path", package["binary_path"], f"bindings/swift/{ffi}.xcframework")
     expect("Package.swift Swift target", package["target_name"], module)
-    expect("Package.swift Swift target path", package["target_path"], f"Sources/{module}")
+    expect("Package.swift Swift target path", package["target_path"], f"bindings/swift/Sources/{module}")
     expect("Package.swift product", package["product"], module)
     if f'"{ffi}"' not in (package["target_deps"] or ""):
         problems.append(f"the {module} target does not depend on {ffi}")
@@ -213,7 +230,7 @@ def check_names(generated: Path, headers: Path) -> list[str]:
     scripts = {
         "generate.sh": [f"{module}.swift", header, f"{ffi_file}.modulemap", "module.modulemap"],
         "build-xcframework.sh": [f"{ffi}.xcframework", "-headers"],
-        ".gitignore": [f"/Sources/{module}/Generated/", f"/{ffi}.xcframework/"],
+        ".gitignore": [f"/{ffi}.xcframework/"],
     }
     for script, needles in scripts.items():
         text = (SWIFT_DIR / script).read_text()
@@ -221,16 +238,76 @@ def check_names(generated: Path, headers: Path) -> list[str]:
     return problems
 
 
+def check_generated(generated: Path) -> list[str]:
+    """The committed bindings are what the library generates now, and git does not ignore them."""
+    module = tomllib.loads((ROOT / "uniffi.toml").read_text())["bindings"]["swift"]["module_name"]
+    committed, fresh = GENERATED / f"{module}.swift", generated / f"{module}.swift"
+    where = committed.relative_to(ROOT)
+    problems = []
+    if not committed.is_file():
+        problems.append(f"{where} is missing: run {REGENERATE} and commit it")
+    elif fresh.is_file() and committed.read_bytes() != fresh.read_bytes():
+        diff = list(difflib.unified_diff(
+            committed.read_text().splitlines(), fresh.read_text().splitlines(),
+            "committed", "generated now", n=0, lineterm=""))
+        changed = sum(1 for line in diff if line[:1] in "+-" and line[:3] not in ("+++", "---"))
+        problems.append(f"{where} is stale: the library generates different bindings "
+                        f"({changed} changed lines). Run {REGENERATE} and commit the result.")
+        problems += [f"  {line}" for line in diff[2:14]]
+    try:
+        ignored = subprocess.run(["git", "check-ignore", "-q", str(committed)], cwd=ROOT).returncode == 0
+    except FileNotFoundError:
+        ignored = False
+    if ignored:
+        problems.append(f"{where} is ignored by git: it must be committed")
+    return problems
+
+
+def crate_version() -> str:
+    return tomllib.loads((ROOT / "Cargo.toml").read_text())["package"]["version"]
+
+
+def check_release(ffi: str) -> list[str]:
+    """Package.swift's switch between the local XCFramework and a release's zip, and the
+    version the Swift code reports."""
+    version = crate_version()
+    package = package_facts(PACKAGE.read_text())
+    url, checksum = package["release_url"], package["release_checksum"]
+    problems = []
+    if url is None or checksum is None:
+        return ['Package.swift must declare `let releaseURL = "..."` and `let releaseChecksum = "..."` '
+                "(empty in development) on lines of their own"]
+    if package["binary_url"] != "releaseURL" or package["binary_checksum"] != "releaseChecksum":
+        problems.append("Package.swift's url: binary target must use releaseURL and releaseChecksum")
+    if bool(url) != bool(checksum):
+        problems.append(f"Package.swift: releaseURL {url!r} and releaseChecksum {checksum!r} must be both "
+                        "empty (development) or both set (a release): run build-xcframework.sh --release")
+    if checksum and not re.fullmatch(r"[0-9a-f]{64}", checksum):
+        problems.append(f"Package.swift: releaseChecksum {checksum!r} is not a SHA-256 (64 lowercase hex digits)")
+    zip_name = f"{ffi}-{version}.xcframework.zip"
+    if url and not (url.startswith("https://") and url.endswith(f"/{zip_name}")):
+        problems.append(f"Package.swift: releaseURL {url!r} must be an https URL of {zip_name} "
+                        f"(the crate's version is {version})")
+    match = re.search(r'public static let version = "([^"]*)"', VERSION_FILE.read_text()) if VERSION_FILE.is_file() else None
+    if match is None:
+        problems.append(f"{VERSION_FILE.relative_to(ROOT)} must declare `public static let version = \"...\"`")
+    elif match.group(1) != version:
+        problems.append(f"{VERSION_FILE.relative_to(ROOT)} says {match.group(1)}, the crate (Cargo.toml) {version}")
+    return problems
+
+
 Signature = list[tuple[str | None, bool]]
+Declaration = tuple[Signature, bool]
 
 
 @dataclass
 class Api:
     """Initialisers, methods and enum cases per type, for the types the generated bindings and
-    the hand-written sources declare (nested types as `Outer.Inner`)."""
+    the hand-written sources declare (nested types as `Outer.Inner`). Each initialiser and
+    method is a (parameters, throws) pair."""
 
-    inits: dict[str, list[Signature]] = field(default_factory=dict)
-    methods: dict[str, dict[str, list[Signature]]] = field(default_factory=dict)
+    inits: dict[str, list[Declaration]] = field(default_factory=dict)
+    methods: dict[str, dict[str, list[Declaration]]] = field(default_factory=dict)
     cases: dict[str, set[str]] = field(default_factory=dict)
 
 
@@ -278,11 +355,12 @@ def read_api(bindings: Path, hand_written: list[Path]) -> Api:
             if name not in types or body is None:
                 continue
             for member in body.children:
+                throws = any(child.type == "throws" for child in member.children)
                 if member.type == "init_declaration":
-                    api.inits.setdefault(name, []).append(parameters(member))
+                    api.inits.setdefault(name, []).append((parameters(member), throws))
                 elif member.type == "function_declaration":
                     method = member.child_by_field_name("name").text.decode()
-                    api.methods.setdefault(name, {}).setdefault(method, []).append(parameters(member))
+                    api.methods.setdefault(name, {}).setdefault(method, []).append((parameters(member), throws))
                 elif member.type == "enum_entry":
                     api.cases.setdefault(name, set()).add(member.child_by_field_name("name").text.decode())
     return api
@@ -318,7 +396,17 @@ def spelled(callee: str, labels: list[str | None]) -> str:
     return callee + "(" + "".join(f"{label or '_'}:" for label in labels) + ")"
 
 
-def signatures_for(callee: Node, api: Api) -> tuple[str, list[Signature]] | None:
+def under_try(node: Node) -> bool:
+    """Whether a `try` (or `try?`, `try!`) covers the expression, within its closure or function."""
+    parent = node.parent
+    while parent is not None and parent.type not in ("lambda_literal", "function_body", "computed_property"):
+        if parent.type == "try_expression":
+            return True
+        parent = parent.parent
+    return False
+
+
+def signatures_for(callee: Node, api: Api) -> tuple[str, list[Declaration]] | None:
     """The declarations a callee can mean: `Type(`, `Outer.Type(`, `Type.method(` or
     `receiver.method(` for the receivers in RECEIVER_TYPES; None when the check cannot tell."""
     if callee.type == "simple_identifier":
@@ -360,8 +448,8 @@ def switch_problems(switch: Node, api: Api) -> list[str]:
 
 
 def check_api(sources: list[Path], api: Api) -> list[str]:
-    """Calls of declared initialisers and methods, `Enum.member` references and the cases of
-    switches over declared enums."""
+    """Calls of declared initialisers and methods (their labels, and `try` before one that
+    throws), `Enum.member` references and the cases of switches over declared enums."""
     problems = []
     for path in sources:
         for node in walk(parse(path.read_bytes()).root_node):
@@ -383,8 +471,10 @@ def check_api(sources: list[Path], api: Api) -> list[str]:
             callee, signatures = found
             if not signatures:
                 problems.append(f"{where}: no declaration of {callee}")
-            elif not any(labels_fit(labels, params) for params in signatures):
+            elif not (throwing := [throws for params, throws in signatures if labels_fit(labels, params)]):
                 problems.append(f"{where}: {spelled(callee, labels)} matches no declaration")
+            elif all(throwing) and not under_try(node):
+                problems.append(f"{where}: {spelled(callee, labels)} throws but no `try` covers the call")
     return problems
 
 
@@ -475,7 +565,7 @@ def check_privacy(manifest_path: Path, sources: list[Path]) -> list[str]:
     for category, pattern in REQUIRED_REASON_APIS.items():
         if re.search(pattern, code) and category not in declared:
             problems.append(f"the Swift code uses a {category} API but the manifest does not declare it")
-    package = (SWIFT_DIR / "Package.swift").read_text()
+    package = PACKAGE.read_text()
     if f'.copy("{manifest_path.name}")' not in package and f'.process("{manifest_path.name}")' not in package:
         problems.append(f"Package.swift does not declare {manifest_path.name} as a resource")
     return problems
@@ -490,9 +580,8 @@ def main() -> int:
     arguments.add_argument("--headers", type=Path, required=True, help="folder with the header and module.modulemap")
     options = arguments.parse_args()
 
-    generated_dir = SWIFT_DIR / "Sources" / "AppConversions" / "Generated"
     hand_written = sorted(
-        p for p in (SWIFT_DIR / "Sources").rglob("*.swift") if generated_dir not in p.parents
+        p for p in (SWIFT_DIR / "Sources").rglob("*.swift") if GENERATED not in p.parents
     )
     tests = sorted((SWIFT_DIR / "Tests").rglob("*.swift"))
     bindings = sorted(options.generated.glob("*.swift"))
@@ -503,11 +592,16 @@ def main() -> int:
     for path in bindings:
         problems, note = check_syntax(path, generated=True)
         report.check(f"syntax: generated {path.name}", problems, note)
-    for path in [SWIFT_DIR / "Package.swift", *hand_written, *tests]:
+    for path in [PACKAGE, *hand_written, *tests]:
         problems, _ = check_syntax(path, generated=False)
-        report.check(f"syntax: {path.relative_to(SWIFT_DIR)}", problems)
+        report.check(f"syntax: {path.relative_to(ROOT)}", problems)
+    report.check(f"generated: the committed bindings match the library ({REGENERATE} rewrites them)",
+                 check_generated(options.generated))
     report.check("names: uniffi.toml, Package.swift, generated files and scripts agree",
                  check_names(options.generated, options.headers))
+    ffi = tomllib.loads((ROOT / "uniffi.toml").read_text())["bindings"]["swift"]["ffi_module_name"]
+    report.check(f"release: Package.swift's switch and the Swift version agree with the crate's {crate_version()}",
+                 check_release(ffi))
     if bindings:
         api = read_api(bindings[0], [*hand_written, *tests])
         report.check("api: calls, enum members and switch cases match the declarations",

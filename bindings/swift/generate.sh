@@ -4,7 +4,8 @@
 #
 #   generate.sh [-o SWIFT_DIR] [-H HEADERS_DIR] [LIBRARY]
 #
-# SWIFT_DIR (default Sources/AppConversions/Generated) receives AppConversions.swift. With -H,
+# SWIFT_DIR (default Sources/AppConversions/Generated, committed: scripts/gen-swift builds the
+# library and runs this to rewrite it) receives AppConversions.swift. With -H,
 # HEADERS_DIR also receives the C header AppConversionsFFI.h and the module map, renamed
 # module.modulemap as an XCFramework's Headers folder needs it. LIBRARY defaults to the host's
 # debug build. uniffi-bindgen runs from the workspace root so that uniffi.toml is found, with

@@ -41,6 +41,10 @@ extension Conversions {
         public var flushInterval: TimeInterval
         /// Time in the background after which a return to the foreground records `app_open`.
         public var minimumBackgroundTimeForOpen: TimeInterval
+        /// Refuses an event with any invalid optional field (not recorded, the field in the
+        /// result's `warnings` and the log) instead of dropping the field with a warning and
+        /// keeping the event. For debug builds and tests.
+        public var strictValidation: Bool
         /// How long a first launch's `app_install` waits for the tracking prompt while the
         /// status is `notDetermined` (at most 600 s): answering it either way, or the wait
         /// running out, records the install with the state of that moment, so users who allow
@@ -67,6 +71,7 @@ extension Conversions {
             partnerName: String? = nil,
             flushInterval: TimeInterval = 30,
             minimumBackgroundTimeForOpen: TimeInterval = 30,
+            strictValidation: Bool = false,
             waitForTrackingAuthorization: TimeInterval = 60,
             userDataWithoutTracking: Bool = false,
             followsTrackingAuthorization: Bool = true
@@ -81,6 +86,7 @@ extension Conversions {
             self.partnerName = partnerName
             self.flushInterval = flushInterval
             self.minimumBackgroundTimeForOpen = minimumBackgroundTimeForOpen
+            self.strictValidation = strictValidation
             self.waitForTrackingAuthorization = waitForTrackingAuthorization
             self.userDataWithoutTracking = userDataWithoutTracking
             self.followsTrackingAuthorization = followsTrackingAuthorization
@@ -100,6 +106,7 @@ extension Conversions {
                 minBackgroundForOpenSecs: Self.seconds(minimumBackgroundTimeForOpen),
                 partnerName: partnerName,
                 logLevel: logLevel,
+                strictValidation: strictValidation,
                 userDataWithoutTracking: userDataWithoutTracking,
                 firstLaunchWaitForAuthorizationSecs: min(Self.seconds(waitForTrackingAuthorization), 600)
             )

@@ -18,10 +18,13 @@ import Foundation
 /// ``shutdown(timeout:)``) are `async` and wait on a background queue, never the main thread;
 /// each wait is bounded by its timeout. Every method may be called from any thread.
 ///
-/// Errors: bad input throws ``ConversionsError/InvalidInput(field:rule:)``; its
-/// ``ConversionsError/field`` names the field as in the API's JSON (for example
-/// `custom_data.currency`) and nothing is recorded. After ``shutdown(timeout:)`` calls throw
-/// ``ConversionsError/ShutDown``.
+/// Errors: ``track(_:)`` and the typed helpers never throw into the app. An event the core
+/// refuses (``ConversionsError/InvalidInput(field:rule:)``, whose ``ConversionsError/field``
+/// names the field as in the API's JSON, for example `custom_data.currency`, or a call after
+/// ``shutdown(timeout:)``) is not recorded: the result says `recorded == false`, its `warnings`
+/// name the field and the rule, and a warning line goes to the log sink. ``trackOrThrow(_:)``
+/// throws instead. The other calls throw ``ConversionsError``: bad device facts
+/// `InvalidInput`, any call after ``shutdown(timeout:)`` ``ConversionsError/ShutDown``.
 public final class Conversions: @unchecked Sendable {
     /// The generated client underneath, for anything this wrapper does not cover.
     public let client: ConversionsClient
@@ -30,6 +33,10 @@ public final class Conversions: @unchecked Sendable {
     private var currentPrivacy: PrivacyState
     private var currentDevice: DeviceInfo
     private var attachments: [AnyObject] = []
+    /// The app's log sink, which also hears the events ``track(_:)`` did not record.
+    private var logSink: (@Sendable (LogLevel, String) -> Void)?
+    /// The configured ``Configuration/logLevel``: the lines ``track(_:)`` writes honour it too.
+    private let logLevel: LogLevel
 
     private static let sharedLock = NSLock()
     private static var sharedInstance: Conversions?
@@ -56,6 +63,7 @@ public final class Conversions: @unchecked Sendable {
         )
         currentPrivacy = privacy
         currentDevice = device
+        logLevel = configuration.logLevel
         StorageLocation.excludeFromBackup(folderOf: databaseURL)
     }
 
@@ -117,13 +125,41 @@ public final class Conversions: @unchecked Sendable {
         return conversions
     }
 
-    /// Records `event`: validates it, hashes its identifiers and queues it for delivery.
+    /// Records `event`: validates it, hashes its identifiers and queues it for delivery. Never
+    /// throws: an event the core refuses (bad input, or a call after ``shutdown(timeout:)``) is
+    /// not recorded, and a warning line to the log sink (``setLogSink(_:)``; the unified log
+    /// when none is set) names the event, its id, the field and the rule it broke.
+    ///
+    /// - Returns: the event id (yours or a generated UUID, also when the event was refused).
+    ///   `recorded` is false when nothing was recorded: collection is disabled, or the event
+    ///   was refused, and then `warnings` holds the field and the rule. An event kept without
+    ///   an invalid optional field is recorded, with that field in `warnings`.
+    @discardableResult
+    public func track(_ event: Event) -> TrackResult {
+        var withId = event
+        // Fixed here, so that a refused event still reports the id it would have had.
+        let eventId = event.eventId ?? UUID().uuidString.lowercased()
+        withId.eventId = eventId
+        do {
+            return try trackOrThrow(withId)
+        } catch {
+            let refusal = error as? ConversionsError
+            let reason = refusal.map { $0.description } ?? "\(error)"
+            warn("\(Conversions.label(event)) \(eventId) not recorded: \(reason)")
+            let warning = ValidationWarning(field: refusal?.field ?? "event", rule: refusal?.rule ?? reason)
+            return TrackResult(eventId: eventId, recorded: false, warnings: [warning])
+        }
+    }
+
+    /// Records `event` as ``track(_:)`` does, but throws when the core refuses it: for tests,
+    /// debug builds and callers that handle the error themselves.
     ///
     /// - Returns: the event id (yours or a generated UUID); `recorded` is false when collection
     ///   is disabled and nothing was recorded.
-    /// - Throws: ``ConversionsError/InvalidInput(field:rule:)`` naming the field and the rule it broke.
+    /// - Throws: ``ConversionsError/InvalidInput(field:rule:)`` naming the field and the rule it
+    ///   broke, ``ConversionsError/ShutDown`` after ``shutdown(timeout:)``.
     @discardableResult
-    public func track(_ event: Event) throws -> TrackResult {
+    public func trackOrThrow(_ event: Event) throws -> TrackResult {
         try client.track(event: event)
     }
 
@@ -185,6 +221,9 @@ public final class Conversions: @unchecked Sendable {
     /// Receives the SDK's log lines at or above ``Configuration/logLevel`` on the SDK's
     /// threads; `nil` removes it. Tokens and identifiers never appear in them.
     public func setLogSink(_ sink: (@Sendable (LogLevel, String) -> Void)?) {
+        lock.lock()
+        logSink = sink
+        lock.unlock()
         client.setLogSink(sink: sink.map { LogSinkAdapter(write: $0) })
     }
 
@@ -249,6 +288,33 @@ public final class Conversions: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return currentPrivacy
+    }
+
+    /// Writes a warning of the wrapper's own to the log sink, or to the unified log when none
+    /// is set, unless ``Configuration/logLevel`` is below warnings.
+    private func warn(_ message: String) {
+        switch logLevel {
+        case .off, .error:
+            return
+        case .warn, .info, .debug:
+            break
+        }
+        lock.lock()
+        let sink = logSink
+        lock.unlock()
+        if let sink {
+            sink(.warn, message)
+        } else {
+            UnifiedLog.write(.warn, message)
+        }
+    }
+
+    /// How a log line names an event: `event lead`, or `custom event TookSurvey`.
+    private static func label(_ event: Event) -> String {
+        if event.name == .custom {
+            return "custom event \(event.customEventName ?? "")"
+        }
+        return "event \(event.name)"
     }
 
     /// Keeps a platform observer alive as long as this instance.

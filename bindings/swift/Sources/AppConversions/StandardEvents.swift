@@ -1,12 +1,13 @@
 // Typed helpers for the standard Conversions API events. Each builds an `Event` and calls
-// `track`: safe on the main thread, returns the `TrackResult`, and throws
-// `ConversionsError.InvalidInput` naming the field for bad input. Amounts are `Decimal`, sent
-// as plain decimal strings ("19.99"); currencies are ISO-4217 codes such as "USD".
+// `track`: safe on the main thread, returns the `TrackResult`, and never throws: an event
+// refused for bad input has `recorded == false`, its `warnings` name the field and the rule,
+// and a warning line says so (`trackOrThrow` throws instead). Amounts are `Decimal`, sent as
+// plain decimal strings ("19.99"); currencies are ISO-4217 codes such as "USD".
 import Foundation
 
 extension Conversions {
     /// Records the standard event `name`. The helpers below cover the common events; use this
-    /// one for the others, for example `try conversions.track(.subscribe, user: user)`.
+    /// one for the others, for example `conversions.track(.subscribe, user: user)`.
     ///
     /// - Parameters:
     ///   - name: the event type.
@@ -15,7 +16,8 @@ extension Conversions {
     ///   - eventId: deduplication id (for example your order id); a random UUID when `nil`.
     ///   - eventTime: when it happened; now when `nil`.
     ///   - sourceURL: absolute http(s) URL where it happened.
-    /// - Throws: ``ConversionsError/InvalidInput(field:rule:)`` naming the field and the rule it broke.
+    /// - Returns: the event id; `recorded == false`, with the field and the rule in `warnings`,
+    ///   when the event was refused (see ``Conversions/track(_:)``).
     @discardableResult
     public func track(
         _ name: EventName,
@@ -24,8 +26,8 @@ extension Conversions {
         eventId: String? = nil,
         eventTime: Date? = nil,
         sourceURL: URL? = nil
-    ) throws -> TrackResult {
-        try track(Event(
+    ) -> TrackResult {
+        track(Event(
             name: name,
             eventId: eventId,
             eventTime: eventTime.map { Int64($0.timeIntervalSince1970.rounded(.down)) },
@@ -38,9 +40,9 @@ extension Conversions {
     /// Records a `checkout` (a purchase) of `value` in `currency`. The `orderId` is also the
     /// default `eventId`, so a purchase reported twice is counted once.
     ///
-    /// - Throws: ``ConversionsError/InvalidInput(field:rule:)`` for a value that is not positive
-    ///   (`custom_data.value`), a currency that is not a three-letter code
-    ///   (`custom_data.currency`) or any other bad field.
+    /// Not recorded (`recorded == false`, the field in `warnings`, logged) for a value that is
+    /// not positive (`custom_data.value`), a currency that is not a three-letter code
+    /// (`custom_data.currency`) or any other field the core refuses.
     @discardableResult
     public func checkout(
         value: Decimal,
@@ -49,8 +51,8 @@ extension Conversions {
         contents: [ContentItem] = [],
         user: UserData? = nil,
         eventId: String? = nil
-    ) throws -> TrackResult {
-        try track(
+    ) -> TrackResult {
+        track(
             .checkout,
             user: user,
             data: CustomData(
@@ -70,8 +72,8 @@ extension Conversions {
         value: Decimal? = nil,
         currency: String? = nil,
         user: UserData? = nil
-    ) throws -> TrackResult {
-        try track(.addToCart, user: user, data: Conversions.commerce(contents, value, currency))
+    ) -> TrackResult {
+        track(.addToCart, user: user, data: Conversions.commerce(contents, value, currency))
     }
 
     /// Records `add_to_wishlist` for `contents`, optionally worth `value` in `currency`.
@@ -81,8 +83,8 @@ extension Conversions {
         value: Decimal? = nil,
         currency: String? = nil,
         user: UserData? = nil
-    ) throws -> TrackResult {
-        try track(.addToWishlist, user: user, data: Conversions.commerce(contents, value, currency))
+    ) -> TrackResult {
+        track(.addToWishlist, user: user, data: Conversions.commerce(contents, value, currency))
     }
 
     /// Records `initiate_checkout` for `contents`, optionally worth `value` in `currency`.
@@ -92,8 +94,8 @@ extension Conversions {
         value: Decimal? = nil,
         currency: String? = nil,
         user: UserData? = nil
-    ) throws -> TrackResult {
-        try track(.initiateCheckout, user: user, data: Conversions.commerce(contents, value, currency))
+    ) -> TrackResult {
+        track(.initiateCheckout, user: user, data: Conversions.commerce(contents, value, currency))
     }
 
     /// Records `view_content` for the products `contentIds`, optionally naming the page `contentName`.
@@ -102,51 +104,51 @@ extension Conversions {
         contentIds: [String],
         contentName: String? = nil,
         user: UserData? = nil
-    ) throws -> TrackResult {
-        try track(.viewContent, user: user, data: CustomData(contentIds: contentIds, contentName: contentName))
+    ) -> TrackResult {
+        track(.viewContent, user: user, data: CustomData(contentIds: contentIds, contentName: contentName))
     }
 
     /// Records `view_category` for `category`.
     @discardableResult
-    public func viewCategory(_ category: String, user: UserData? = nil) throws -> TrackResult {
-        try track(.viewCategory, user: user, data: CustomData(contentCategory: category))
+    public func viewCategory(_ category: String, user: UserData? = nil) -> TrackResult {
+        track(.viewCategory, user: user, data: CustomData(contentCategory: category))
     }
 
     /// Records `search` for the text `query`.
     @discardableResult
-    public func search(query: String, user: UserData? = nil) throws -> TrackResult {
-        try track(.search, user: user, data: CustomData(searchString: query))
+    public func search(query: String, user: UserData? = nil) -> TrackResult {
+        track(.search, user: user, data: CustomData(searchString: query))
     }
 
     /// Records a `lead`, optionally worth `value` in `currency`.
     @discardableResult
-    public func lead(user: UserData? = nil, value: Decimal? = nil, currency: String? = nil) throws -> TrackResult {
-        try track(.lead, user: user, data: Conversions.commerce([], value, currency))
+    public func lead(user: UserData? = nil, value: Decimal? = nil, currency: String? = nil) -> TrackResult {
+        track(.lead, user: user, data: Conversions.commerce([], value, currency))
     }
 
     /// Records a `signup`.
     @discardableResult
-    public func signup(user: UserData? = nil) throws -> TrackResult {
-        try track(.signup, user: user)
+    public func signup(user: UserData? = nil) -> TrackResult {
+        track(.signup, user: user)
     }
 
     /// Records a `page_visit` of `url`, sent as `event_source_url`.
     ///
-    /// - Throws: ``ConversionsError/InvalidInput(field:rule:)`` for a URL that is not absolute
-    ///   http(s) (`event_source_url`).
+    /// Not recorded (`recorded == false`, the field in `warnings`, logged) for a URL that is
+    /// not absolute http(s) (`event_source_url`).
     @discardableResult
-    public func pageVisit(url: URL, user: UserData? = nil) throws -> TrackResult {
-        try track(.pageVisit, user: user, sourceURL: url)
+    public func pageVisit(url: URL, user: UserData? = nil) -> TrackResult {
+        track(.pageVisit, user: user, sourceURL: url)
     }
 
     /// Records the advertiser-defined event `name` (letters, digits, `_` and `-`, at most 100;
     /// at most 15 distinct names per ad account).
     ///
-    /// - Throws: ``ConversionsError/InvalidInput(field:rule:)`` for a bad or a 16th name
-    ///   (`custom_event_name`).
+    /// Not recorded (`recorded == false`, the field in `warnings`, logged) for a bad or a 16th
+    /// name (`custom_event_name`).
     @discardableResult
-    public func custom(name: String, data: CustomData? = nil, user: UserData? = nil) throws -> TrackResult {
-        try track(Event(name: .custom, customEventName: name, userData: user, customData: data))
+    public func custom(name: String, data: CustomData? = nil, user: UserData? = nil) -> TrackResult {
+        track(Event(name: .custom, customEventName: name, userData: user, customData: data))
     }
 
     /// Commerce details for a value, currency and line items; `nil` when there are none.

@@ -17,7 +17,8 @@ final class ConcurrencyTests: SandboxTestCase {
         for thread in 0..<threads {
             DispatchQueue.global().async(group: group) {
                 for call in 0..<perThread {
-                    if let result = try? conversions.search(query: "thread \(thread) call \(call)") {
+                    let result = conversions.search(query: "thread \(thread) call \(call)")
+                    if result.recorded {
                         ids.append(result.eventId)
                     }
                 }
@@ -26,7 +27,8 @@ final class ConcurrencyTests: SandboxTestCase {
         await withTaskGroup(of: Void.self) { taskGroup in
             for _ in 0..<tasks {
                 taskGroup.addTask {
-                    if let result = try? conversions.lead(user: SandboxTestCase.shopper) {
+                    let result = conversions.lead(user: SandboxTestCase.shopper)
+                    if result.recorded {
                         ids.append(result.eventId)
                     }
                 }

@@ -8,7 +8,7 @@ final class FlushTests: SandboxTestCase {
     func testFlushWaitsWithoutBlockingTheMainActor() async throws {
         try await sandbox.fault(#"{"kind":"delay","millis":500}"#)
         let conversions = try start()
-        try conversions.lead(user: Self.shopper)
+        conversions.lead(user: Self.shopper)
         let finished = Flag()
 
         let flush = Task { @MainActor () async throws -> FlushReport in
@@ -35,7 +35,7 @@ final class FlushTests: SandboxTestCase {
         conversions.setLogSink { _, message in lines.append(message) }
 
         for _ in 0..<3 {
-            try conversions.signup(user: Self.shopper)
+            conversions.signup(user: Self.shopper)
         }
         let report = try await conversions.flush()
 
@@ -52,7 +52,7 @@ final class FlushTests: SandboxTestCase {
     func testAServerErrorLeavesTheEventsQueuedForARetry() async throws {
         try await sandbox.fault(#"{"status":503,"retry_after":"3600"}"#)
         let conversions = try start()
-        try conversions.lead(user: Self.shopper)
+        conversions.lead(user: Self.shopper)
 
         let report = try await conversions.flush(timeout: 10)
 
@@ -64,13 +64,15 @@ final class FlushTests: SandboxTestCase {
         XCTAssertTrue(accepted.isEmpty)
     }
 
-    func testCallsAfterShutdownThrowShutDown() async throws {
+    func testAfterShutdownTrackOrThrowThrowsShutDownAndHelpersRecordNothing() async throws {
         let conversions = try start()
         try await conversions.shutdown()
 
-        XCTAssertThrowsError(try conversions.lead(user: Self.shopper)) { error in
+        XCTAssertThrowsError(try conversions.trackOrThrow(Event(name: .lead, userData: Self.shopper))) { error in
             XCTAssertEqual(error as? ConversionsError, .ShutDown)
         }
+        let result = conversions.lead(user: Self.shopper)
+        XCTAssertFalse(result.recorded, "a helper after shutdown records nothing and does not throw")
         do {
             _ = try await conversions.flush()
             XCTFail("flush after shutdown must throw")

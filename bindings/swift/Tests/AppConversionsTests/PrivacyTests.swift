@@ -7,11 +7,11 @@ import XCTest
 final class PrivacyTests: SandboxTestCase {
     func testWithLimitAdTrackingOnLaterEventsCarryOptOutAndNoAdvertisingId() async throws {
         let conversions = try start()
-        try conversions.lead()
+        conversions.lead()
         _ = try await conversions.flush()
 
         try conversions.setLimitAdTracking(true)
-        try conversions.checkout(value: Decimal(string: "25.00")!, currency: "USD", orderId: "order-1", user: Self.shopper)
+        conversions.checkout(value: Decimal(string: "25.00")!, currency: "USD", orderId: "order-1", user: Self.shopper)
         _ = try await conversions.flush()
 
         let leadEvents = try await sandbox.accepted(named: "lead")
@@ -27,10 +27,8 @@ final class PrivacyTests: SandboxTestCase {
 
     func testADeniedTrackingAuthorizationWithholdsUserDataFromQueuedEvents() async throws {
         let idfa = UUID(uuidString: Self.advertisingId)
-        let conversions = try start(
-            privacy: PrivacyState(trackingAuthorization: .authorized, advertisingIdentifier: idfa)
-        ) { $0.userDataWithoutTracking = false }
-        try conversions.lead(user: Self.shopper)
+        let conversions = try start(privacy: PrivacyState(trackingAuthorization: .authorized, advertisingIdentifier: idfa))
+        conversions.lead(user: Self.shopper)
 
         try conversions.setTrackingAuthorization(.denied, advertisingIdentifier: idfa)
         _ = try await conversions.flush()
@@ -49,7 +47,7 @@ final class PrivacyTests: SandboxTestCase {
         let conversions = try start(
             privacy: PrivacyState(trackingAuthorization: .denied, advertisingIdentifier: nil)
         ) { $0.userDataWithoutTracking = true }
-        try conversions.lead(user: Self.shopper)
+        conversions.lead(user: Self.shopper)
         _ = try await conversions.flush()
 
         let leadEvents = try await sandbox.accepted(named: "lead")
@@ -82,7 +80,7 @@ final class PrivacyTests: SandboxTestCase {
         let conversions = try start(privacy: PrivacyState(trackingAuthorization: .authorized))
 
         try conversions.setAdvertisingId(Self.advertisingId.lowercased())
-        try conversions.search(query: "shoes")
+        conversions.search(query: "shoes")
         _ = try await conversions.flush()
 
         let searchEvents = try await sandbox.accepted(named: "search")
@@ -94,7 +92,7 @@ final class PrivacyTests: SandboxTestCase {
         let conversions = try start()
 
         try conversions.setLimitedDataProcessing(true)
-        try conversions.signup()
+        conversions.signup()
         _ = try await conversions.flush()
 
         let signupEvents = try await sandbox.accepted(named: "signup")
@@ -104,10 +102,10 @@ final class PrivacyTests: SandboxTestCase {
 
     func testWithCollectionDisabledNothingIsRecordedAndTheBufferIsPurged() async throws {
         let conversions = try start()
-        try conversions.lead()
+        conversions.lead()
 
         try conversions.setCollectionEnabled(false)
-        let result = try conversions.signup(user: Self.shopper)
+        let result = conversions.signup(user: Self.shopper)
         _ = try await conversions.flush()
 
         XCTAssertFalse(result.recorded)
@@ -120,7 +118,7 @@ final class PrivacyTests: SandboxTestCase {
     func testForgetDeletesQueuedEvents() async throws {
         try await sandbox.fault(#"{"status":503,"retry_after":"3600"}"#)
         let conversions = try start()
-        try conversions.lead()
+        conversions.lead()
         _ = try await conversions.flush()
         let before = await conversions.diagnostics()
         XCTAssertEqual(before.queued, 1)

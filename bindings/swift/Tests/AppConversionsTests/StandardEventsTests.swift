@@ -7,7 +7,7 @@ final class StandardEventsTests: SandboxTestCase {
         let conversions = try start()
         let contents = [ContentItem.product(id: "sku-1", price: Decimal(string: "9.99"), quantity: 2)]
 
-        let result = try conversions.checkout(
+        let result = conversions.checkout(
             value: Decimal(string: "19.98")!,
             currency: "eur",
             orderId: "order-42",
@@ -34,17 +34,17 @@ final class StandardEventsTests: SandboxTestCase {
         let conversions = try start()
         let item = [ContentItem.product(id: "sku-1", quantity: 1)]
 
-        try conversions.addToCart(contents: item, value: 5, currency: "USD")
-        try conversions.addToWishlist(contents: item)
-        try conversions.initiateCheckout(contents: item, value: Decimal(string: "5.00"), currency: "USD")
-        try conversions.viewContent(contentIds: ["sku-1"], contentName: "Red shoes")
-        try conversions.viewCategory("shoes")
-        try conversions.search(query: "red shoes")
-        try conversions.lead(user: Self.shopper)
-        try conversions.signup(user: Self.shopper)
-        try conversions.pageVisit(url: URL(string: "https://shop.example.com/red-shoes")!)
-        try conversions.track(.subscribe, user: Self.shopper)
-        try conversions.custom(name: Sandbox.customEvent, user: Self.shopper)
+        conversions.addToCart(contents: item, value: 5, currency: "USD")
+        conversions.addToWishlist(contents: item)
+        conversions.initiateCheckout(contents: item, value: Decimal(string: "5.00"), currency: "USD")
+        conversions.viewContent(contentIds: ["sku-1"], contentName: "Red shoes")
+        conversions.viewCategory("shoes")
+        conversions.search(query: "red shoes")
+        conversions.lead(user: Self.shopper)
+        conversions.signup(user: Self.shopper)
+        conversions.pageVisit(url: URL(string: "https://shop.example.com/red-shoes")!)
+        conversions.track(.subscribe, user: Self.shopper)
+        conversions.custom(name: Sandbox.customEvent, user: Self.shopper)
         _ = try await conversions.flush()
 
         let accepted = try await sandbox.accepted()
