@@ -12,24 +12,12 @@ use std::time::Duration;
 use app_conversions::{
     Clock, ConversionsClient, ConversionsError, EventName, ManualClock, PrivacyState,
 };
-use app_conversions_sandbox::{Sandbox, SandboxConfig};
+use app_conversions_sandbox::Sandbox;
 use common::*;
 
 const SETTLE_MS: u64 = 10_000;
 const WAIT_MS: u64 = 10_000;
 const HOUR: Duration = Duration::from_secs(3600);
-
-/// A sandbox that accepts event times far from its own clock (the test's clock runs ahead).
-fn lenient_sandbox() -> Sandbox {
-    Sandbox::start(SandboxConfig {
-        token: TOKEN.into(),
-        ad_account_id: AD_ACCOUNT.into(),
-        future_tolerance_secs: 60 * 86_400,
-        max_event_age_secs: 60 * 86_400,
-        ..Default::default()
-    })
-    .expect("sandbox")
-}
 
 /// A phone whose app was installed at the clock's start.
 struct Phone {
@@ -71,6 +59,13 @@ impl Phone {
         client
     }
 
+    /// A whole app session: a cold start with `consent`, what it sends, and a clean stop.
+    fn session(&self, consent: bool) {
+        let client = self.start(consent);
+        deliver(&client);
+        stop(client);
+    }
+
     fn names(&self) -> Vec<String> {
         self.sandbox
             .accepted()
@@ -104,12 +99,8 @@ fn stop(client: Arc<ConversionsClient>) {
 #[test]
 fn consent_before_launch_records_the_install_once() {
     let phone = Phone::new();
-    let client = phone.start(true);
-    deliver(&client);
-    stop(client);
-    let client = phone.start(true);
-    deliver(&client);
-    stop(client);
+    phone.session(true);
+    phone.session(true);
     assert_eq!(phone.names(), ["app_install", "app_open"]);
 }
 
@@ -131,9 +122,7 @@ fn consent_given_after_the_launch_records_the_install_in_that_process() {
         "the install keeps the launch's time"
     );
     stop(client);
-    let client = phone.start(true);
-    deliver(&client);
-    stop(client);
+    phone.session(true);
     assert_eq!(phone.names(), ["app_install", "app_open"]);
 }
 
@@ -241,13 +230,9 @@ fn consent_never_given_records_nothing() {
 /// second install.
 fn no_second_install_after(lose: impl Fn(&Path)) {
     let phone = Phone::new();
-    let client = phone.start(true);
-    deliver(&client);
-    stop(client);
+    phone.session(true);
     lose(&phone.db());
-    let client = phone.start(true);
-    deliver(&client);
-    stop(client);
+    phone.session(true);
     assert_eq!(phone.names(), ["app_install", "app_open"]);
 }
 

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use app_conversions::{Clock, ManualClock};
 use app_conversions::{ConversionsClient, EventName, PrivacyState};
-use app_conversions_sandbox::{Fault, Sandbox, SandboxConfig};
+use app_conversions_sandbox::{Fault, Sandbox};
 use common::*;
 
 /// Real time allowed for the SDK to catch up with a step of the clock.
@@ -21,18 +21,6 @@ const SETTLE_MS: u64 = 10_000;
 const MINUTE: Duration = Duration::from_secs(60);
 const HOUR: Duration = Duration::from_secs(3600);
 const DAY: Duration = Duration::from_secs(86_400);
-
-/// A sandbox that accepts event times far from its own clock (the test's clock runs ahead).
-fn lenient_sandbox() -> Sandbox {
-    Sandbox::start(SandboxConfig {
-        token: TOKEN.into(),
-        ad_account_id: AD_ACCOUNT.into(),
-        future_tolerance_secs: 60 * 86_400,
-        max_event_age_secs: 60 * 86_400,
-        ..Default::default()
-    })
-    .expect("sandbox")
-}
 
 fn manual_clock() -> Arc<ManualClock> {
     Arc::new(ManualClock::new(app_conversions::SystemClock.now_ms()))

@@ -27,6 +27,23 @@ pub fn sandbox() -> Sandbox {
     .expect("sandbox starts")
 }
 
+/// A sandbox configuration that accepts event times far from its own clock: for tests whose
+/// manual clock runs days ahead.
+pub fn lenient_sandbox_config() -> SandboxConfig {
+    SandboxConfig {
+        token: TOKEN.into(),
+        ad_account_id: AD_ACCOUNT.into(),
+        future_tolerance_secs: 60 * 86_400,
+        max_event_age_secs: 60 * 86_400,
+        ..Default::default()
+    }
+}
+
+/// A sandbox with [`lenient_sandbox_config`].
+pub fn lenient_sandbox() -> Sandbox {
+    Sandbox::start(lenient_sandbox_config()).expect("sandbox")
+}
+
 pub fn config(endpoint: &str, db: &Path) -> ClientConfig {
     ClientConfig {
         retry_base_delay_ms: 20,

@@ -42,14 +42,7 @@ impl Endpoint {
     /// A sandbox (accepting event times far from its clock, for tests on a manual clock) and,
     /// on the relay route, a relay in front of it.
     pub fn start(route: Route) -> Endpoint {
-        Endpoint::start_with(
-            route,
-            SandboxConfig {
-                future_tolerance_secs: 60 * 86_400,
-                max_event_age_secs: 60 * 86_400,
-                ..Default::default()
-            },
-        )
+        Endpoint::start_with(route, super::lenient_sandbox_config())
     }
 
     /// [`Endpoint::start`] with a sandbox configured as given (token and account are set here).
