@@ -83,7 +83,8 @@ class Conversions private constructor(
      * none is set) names the event, the field and the rule it broke.
      *
      * @return the event id (yours or a generated UUID); `recorded` is false when nothing was
-     *   recorded: collection is disabled, or the event was refused (see the log).
+     *   recorded: collection is disabled, or the event was refused (its field and rule are in
+     *   `warnings`, as in Swift, and in the log).
      */
     fun track(event: Event): TrackResult {
         val withId = event.copy(eventId = event.eventId ?: UUID.randomUUID().toString())
@@ -91,7 +92,8 @@ class Conversions private constructor(
             trackOrThrow(withId)
         } catch (e: ConversionsException) {
             warn("${event.label()} ${withId.eventId} not recorded: ${e.reason()}")
-            TrackResult(eventId = withId.eventId.orEmpty(), recorded = false, warnings = emptyList())
+            val refusal = (e as? ConversionsException.InvalidInput)?.let { ValidationWarning(it.field, it.rule) }
+            TrackResult(eventId = withId.eventId.orEmpty(), recorded = false, warnings = listOfNotNull(refusal))
         }
     }
 

@@ -41,6 +41,7 @@ class InvalidInputTest : SandboxTest() {
         val result = conversions.(bad.call)()
 
         assertFalse(result.recorded)
+        assertEquals(listOf(bad.field), result.warnings.map { it.field }, "the refusal names the field")
         assertTrue(result.eventId.isNotEmpty(), "the result carries the event id it would have had")
         assertTrue(lines.any { (level, line) -> level == LogLevel.WARN && bad.field in line && result.eventId in line }, "$lines")
         assertEquals(0uL, conversions.diagnostics().queued)
