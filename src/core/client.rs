@@ -132,7 +132,7 @@ impl Client {
 
     /// Validates, hashes and queues `event`; returns its id at once. app_install and app_open
     /// are refused: they come from the lifecycle calls only.
-    pub fn track(&self, event: &Event) -> Result<TrackResult> {
+    pub fn track(&self, event: Event) -> Result<TrackResult> {
         if matches!(event.name, EventName::AppInstall | EventName::AppOpen) {
             return Err(ConversionsError::invalid(
                 "name",
@@ -144,16 +144,17 @@ impl Client {
     }
 
     /// Records `event` (any name, lifecycle events included).
-    fn record(&self, event: &Event) -> Result<TrackResult> {
+    fn record(&self, event: Event) -> Result<TrackResult> {
         let context = self.shared.context();
         if !context.privacy.collection_enabled {
-            let event_id = event.event_id.clone().unwrap_or_default();
+            let event_id = event.event_id.unwrap_or_default();
             return Ok(TrackResult {
                 event_id,
                 recorded: false,
                 warnings: Vec::new(),
             });
         }
+        let urgent = matches!(event.name, EventName::AppInstall | EventName::AppOpen);
         let (pending, warnings) =
             build_event_checked(event, &context, self.shared.clock.now_secs())?;
         if let Some(name) = &pending.custom_name {
@@ -161,7 +162,6 @@ impl Client {
         }
         let event_id = pending.event_id.clone();
         self.report_dropped_fields(&pending.event_name, &warnings);
-        let urgent = matches!(event.name, EventName::AppInstall | EventName::AppOpen);
         self.send(Command::Track(pending))?;
         // Installs and opens go at once (the brief allows an hour of lag at most); the store
         // worker decides everything else (a full batch, or events waiting for the interval).
@@ -246,7 +246,7 @@ impl Client {
             self.send(Command::ReleaseLaunch)?;
         }
         if consent_given && self.lifecycle.consent_given() {
-            self.record(&lifecycle_event(EventName::AppOpen, None, None))?;
+            self.record(lifecycle_event(EventName::AppOpen, None, None))?;
         }
         self.shared.signal.kick();
         Ok(())
@@ -293,7 +293,7 @@ impl Client {
             .lifecycle
             .foreground(min, self.shared.clock.now_ms(), collection_enabled)
         {
-            self.record(&lifecycle_event(EventName::AppOpen, None, None))?;
+            self.record(lifecycle_event(EventName::AppOpen, None, None))?;
         }
         Ok(())
     }

@@ -142,13 +142,13 @@ impl PendingEvent {
 /// Validates `event` and builds its stored form at time `now` (Unix seconds); the optional
 /// fields dropped as invalid are not reported (see [`build_event_checked`]).
 pub fn build_event(event: &Event, context: &TrackContext, now: i64) -> Result<PendingEvent> {
-    build_event_checked(event, context, now).map(|(pending, _)| pending)
+    build_event_checked(event.clone(), context, now).map(|(pending, _)| pending)
 }
 
 /// Validates `event` and builds its stored form at time `now` (Unix seconds), with a warning
 /// for each optional value dropped as invalid.
 pub fn build_event_checked(
-    event: &Event,
+    event: Event,
     context: &TrackContext,
     now: i64,
 ) -> Result<(PendingEvent, Vec<ValidationWarning>)> {

@@ -308,7 +308,7 @@ fn sizes_are_checked_before_anything_else_and_the_event_has_its_own_cap() {
         invalid_field(build_event(&long_name, &context(), NOW)),
         "custom_data.content_name"
     );
-    let (p, warnings) = build_event_checked(&long_name, &lenient, NOW).unwrap();
+    let (p, warnings) = build_event_checked(long_name, &lenient, NOW).unwrap();
     let fields: Vec<_> = warnings.iter().map(|w| w.field.as_str()).collect();
     assert_eq!(fields, ["custom_data.content_name", "custom_data.value"]);
     assert!(json(&p)["custom_data"]["content_name"].is_null());

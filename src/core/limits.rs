@@ -103,9 +103,11 @@ pub fn check_device(device: &DeviceInfo) -> Result<()> {
 
 /// The event with every value and list beyond its cap removed. `drop` hears each removal as
 /// an `InvalidInput` error and decides: `Ok` keeps the event without the value (lenient),
-/// `Err` refuses it (strict). The event id and the custom name are refused either way.
+/// `Err` refuses it (strict). The event id and the custom name are refused either way. The
+/// event is taken by value and its fields moved, not copied: `track()` pays nothing for the
+/// check when everything fits.
 pub fn bounded(
-    event: &Event,
+    event: Event,
     drop: &mut dyn FnMut(ConversionsError) -> Result<()>,
 ) -> Result<Event> {
     check_length("event_id", event.event_id.as_deref(), MAX_EVENT_ID_CHARS)?;
@@ -118,41 +120,36 @@ pub fn bounded(
     )?;
     let mut fit = Fitter { drop };
     Ok(Event {
-        name: event.name,
-        custom_event_name: event.custom_event_name.clone(),
-        event_id: event.event_id.clone(),
-        event_time: event.event_time,
-        event_source_url: fit.text("event_source_url", &event.event_source_url, MAX_URL_CHARS)?,
+        event_source_url: fit.text("event_source_url", event.event_source_url, MAX_URL_CHARS)?,
         user_data: event
             .user_data
-            .as_ref()
             .map(|user| fit.user_data(user))
             .transpose()?,
         custom_data: event
             .custom_data
-            .as_ref()
             .map(|custom| fit.custom_data(custom))
             .transpose()?,
+        ..event
     })
 }
 
-/// Copies values that fit, reporting the ones that do not.
+/// Keeps values that fit, reporting the ones that do not.
 struct Fitter<'a> {
     drop: &'a mut dyn FnMut(ConversionsError) -> Result<()>,
 }
 
 impl Fitter<'_> {
-    fn text(&mut self, field: &str, value: &Option<String>, max: usize) -> Result<Option<String>> {
+    fn text(&mut self, field: &str, value: Option<String>, max: usize) -> Result<Option<String>> {
         match value {
-            Some(v) if too_long(v, max) => {
+            Some(v) if too_long(&v, max) => {
                 (self.drop)(ConversionsError::invalid(field, length_rule(max)))?;
                 Ok(None)
             }
-            _ => Ok(value.clone()),
+            value => Ok(value),
         }
     }
 
-    fn list(&mut self, field: &str, values: &[String], count: usize) -> Result<Vec<String>> {
+    fn list(&mut self, field: &str, mut values: Vec<String>, count: usize) -> Result<Vec<String>> {
         if values.len() > count {
             (self.drop)(ConversionsError::invalid(
                 field,
@@ -160,43 +157,44 @@ impl Fitter<'_> {
             ))?;
             return Ok(Vec::new());
         }
-        let mut kept = Vec::with_capacity(values.len());
-        for value in values {
-            if too_long(value, MAX_ID_CHARS) {
+        let mut i = 0;
+        while i < values.len() {
+            if too_long(&values[i], MAX_ID_CHARS) {
                 (self.drop)(ConversionsError::invalid(field, length_rule(MAX_ID_CHARS)))?;
+                values.remove(i);
             } else {
-                kept.push(value.clone());
+                i += 1;
             }
         }
-        Ok(kept)
+        Ok(values)
     }
 
-    fn user_data(&mut self, user: &UserData) -> Result<UserData> {
+    fn user_data(&mut self, user: UserData) -> Result<UserData> {
         let n = MAX_USER_VALUES;
         let id = MAX_ID_CHARS;
         Ok(UserData {
-            emails: self.list("user_data.em", &user.emails, n)?,
-            phone_numbers: self.list("user_data.ph", &user.phone_numbers, n)?,
-            first_names: self.list("user_data.fn", &user.first_names, n)?,
-            last_names: self.list("user_data.ln", &user.last_names, n)?,
-            genders: self.list("user_data.ge", &user.genders, n)?,
-            dates_of_birth: self.list("user_data.db", &user.dates_of_birth, n)?,
-            cities: self.list("user_data.ct", &user.cities, n)?,
-            states: self.list("user_data.st", &user.states, n)?,
-            zip_codes: self.list("user_data.zp", &user.zip_codes, n)?,
-            countries: self.list("user_data.country", &user.countries, n)?,
-            external_ids: self.list("user_data.external_id", &user.external_ids, n)?,
+            emails: self.list("user_data.em", user.emails, n)?,
+            phone_numbers: self.list("user_data.ph", user.phone_numbers, n)?,
+            first_names: self.list("user_data.fn", user.first_names, n)?,
+            last_names: self.list("user_data.ln", user.last_names, n)?,
+            genders: self.list("user_data.ge", user.genders, n)?,
+            dates_of_birth: self.list("user_data.db", user.dates_of_birth, n)?,
+            cities: self.list("user_data.ct", user.cities, n)?,
+            states: self.list("user_data.st", user.states, n)?,
+            zip_codes: self.list("user_data.zp", user.zip_codes, n)?,
+            countries: self.list("user_data.country", user.countries, n)?,
+            external_ids: self.list("user_data.external_id", user.external_ids, n)?,
             client_ip_address: self.text(
                 "user_data.client_ip_address",
-                &user.client_ip_address,
+                user.client_ip_address,
                 id,
             )?,
-            click_id: self.text("user_data.click_id", &user.click_id, id)?,
-            partner_id: self.text("user_data.partner_id", &user.partner_id, id)?,
+            click_id: self.text("user_data.click_id", user.click_id, id)?,
+            partner_id: self.text("user_data.partner_id", user.partner_id, id)?,
         })
     }
 
-    fn custom_data(&mut self, custom: &CustomData) -> Result<CustomData> {
+    fn custom_data(&mut self, custom: CustomData) -> Result<CustomData> {
         let (id, text) = (MAX_ID_CHARS, MAX_TEXT_CHARS);
         let contents = if custom.contents.len() > MAX_CONTENT_ITEMS {
             (self.drop)(ConversionsError::invalid(
@@ -206,43 +204,43 @@ impl Fitter<'_> {
             Vec::new()
         } else {
             let mut items = Vec::with_capacity(custom.contents.len());
-            for (i, item) in custom.contents.iter().enumerate() {
+            for (i, item) in custom.contents.into_iter().enumerate() {
                 items.push(self.content_item(i, item)?);
             }
             items
         };
         Ok(CustomData {
-            currency: self.text("custom_data.currency", &custom.currency, id)?,
-            value: self.text("custom_data.value", &custom.value, id)?,
+            currency: self.text("custom_data.currency", custom.currency, id)?,
+            value: self.text("custom_data.value", custom.value, id)?,
             content_ids: self.list(
                 "custom_data.content_ids",
-                &custom.content_ids,
+                custom.content_ids,
                 MAX_CONTENT_ITEMS,
             )?,
             contents,
             num_items: custom.num_items,
-            order_id: self.text("custom_data.order_id", &custom.order_id, id)?,
-            search_string: self.text("custom_data.search_string", &custom.search_string, text)?,
-            content_name: self.text("custom_data.content_name", &custom.content_name, text)?,
+            order_id: self.text("custom_data.order_id", custom.order_id, id)?,
+            search_string: self.text("custom_data.search_string", custom.search_string, text)?,
+            content_name: self.text("custom_data.content_name", custom.content_name, text)?,
             content_category: self.text(
                 "custom_data.content_category",
-                &custom.content_category,
+                custom.content_category,
                 text,
             )?,
-            content_brand: self.text("custom_data.content_brand", &custom.content_brand, text)?,
-            opt_out_type: self.text("custom_data.opt_out_type", &custom.opt_out_type, id)?,
+            content_brand: self.text("custom_data.content_brand", custom.content_brand, text)?,
+            opt_out_type: self.text("custom_data.opt_out_type", custom.opt_out_type, id)?,
         })
     }
 
-    fn content_item(&mut self, index: usize, item: &ContentItem) -> Result<ContentItem> {
+    fn content_item(&mut self, index: usize, item: ContentItem) -> Result<ContentItem> {
         let field = |leaf: &str| format!("custom_data.contents[{index}].{leaf}");
         let (id, text) = (MAX_ID_CHARS, MAX_TEXT_CHARS);
         Ok(ContentItem {
-            id: self.text(&field("id"), &item.id, id)?,
-            item_name: self.text(&field("item_name"), &item.item_name, text)?,
-            item_category: self.text(&field("item_category"), &item.item_category, text)?,
-            item_brand: self.text(&field("item_brand"), &item.item_brand, text)?,
-            item_price: self.text(&field("item_price"), &item.item_price, id)?,
+            id: self.text(&field("id"), item.id, id)?,
+            item_name: self.text(&field("item_name"), item.item_name, text)?,
+            item_category: self.text(&field("item_category"), item.item_category, text)?,
+            item_brand: self.text(&field("item_brand"), item.item_brand, text)?,
+            item_price: self.text(&field("item_price"), item.item_price, id)?,
             quantity: item.quantity,
         })
     }
@@ -273,7 +271,7 @@ mod tests {
             ..Event::new(EventName::Checkout)
         };
         let mut fields = Vec::new();
-        let fitted = bounded(&event, &mut |e| {
+        let fitted = bounded(event, &mut |e| {
             if let ConversionsError::InvalidInput { field, .. } = e {
                 fields.push(field);
             }
@@ -293,7 +291,7 @@ mod tests {
             event_id: Some("i".repeat(MAX_EVENT_ID_CHARS + 1)),
             ..Event::new(EventName::Lead)
         };
-        let result = bounded(&event, &mut |_| Ok(()));
+        let result = bounded(event, &mut |_| Ok(()));
         assert!(matches!(
             result,
             Err(ConversionsError::InvalidInput { field, .. }) if field == "event_id"

@@ -43,7 +43,7 @@ impl ConversionsClient {
     /// this thread. Returns its event id, or `recorded = false` when collection is disabled.
     /// Bad input fails with `InvalidInput` naming the field and the rule; nothing is stored.
     pub fn track(&self, event: Event) -> Result<TrackResult, ConversionsError> {
-        self.inner.track(&event)
+        self.inner.track(event)
     }
 
     /// Applies the user's privacy choices. Opting out removes advertising ids from queued
