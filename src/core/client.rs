@@ -25,9 +25,10 @@ use crate::core::model::{
     AppInfo, ClientConfig, DeviceInfo, Diagnostics, Event, EventName, FlushReport, LogLevel,
     PrivacyState, TrackResult, ValidationWarning,
 };
-use crate::core::shared::{CustomNames, DeliveryListener, DeliveryStatus, Shared};
+use crate::core::shared::{
+    CustomNames, DeliveryListener, DeliveryStatus, Shared, MAX_CUSTOM_NAMES,
+};
 use crate::core::signal::{FlushWaiter, UploadSignal};
-use crate::core::store::MAX_CUSTOM_NAMES;
 use crate::core::sync::lock;
 use crate::core::upload::backoff::millis;
 use crate::core::worker::Command;
@@ -154,7 +155,8 @@ impl Client {
                 warnings: Vec::new(),
             });
         }
-        let urgent = matches!(event.name, EventName::AppInstall | EventName::AppOpen);
+        // app_install never comes this way: the store worker records it (and sends it at once).
+        let urgent = event.name == EventName::AppOpen;
         let (pending, warnings) =
             build_event_checked(event, &context, self.shared.clock.now_secs())?;
         if let Some(name) = &pending.custom_name {
@@ -163,8 +165,8 @@ impl Client {
         let event_id = pending.event_id.clone();
         self.report_dropped_fields(&pending.event_name, &warnings);
         self.send(Command::Track(pending))?;
-        // Installs and opens go at once (the brief allows an hour of lag at most); the store
-        // worker decides everything else (a full batch, or events waiting for the interval).
+        // Opens go at once (the brief allows an hour of lag at most); the store worker decides
+        // everything else (a full batch, or events waiting for the interval).
         if urgent {
             self.shared.signal.kick();
         }
@@ -206,8 +208,8 @@ impl Client {
         if registry.names.contains(name) {
             return Ok(());
         }
-        let in_use = u64::try_from(registry.names.len()).unwrap_or(u64::MAX);
-        if in_use >= MAX_CUSTOM_NAMES.unsigned_abs() {
+        let in_use = registry.names.len();
+        if in_use >= MAX_CUSTOM_NAMES {
             return Err(ConversionsError::invalid(
                 "custom_event_name",
                 format!("at most {MAX_CUSTOM_NAMES} distinct custom event names per ad account; this would be the {}th", in_use + 1),

@@ -44,6 +44,9 @@ pub struct DeliveryStatus {
 /// stored yet or not. A name counts from the moment an event with it is accepted, so the
 /// limit holds while storage is unavailable too, and an accepted event is never dropped later
 /// for its name.
+/// The brief: at most 15 advertiser-defined names per ad account.
+pub const MAX_CUSTOM_NAMES: usize = 15;
+
 #[derive(Debug, Default)]
 pub struct CustomNames {
     /// Lowercased names.

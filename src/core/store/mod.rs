@@ -19,7 +19,7 @@ use rusqlite::{params, Connection, ErrorCode, Transaction};
 
 use crate::core::event_builder::PendingEvent;
 pub use install_file::{InstallFile, InstallState};
-pub use queue::{QueuedEvent, Resolution, MAX_CUSTOM_NAMES};
+pub use queue::{QueuedEvent, Resolution};
 pub use records::{Counter, InstallRecord};
 
 /// Bit flags stored with each event (see `PendingEvent`).

@@ -7,9 +7,6 @@ use super::records::{add_counter, dead_letter_in, Counter, MAX_DEAD_LETTERS};
 use super::{Store, StoreError};
 use crate::core::event_builder::PendingEvent;
 
-/// The brief: at most 15 advertiser-defined names per ad account (enforced by `track()`).
-pub const MAX_CUSTOM_NAMES: i64 = 15;
-
 /// A stored event, as read for sending.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueuedEvent {
