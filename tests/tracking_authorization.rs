@@ -14,6 +14,7 @@ use app_conversions::{
     ActionSource, Clock, ConversionsClient, Event, ManualClock, PrivacyState,
     TrackingAuthorization, UserData,
 };
+use app_conversions_sandbox::HASHED_FIELDS;
 use common::routes::{Endpoint, Route, ROUTES};
 use common::*;
 use serde_json::Value;
@@ -21,22 +22,6 @@ use serde_json::Value;
 const WAIT_MS: u64 = 10_000;
 const IDFA: &str = "6D92078A-8246-4BA4-AE5B-76104861E7DC";
 const ZEROED: &str = "00000000-0000-0000-0000-000000000000";
-
-/// The user-data fields a user-data identifier cell covers, as the README's column heads name
-/// them (backquoted wire names).
-const IDENTIFIERS: [&str; 11] = [
-    "em",
-    "ph",
-    "fn",
-    "ln",
-    "ge",
-    "db",
-    "ct",
-    "st",
-    "zp",
-    "country",
-    "external_id",
-];
 
 /// One row of the README table: the state as the app reports it.
 struct Row {
@@ -202,9 +187,7 @@ fn observed(event: Option<&Value>, head: &str, route: Route) -> String {
         .into(),
         _ => {
             assert!(
-                heads
-                    .iter()
-                    .all(|h| IDENTIFIERS.contains(h) || *h == "hashed_maids"),
+                heads.iter().all(|h| HASHED_FIELDS.contains(h)),
                 "unknown column {head}"
             );
             group(&heads)
@@ -305,7 +288,7 @@ fn revoking_tracking_strips_events_already_queued_and_allowing_it_adds_nothing()
         assert_eq!(arrived.len(), 2, "{route:?}");
         for event in &arrived {
             assert_eq!(event["opt_out"], true, "{route:?} {event}");
-            for field in IDENTIFIERS.iter().chain(&["hashed_maids"]) {
+            for field in HASHED_FIELDS {
                 assert!(event["user_data"].get(field).is_none(), "{route:?} {field}");
             }
         }

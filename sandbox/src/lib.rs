@@ -52,6 +52,7 @@ pub use config::SandboxConfig;
 pub use faults::Fault;
 pub use standalone::run_standalone;
 pub use state::RecordedRequest;
+pub use validate::HASHED_FIELDS;
 
 use server::ServerHandle;
 use state::Shared;

@@ -34,7 +34,7 @@ pub(crate) const STANDARD_EVENT_NAMES: [&str; 21] = [
 ];
 
 /// `user_data` fields whose values must be SHA-256 digests (64 lowercase hex characters).
-pub(crate) const HASHED_FIELDS: [&str; 12] = [
+pub const HASHED_FIELDS: [&str; 12] = [
     "em",
     "ph",
     "fn",
