@@ -539,7 +539,14 @@ impl Uploader {
             }
         });
         let totals = lock(&self.shared.status).totals.clone();
-        let queued = self.policy.queued();
+        // Stopped (collection disabled, or shutting down), the uploader read no batch, so its
+        // own count may predate a purge: the store worker's count, published after the
+        // flush's own sync, is the current one.
+        let queued = if progress.stopped {
+            self.shared.queued.load(Ordering::Relaxed)
+        } else {
+            self.policy.queued()
+        };
         for (waiter, answer) in finished.into_iter().zip(answers) {
             let reply = match answer {
                 FlushAnswer::StorageFailed(error) => Err(error),

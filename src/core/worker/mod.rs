@@ -251,6 +251,8 @@ impl StoreWorker {
                         .storage_error()
                         .unwrap_or_else(|| "not committed".into())),
                 };
+                // Before the reply: a flush answered right after it reads this count.
+                self.publish_queued();
                 let _ = reply.send(result);
             }
         }
