@@ -1,4 +1,4 @@
-//! What each privacy state sends, field by field, checked against the README's privacy table
+//! What each privacy state sends, field by field, checked against the table in docs/privacy.md
 //! (the table is the specification: every cell is asserted here), once straight to the
 //! endpoint and once through the reference relay, with every body that arrives validated
 //! against the official 5.23 schema. Then the state changes real apps go through: a revocation
@@ -23,14 +23,14 @@ const WAIT_MS: u64 = 10_000;
 const IDFA: &str = "6D92078A-8246-4BA4-AE5B-76104861E7DC";
 const ZEROED: &str = "00000000-0000-0000-0000-000000000000";
 
-/// One row of the README table: the state as the app reports it.
+/// One row of the privacy table (docs/privacy.md): the state as the app reports it.
 struct Row {
     action_source: ActionSource,
     privacy: PrivacyState,
     user_data_without_tracking: bool,
 }
 
-/// The state a README row names. Every row of the table must be known here.
+/// The state a row of the privacy table names. Every row of the table must be known here.
 fn row(label: &str) -> Row {
     let android = |privacy| Row {
         action_source: ActionSource::AppAndroid,
@@ -67,18 +67,18 @@ fn row(label: &str) -> Row {
             collection_enabled: false,
             ..privacy_with_id(GAID)
         }),
-        other => panic!("README privacy table: unknown state {other:?}"),
+        other => panic!("docs/privacy.md table: unknown state {other:?}"),
     }
 }
 
-/// The README's privacy table: state label -> (column head -> cell).
+/// The privacy table of docs/privacy.md: state label -> (column head -> cell).
 fn readme_table() -> Vec<(String, BTreeMap<String, String>)> {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
-        .expect("README.md");
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/privacy.md"))
+        .expect("docs/privacy.md");
     let section = readme
-        .split("## Privacy: what each state sends")
+        .split("## What each state sends")
         .nth(1)
-        .expect("README has the privacy section");
+        .expect("docs/privacy.md has the section");
     let lines: Vec<&str> = section
         .lines()
         .skip_while(|l| !l.starts_with('|'))
@@ -148,7 +148,7 @@ fn client_for(
     .expect("client")
 }
 
-/// What the README cell says for `field` of an arrived `event` (`None`: not one event arrived).
+/// What the table's cell says for `field` of an arrived `event` (`None`: not one event arrived).
 fn observed(event: Option<&Value>, head: &str, route: Route) -> String {
     let Some(event) = event else {
         return "nothing sent".into();
@@ -216,7 +216,7 @@ fn every_cell_of_the_readme_privacy_table_holds_directly_and_through_the_relay()
     let table = readme_table();
     assert!(
         table.len() >= 10,
-        "the README table lost rows: {}",
+        "the privacy table lost rows: {}",
         table.len()
     );
     let mut checked = 0;
@@ -227,7 +227,7 @@ fn every_cell_of_the_readme_privacy_table_holds_directly_and_through_the_relay()
                 && (cells["`em` `ph`"] == "sent" || cells["`hashed_maids`"] == "sent");
             if route == Route::Direct && event.is_none() && !identifiable {
                 // Straight to the API, an event with no em, no maids and no IP cannot be
-                // accepted: the README says it is dropped and counted instead.
+                // accepted: the table says it is dropped and counted instead.
                 let expect_drop = cells.values().any(|cell| cell != "nothing sent");
                 assert_eq!(dropped, u64::from(expect_drop), "{label}, direct");
                 checked += 1;
@@ -237,7 +237,7 @@ fn every_cell_of_the_readme_privacy_table_holds_directly_and_through_the_relay()
                 let seen = observed(event.as_ref(), head, route);
                 assert_eq!(
                     &seen, expected,
-                    "README privacy table, state {label:?}, column {head}, {route:?}: {event:?}"
+                    "docs/privacy.md table, state {label:?}, column {head}, {route:?}: {event:?}"
                 );
                 checked += 1;
             }

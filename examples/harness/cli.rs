@@ -20,7 +20,7 @@ use crate::{demo, event_json, inspect, replay, report, validate};
 pub const HELP: &str = "\
 app-conversions desktop harness
 
-USAGE: cargo run --release --example harness -- [FLAGS] [COMMAND]
+USAGE: cargo run --example harness -- [FLAGS] [COMMAND]
 
 COMMANDS
   demo                 (default) the whole story against an embedded sandbox: install, open,

@@ -1,6 +1,6 @@
 //! The desktop harness: try the SDK without a phone, and look at what it did.
 //!
-//! `cargo run --release --example harness -- [FLAGS] [COMMAND]`. With no command it runs the
+//! `cargo run --example harness -- [FLAGS] [COMMAND]`. With no command it runs the
 //! `demo` against an embedded sandbox endpoint and prints a timeline. `inspect`, `validate` and
 //! `replay` are the integrator's tools: look at a buffer pulled from a device, check events
 //! before shipping a build, and send a buffer again to a test endpoint. See `--help`.

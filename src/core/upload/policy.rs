@@ -3,7 +3,7 @@
 //! A synchronous state machine in the shape of Glean's upload manager: the upload thread asks
 //! it "may I send, and how much?" and "when do I wake?", and tells it what happened. It reads
 //! no clock (every call takes `now_ms`), starts no thread and does no I/O, so every row of the
-//! README's "Server answer" table is a unit test in milliseconds.
+//! "Server answer" table of docs/delivery.md is a unit test in milliseconds.
 
 use crate::core::upload::backoff::{full_jitter, retry_after_ms};
 use crate::core::upload::transport::HttpAnswer;

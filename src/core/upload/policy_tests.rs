@@ -1,4 +1,4 @@
-//! Every row of the README's "Server answer" table and of ARCHITECTURE section 5, as the
+//! Every row of the "Server answer" table of docs/delivery.md and of ARCHITECTURE section 5, as the
 //! policy sees it: milliseconds, no threads, no clock.
 
 use super::*;

@@ -52,7 +52,7 @@ extension Conversions {
         public var waitForTrackingAuthorization: TimeInterval
         /// Sends hashed user data (email, phone, names, address, user id) even without tracking
         /// authorization. Off by default: Apple counts that as tracking. Only for an app with
-        /// its own legal basis; see the README's privacy section.
+        /// its own legal basis; see docs/privacy.md.
         public var userDataWithoutTracking: Bool
         /// Reads the tracking status and the IDFA at start and whenever the app becomes active,
         /// and applies them when they changed. Turn off only to report them yourself with

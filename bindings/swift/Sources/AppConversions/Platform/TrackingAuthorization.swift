@@ -2,7 +2,7 @@
 // authorization (the prompt stays the app's), but it reads the status and the IDFA at start and
 // on every return to the foreground, and applies them when either changed: an answer given in
 // the app's own prompt, or changed later in Settings, reaches the core without the app's help.
-// The core decides what the status means for each field (see the README's privacy table).
+// The core decides what the status means for each field (see the privacy table in docs/privacy.md).
 #if canImport(AppTrackingTransparency)
 import AppTrackingTransparency
 import Foundation
