@@ -95,6 +95,7 @@ impl Client {
             worker_panics: AtomicU64::new(0),
             upload_wakeups: AtomicU64::new(0),
             queued: AtomicU64::new(0),
+            erase_epoch: AtomicU64::new(0),
         });
         let ring: Arc<dyn Ring> = shared.signal.clone();
         shared.clock.on_advance(Arc::downgrade(&ring));
@@ -238,6 +239,9 @@ impl Client {
         let prompt_answered = before.authorization_pending && !applied.authorization_pending;
         self.shared.update_context(|c| c.privacy = applied);
         if purge {
+            // At once: a batch the uploader holds is stale from now on, even if consent
+            // comes back before the store worker has purged.
+            self.shared.begin_erase();
             return self.send(Command::Purge);
         }
         if prompt_answered {
@@ -387,6 +391,7 @@ impl Client {
     /// Removes every queued and dead-lettered event (keeps the install record).
     pub fn forget(&self, timeout: Duration) -> Result<()> {
         let (reply, answer) = channel();
+        self.shared.begin_erase();
         self.send(Command::Forget(reply))?;
         wait(answer, timeout)
     }

@@ -86,6 +86,12 @@ pub struct Shared {
     /// Events queued as the store worker last counted them (committed and in memory), for a
     /// flush that runs out of time before the worker or the uploader answers.
     pub queued: AtomicU64,
+    /// Erases so far (`forget()`, collection disabled). A batch the store worker hands out is
+    /// stamped with the count of its moment; the upload thread sends nothing stamped with an
+    /// older count, so an erased event held in its memory (read ahead, half of a split) is
+    /// dropped there. Raised by the client when an erase is asked and by the store worker
+    /// once it has deleted, before it answers.
+    pub erase_epoch: AtomicU64,
 }
 
 impl Shared {
@@ -111,6 +117,17 @@ impl Shared {
     /// bounded, before it is stored, logged, reported to the listener or shown.
     pub fn server_text(&self, text: String) -> String {
         truncate_text(self.redact(text), MAX_SERVER_TEXT)
+    }
+
+    /// The current erase count (see [`Shared::erase_epoch`]).
+    pub fn erase_epoch(&self) -> u64 {
+        self.erase_epoch.load(Ordering::SeqCst)
+    }
+
+    /// Makes every batch handed out so far stale: called when an erase is asked, and again
+    /// once it is done.
+    pub fn begin_erase(&self) {
+        self.erase_epoch.fetch_add(1, Ordering::SeqCst);
     }
 
     /// Records a caught panic on a worker thread.

@@ -155,14 +155,17 @@ impl Store {
         now: i64,
     ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
-        let mut removed = 0;
+        // Rows erased while their request was in flight are gone: only rows deleted here are
+        // counted, so an event is counted once (purged, or delivered).
+        let mut delivered = 0;
+        let mut no_identity = 0;
         {
             let mut delete = tx.prepare_cached("DELETE FROM events WHERE id = ?1")?;
             for row in &outcome.delivered {
-                removed += delete.execute([row])? as u64;
+                delivered += delete.execute([row])? as u64;
             }
             for row in &outcome.no_identity {
-                removed += delete.execute([row])? as u64;
+                no_identity += delete.execute([row])? as u64;
             }
             let mut retry = tx.prepare_cached(
                 "UPDATE events SET attempts = attempts + 1, next_attempt_at = ?2 WHERE id = ?1",
@@ -171,16 +174,13 @@ impl Store {
                 retry.execute(params![row, outcome.retry_at_ms])?;
             }
         }
+        let mut removed = delivered + no_identity;
         for (row, message) in &outcome.dead {
             removed += dead_letter_in(&tx, *row, message, now)?;
         }
-        add_counter(&tx, Counter::Delivered, outcome.delivered.len() as u64)?;
-        add_counter(&tx, Counter::Warnings, outcome.warnings)?;
-        add_counter(
-            &tx,
-            Counter::DroppedNoIdentity,
-            outcome.no_identity.len() as u64,
-        )?;
+        add_counter(&tx, Counter::Delivered, delivered)?;
+        add_counter(&tx, Counter::Warnings, outcome.warnings.min(delivered))?;
+        add_counter(&tx, Counter::DroppedNoIdentity, no_identity)?;
         tx.commit()?;
         self.queued = self.queued.saturating_sub(removed);
         Ok(())

@@ -429,3 +429,38 @@ fn a_recovery_copies_what_the_moved_file_still_holds() {
         "an earlier file moved aside is never overwritten"
     );
 }
+
+#[test]
+fn an_outcome_for_rows_erased_meanwhile_counts_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir);
+    store
+        .insert(
+            &[pending("a", "lead"), pending("b", "lead")],
+            "1",
+            10,
+            1_000,
+        )
+        .unwrap();
+    let rows: Vec<i64> = store
+        .due_events(i64::MAX, 0, 10)
+        .unwrap()
+        .iter()
+        .map(|e| e.row)
+        .collect();
+    assert_eq!(store.purge_queue().unwrap(), 2);
+    // The server's answer for the request in flight during the purge arrives now.
+    let outcome = Resolution {
+        delivered: rows,
+        warnings: 1,
+        ..Default::default()
+    };
+    store.resolve(&outcome, 1_000).unwrap();
+    assert_eq!(store.counter(Counter::DroppedPurged).unwrap(), 2);
+    assert_eq!(
+        store.counter(Counter::Delivered).unwrap(),
+        0,
+        "counted once"
+    );
+    assert_eq!(store.counter(Counter::Warnings).unwrap(), 0);
+}

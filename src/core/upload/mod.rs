@@ -8,7 +8,9 @@
 //! request is in flight the worker already reads the next batch (the rows after it), and an
 //! outcome is stored while the next request is sent. Flushes are answered only after the
 //! outcomes of their events are stored. The thread checks shutdown and consent before every
-//! request, so neither waits for a long pass to end.
+//! request, so neither waits for a long pass to end, and the erase count
+//! ([`Shared::erase_epoch`]): events it holds in memory that were erased since they were read
+//! are dropped unsent.
 
 pub mod backoff;
 pub mod flush;
@@ -242,7 +244,10 @@ impl Uploader {
                 now,
             );
             let Batch {
-                events, max_row, ..
+                events,
+                max_row,
+                erase_epoch,
+                ..
             } = batch;
             self.known_row = self.known_row.max(max_row);
             let full = events.len() == limit;
@@ -253,10 +258,12 @@ impl Uploader {
             let sent = if events.is_empty() {
                 Sent::All
             } else {
-                self.send(events)
+                self.send(events, erase_epoch)
             };
             match sent {
                 Sent::Stop => return,
+                // Erased while held here: what was read ahead is stale too.
+                Sent::Erased => next = None,
                 // A lowered limit: the batch read ahead is too large.
                 Sent::Retake => next = None,
                 Sent::All if full => {}
@@ -283,11 +290,16 @@ impl Uploader {
         Some(BatchRequest { after_row, answer })
     }
 
-    /// Sends `events`, splitting them while the server refuses the request whole.
-    fn send(&mut self, events: Vec<QueuedEvent>) -> Sent {
+    /// Sends `events` (read at erase count `erase_epoch`), splitting them while the server
+    /// refuses the request whole. Before every request: nothing erased since they were read
+    /// is sent (the groups still held are dropped; the store has deleted their rows).
+    fn send(&mut self, events: Vec<QueuedEvent>, erase_epoch: u64) -> Sent {
         let mut splits_left = split_budget(events.len());
         let mut groups = vec![events];
         while let Some(group) = groups.pop() {
+            if self.shared.erase_epoch() != erase_epoch {
+                return Sent::Erased;
+            }
             if !self.may_send(self.now()) {
                 return Sent::Stop;
             }
@@ -582,6 +594,8 @@ enum Sent {
     Retake,
     /// A backoff or pause began, consent was withdrawn or the SDK is stopping.
     Stop,
+    /// The events were erased while held here: dropped unsent; take again from the oldest.
+    Erased,
 }
 
 /// How one request ended, for [`Uploader::send`].

@@ -41,6 +41,8 @@ pub struct Batch {
     /// The stored backoff deadline (Unix milliseconds), so an uploader that could not read it
     /// at start (storage was failing then) still honours it.
     pub stored_not_before: i64,
+    /// The erase count when the batch was read: once it changed, the batch is not sent.
+    pub erase_epoch: u64,
 }
 
 /// The answer to [`Command::Resolve`].

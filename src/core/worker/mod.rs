@@ -161,6 +161,7 @@ impl StoreWorker {
                 reply,
             } => {
                 self.commit();
+                let erase_epoch = self.shared.erase_epoch();
                 let max_age = self.shared.settings.max_event_age_secs;
                 let now_ms = self.shared.clock.now_ms();
                 let result = self.with_store(|s| {
@@ -177,6 +178,7 @@ impl StoreWorker {
                         max_row: s.last_row(),
                         next_retry_at,
                         stored_not_before: s.not_before()?,
+                        erase_epoch,
                     })
                 });
                 let _ = reply.send(result);
@@ -212,6 +214,7 @@ impl StoreWorker {
                     s.purge_queue()?;
                     s.add(Counter::DroppedPurged, dropped)
                 });
+                self.shared.begin_erase();
             }
             Command::Forget(reply) => {
                 let dropped = self.pending.len() as u64;
@@ -223,6 +226,8 @@ impl StoreWorker {
                 if result.is_ok() {
                     lock(&self.shared.custom_names).names.clear();
                 }
+                // Before the answer: once forget() returns, no batch read before is sent.
+                self.shared.begin_erase();
                 let _ = reply.send(result);
             }
             Command::ClearDeadLetters(reply) => {
