@@ -46,9 +46,10 @@ ENVIRONMENT (override the file; flags override the environment):
     RELAY_REDIS_URL                    redis://host:port/db to share the budget (default: none)
     RELAY_MAX_CONNECTIONS              open connections, default 10000 (kept below ulimit -n)
     RELAY_IDLE_TIMEOUT_MS              header and keep-alive idle timeout, default 10000
-    RELAY_BODY_TIMEOUT_MS              request body deadline, default 10000 (408)
+    RELAY_BODY_TIMEOUT_MS              deadline for the whole request body, default 10000 (408)
     RELAY_MAX_REQUESTS_IN_FLIGHT       event requests at once, default 4096 (503 above)
     RELAY_MAX_BODY_BYTES_IN_FLIGHT     body bytes held at once, default 67108864 (503 above)
+    RELAY_MAX_BODY_BYTES_IN_FLIGHT_PER_IP  body bytes held by one client address, default 8388608 (429 above)
     RELAY_WORKER_THREADS               request threads, default one per core
     RELAY_UPSTREAM_TIMEOUT_MS          overall upstream deadline, default 30000
     RELAY_UPSTREAM_CONNECT_TIMEOUT_MS  upstream connect deadline, default 5000

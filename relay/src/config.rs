@@ -50,6 +50,9 @@ pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_MAX_REQUESTS_IN_FLIGHT: usize = 4_096;
 /// Default cap on the request bytes held at once by requests in flight: 64 MiB.
 pub const DEFAULT_MAX_BODY_BYTES_IN_FLIGHT: usize = 64 * 1024 * 1024;
+/// Default cap on the request bytes held at once by one client address (an IPv6 client by
+/// its /64): 8 MiB, room for thousands of device requests behind one NAT.
+pub const DEFAULT_MAX_BODY_BYTES_IN_FLIGHT_PER_IP: usize = 8 * 1024 * 1024;
 /// Default overall deadline of one upstream call (connect, send, and read the whole answer).
 pub const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default deadline for opening the upstream TCP (and TLS) connection.
@@ -106,13 +109,18 @@ pub struct RelayConfig {
     /// A connection that takes longer to send a request's headers, or stays idle longer
     /// between requests, is closed.
     pub idle_timeout: Duration,
-    /// A request whose body takes longer to arrive gets 408.
+    /// A request whose whole body takes longer than this to arrive (counted from its headers,
+    /// however steadily it trickles) gets 408.
     pub body_timeout: Duration,
     /// Most event requests handled at once; more get 503 with `Retry-After`.
     pub max_requests_in_flight: usize,
     /// Most request-body bytes held at once by the requests in flight; a request that would
     /// go over gets 503 with `Retry-After`, so memory stays bounded.
     pub max_body_bytes_in_flight: usize,
+    /// Most request-body bytes held at once by the requests of one client address (an IPv6
+    /// client by its /64); a request that would go over gets 429 with `Retry-After`, so a few
+    /// clients cannot take the whole of `max_body_bytes_in_flight`.
+    pub max_body_bytes_in_flight_per_ip: usize,
     /// Threads serving requests; `0` is one per CPU core.
     pub worker_threads: usize,
     /// Overall deadline of one upstream call; when it passes the client gets 504.
@@ -173,6 +181,10 @@ impl fmt::Debug for RelayConfig {
             .field("body_timeout", &self.body_timeout)
             .field("max_requests_in_flight", &self.max_requests_in_flight)
             .field("max_body_bytes_in_flight", &self.max_body_bytes_in_flight)
+            .field(
+                "max_body_bytes_in_flight_per_ip",
+                &self.max_body_bytes_in_flight_per_ip,
+            )
             .field("worker_threads", &self.worker_threads)
             .field("upstream_timeout", &self.upstream_timeout)
             .field("upstream_connect_timeout", &self.upstream_connect_timeout)
@@ -205,6 +217,7 @@ impl Default for RelayConfig {
             body_timeout: DEFAULT_BODY_TIMEOUT,
             max_requests_in_flight: DEFAULT_MAX_REQUESTS_IN_FLIGHT,
             max_body_bytes_in_flight: DEFAULT_MAX_BODY_BYTES_IN_FLIGHT,
+            max_body_bytes_in_flight_per_ip: DEFAULT_MAX_BODY_BYTES_IN_FLIGHT_PER_IP,
             worker_threads: 0,
             upstream_timeout: DEFAULT_UPSTREAM_TIMEOUT,
             upstream_connect_timeout: DEFAULT_UPSTREAM_CONNECT_TIMEOUT,

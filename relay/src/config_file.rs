@@ -86,6 +86,7 @@ struct FileConfig {
     body_timeout_ms: Option<u64>,
     max_requests_in_flight: Option<usize>,
     max_body_bytes_in_flight: Option<usize>,
+    max_body_bytes_in_flight_per_ip: Option<usize>,
     worker_threads: Option<usize>,
 }
 
@@ -190,6 +191,10 @@ fn apply_scale(config: &mut RelayConfig, file: &FileConfig) {
         &mut config.max_body_bytes_in_flight,
         file.max_body_bytes_in_flight,
     );
+    set(
+        &mut config.max_body_bytes_in_flight_per_ip,
+        file.max_body_bytes_in_flight_per_ip,
+    );
     set(&mut config.worker_threads, file.worker_threads);
 }
 
@@ -274,6 +279,10 @@ pub(crate) fn apply_env(
     set(
         &mut config.max_body_bytes_in_flight,
         parse_opt(num("RELAY_MAX_BODY_BYTES_IN_FLIGHT"))?,
+    );
+    set(
+        &mut config.max_body_bytes_in_flight_per_ip,
+        parse_opt(num("RELAY_MAX_BODY_BYTES_IN_FLIGHT_PER_IP"))?,
     );
     set(
         &mut config.worker_threads,

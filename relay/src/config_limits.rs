@@ -136,6 +136,12 @@ fn validate_scale(config: &RelayConfig) -> Result<(), String> {
                 .to_string(),
         );
     }
+    if config.max_body_bytes_in_flight_per_ip < config.max_body_bytes {
+        return Err(
+            "max_body_bytes_in_flight_per_ip: must be at least max_body_bytes, or no large request could ever be served"
+                .to_string(),
+        );
+    }
     if config.idle_timeout.is_zero() || config.body_timeout.is_zero() {
         return Err("idle_timeout and body_timeout: must be positive".to_string());
     }

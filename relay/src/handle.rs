@@ -48,7 +48,6 @@ impl RelayHandle {
                 idle_timeout: config.idle_timeout,
                 grace: SHUTDOWN_GRACE,
             },
-            body_timeout: config.body_timeout,
             worker_threads: config.worker_threads,
         };
         let listener = std::net::TcpListener::bind(config.listen)?;
@@ -112,7 +111,6 @@ impl Drop for RelayHandle {
 /// What the background thread needs besides the state.
 struct Settings {
     limits: ConnectionLimits,
-    body_timeout: Duration,
     worker_threads: usize,
 }
 
@@ -148,7 +146,7 @@ fn run(
             }
         };
         let _ = ready.send(Ok(()));
-        let app = build_router(state, settings.body_timeout);
+        let app = build_router(state);
         serve(listener, app, settings.limits, stop).await;
     });
     runtime.shutdown_timeout(Duration::from_secs(1));

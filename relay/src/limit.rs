@@ -67,7 +67,7 @@ fn wait_for(secs: f64) -> Duration {
 }
 
 /// The table key of a client: an IPv4 address, or an IPv6 address's /64.
-fn key_of(ip: IpAddr) -> u128 {
+pub(crate) fn key_of(ip: IpAddr) -> u128 {
     match ip.to_canonical() {
         IpAddr::V4(v4) => u128::from(v4.to_ipv6_mapped()),
         IpAddr::V6(v6) => u128::from(v6) & !u128::from(u64::MAX),

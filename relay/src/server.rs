@@ -3,9 +3,10 @@
 //! The handler does the cheap refusals before the expensive work, in this order: the client
 //! IP's rate limit (429), app-token authentication (401/403, from headers alone), the
 //! instance's global cap (429), the ad account's budget when it is known to be spent for this
-//! minute (429), the request's share of the body-memory budget (503), the body
-//! cap (413, first from `Content-Length`, then while reading) and body deadline (408), the
-//! body's shape and event count (400). Only then does it parse (large bodies on the blocking
+//! minute (429), then the body through [`crate::body`]: its cap (413, first from
+//! `Content-Length`, then while reading), one deadline for the whole body (408), and memory
+//! reserved as bytes arrive within the instance's budget (503) and the client address's
+//! share (429). Then the body's shape and event count (400). Only then does it parse (large bodies on the blocking
 //! pool, a few at a time, so the async workers keep answering), fill client IPs, and hand the
 //! events to the [`Coalescer`], waiting for its device's own answer. The events route also sits
 //! behind a concurrency limit that sheds load with 503 instead of queueing. Everything lives in
@@ -24,11 +25,11 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use http_body_util::{BodyExt, LengthLimitError, Limited};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 use tower::ServiceBuilder;
 
 use crate::auth::{AuthDecision, TokenTable};
+use crate::body::{read_body, BodyError, BodyLimits, BodyMemory};
 use crate::budget::{spread_retry_after, CallBudget};
 use crate::client_ip::TrustedProxies;
 use crate::coalesce::{BatchKey, Coalescer};
@@ -44,9 +45,6 @@ use crate::responses;
 /// Bodies up to this size are parsed on the async worker; larger ones on the blocking pool.
 const INLINE_PARSE_BYTES: usize = 64 * 1024;
 
-/// Unit of the body-memory budget.
-const BUDGET_UNIT: usize = 1024;
-
 /// Everything a request needs, built once from the configuration.
 pub(crate) struct AppState {
     tokens: TokenTable,
@@ -56,8 +54,8 @@ pub(crate) struct AppState {
     coalescer: Arc<Coalescer>,
     budget: Arc<CallBudget>,
     ad_accounts: Vec<Arc<str>>,
-    max_body_bytes: usize,
-    body_memory: Arc<Semaphore>,
+    body_limits: BodyLimits,
+    body_memory: Arc<BodyMemory>,
     parsers: Semaphore,
     max_requests_in_flight: usize,
     log: LogTarget,
@@ -98,9 +96,13 @@ impl AppState {
             proxies: TrustedProxies::parse(&config.trusted_proxies)?,
             coalescer: Arc::new(Coalescer::new(config.linger, dispatcher)),
             budget,
-            max_body_bytes: config.max_body_bytes,
-            body_memory: Arc::new(Semaphore::new(
-                config.max_body_bytes_in_flight / BUDGET_UNIT,
+            body_limits: BodyLimits {
+                max_bytes: config.max_body_bytes,
+                deadline: config.body_timeout,
+            },
+            body_memory: Arc::new(BodyMemory::new(
+                config.max_body_bytes_in_flight,
+                config.max_body_bytes_in_flight_per_ip,
             )),
             parsers: Semaphore::new(cores),
             max_requests_in_flight: config.max_requests_in_flight,
@@ -125,13 +127,10 @@ struct EventStats {
 /// your own must set itself. Serve it inside a tokio runtime (batches are sent from tasks).
 pub fn router(config: &RelayConfig) -> Result<Router, String> {
     config.validate()?;
-    Ok(build_router(
-        Arc::new(AppState::new(config)?),
-        config.body_timeout,
-    ))
+    Ok(build_router(Arc::new(AppState::new(config)?)))
 }
 
-pub(crate) fn build_router(state: Arc<AppState>, body_timeout: std::time::Duration) -> Router {
+pub(crate) fn build_router(state: Arc<AppState>) -> Router {
     let shed = ServiceBuilder::new()
         .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
             responses::overloaded()
@@ -145,9 +144,6 @@ pub(crate) fn build_router(state: Arc<AppState>, body_timeout: std::time::Durati
         )
         .route("/healthz", get(healthz))
         .fallback(fallback)
-        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
-            body_timeout,
-        ))
         .layer(middleware::from_fn_with_state(state.clone(), log_request))
         .with_state(state)
 }
@@ -225,12 +221,17 @@ async fn post_events(
     if let Some(until_window_end) = state.budget.spent_for(&ad_account_id) {
         return responses::rate_limited(spread_retry_after(until_window_end));
     }
-    let Some(_memory) = reserve_body_memory(&state, &headers) else {
-        return responses::overloaded();
+    let address = client_ip.unwrap_or(peer.ip());
+    let declared = declared_length(&headers);
+    let raw = match state.body_memory.reserve(address) {
+        Ok(mut memory) => read_body(body, declared, state.body_limits, &mut memory)
+            .await
+            .map(|raw| (raw, memory)),
+        Err(e) => Err(e),
     };
-    let raw = match read_body(body, &headers, state.max_body_bytes).await {
-        Ok(raw) => raw,
-        Err(response) => return response,
+    let (raw, _memory) = match raw {
+        Ok(read) => read,
+        Err(e) => return body_refusal(e, state.body_limits.max_bytes),
     };
     let prepared = match prepare(&state, raw, client_ip).await {
         Ok(prepared) => prepared,
@@ -276,18 +277,6 @@ async fn post_events(
     response
 }
 
-/// This request's share of the body-memory budget (its declared length, or the largest body
-/// when it declares none), held until it is answered; `None` when the budget is spent.
-fn reserve_body_memory(state: &AppState, headers: &HeaderMap) -> Option<OwnedSemaphorePermit> {
-    let declared = declared_length(headers).map_or(state.max_body_bytes, |len| {
-        usize::try_from(len).map_or(state.max_body_bytes, |l| l.min(state.max_body_bytes))
-    });
-    let units = u32::try_from(declared.div_ceil(BUDGET_UNIT).max(1)).ok()?;
-    Arc::clone(&state.body_memory)
-        .try_acquire_many_owned(units)
-        .ok()
-}
-
 /// [`payload::prepare`], on the blocking pool (a few at a time) for large bodies.
 async fn prepare(
     state: &AppState,
@@ -314,40 +303,17 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
         .and_then(|v| v.trim().parse::<u64>().ok())
 }
 
-/// Reads the whole body, refusing with 413 past `max` bytes (before reading a byte when
-/// `Content-Length` already says so).
-async fn read_body(
-    body: Body,
-    headers: &HeaderMap,
-    max: usize,
-) -> Result<axum::body::Bytes, Response> {
-    if declared_length(headers).is_some_and(|len| len > max as u64) {
-        return Err(responses::payload_too_large(max));
-    }
-    match Limited::new(body, max).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
-            Err(responses::payload_too_large(max))
+/// The answer to a body that was not read.
+fn body_refusal(error: BodyError, max_bytes: usize) -> Response {
+    match error {
+        BodyError::TooLarge => responses::payload_too_large(max_bytes),
+        BodyError::Timeout => responses::request_timeout(),
+        BodyError::Unreadable => {
+            responses::bad_request("Invalid request: the request body could not be read")
         }
-        Err(e) if caused_by::<tower_http::timeout::TimeoutError>(e.as_ref()) => {
-            Err(responses::request_timeout())
-        }
-        Err(_) => Err(responses::bad_request(
-            "Invalid request: the request body could not be read",
-        )),
+        BodyError::InstanceFull => responses::overloaded(),
+        BodyError::AddressFull => responses::rate_limited(1),
     }
-}
-
-/// True when `error` or one of its sources is an `E`.
-fn caused_by<E: std::error::Error + 'static>(error: &(dyn std::error::Error + 'static)) -> bool {
-    let mut current = Some(error);
-    while let Some(e) = current {
-        if e.is::<E>() {
-            return true;
-        }
-        current = e.source();
-    }
-    false
 }
 
 /// The upstream's answer (or the device's slice of it) as the client's: same status and

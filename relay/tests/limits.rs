@@ -165,6 +165,8 @@ async fn bodies_over_the_memory_budget_get_503_while_others_are_held() {
     let s = setup(|c| {
         c.max_body_bytes = 4 * 1024 * 1024;
         c.max_body_bytes_in_flight = 8 * 1024 * 1024;
+        // All from one address: this test is about the instance's budget.
+        c.max_body_bytes_in_flight_per_ip = 64 * 1024 * 1024;
     });
     for _ in 0..6 {
         s.sandbox.inject(Fault::Delay { millis: 2000 });
@@ -205,6 +207,7 @@ async fn health_checks_stay_quick_while_large_bodies_are_parsed() {
     let s = setup(|c| {
         c.worker_threads = 1;
         c.max_body_bytes_in_flight = 256 * 1024 * 1024;
+        c.max_body_bytes_in_flight_per_ip = 256 * 1024 * 1024;
     });
     let body = large_body(4 * 1024 * 1024, "parse");
     let tasks: Vec<_> = (0..16)
