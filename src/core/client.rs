@@ -282,10 +282,10 @@ impl Client {
         if !self.lifecycle.launch(collection_enabled) {
             return Ok(());
         }
-        let now_ms = self.shared.clock.now_ms();
+        let now_ms = self.shared.clock.monotonic_ms();
         let wait = self.shared.settings.first_launch_wait_ms;
         self.send(Command::Launch(Launch {
-            launched_at: now_ms.div_euclid(1000),
+            launched_at: self.shared.clock.now_secs(),
             hold_until_ms: (wait > 0).then(|| now_ms.saturating_add(wait)),
         }))
     }
@@ -297,7 +297,7 @@ impl Client {
         let collection_enabled = self.shared.context().privacy.collection_enabled;
         if self
             .lifecycle
-            .foreground(min, self.shared.clock.now_ms(), collection_enabled)
+            .foreground(min, self.shared.clock.monotonic_ms(), collection_enabled)
         {
             self.record(lifecycle_event(EventName::AppOpen, None, None))?;
         }
@@ -306,7 +306,7 @@ impl Client {
 
     /// The app went to the background: send what waits.
     pub fn on_background(&self) -> Result<()> {
-        self.lifecycle.background(self.shared.clock.now_ms());
+        self.lifecycle.background(self.shared.clock.monotonic_ms());
         self.shared.signal.kick();
         Ok(())
     }
@@ -326,7 +326,11 @@ impl Client {
     pub fn flush(&self, timeout: Duration) -> Result<FlushReport> {
         // The uploader answers at the deadline; the grace covers the hand-over.
         let answered_by = Instant::now() + timeout + Duration::from_millis(50);
-        let deadline_ms = self.shared.clock.now_ms().saturating_add(millis(timeout));
+        let deadline_ms = self
+            .shared
+            .clock
+            .monotonic_ms()
+            .saturating_add(millis(timeout));
         let start = lock(&self.shared.status).totals.clone();
         let (synced, committed) = channel();
         self.send(Command::Sync(synced))?;

@@ -1,17 +1,25 @@
-//! The one clock the core reads: event times, the install window, the background-for-open
-//! threshold, retry deadlines, the flush interval, flush deadlines and event expiry all come
-//! from a [`Clock`], in Unix milliseconds.
+//! The two clocks the core reads, in milliseconds.
 //!
-//! Apps get [`SystemClock`]. Tests get [`ManualClock`], which moves only when told: a simulated
-//! week of a phone's life (offline hours, a server down for six hours, events expiring after
-//! seven days) then runs in seconds and the same way every time. Threads never sleep on the
-//! clock directly: they ask [`Clock::sleep_for`] how long a real sleep may last, and a manual
-//! clock rings every registered [`Ring`] when it moves, so sleepers look again.
+//! The wall clock (Unix time) is what a phone shows, and users, time zones and network time
+//! set it: it decides only `event_time`, the age of events (`max_event_age`) and what is
+//! written to the buffer. Every wait inside a process (backoff and `Retry-After`, the flush
+//! interval, flush deadlines, the tracking-prompt wait, the background-for-open threshold)
+//! runs on the monotonic clock, which never jumps. Its readings start at the wall clock's
+//! reading when the process first read it, so a deadline kept on it can be stored and
+//! compared after a restart (clamped, see the upload policy's `restore`).
+//!
+//! Apps get [`SystemClock`]. Tests get [`ManualClock`], which moves only when told, and whose
+//! wall clock can jump without the monotonic one: a simulated week of a phone's life then
+//! runs in seconds and the same way every time. Threads never sleep on the clock directly:
+//! they ask [`Clock::sleep_for`] how long a real sleep may last, and a manual clock rings
+//! every registered [`Ring`] when it moves, so sleepers look again.
 
 use std::sync::{Mutex, Weak};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use once_cell::sync::Lazy;
 
 use crate::core::sync::lock;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Something a sleeping thread waits on, rung when a manual clock moves.
 pub trait Ring: Send + Sync {
@@ -21,70 +29,98 @@ pub trait Ring: Send + Sync {
 
 /// Where the core reads the time.
 pub trait Clock: Send + Sync {
-    /// Milliseconds since the Unix epoch.
+    /// The wall clock: milliseconds since the Unix epoch, as the device shows them.
     fn now_ms(&self) -> i64;
 
-    /// How long a thread may sleep in real time to wake by `deadline_ms`; `None` when only a
-    /// signal (or a manual clock moving) can bring the deadline.
+    /// The monotonic clock, in milliseconds: never jumps, and reads the wall clock's time at
+    /// the moment this process first read it.
+    fn monotonic_ms(&self) -> i64;
+
+    /// How long a thread may sleep in real time to wake by `deadline_ms` (monotonic); `None`
+    /// when only a signal (or a manual clock moving) can bring the deadline.
     fn sleep_for(&self, deadline_ms: i64) -> Option<Duration>;
 
     /// Registers a sleeper to ring whenever this clock moves by itself being told to.
     fn on_advance(&self, _ring: Weak<dyn Ring>) {}
 
-    /// Seconds since the Unix epoch.
+    /// Seconds since the Unix epoch (wall clock).
     fn now_secs(&self) -> i64 {
         self.now_ms().div_euclid(1000)
     }
+
+    /// The wall-clock time, Unix milliseconds, at which the monotonic `deadline_ms` comes if
+    /// the wall clock does not jump before then (for diagnostics).
+    fn wall_time_of(&self, deadline_ms: i64) -> i64 {
+        let left = deadline_ms.saturating_sub(self.monotonic_ms());
+        self.now_ms().saturating_add(left)
+    }
 }
 
-/// The device's wall clock.
+/// The wall clock now, Unix milliseconds (0 before 1970).
+fn system_wall_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// The process's monotonic origin: an instant and the wall clock's reading at it.
+static ORIGIN: Lazy<(Instant, i64)> = Lazy::new(|| (Instant::now(), system_wall_ms()));
+
+/// The device's clocks: `SystemTime` for the wall clock, `Instant` for the monotonic one.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now_ms(&self) -> i64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-            .unwrap_or(0)
+        system_wall_ms()
+    }
+
+    fn monotonic_ms(&self) -> i64 {
+        let (at, wall) = *ORIGIN;
+        let elapsed = i64::try_from(at.elapsed().as_millis()).unwrap_or(i64::MAX);
+        wall.saturating_add(elapsed)
     }
 
     fn sleep_for(&self, deadline_ms: i64) -> Option<Duration> {
-        let left = deadline_ms.saturating_sub(self.now_ms()).max(0);
+        let left = deadline_ms.saturating_sub(self.monotonic_ms()).max(0);
         Some(Duration::from_millis(left as u64))
     }
 }
 
-/// A clock that moves only when [`ManualClock::advance`] or [`ManualClock::set`] is called.
-/// For tests: sleepers registered with it wake whenever it moves.
+/// A clock that moves only when told. [`ManualClock::advance`] moves both clocks, as time
+/// passing does; [`ManualClock::set`] moves the wall clock alone, as a user setting the time
+/// does. For tests: sleepers registered with it wake whenever it moves.
 pub struct ManualClock {
-    now_ms: Mutex<i64>,
+    /// (wall, monotonic) milliseconds.
+    now: Mutex<(i64, i64)>,
     sleepers: Mutex<Vec<Weak<dyn Ring>>>,
 }
 
 impl ManualClock {
-    /// A clock reading `start_ms` (Unix milliseconds).
+    /// A clock whose wall and monotonic clocks both read `start_ms` (Unix milliseconds).
     pub fn new(start_ms: i64) -> ManualClock {
         ManualClock {
-            now_ms: Mutex::new(start_ms),
+            now: Mutex::new((start_ms, start_ms)),
             sleepers: Mutex::new(Vec::new()),
         }
     }
 
-    /// Moves the clock forward by `by` and wakes every sleeper.
+    /// Moves both clocks forward by `by` and wakes every sleeper.
     pub fn advance(&self, by: Duration) {
         let by = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
         {
-            let mut now = lock(&self.now_ms);
-            *now = now.saturating_add(by);
+            let mut now = lock(&self.now);
+            now.0 = now.0.saturating_add(by);
+            now.1 = now.1.saturating_add(by);
         }
         self.ring_all();
     }
 
-    /// Sets the clock to `at_ms` (it may move backwards, as a device clock can) and wakes
-    /// every sleeper.
+    /// Sets the wall clock to `at_ms` (it may move backwards, as a device clock can) while
+    /// the monotonic clock stays, and wakes every sleeper.
     pub fn set(&self, at_ms: i64) {
-        *lock(&self.now_ms) = at_ms;
+        lock(&self.now).0 = at_ms;
         self.ring_all();
     }
 
@@ -102,11 +138,15 @@ impl ManualClock {
 
 impl Clock for ManualClock {
     fn now_ms(&self) -> i64 {
-        *lock(&self.now_ms)
+        lock(&self.now).0
+    }
+
+    fn monotonic_ms(&self) -> i64 {
+        lock(&self.now).1
     }
 
     fn sleep_for(&self, deadline_ms: i64) -> Option<Duration> {
-        (deadline_ms <= self.now_ms()).then_some(Duration::ZERO)
+        (deadline_ms <= self.monotonic_ms()).then_some(Duration::ZERO)
     }
 
     fn on_advance(&self, ring: Weak<dyn Ring>) {
@@ -140,13 +180,24 @@ mod tests {
         assert_eq!(clock.sleep_for(2_000), Some(Duration::ZERO));
         clock.set(500);
         assert_eq!(counter.0.load(Ordering::SeqCst), 2);
+        assert_eq!(
+            (clock.now_ms(), clock.monotonic_ms()),
+            (500, 2_000),
+            "setting the wall clock leaves the monotonic one"
+        );
+        assert_eq!(clock.sleep_for(2_000), Some(Duration::ZERO));
+        assert_eq!(clock.wall_time_of(3_000), 1_500);
     }
 
     #[test]
     fn the_system_clock_sleeps_until_the_deadline() {
         let clock = SystemClock;
-        let now = clock.now_ms();
-        assert!(now > 1_600_000_000_000);
+        assert!(clock.now_ms() > 1_600_000_000_000);
+        let now = clock.monotonic_ms();
+        assert!(
+            (now - clock.now_ms()).abs() < 60_000,
+            "starts at the wall clock"
+        );
         assert_eq!(clock.sleep_for(now - 5), Some(Duration::ZERO));
         let wait = clock.sleep_for(now + 60_000).unwrap();
         assert!(wait <= Duration::from_secs(60) && wait > Duration::from_secs(59));

@@ -45,7 +45,10 @@ pub fn collect(
         last_status: status.totals.last_status,
         last_error: status.last_error,
         next_attempt_time: if store.queued > 0 {
-            status.next_attempt_time
+            let wall_ms = |at| shared.clock.wall_time_of(at);
+            status
+                .next_attempt_ms
+                .map(|at| wall_ms(at).div_euclid(1000))
         } else {
             None
         },

@@ -20,8 +20,8 @@ use crate::core::store::{InstallFile, InstallRecord, InstallState, Store, StoreE
 pub struct Launch {
     /// When the app launched, Unix seconds.
     pub launched_at: i64,
-    /// While the tracking prompt is unanswered, a new install waits until this clock time
-    /// (Unix milliseconds).
+    /// While the tracking prompt is unanswered, a new install waits until this monotonic
+    /// clock time (milliseconds).
     pub hold_until_ms: Option<i64>,
 }
 
@@ -52,7 +52,7 @@ pub struct InstallFacts {
     pub install_window_secs: i64,
 }
 
-/// Decides a launch at `now_ms` under the privacy state of that moment.
+/// Decides a launch at `now_ms` (monotonic) under the privacy state of that moment.
 pub fn decide(
     launch: &Launch,
     facts: &InstallFacts,
@@ -155,7 +155,7 @@ impl Launches {
             install_window_secs: shared.settings.install_window_secs,
         };
         let now = shared.clock.now_secs();
-        let now_ms = shared.clock.now_ms();
+        let now_ms = shared.clock.monotonic_ms();
         match decide(launch, &facts, &context.privacy, now_ms) {
             LaunchDecision::Hold => {
                 // Waiting for the prompt: the uploader wakes at the deadline. Waiting for

@@ -17,7 +17,8 @@ use crate::core::sync::lock;
 #[derive(Default)]
 pub struct Lifecycle {
     launched: AtomicBool,
-    /// Clock time (Unix milliseconds) the app last went to the background.
+    /// Monotonic clock time (milliseconds) the app last went to the background: a change of
+    /// the wall clock during the background neither makes nor loses an app_open.
     background_since: Mutex<Option<i64>>,
     missed: Mutex<Missed>,
 }

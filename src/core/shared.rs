@@ -31,8 +31,8 @@ pub struct DeliveryStatus {
     pub last_attempt_time: Option<i64>,
     /// Last error, redacted.
     pub last_error: Option<String>,
-    /// Unix seconds of the next attempt.
-    pub next_attempt_time: Option<i64>,
+    /// Monotonic milliseconds of the next attempt (shown on the wall clock of the moment).
+    pub next_attempt_ms: Option<i64>,
     /// Why delivery is paused.
     pub paused_reason: Option<String>,
     /// Failed attempts in a row.

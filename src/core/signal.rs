@@ -19,7 +19,7 @@ use crate::core::model::FlushReport;
 
 /// A caller waiting in `flush()`.
 pub struct FlushWaiter {
-    /// Clock time (Unix milliseconds) when the caller stops waiting.
+    /// Monotonic clock time (milliseconds) when the caller stops waiting.
     pub deadline_ms: i64,
     /// The highest row committed when the flush began: its events are those up to here.
     pub watermark: i64,
@@ -51,7 +51,7 @@ pub struct Wake {
 /// Where the uploader is while it sleeps.
 #[derive(Debug, Clone, Copy)]
 struct Sleep {
-    /// Clock time it last looked at.
+    /// Monotonic clock time it last looked at.
     seen_ms: i64,
     /// When it wakes by itself.
     until_ms: Option<i64>,
@@ -65,7 +65,7 @@ struct Signals {
     listening: Listening,
     /// The highest row committed, as the store worker last said.
     committed_row: i64,
-    /// When the held launch stops waiting for the tracking prompt (Unix milliseconds).
+    /// When the held launch stops waiting for the tracking prompt (monotonic milliseconds).
     launch_hold_until: Option<i64>,
     sleeping: Option<Sleep>,
 }
@@ -190,7 +190,7 @@ impl UploadSignal {
         self.lock().wake.shutdown
     }
 
-    /// Sleeps until a signal or until `until_ms` on `clock`, then takes the signals. Flush
+    /// Sleeps until a signal or until `until_ms` on `clock`'s monotonic clock, then takes the signals. Flush
     /// waiters stay registered until answered. `listening` tells later commits whether they
     /// need to ring.
     pub fn wait(&self, clock: &dyn Clock, until_ms: Option<i64>, listening: Listening) -> Wake {
@@ -200,7 +200,7 @@ impl UploadSignal {
             if state.pending() {
                 break;
             }
-            let now = clock.now_ms();
+            let now = clock.monotonic_ms();
             if until_ms.is_some_and(|until| now >= until) {
                 break;
             }
@@ -257,7 +257,7 @@ impl UploadSignal {
         let give_up = Instant::now() + timeout;
         let mut state = self.lock();
         loop {
-            let now = clock.now_ms();
+            let now = clock.monotonic_ms();
             let asleep = state
                 .sleeping
                 .is_some_and(|s| s.seen_ms >= now && s.until_ms.map_or(true, |u| u > now));

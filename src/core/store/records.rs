@@ -219,7 +219,8 @@ impl Store {
         Ok(n)
     }
 
-    /// The stored backoff deadline (Unix milliseconds), 0 when none.
+    /// The stored backoff deadline (monotonic milliseconds of the process that wrote it), 0
+    /// when none.
     pub fn not_before(&self) -> Result<i64, StoreError> {
         Ok(self
             .conn

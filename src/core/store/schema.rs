@@ -11,7 +11,9 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // v1: queued events (wire JSON already normalised and hashed), dead letters without
     // bodies, counters for diagnostics, the custom-name registry, the install record, and a
     // small key/value table for delivery state that must survive restarts. Times are Unix
-    // seconds, except next_attempt_at and the stored backoff deadline: Unix milliseconds.
+    // seconds, except next_attempt_at and the stored backoff deadline: milliseconds on the
+    // writing process's monotonic clock, which starts at its wall-clock time (earlier SDK
+    // versions wrote wall-clock milliseconds: the same scale).
     "CREATE TABLE events (
          id INTEGER PRIMARY KEY,
          event_id TEXT NOT NULL UNIQUE,

@@ -101,8 +101,9 @@ impl Uploader {
         }
     }
 
+    /// Monotonic milliseconds: every wait of the uploader is kept on this clock.
     fn now(&self) -> i64 {
-        self.shared.clock.now_ms()
+        self.shared.clock.monotonic_ms()
     }
 
     fn run(mut self) {
@@ -358,7 +359,7 @@ impl Uploader {
         let max_wait = self.shared.settings.policy.retry_max_ms;
         let verdict = classify(&answer, sendable.len(), now, max_wait)
             .map_text(|text| self.shared.server_text(text));
-        self.count_sent(sendable.len(), status, now);
+        self.count_sent(sendable.len(), status);
         let decision = self
             .policy
             .decide(verdict, sendable.len(), splits_left, now, random_u64());
@@ -483,11 +484,11 @@ impl Uploader {
         }
     }
 
-    fn count_sent(&self, events: usize, status: Option<u16>, now: i64) {
+    fn count_sent(&self, events: usize, status: Option<u16>) {
         let mut shared = lock(&self.shared.status);
         shared.totals.sent += events as u64;
         shared.totals.last_status = status;
-        shared.last_attempt_time = Some(now.div_euclid(1000));
+        shared.last_attempt_time = Some(self.shared.clock.now_secs());
     }
 
     /// Counts, logs and reports one request's outcome to the app's listener (outside locks).
@@ -524,8 +525,7 @@ impl Uploader {
         status.paused_reason = self.policy.paused().map(str::to_string);
         status.consecutive_failures = u64::from(self.policy.failures());
         let queued = self.policy.queued();
-        status.next_attempt_time =
-            (queued > 0).then(|| self.policy.held_until(now).unwrap_or(now).div_euclid(1000));
+        status.next_attempt_ms = (queued > 0).then(|| self.policy.held_until(now).unwrap_or(now));
         status.totals.remaining = queued;
     }
 

@@ -163,9 +163,11 @@ impl StoreWorker {
                 self.commit();
                 let erase_epoch = self.shared.erase_epoch();
                 let max_age = self.shared.settings.max_event_age_secs;
-                let now_ms = self.shared.clock.now_ms();
+                // Age is judged on the wall clock, due times on the monotonic one.
+                let wall_now = self.shared.clock.now_secs();
+                let now_ms = self.shared.clock.monotonic_ms();
                 let result = self.with_store(|s| {
-                    s.drop_expired(now_ms.div_euclid(1000), max_age)?;
+                    s.drop_expired(wall_now, max_age)?;
                     let events = s.due_events(now_ms, after_row, limit)?;
                     let next_retry_at = if events.len() < limit {
                         s.next_retry_at(now_ms)?
