@@ -96,7 +96,7 @@ impl Store {
         Ok(report)
     }
 
-    /// Up to `limit` events due at `now_ms` (Unix milliseconds) queued after row `after_row`,
+    /// Up to `limit` events due at `now_ms` (monotonic milliseconds) queued after row `after_row`,
     /// oldest first. `after_row` lets the uploader take the next batch while the previous one,
     /// still queued, is in flight.
     pub fn due_events(
@@ -186,6 +186,17 @@ impl Store {
         Ok(())
     }
 
+    /// Brings every retry time later than `latest_ms` back to `latest_ms`; returns how many
+    /// moved. Retry times were written on an earlier process's monotonic clock, which started
+    /// at that process's wall-clock time: after the clock was set back, they may lie days or
+    /// years ahead. Reads only the rows of the `events_retry` index past `latest_ms`.
+    pub fn hold_retries_within(&mut self, latest_ms: i64) -> Result<u64, StoreError> {
+        Ok(self.conn.execute(
+            "UPDATE events SET next_attempt_at = ?1 WHERE next_attempt_at > ?1",
+            [latest_ms],
+        )? as u64)
+    }
+
     /// Makes every queued event due now (network back, token replaced).
     pub fn make_all_due(&mut self) -> Result<(), StoreError> {
         self.conn.execute(
@@ -219,7 +230,7 @@ impl Store {
             .flatten())
     }
 
-    /// The earliest scheduled retry after `now_ms`, Unix milliseconds.
+    /// The earliest scheduled retry after `now_ms`, monotonic milliseconds.
     pub fn next_retry_at(&self, now_ms: i64) -> Result<Option<i64>, StoreError> {
         Ok(self
             .conn
@@ -240,7 +251,7 @@ pub struct Resolution {
     pub no_identity: Vec<i64>,
     /// Kept for a retry at `retry_at_ms`.
     pub retry: Vec<i64>,
-    /// Unix milliseconds of the retry.
+    /// Monotonic milliseconds of the retry.
     pub retry_at_ms: i64,
     /// Server warnings on processed events.
     pub warnings: u64,

@@ -202,12 +202,16 @@ impl UploadPolicy {
         }
     }
 
-    /// The store's state at start: its stored backoff deadline and how many events wait.
+    /// The store's state at start: its stored backoff or pause deadline and how many events
+    /// wait. The deadline was written by an earlier process, whose clock may have read
+    /// anything (a user sets the clock by hand): it is held to at most one longest backoff
+    /// from now, so no clock change delays delivery longer than a backoff could.
     pub fn restore(&mut self, stored_hold_ms: i64, queued: u64, now_ms: i64) {
         self.restored = true;
         self.stored_hold = stored_hold_ms;
         if stored_hold_ms > now_ms {
-            self.hold_until = Some(stored_hold_ms);
+            let latest = now_ms.saturating_add(self.config.retry_max_ms);
+            self.hold_until = Some(stored_hold_ms.min(latest));
         }
         self.on_queued(queued, None, now_ms);
     }

@@ -314,6 +314,28 @@ fn a_stale_stored_deadline_neither_holds_nor_wakes() {
 }
 
 #[test]
+fn a_stored_deadline_is_held_to_one_longest_backoff_from_now() {
+    let max = config().retry_max_ms;
+    // (stored deadline, held until): a deadline written before the clock was set back.
+    let table = [
+        (NOW + 20_000, Some(NOW + 20_000)),
+        (NOW + max, Some(NOW + max)),
+        (NOW + 86_400_000, Some(NOW + max)),
+        (NOW + 10 * 365 * 86_400_000, Some(NOW + max)),
+        (i64::MAX, Some(NOW + max)),
+        (NOW, None),
+    ];
+    for (stored, held) in table {
+        let mut p = UploadPolicy::new(config());
+        p.restore(stored, 1, NOW);
+        assert_eq!(p.held_until(NOW), held, "stored {stored}");
+        let mut late = UploadPolicy::new(config());
+        late.on_batch(1, None, stored, NOW);
+        assert_eq!(late.held_until(NOW), held, "read with a batch: {stored}");
+    }
+}
+
+#[test]
 fn a_stored_deadline_read_late_still_holds_once() {
     let mut p = UploadPolicy::new(config());
     p.on_batch(2, None, NOW + 9_000, NOW);

@@ -41,6 +41,15 @@ impl StoreWorker {
     /// stays until a write succeeds: opening alone does not show that the fault is over.
     pub(super) fn adopt(&mut self, mut store: Store, report: OpenReport) -> bool {
         store.continue_after(self.last_row);
+        let latest = self
+            .shared
+            .clock
+            .monotonic_ms()
+            .saturating_add(self.shared.settings.policy.retry_max_ms);
+        if let Err(e) = store.hold_retries_within(latest) {
+            self.report_storage_error(&e);
+            return false;
+        }
         if let Some(aside) = report.moved_aside {
             self.shared.logger.log(
                 LogLevel::Warn,
