@@ -17,7 +17,7 @@ use crate::core::config::{validate_device, Settings};
 use crate::core::db_claim::DatabaseClaim;
 use crate::core::diagnostics::without_positions;
 use crate::core::error::{ConversionsError, Result};
-use crate::core::event_builder::{build_event_checked, TrackContext};
+use crate::core::event_builder::{build_event_checked, PendingEvent, TrackContext};
 use crate::core::install::Launch;
 use crate::core::lifecycle::{lifecycle_event, Lifecycle};
 use crate::core::log::{LogSink, Logger};
@@ -95,6 +95,7 @@ impl Client {
             worker_panics: AtomicU64::new(0),
             upload_wakeups: AtomicU64::new(0),
             queued: AtomicU64::new(0),
+            queued_in_channel: AtomicU64::new(0),
             erase_epoch: AtomicU64::new(0),
         });
         let ring: Arc<dyn Ring> = shared.signal.clone();
@@ -146,26 +147,34 @@ impl Client {
     }
 
     /// Records `event` (any name, lifecycle events included).
+    /// Validation comes first, consent second: an app's bad event is refused the same way
+    /// whether or not the user has given consent yet.
     fn record(&self, event: Event) -> Result<TrackResult> {
         let context = self.shared.context();
-        if !context.privacy.collection_enabled {
-            let event_id = event.event_id.unwrap_or_default();
-            return Ok(TrackResult {
-                event_id,
-                recorded: false,
-                warnings: Vec::new(),
-            });
-        }
         // app_install never comes this way: the store worker records it (and sends it at once).
         let urgent = event.name == EventName::AppOpen;
-        let (pending, warnings) =
+        let (pending, mut warnings) =
             build_event_checked(event, &context, self.shared.clock.now_secs())?;
+        if !context.privacy.collection_enabled {
+            return Ok(TrackResult {
+                event_id: pending.event_id,
+                recorded: false,
+                warnings,
+            });
+        }
         if let Some(name) = &pending.custom_name {
             self.check_custom_name(name)?;
         }
         let event_id = pending.event_id.clone();
         self.report_dropped_fields(&pending.event_name, &warnings);
-        self.send(Command::Track(pending))?;
+        if let Some(warning) = self.no_identity_warning(&pending) {
+            warnings.push(warning);
+        }
+        self.shared.queued_in_channel.fetch_add(1, Ordering::SeqCst);
+        if let Err(e) = self.send(Command::Track(pending)) {
+            self.shared.queued_in_channel.fetch_sub(1, Ordering::SeqCst);
+            return Err(e);
+        }
         // Opens go at once (the brief allows an hour of lag at most); the store worker decides
         // everything else (a full batch, or events waiting for the interval).
         if urgent {
@@ -200,6 +209,31 @@ impl Client {
                 ),
             );
         }
+    }
+
+    /// A warning (also logged) when `event` can be told already to be dropped before sending:
+    /// it carries no email, no advertising id and no IP with user agent, and the endpoint is
+    /// not a relay that adds the IP. Such an event is still queued (and counted in
+    /// `dropped_no_identity` when dropped), so the app sees the same totals either way.
+    fn no_identity_warning(&self, event: &PendingEvent) -> Option<ValidationWarning> {
+        let relay = self.shared.settings.config.endpoint_is_relay;
+        if relay || event.has_email || event.has_advertising_id || event.has_ip_and_user_agent {
+            return None;
+        }
+        self.shared.logger.log(
+            LogLevel::Warn,
+            format!(
+                "a {} event has no identity and will be dropped before sending",
+                event.event_name
+            ),
+        );
+        Some(ValidationWarning {
+            field: "user_data".into(),
+            rule: "no identity (no em, no advertising id, no client IP with user agent): \
+                   dropped before sending unless the endpoint is a relay that adds the IP \
+                   (endpoint_is_relay)"
+                .into(),
+        })
     }
 
     /// Enforces the 15-name limit: a known name passes; a new one is refused when 15 are in
@@ -385,8 +419,7 @@ impl Client {
             sent: totals.sent.saturating_sub(start.sent),
             processed: totals.processed.saturating_sub(start.processed),
             failed: totals.failed.saturating_sub(start.failed),
-            // What the store worker last counted (the uploader may not have seen it yet).
-            remaining: self.shared.queued.load(Ordering::Relaxed),
+            remaining: self.shared.waiting(),
             last_status: totals.last_status,
             timed_out: true,
         }

@@ -86,6 +86,8 @@ pub struct Shared {
     /// Events queued as the store worker last counted them (committed and in memory), for a
     /// flush that runs out of time before the worker or the uploader answers.
     pub queued: AtomicU64,
+    /// Events `track()` sent to the store worker that it has not taken from its channel yet.
+    pub queued_in_channel: AtomicU64,
     /// Erases so far (`forget()`, collection disabled). A batch the store worker hands out is
     /// stamped with the count of its moment; the upload thread sends nothing stamped with an
     /// older count, so an erased event held in its memory (read ahead, half of a split) is
@@ -117,6 +119,15 @@ impl Shared {
     /// bounded, before it is stored, logged, reported to the listener or shown.
     pub fn server_text(&self, text: String) -> String {
         truncate_text(self.redact(text), MAX_SERVER_TEXT)
+    }
+
+    /// Events waiting anywhere: counted by the store worker (stored and in its memory), plus
+    /// those still in its channel. What a flush reports as `remaining`.
+    pub fn waiting(&self) -> u64 {
+        let counted = self.queued.load(Ordering::SeqCst);
+        let capacity = self.settings.max_queued;
+        let in_channel = self.queued_in_channel.load(Ordering::SeqCst);
+        counted.max(counted.saturating_add(in_channel).min(capacity))
     }
 
     /// The current erase count (see [`Shared::erase_epoch`]).

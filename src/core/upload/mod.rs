@@ -551,35 +551,21 @@ impl Uploader {
             }
         });
         let totals = lock(&self.shared.status).totals.clone();
-        // Stopped (collection disabled, or shutting down), the uploader read no batch, so its
-        // own count may predate a purge: the store worker's count, published after the
-        // flush's own sync, is the current one.
-        let queued = if progress.stopped {
-            self.shared.queued.load(Ordering::Relaxed)
-        } else {
-            self.policy.queued()
-        };
+        // What waits anywhere (stored, in the store worker's memory or its channel), as the
+        // store worker published it before its last answer: the uploader's own count dates
+        // from its last batch read and leaves out what was committed since.
+        let remaining = self.shared.waiting();
         for (waiter, answer) in finished.into_iter().zip(answers) {
             let reply = match answer {
                 FlushAnswer::StorageFailed(error) => Err(error),
-                answer => {
-                    // A timed-out flush reports the larger of the two counts: the store
-                    // worker's may include events committed after the last batch read.
-                    let timed_out = answer == FlushAnswer::TimedOut;
-                    let remaining = if timed_out {
-                        queued.max(self.shared.queued.load(Ordering::Relaxed))
-                    } else {
-                        queued
-                    };
-                    Ok(FlushReport {
-                        sent: totals.sent - waiter.start.sent,
-                        processed: totals.processed - waiter.start.processed,
-                        failed: totals.failed - waiter.start.failed,
-                        remaining,
-                        last_status: totals.last_status,
-                        timed_out: timed_out && remaining > 0,
-                    })
-                }
+                answer => Ok(FlushReport {
+                    sent: totals.sent - waiter.start.sent,
+                    processed: totals.processed - waiter.start.processed,
+                    failed: totals.failed - waiter.start.failed,
+                    remaining,
+                    last_status: totals.last_status,
+                    timed_out: answer == FlushAnswer::TimedOut && remaining > 0,
+                }),
             };
             let _ = waiter.reply.send(reply);
         }

@@ -70,6 +70,8 @@ struct StoreWorker {
     stored: u64,
     /// Corrupt files moved aside by this worker.
     recoveries: u32,
+    /// Tracked events taken from the channel since the count was last published.
+    taken_from_channel: u64,
 }
 
 impl StoreWorker {
@@ -84,6 +86,7 @@ impl StoreWorker {
             last_row: 0,
             stored: 0,
             recoveries: 0,
+            taken_from_channel: 0,
         }
     }
 
@@ -132,7 +135,13 @@ impl StoreWorker {
         if let Some(store) = &self.store {
             self.stored = store.queued();
         }
-        self.shared.queued.store(self.queued(), Ordering::Relaxed);
+        self.shared.queued.store(self.queued(), Ordering::SeqCst);
+        // After the count that includes them: a reader may count an event twice for a moment,
+        // never not at all.
+        let taken = std::mem::take(&mut self.taken_from_channel);
+        self.shared
+            .queued_in_channel
+            .fetch_sub(taken, Ordering::SeqCst);
     }
 
     fn guarded(&mut self, work: impl FnOnce(&mut StoreWorker)) {
@@ -145,6 +154,7 @@ impl StoreWorker {
         match command {
             Command::Track(event) => {
                 self.pending.push_back(event);
+                self.taken_from_channel += 1;
                 self.bound_pending();
             }
             Command::Launch(launch) => {
@@ -183,6 +193,7 @@ impl StoreWorker {
                         erase_epoch,
                     })
                 });
+                self.publish_queued();
                 let _ = reply.send(result);
             }
             Command::Resolve {
@@ -201,6 +212,8 @@ impl StoreWorker {
                         max_row: s.last_row(),
                     })
                 });
+                // Before the reply: a flush answered after it reads this count.
+                self.publish_queued();
                 let _ = reply.send(result);
             }
             Command::MakeAllDue => {
