@@ -200,6 +200,7 @@ fn context(opt_out: bool) -> TrackContext {
     TrackContext {
         action_source: "app_android",
         partner_name: None,
+        partner_name_dropped: false,
         app: AppInfo::default(),
         device: DeviceInfo {
             user_agent: Some("Dalvik/2.1.0".into()),

@@ -97,6 +97,7 @@ impl Input {
         TrackContext {
             action_source: "app_ios",
             partner_name: None,
+            partner_name_dropped: false,
             app: AppInfo::default(),
             device: DeviceInfo {
                 user_agent: Some("CFNetwork/1490.0.4 Darwin/23.2.0".into()),

@@ -71,7 +71,8 @@ impl Client {
         let logger = Logger::new(settings.config.log_level, token.clone());
         let context = TrackContext {
             action_source: settings.config.action_source.wire_name(),
-            partner_name: settings.config.partner_name.clone(),
+            partner_name: settings.partner_name.clone(),
+            partner_name_dropped: settings.partner_name_dropped,
             app,
             device,
             privacy: applied,
@@ -153,9 +154,11 @@ impl Client {
         let context = self.shared.context();
         // app_install never comes this way: the store worker records it (and sends it at once).
         let urgent = event.name == EventName::AppOpen;
-        let (pending, mut warnings) =
-            build_event_checked(event, &context, self.shared.clock.now_secs())?;
+        let checked = build_event_checked(event, &context, self.shared.clock.now_secs())?;
+        let pending = checked.pending;
+        let mut warnings = checked.dropped;
         if !context.privacy.collection_enabled {
+            warnings.extend(checked.notes);
             return Ok(TrackResult {
                 event_id: pending.event_id,
                 recorded: false,
@@ -167,6 +170,13 @@ impl Client {
         }
         let event_id = pending.event_id.clone();
         self.report_dropped_fields(&pending.event_name, &warnings);
+        for note in &checked.notes {
+            self.shared.logger.log(
+                LogLevel::Warn,
+                format!("{} of a {}: {}", note.field, pending.event_name, note.rule),
+            );
+        }
+        warnings.extend(checked.notes);
         if let Some(warning) = self.no_identity_warning(&pending) {
             warnings.push(warning);
         }

@@ -39,6 +39,10 @@ pub struct Settings {
     pub tracking_policy: TrackingPolicy,
     /// How long a first launch's install waits for the tracking prompt, milliseconds.
     pub first_launch_wait_ms: i64,
+    /// `partner_name` trimmed, when it follows the brief's convention.
+    pub partner_name: Option<String>,
+    /// The configured `partner_name` broke the convention: left out, with a warning per event.
+    pub partner_name_dropped: bool,
 }
 
 /// The longest a first launch's install may wait for the tracking prompt, seconds.
@@ -49,6 +53,20 @@ const MAX_QUEUED_EVENTS: u64 = 1_000_000;
 
 /// One day, the longest interval, pause or background threshold a setting may ask for.
 const DAY_SECS: u64 = 86_400;
+
+/// The brief's rule for `partner_name`: a value Pinterest agreed with the partner.
+pub const PARTNER_NAME_RULE: &str =
+    "must be \"direct\" or \"ss-<partner>\" in lowercase (letters, digits, '_', '-'), as agreed with Pinterest";
+
+/// True for a `partner_name` the brief allows: `direct`, or `ss-` and a lowercase name.
+pub fn is_valid_partner_name(name: &str) -> bool {
+    let partner_char =
+        |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-';
+    name == "direct"
+        || name
+            .strip_prefix("ss-")
+            .is_some_and(|partner| !partner.is_empty() && partner.bytes().all(partner_char))
+}
 
 /// Checks that `value` is within `range`; the error names the field and the rule.
 fn within(field: &str, value: u64, range: std::ops::RangeInclusive<u64>, unit: &str) -> Result<()> {
@@ -157,6 +175,18 @@ impl Settings {
             0..=MAX_AUTHORIZATION_WAIT_SECS,
             "seconds",
         )?;
+        let partner_name = config
+            .partner_name
+            .as_deref()
+            .map(str::trim)
+            .filter(|name| !name.is_empty());
+        let partner_name_dropped = partner_name.is_some_and(|name| !is_valid_partner_name(name));
+        if partner_name_dropped && config.strict_validation {
+            return Err(ConversionsError::config("partner_name", PARTNER_NAME_RULE));
+        }
+        let partner_name = partner_name
+            .filter(|_| !partner_name_dropped)
+            .map(str::to_string);
         let batch = if config.test_mode {
             config.max_batch.min(TEST_MODE_MAX_BATCH)
         } else {
@@ -191,6 +221,8 @@ impl Settings {
                 user_data_without_tracking: config.user_data_without_tracking,
             },
             first_launch_wait_ms: secs(config.first_launch_wait_for_authorization_secs) * 1000,
+            partner_name,
+            partner_name_dropped,
             config,
         })
     }
@@ -261,6 +293,23 @@ fn is_not_a_file(path: &str) -> bool {
 mod tests {
     use super::*;
     use crate::core::model::ActionSource;
+
+    #[test]
+    fn partner_names_follow_the_brief() {
+        for (name, valid) in [
+            ("direct", true),
+            ("ss-shopify", true),
+            ("ss-a_b-2", true),
+            ("ss-", false),
+            ("SS-shopify", false),
+            ("ss-Shopify", false),
+            ("shopify", false),
+            ("Direct", false),
+            ("ss-shop ify", false),
+        ] {
+            assert_eq!(is_valid_partner_name(name), valid, "{name}");
+        }
+    }
 
     pub(crate) fn config() -> ClientConfig {
         ClientConfig::new(

@@ -9,8 +9,9 @@
 
 use std::net::IpAddr;
 
+use crate::core::config::PARTNER_NAME_RULE;
 use crate::core::error::{ConversionsError, Result};
-use crate::core::hash::{hash_user_field, HashedField};
+use crate::core::hash::{hash_user_field, phone_country_code_note, HashedField};
 use crate::core::limits;
 use crate::core::model::{
     AppInfo, ContentItem, CustomData, DeviceInfo, Event, EventName, UserData, ValidationWarning,
@@ -45,8 +46,11 @@ pub struct AppliedPrivacy {
 pub struct TrackContext {
     /// `action_source`.
     pub action_source: &'static str,
-    /// `partner_name`.
+    /// `partner_name`, when it follows the brief's convention.
     pub partner_name: Option<String>,
+    /// The configured `partner_name` broke the convention and is left out of every event
+    /// (lenient mode; strict mode refuses the configuration).
+    pub partner_name_dropped: bool,
     /// App facts.
     pub app: AppInfo,
     /// Device facts.
@@ -60,10 +64,12 @@ pub struct TrackContext {
 }
 
 /// The problems found in optional fields. Lenient, each drops its value with a warning;
-/// strict, the first one is the error.
+/// strict, the first one is the error. A note is a value kept but likely wrong (a phone number
+/// without its country code): reported in both modes, never an error.
 struct Checks {
     strict: bool,
     warnings: Vec<ValidationWarning>,
+    notes: Vec<ValidationWarning>,
 }
 
 impl Checks {
@@ -139,23 +145,37 @@ impl PendingEvent {
     }
 }
 
+/// An event built by [`build_event_checked`], with what the app should hear about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedEvent {
+    /// The stored form.
+    pub pending: PendingEvent,
+    /// Optional values dropped as invalid (each names the field and the rule).
+    pub dropped: Vec<ValidationWarning>,
+    /// Values kept but likely wrong (the rule says so).
+    pub notes: Vec<ValidationWarning>,
+}
+
 /// Validates `event` and builds its stored form at time `now` (Unix seconds); the optional
 /// fields dropped as invalid are not reported (see [`build_event_checked`]).
 pub fn build_event(event: &Event, context: &TrackContext, now: i64) -> Result<PendingEvent> {
-    build_event_checked(event.clone(), context, now).map(|(pending, _)| pending)
+    build_event_checked(event.clone(), context, now).map(|checked| checked.pending)
 }
 
 /// Validates `event` and builds its stored form at time `now` (Unix seconds), with a warning
-/// for each optional value dropped as invalid.
-pub fn build_event_checked(
-    event: Event,
-    context: &TrackContext,
-    now: i64,
-) -> Result<(PendingEvent, Vec<ValidationWarning>)> {
+/// for each optional value dropped as invalid and a note for each value kept but suspicious.
+pub fn build_event_checked(event: Event, context: &TrackContext, now: i64) -> Result<CheckedEvent> {
     let mut checks = Checks {
         strict: context.strict_validation,
         warnings: Vec::new(),
+        notes: Vec::new(),
     };
+    if context.partner_name_dropped {
+        checks.keep::<()>(Err(ConversionsError::invalid(
+            "partner_name",
+            PARTNER_NAME_RULE,
+        )))?;
+    }
     // Sizes first, before anything walks or copies a value (see `limits`).
     let fitted = limits::bounded(event, &mut |error| checks.keep::<()>(Err(error)).map(drop))?;
     let event = &fitted;
@@ -242,7 +262,11 @@ pub fn build_event_checked(
         ..PendingEvent::from_wire(&wire, chosen, custom_name)
     };
     limits::check_event_size(&pending.body)?;
-    Ok((pending, checks.warnings))
+    Ok(CheckedEvent {
+        pending,
+        dropped: checks.warnings,
+        notes: checks.notes,
+    })
 }
 
 /// What may leave the device without tracking authorization: the client IP (and the user
@@ -319,6 +343,15 @@ fn wire_user_data(user: &UserData, checks: &mut Checks) -> Result<WireUserData> 
             let one = hash_user_field(field, value).map_err(|rule| {
                 ConversionsError::invalid(format!("user_data.{}", field.wire_name()), rule)
             });
+            let note = (field == HashedField::Ph && one.is_ok())
+                .then(|| phone_country_code_note(value))
+                .flatten();
+            if let Some(rule) = note {
+                checks.notes.push(ValidationWarning {
+                    field: "user_data.ph".into(),
+                    rule: rule.into(),
+                });
+            }
             hashed.extend(checks.keep(one)?);
         }
         Ok(hashed)

@@ -8,6 +8,7 @@ fn context() -> TrackContext {
     TrackContext {
         action_source: "app_android",
         partner_name: None,
+        partner_name_dropped: false,
         app: AppInfo {
             app_id: Some("com.example.shop".into()),
             app_name: Some("Shop".into()),
@@ -308,10 +309,10 @@ fn sizes_are_checked_before_anything_else_and_the_event_has_its_own_cap() {
         invalid_field(build_event(&long_name, &context(), NOW)),
         "custom_data.content_name"
     );
-    let (p, warnings) = build_event_checked(long_name, &lenient, NOW).unwrap();
-    let fields: Vec<_> = warnings.iter().map(|w| w.field.as_str()).collect();
+    let checked = build_event_checked(long_name, &lenient, NOW).unwrap();
+    let fields: Vec<_> = checked.dropped.iter().map(|w| w.field.as_str()).collect();
     assert_eq!(fields, ["custom_data.content_name", "custom_data.value"]);
-    assert!(json(&p)["custom_data"]["content_name"].is_null());
+    assert!(json(&checked.pending)["custom_data"]["content_name"].is_null());
 
     let too_big = Event {
         custom_data: Some(CustomData {

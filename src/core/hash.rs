@@ -102,7 +102,7 @@ fn normalise(field: HashedField, value: &str) -> Result<String, String> {
         }
         HashedField::St => two_letter_code(value, "a two-letter state code"),
         HashedField::Country => two_letter_code(value, "a two-letter ISO-3166 country code"),
-        HashedField::Zp => non_empty(digits(value), "must contain digits"),
+        HashedField::Zp => normalise_zip(value),
         HashedField::ExternalId => Ok(value.to_string()),
     }
 }
@@ -133,6 +133,38 @@ fn normalise_phone(value: &str) -> Result<String, String> {
     } else {
         Err("must hold 7 to 15 digits including the country code".into())
     }
+}
+
+/// Digits only, as the brief allows: spaces and hyphens are formatting (`94103-1234`), but a
+/// postcode with letters (`SW1A 1AA`) is refused rather than reduced to its digits (`11`),
+/// which would hash to a value that matches nobody.
+fn normalise_zip(value: &str) -> Result<String, String> {
+    let formatting = |c: char| c.is_ascii_digit() || c == ' ' || c == '-';
+    if !value.chars().all(formatting) {
+        return Err(
+            "must be digits only (spaces and '-' allowed); a postcode with letters cannot be sent"
+                .into(),
+        );
+    }
+    non_empty(digits(value), "must contain digits")
+}
+
+/// The rule a phone number that was accepted may still break: without a country code it
+/// hashes to a value that matches nobody. A leading single `0` is a national trunk prefix
+/// (`020 7946 0018`), while `+` or `00` introduce a country code; fewer than 8 digits is too
+/// short for a country code and a subscriber number. `None` for a pre-hashed value.
+pub fn phone_country_code_note(raw: &str) -> Option<&'static str> {
+    let trimmed = raw.trim();
+    if is_sha256_hex(trimmed) {
+        return None;
+    }
+    let all = digits(trimmed);
+    let national = !trimmed.starts_with('+') && all.starts_with('0') && !all.starts_with("00");
+    let short = all.trim_start_matches('0').len() < 8;
+    (national || short).then_some(
+        "kept, but it may lack its country code (a leading 0 or fewer than 8 digits): pass it \
+         as +<country code><number>, or it matches nobody",
+    )
 }
 
 fn normalise_gender(value: &str) -> Result<String, String> {
@@ -292,6 +324,34 @@ mod tests {
                 sha256_hex(normalised),
                 "{field:?} {raw}"
             );
+        }
+    }
+
+    #[test]
+    fn a_zip_code_is_digits_only() {
+        for raw in ["SW1A 1AA", "K1A 0B1", "1234AB", "94103_1234"] {
+            let rule = hash_user_field(HashedField::Zp, raw).unwrap_err();
+            assert!(rule.contains("digits only"), "{raw}: {rule}");
+        }
+        assert_eq!(
+            hash_user_field(HashedField::Zp, "10115").unwrap(),
+            sha256_hex("10115")
+        );
+    }
+
+    #[test]
+    fn a_phone_without_its_country_code_is_noted() {
+        for (raw, noted) in [
+            ("+44 20 7946 0018", false),
+            ("0044 20 7946 0018", false),
+            ("16505550100", false),
+            ("020 7946 0018", true),
+            ("0612345678", true),
+            ("555 0100", true),
+            ("+1 555 010", true),
+            (&sha256_hex("020 7946 0018") as &str, false),
+        ] {
+            assert_eq!(phone_country_code_note(raw).is_some(), noted, "{raw}");
         }
     }
 

@@ -199,7 +199,8 @@ pub struct UserData {
     /// Email addresses (`em`).
     #[cfg_attr(feature = "ffi", uniffi(default))]
     pub emails: Vec<String>,
-    /// Phone numbers with country code (`ph`).
+    /// Phone numbers with country code (`ph`); one with a leading national `0` or fewer than 8
+    /// digits is sent with a warning that it may lack its country code.
     #[cfg_attr(feature = "ffi", uniffi(default))]
     pub phone_numbers: Vec<String>,
     /// First names (`fn`).
@@ -220,7 +221,8 @@ pub struct UserData {
     /// Two-letter state codes (`st`).
     #[cfg_attr(feature = "ffi", uniffi(default))]
     pub states: Vec<String>,
-    /// Zip codes (`zp`).
+    /// Zip codes (`zp`), digits only (spaces and `-` allowed); a postcode with letters is
+    /// dropped as invalid, since it cannot be sent.
     #[cfg_attr(feature = "ffi", uniffi(default))]
     pub zip_codes: Vec<String>,
     /// Two-letter ISO-3166 country codes (`country`).
@@ -480,7 +482,10 @@ pub struct ClientConfig {
     /// A first launch whose `first_install_time` is older than this is an existing user, seconds.
     #[cfg_attr(feature = "ffi", uniffi(default = 86400))]
     pub install_window_secs: u64,
-    /// Sent as `partner_name` when set (convention `ss-<partner>`).
+    /// Sent as `partner_name` when set: `direct` for a direct integration, or the
+    /// `ss-<partner>` name (lowercase letters, digits, `_`, `-`) agreed with Pinterest.
+    /// Another value is left out of every event with a warning, or refused at construction
+    /// (`InvalidConfig`) with `strict_validation`.
     #[cfg_attr(feature = "ffi", uniffi(default))]
     pub partner_name: Option<String>,
     /// Log level of the log sink (`WARN` is a good default).
@@ -572,7 +577,8 @@ pub struct TrackResult {
     /// False when nothing was recorded because collection is disabled.
     pub recorded: bool,
     /// Optional fields dropped from the event because they broke a rule (the event was kept
-    /// without them). Empty with `strict_validation`, which refuses such an event instead.
+    /// without them; `strict_validation` refuses such an event instead), then values kept but
+    /// likely wrong, whose rule starts with "kept" (a phone number without its country code).
     pub warnings: Vec<ValidationWarning>,
 }
 

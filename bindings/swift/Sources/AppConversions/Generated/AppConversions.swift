@@ -1745,7 +1745,10 @@ public struct ClientConfig: Equatable, Hashable, CustomDebugStringConvertible, C
      */
     public var installWindowSecs: UInt64
     /**
-     * Sent as `partner_name` when set (convention `ss-<partner>`).
+     * Sent as `partner_name` when set: `direct` for a direct integration, or the
+     * `ss-<partner>` name (lowercase letters, digits, `_`, `-`) agreed with Pinterest.
+     * Another value is left out of every event with a warning, or refused at construction
+     * (`InvalidConfig`) with `strict_validation`.
      */
     public var partnerName: String?
     /**
@@ -1828,7 +1831,10 @@ public struct ClientConfig: Equatable, Hashable, CustomDebugStringConvertible, C
          * A first launch whose `first_install_time` is older than this is an existing user, seconds.
          */installWindowSecs: UInt64 = UInt64(86400), 
         /**
-         * Sent as `partner_name` when set (convention `ss-<partner>`).
+         * Sent as `partner_name` when set: `direct` for a direct integration, or the
+         * `ss-<partner>` name (lowercase letters, digits, `_`, `-`) agreed with Pinterest.
+         * Another value is left out of every event with a warning, or refused at construction
+         * (`InvalidConfig`) with `strict_validation`.
          */partnerName: String? = nil, 
         /**
          * Log level of the log sink (`WARN` is a good default).
@@ -3285,7 +3291,8 @@ public struct TrackResult: Equatable, Hashable {
     public var recorded: Bool
     /**
      * Optional fields dropped from the event because they broke a rule (the event was kept
-     * without them). Empty with `strict_validation`, which refuses such an event instead.
+     * without them; `strict_validation` refuses such an event instead), then values kept but
+     * likely wrong, whose rule starts with "kept" (a phone number without its country code).
      */
     public var warnings: [ValidationWarning]
 
@@ -3300,7 +3307,8 @@ public struct TrackResult: Equatable, Hashable {
          */recorded: Bool, 
         /**
          * Optional fields dropped from the event because they broke a rule (the event was kept
-         * without them). Empty with `strict_validation`, which refuses such an event instead.
+         * without them; `strict_validation` refuses such an event instead), then values kept but
+         * likely wrong, whose rule starts with "kept" (a phone number without its country code).
          */warnings: [ValidationWarning]) {
         self.eventId = eventId
         self.recorded = recorded
@@ -3363,7 +3371,8 @@ public struct UserData: Equatable, Hashable {
      */
     public var emails: [String]
     /**
-     * Phone numbers with country code (`ph`).
+     * Phone numbers with country code (`ph`); one with a leading national `0` or fewer than 8
+     * digits is sent with a warning that it may lack its country code.
      */
     public var phoneNumbers: [String]
     /**
@@ -3391,7 +3400,8 @@ public struct UserData: Equatable, Hashable {
      */
     public var states: [String]
     /**
-     * Zip codes (`zp`).
+     * Zip codes (`zp`), digits only (spaces and `-` allowed); a postcode with letters is
+     * dropped as invalid, since it cannot be sent.
      */
     public var zipCodes: [String]
     /**
@@ -3422,7 +3432,8 @@ public struct UserData: Equatable, Hashable {
          * Email addresses (`em`).
          */emails: [String] = [], 
         /**
-         * Phone numbers with country code (`ph`).
+         * Phone numbers with country code (`ph`); one with a leading national `0` or fewer than 8
+         * digits is sent with a warning that it may lack its country code.
          */phoneNumbers: [String] = [], 
         /**
          * First names (`fn`).
@@ -3443,7 +3454,8 @@ public struct UserData: Equatable, Hashable {
          * Two-letter state codes (`st`).
          */states: [String] = [], 
         /**
-         * Zip codes (`zp`).
+         * Zip codes (`zp`), digits only (spaces and `-` allowed); a postcode with letters is
+         * dropped as invalid, since it cannot be sent.
          */zipCodes: [String] = [], 
         /**
          * Two-letter ISO-3166 country codes (`country`).
