@@ -10,13 +10,19 @@
 //! - 400 or 413 for a batch of several requests: the batch is split in halves and each half
 //!   sent again, down to the single request at fault, as the SDK does with its own batches,
 //!   so one bad device never fails another's events; a request alone gets the upstream's
-//!   answer as it came;
-//! - 401, 403, 404, 408, 429, 5xx: the same answer (with `Retry-After`) to every device;
-//! - any other status, or an answer that cannot be cut: 502, which the SDK retries.
+//!   answer as it came. The splits of one batch have the SDK's budget
+//!   ([`split_budget`]: enough to isolate two bad requests); past it, the groups still
+//!   refused get 503 with `Retry-After` and come back in other batches;
+//! - 401, 403, 404, 408, 429, 5xx: the same answer (with `Retry-After`) to every device; a
+//!   429 or a run of failures also pauses the account's calls ([`crate::upstream_health`]);
+//! - any other status, or a 200 or 422 without one result per event (for a device alone in
+//!   its batch too): 502, which the SDK retries.
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::http::StatusCode;
@@ -26,6 +32,7 @@ use crate::budget::{spread_retry_after, CallBudget};
 use crate::coalesce::BatchKey;
 use crate::forward::{is_expected_status, Upstream, UpstreamError, UpstreamReply};
 use crate::results;
+use crate::upstream_health::{retry_after_of, AnswerKind, Pause, UpstreamHealth};
 
 /// One device request's events inside a batch.
 #[derive(Debug, Clone)]
@@ -43,6 +50,10 @@ pub(crate) enum Outcome {
     Reply(UpstreamReply),
     /// The ad account's budget is spent: 429 with this `Retry-After`, in seconds.
     OverBudget(u64),
+    /// Calls for the ad account are paused after upstream 429s or failures, for this long.
+    Paused(Pause, Duration),
+    /// The upstream refused a group the split budget could not take apart: 503, try again.
+    Unsplit,
     /// The upstream did not answer in time (504).
     Timeout,
     /// The upstream could not be reached, or answered something unusable (502).
@@ -55,12 +66,30 @@ type Answers<'a> = Pin<Box<dyn Future<Output = Vec<Outcome>> + Send + 'a>>;
 pub(crate) struct Dispatcher {
     upstream: Arc<Upstream>,
     budget: Arc<CallBudget>,
+    health: Arc<UpstreamHealth>,
+}
+
+/// Extra calls one refused batch of `parts` device requests may cost while it is split:
+/// enough to isolate two bad requests (a binary search costs two calls a level), as the
+/// SDK's own budget. So a batch that every device spoils costs about `4·log2(n)` calls
+/// instead of `2n - 1`, each spent from the ad account's budget.
+pub(crate) fn split_budget(parts: usize) -> u32 {
+    let levels = usize::BITS - parts.max(1).saturating_sub(1).leading_zeros();
+    4 * levels
 }
 
 impl Dispatcher {
-    /// Calls `upstream` while `budget` allows.
-    pub(crate) fn new(upstream: Arc<Upstream>, budget: Arc<CallBudget>) -> Self {
-        Dispatcher { upstream, budget }
+    /// Calls `upstream` while `budget` allows and `health` has no pause.
+    pub(crate) fn new(
+        upstream: Arc<Upstream>,
+        budget: Arc<CallBudget>,
+        health: Arc<UpstreamHealth>,
+    ) -> Self {
+        Dispatcher {
+            upstream,
+            budget,
+            health,
+        }
     }
 
     /// Sends `batch` and answers each of its device requests.
@@ -70,7 +99,8 @@ impl Dispatcher {
         batch: Vec<(Part, oneshot::Sender<Outcome>)>,
     ) {
         let (parts, replies): (Vec<Part>, Vec<_>) = batch.into_iter().unzip();
-        let outcomes = self.send(&key, &parts).await;
+        let splits_left = AtomicU32::new(split_budget(parts.len()));
+        let outcomes = self.send(&key, &parts, &splits_left).await;
         for (reply, outcome) in replies.into_iter().zip(outcomes) {
             // A device that hung up no longer waits for its answer.
             let _ = reply.send(outcome);
@@ -78,9 +108,17 @@ impl Dispatcher {
     }
 
     /// One outcome per part, in order.
-    fn send<'a>(&'a self, key: &'a BatchKey, parts: &'a [Part]) -> Answers<'a> {
+    fn send<'a>(
+        &'a self,
+        key: &'a BatchKey,
+        parts: &'a [Part],
+        splits_left: &'a AtomicU32,
+    ) -> Answers<'a> {
         Box::pin(async move {
             let every = |outcome: Outcome| vec![outcome; parts.len()];
+            if let Some((pause, wait)) = self.health.paused(&key.ad_account) {
+                return every(Outcome::Paused(pause, wait));
+            }
             if let Err(wait) = self.budget.spend(&key.ad_account).await {
                 return parts
                     .iter()
@@ -93,22 +131,30 @@ impl Dispatcher {
                 .await
             {
                 Ok(reply) => reply,
-                Err(UpstreamError::Timeout) => return every(Outcome::Timeout),
-                Err(UpstreamError::Unreachable) => return every(Outcome::Unreachable),
+                Err(e) => {
+                    self.health
+                        .record(&key.ad_account, AnswerKind::Failing, None);
+                    return every(match e {
+                        UpstreamError::Timeout => Outcome::Timeout,
+                        UpstreamError::Unreachable => Outcome::Unreachable,
+                    });
+                }
             };
+            self.health.record(
+                &key.ad_account,
+                AnswerKind::of(reply.status),
+                retry_after_of(reply.retry_after.as_ref()),
+            );
             if !is_expected_status(reply.status) {
                 return every(Outcome::Unreachable);
             }
-            if parts.len() == 1 {
-                return vec![Outcome::Reply(reply)];
-            }
             match reply.status {
-                StatusCode::BAD_REQUEST | StatusCode::PAYLOAD_TOO_LARGE => {
-                    let (left, right) = parts.split_at(parts.len() / 2);
-                    let (mut left, right) =
-                        tokio::join!(self.send(key, left), self.send(key, right));
-                    left.extend(right);
-                    left
+                StatusCode::OK | StatusCode::UNPROCESSABLE_ENTITY if parts.len() == 1 => {
+                    if results::holds_results_for(&reply, parts[0].count) {
+                        vec![Outcome::Reply(reply)]
+                    } else {
+                        every(Outcome::Unreachable)
+                    }
                 }
                 StatusCode::OK | StatusCode::UNPROCESSABLE_ENTITY => {
                     let counts: Vec<usize> = parts.iter().map(|p| p.count).collect();
@@ -117,10 +163,32 @@ impl Dispatcher {
                         None => every(Outcome::Unreachable),
                     }
                 }
+                _ if parts.len() == 1 => vec![Outcome::Reply(reply)],
+                StatusCode::BAD_REQUEST | StatusCode::PAYLOAD_TOO_LARGE => {
+                    if !take_split(splits_left) {
+                        return every(Outcome::Unsplit);
+                    }
+                    let (left, right) = parts.split_at(parts.len() / 2);
+                    let (mut left, right) = tokio::join!(
+                        self.send(key, left, splits_left),
+                        self.send(key, right, splits_left)
+                    );
+                    left.extend(right);
+                    left
+                }
                 _ => every(Outcome::Reply(reply)),
             }
         })
     }
+}
+
+/// Takes one split (two calls) from the batch's budget; false when it is spent.
+fn take_split(splits_left: &AtomicU32) -> bool {
+    splits_left
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+            left.checked_sub(2)
+        })
+        .is_ok()
 }
 
 /// `{"data":[` + each part's events + `]}`.
@@ -141,6 +209,17 @@ fn merge(parts: &[Part]) -> Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_split_budget_is_the_sdk_s() {
+        for (parts, budget) in [(1, 0), (2, 4), (3, 8), (16, 16), (32, 20), (1000, 40)] {
+            assert_eq!(split_budget(parts), budget, "{parts}");
+        }
+        let left = AtomicU32::new(split_budget(2));
+        assert!(take_split(&left));
+        assert!(take_split(&left));
+        assert!(!take_split(&left));
+    }
 
     #[test]
     fn parts_merge_into_one_body() {

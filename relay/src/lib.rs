@@ -47,6 +47,8 @@ mod responses;
 mod results;
 mod serve;
 mod server;
+mod strict_json;
+mod upstream_health;
 
 pub use cli::run_cli;
 pub use config::{

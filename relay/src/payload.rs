@@ -7,7 +7,8 @@
 //! build to `IndexMap` through feature unification) objects are sorted maps, so events come
 //! out with their keys in sorted order. JSON gives member order no meaning (RFC 8259 §4) and
 //! the API does not depend on it; values and array order (and so the per-event result order)
-//! are unchanged. A top-level member other than `data` is refused here, as the API's
+//! are unchanged. A key twice in one object is refused ([`crate::strict_json`]): which of the
+//! two the device meant cannot be known. A top-level member other than `data` is refused here, as the API's
 //! `additionalProperties: false` would refuse it, rather than dropped from the merged batch.
 //!
 //! What counts as lacking: `user_data` is an object without `client_ip_address`, or with it
@@ -21,6 +22,7 @@ use axum::body::Bytes;
 use serde_json::Value;
 
 use crate::config::MAX_EVENTS_PER_REQUEST;
+use crate::strict_json;
 
 /// Why a body was refused before reaching the upstream (all answered with 400 code 4196).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,7 +63,7 @@ pub(crate) struct Prepared {
 
 /// Checks the body's shape and fills `client_ip_address` from `client_ip` where it is lacking.
 pub(crate) fn prepare(raw: Bytes, client_ip: Option<IpAddr>) -> Result<Prepared, PayloadError> {
-    let mut doc: Value = serde_json::from_slice(&raw)
+    let mut doc = strict_json::from_slice(&raw)
         .map_err(|e| PayloadError::Malformed(format!("body is not valid JSON ({e})")))?;
     let shape =
         || PayloadError::Malformed("the body must be an object with a data array".to_string());

@@ -94,6 +94,33 @@ pub(crate) fn overloaded() -> Response {
     response
 }
 
+/// 503 with `Retry-After`: the upstream failed several times in a row, so calls pause.
+pub(crate) fn upstream_failing(retry_after_secs: u64) -> Response {
+    let mut response = api_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        503,
+        "The Conversions API is failing; the relay pauses its calls. Retry later.",
+    );
+    response
+        .headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from(retry_after_secs));
+    response
+}
+
+/// 503 with a spread `Retry-After`: the upstream refused a batch and the relay's budget of
+/// splits could not find the device at fault; sent again, the request meets other devices.
+pub(crate) fn unsplit() -> Response {
+    let mut response = api_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        503,
+        "The Conversions API refused the batch this request was in; retry later.",
+    );
+    response
+        .headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from(1 + fastrand::u64(0..30)));
+    response
+}
+
 /// 408: the request body did not arrive within the relay's deadline.
 pub(crate) fn request_timeout() -> Response {
     api_error(

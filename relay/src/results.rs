@@ -60,6 +60,23 @@ pub(crate) fn split(reply: &UpstreamReply, counts: &[usize]) -> Option<Vec<Upstr
     Some(answers)
 }
 
+/// True when `reply` (a 200 or 422) holds exactly `count` per-event results: the check a
+/// device alone in its batch gets, so a broken answer is 502 for it as for a merged batch.
+pub(crate) fn holds_results_for(reply: &UpstreamReply, count: usize) -> bool {
+    let Ok(doc) = serde_json::from_slice::<Value>(&reply.body) else {
+        return false;
+    };
+    let results = if reply.status == StatusCode::UNPROCESSABLE_ENTITY {
+        doc.get("details")
+    } else {
+        Some(&doc)
+    };
+    results
+        .and_then(|r| r.get("events"))
+        .and_then(Value::as_array)
+        .is_some_and(|events| events.len() == count)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,5 +146,8 @@ mod tests {
             ..reply(200, json!({}))
         };
         assert!(split(&garbage, &[1]).is_none());
+        assert!(!holds_results_for(&garbage, 1));
+        assert!(holds_results_for(&ok, 2));
+        assert!(!holds_results_for(&ok, 3));
     }
 }

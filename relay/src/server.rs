@@ -41,6 +41,7 @@ use crate::log::{write_line, LogTarget, RequestRecord};
 use crate::payload::{self, PayloadError, Prepared};
 use crate::redis_budget::RedisBudget;
 use crate::responses;
+use crate::upstream_health::{Pause, UpstreamHealth};
 
 /// Bodies up to this size are parsed on the async worker; larger ones on the blocking pool.
 const INLINE_PARSE_BYTES: usize = 64 * 1024;
@@ -53,6 +54,7 @@ pub(crate) struct AppState {
     proxies: TrustedProxies,
     coalescer: Arc<Coalescer>,
     budget: Arc<CallBudget>,
+    health: Arc<UpstreamHealth>,
     ad_accounts: Vec<Arc<str>>,
     body_limits: BodyLimits,
     body_memory: Arc<BodyMemory>,
@@ -78,7 +80,12 @@ impl AppState {
             shared,
         ));
         let upstream = Arc::new(Upstream::new(config)?);
-        let dispatcher = Arc::new(Dispatcher::new(upstream, Arc::clone(&budget)));
+        let health = Arc::new(UpstreamHealth::new(accounts()));
+        let dispatcher = Arc::new(Dispatcher::new(
+            upstream,
+            Arc::clone(&budget),
+            Arc::clone(&health),
+        ));
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         Ok(AppState {
             ad_accounts: config
@@ -96,6 +103,7 @@ impl AppState {
             proxies: TrustedProxies::parse(&config.trusted_proxies)?,
             coalescer: Arc::new(Coalescer::new(config.linger, dispatcher)),
             budget,
+            health,
             body_limits: BodyLimits {
                 max_bytes: config.max_body_bytes,
                 deadline: config.body_timeout,
@@ -221,6 +229,9 @@ async fn post_events(
     if let Some(until_window_end) = state.budget.spent_for(&ad_account_id) {
         return responses::rate_limited(spread_retry_after(until_window_end));
     }
+    if let Some((pause, wait)) = state.health.paused(&ad_account_id) {
+        return paused(pause, wait);
+    }
     let address = client_ip.unwrap_or(peer.ip());
     let declared = declared_length(&headers);
     let raw = match state.body_memory.reserve(address) {
@@ -267,6 +278,8 @@ async fn post_events(
     let mut response = match outcome {
         Outcome::Reply(reply) => passthrough(reply),
         Outcome::OverBudget(secs) => responses::rate_limited(secs),
+        Outcome::Paused(pause, wait) => paused(pause, wait),
+        Outcome::Unsplit => responses::unsplit(),
         Outcome::Timeout => responses::gateway_timeout(),
         Outcome::Unreachable => responses::bad_gateway(),
     };
@@ -301,6 +314,15 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
+}
+
+/// The local answer while the account's calls are paused: 429 after an upstream 429 (its
+/// wait spread like the budget's), 503 while the upstream is failing.
+fn paused(pause: Pause, wait: std::time::Duration) -> Response {
+    match pause {
+        Pause::RateLimited => responses::rate_limited(spread_retry_after(wait)),
+        Pause::Failing => responses::upstream_failing(retry_after_secs(wait)),
+    }
 }
 
 /// The answer to a body that was not read.

@@ -208,9 +208,9 @@ async fn live_and_test_events_never_share_a_call_and_test_calls_hold_at_most_20(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn upstream_refusals_reach_every_waiting_device_with_retry_after() {
-    let s = setup(|c| c.linger = LINGER);
     for (status, retry_after) in [(429, "7"), (503, "30"), (401, "")] {
-        s.sandbox.reset();
+        // A relay each: after a 429 the relay pauses the account's calls.
+        let s = setup(|c| c.linger = LINGER);
         s.sandbox.inject(Fault::Status {
             status,
             retry_after: Some(retry_after.to_string()).filter(|r| !r.is_empty()),

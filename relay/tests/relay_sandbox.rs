@@ -166,6 +166,8 @@ async fn upstream_429_and_503_pass_through_with_retry_after() {
     assert_eq!(limited.headers["retry-after"], "7");
     assert_eq!(limited.json()["code"], 8);
 
+    // A fresh relay: this one now pauses the account's calls for 7 s.
+    let s = setup(|_| {});
     s.sandbox.inject(Fault::Status {
         status: 503,
         retry_after: Some("30".to_string()),
