@@ -6,7 +6,7 @@
 //! caller's timeout.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -37,11 +37,27 @@ use crate::core::{privacy, upload, worker};
 /// One SDK instance: a buffer file, a worker thread and an upload thread.
 pub struct Client {
     shared: Arc<Shared>,
+    /// The store worker's channel; `None` once shutdown began.
     commands: Mutex<Option<Sender<Command>>>,
     lifecycle: Lifecycle,
-    /// Disconnects when both threads have ended.
-    finished: Mutex<Option<Receiver<()>>>,
+    /// How far shutdown has got.
+    closing: Mutex<Closing>,
 }
+
+/// Shutdown's progress, kept so that a second call says what is true.
+struct Closing {
+    /// Disconnects when the upload thread has ended.
+    uploader: Option<Receiver<()>>,
+    /// The store worker's answer to `Close`, once asked and not yet read.
+    worker: Option<Receiver<std::result::Result<(), String>>>,
+    /// The worker's answer, once read: the file is closed and released.
+    closed: Option<std::result::Result<(), String>>,
+    /// The last state before the store closed, for `diagnostics()` after shutdown.
+    last: Option<Diagnostics>,
+}
+
+/// How long dropping a client without `shutdown` waits for its file to be closed.
+const DROP_WAIT: Duration = Duration::from_secs(2);
 
 impl Client {
     /// Validates the configuration and starts the threads; the database opens on the worker.
@@ -98,20 +114,16 @@ impl Client {
             queued: AtomicU64::new(0),
             queued_in_channel: AtomicU64::new(0),
             erase_epoch: AtomicU64::new(0),
+            upload_abandoned: AtomicBool::new(false),
         });
         let ring: Arc<dyn Ring> = shared.signal.clone();
         shared.clock.on_advance(Arc::downgrade(&ring));
         let (commands, inbox) = channel();
         let (done, finished) = channel::<()>();
-        let store_done = done.clone();
         let spawn_error = |e: std::io::Error| {
             ConversionsError::storage(format!("cannot start a worker thread: {e}"))
         };
-        worker::spawn(shared.clone(), path, inbox, move || {
-            drop(claim);
-            drop(store_done);
-        })
-        .map_err(spawn_error)?;
+        worker::spawn(shared.clone(), path, inbox, move || drop(claim)).map_err(spawn_error)?;
         let upload_commands = commands.clone();
         upload::spawn(shared.clone(), upload_commands, done).map_err(spawn_error)?;
         if !privacy.collection_enabled {
@@ -121,8 +133,21 @@ impl Client {
             shared,
             commands: Mutex::new(Some(commands)),
             lifecycle: Lifecycle::default(),
-            finished: Mutex::new(Some(finished)),
+            closing: Mutex::new(Closing {
+                uploader: Some(finished),
+                worker: None,
+                closed: None,
+                last: None,
+            }),
         })
+    }
+
+    /// `ShutDown` once shutdown began: every call after it fails the same way.
+    fn running(&self) -> Result<()> {
+        match lock(&self.commands).as_ref() {
+            Some(_) => Ok(()),
+            None => Err(ConversionsError::ShutDown),
+        }
     }
 
     fn send(&self, command: Command) -> Result<()> {
@@ -151,6 +176,7 @@ impl Client {
     /// Validation comes first, consent second: an app's bad event is refused the same way
     /// whether or not the user has given consent yet.
     fn record(&self, event: Event) -> Result<TrackResult> {
+        self.running()?;
         let context = self.shared.context();
         // app_install never comes this way: the store worker records it (and sends it at once).
         let urgent = event.name == EventName::AppOpen;
@@ -268,6 +294,7 @@ impl Client {
     /// records what this process missed without it (its launch, a return to the foreground);
     /// an answered tracking prompt releases a first launch's install waiting for it.
     pub fn set_privacy(&self, state: &PrivacyState) -> Result<()> {
+        self.running()?;
         let (applied, malformed) = privacy::apply(state, self.shared.settings.tracking_policy);
         let before = self.shared.context().privacy.clone();
         if malformed {
@@ -304,6 +331,7 @@ impl Client {
 
     /// Replaces the device facts snapshotted onto later events.
     pub fn update_device(&self, device: DeviceInfo) -> Result<()> {
+        self.running()?;
         validate_device(&device)?;
         self.shared.update_context(|c| c.device = device);
         Ok(())
@@ -311,6 +339,7 @@ impl Client {
 
     /// Replaces the token and resumes delivery if it was paused.
     pub fn set_token(&self, token: String) -> Result<()> {
+        self.running()?;
         if token.trim().is_empty() {
             return Err(ConversionsError::invalid("token", "must not be empty"));
         }
@@ -322,6 +351,7 @@ impl Client {
     /// A cold start: records app_install (first launch of an install) or app_open. Without
     /// consent the launch is held for this process and recorded when consent comes.
     pub fn on_launch(&self) -> Result<()> {
+        self.running()?;
         let collection_enabled = self.shared.context().privacy.collection_enabled;
         if !self.lifecycle.launch(collection_enabled) {
             return Ok(());
@@ -337,6 +367,7 @@ impl Client {
     /// The app came to the foreground: app_open after a long enough background (remembered
     /// until consent comes when collection is disabled).
     pub fn on_foreground(&self) -> Result<()> {
+        self.running()?;
         let min = self.shared.settings.min_background_for_open_ms;
         let collection_enabled = self.shared.context().privacy.collection_enabled;
         if self
@@ -350,6 +381,7 @@ impl Client {
 
     /// The app went to the background: send what waits.
     pub fn on_background(&self) -> Result<()> {
+        self.running()?;
         self.lifecycle.background(self.shared.clock.monotonic_ms());
         self.shared.signal.kick();
         Ok(())
@@ -357,6 +389,7 @@ impl Client {
 
     /// Connectivity came back: retry now instead of waiting out the backoff.
     pub fn on_network_available(&self) -> Result<()> {
+        self.running()?;
         if lock(&self.shared.status).paused_reason.is_none() {
             self.shared.signal.reset_backoff();
         }
@@ -463,14 +496,27 @@ impl Client {
     }
 
     /// The SDK's health. Waits briefly for the worker so it reflects every earlier call.
+    /// After shutdown: the last state, read just before the database was closed.
     pub fn diagnostics(&self) -> Diagnostics {
         let (reply, answer) = channel();
         let snapshot = match self.send(Command::Snapshot(reply)) {
             Ok(()) => answer
                 .recv_timeout(Duration::from_secs(2))
                 .unwrap_or_else(|_| Err("timed out".into())),
-            Err(e) => Err(e.to_string()),
+            Err(_) => {
+                if let Some(last) = lock(&self.closing).last.clone() {
+                    return last;
+                }
+                Err("the client is shut down".into())
+            }
         };
+        self.collect_diagnostics(snapshot)
+    }
+
+    fn collect_diagnostics(
+        &self,
+        snapshot: std::result::Result<worker::StoreSnapshot, String>,
+    ) -> Diagnostics {
         let status = lock(&self.shared.status).clone();
         let storage_error = lock(&self.shared.storage_error).clone();
         crate::core::diagnostics::collect(
@@ -481,37 +527,71 @@ impl Client {
         )
     }
 
-    /// Commits what was tracked, stops both threads and closes the database, waiting at most
-    /// `timeout`. Later calls fail with `ShutDown`.
+    /// Commits what was tracked, stops both threads, and closes and releases the database,
+    /// within `timeout`. The upload thread gets half of it to finish a request in flight (its
+    /// outcome is then stored); a request that takes longer is abandoned: the thread is left
+    /// to end by itself when the request returns, touching nothing (the events stay queued
+    /// and are sent again by the next client, with the same event ids). A flush waiting
+    /// meanwhile is answered at once. `Ok` once the file is closed and released; `Timeout` if
+    /// the store worker has not closed it yet (a second call waits again); `Storage` if what
+    /// was tracked could not be committed. Every other call fails with `ShutDown` from the
+    /// moment shutdown begins.
     pub fn shutdown(&self, timeout: Duration) -> Result<()> {
         let deadline = Instant::now() + timeout;
-        let Some(commands) = lock(&self.commands).take() else {
-            return Ok(());
-        };
-        let (reply, answer) = channel();
-        let _ = commands.send(Command::Sync(reply));
-        let synced = answer.recv_timeout(timeout);
-        drop(commands);
-        self.shared.signal.shutdown();
-        let finished = lock(&self.finished).take();
-        if let Some(finished) = finished {
+        let mut closing = lock(&self.closing);
+        if let Some(commands) = lock(&self.commands).take() {
+            self.shared.signal.shutdown();
+            let halfway = Instant::now() + timeout / 2;
+            if let Some(uploader) = closing.uploader.take() {
+                let left = halfway.saturating_duration_since(Instant::now());
+                if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = uploader.recv_timeout(left)
+                {
+                    self.shared.upload_abandoned.store(true, Ordering::SeqCst);
+                    self.shared.logger.log(
+                        LogLevel::Warn,
+                        "shutdown: a request still in flight is abandoned; its events stay queued",
+                    );
+                }
+            }
+            // Waiting flushes are answered now (timed out: they acknowledge nothing).
+            drop(self.shared.signal.take_flushes(|_| true));
+            let (snapshot, last) = channel();
+            let (reply, answer) = channel();
+            let _ = commands.send(Command::Snapshot(snapshot));
+            let _ = commands.send(Command::Close(reply));
+            drop(commands);
             let left = deadline.saturating_duration_since(Instant::now());
-            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = finished.recv_timeout(left) {
-                return Err(ConversionsError::timeout(timeout));
+            if let Ok(snapshot) = last.recv_timeout(left) {
+                closing.last = Some(self.collect_diagnostics(snapshot));
+            }
+            closing.worker = Some(answer);
+        }
+        if let Some(answer) = closing.worker.take() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match answer.recv_timeout(left) {
+                Ok(result) => closing.closed = Some(result),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    closing.worker = Some(answer);
+                    return Err(ConversionsError::timeout(timeout));
+                }
+                // The worker ended without answering (it had stopped already): nothing is open.
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    closing.closed = Some(Ok(()))
+                }
             }
         }
-        match synced {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(message)) => Err(ConversionsError::storage(message)),
-            Err(_) => Err(ConversionsError::timeout(timeout)),
+        match &closing.closed {
+            Some(Err(message)) => Err(ConversionsError::storage(message.clone())),
+            _ => Ok(()),
         }
     }
 }
 
 impl Drop for Client {
+    /// Closes like `shutdown` (bounded by [`DROP_WAIT`]), so the file is free for a new client
+    /// as soon as the drop returns.
     fn drop(&mut self) {
-        lock(&self.commands).take();
-        self.shared.signal.shutdown();
+        let _ = self.shutdown(DROP_WAIT);
     }
 }
 

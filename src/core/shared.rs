@@ -2,7 +2,7 @@
 //! has one writer role; readers take short locks and never hold one across I/O.
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use crate::core::callback::CallbackSlot;
@@ -94,6 +94,9 @@ pub struct Shared {
     /// dropped there. Raised by the client when an erase is asked and by the store worker
     /// once it has deleted, before it answers.
     pub erase_epoch: AtomicU64,
+    /// Set when shutdown stopped waiting for the upload thread (a request that does not come
+    /// back): the thread then touches nothing when its request returns, and ends.
+    pub upload_abandoned: AtomicBool,
 }
 
 impl Shared {
@@ -128,6 +131,11 @@ impl Shared {
         let capacity = self.settings.max_queued;
         let in_channel = self.queued_in_channel.load(Ordering::SeqCst);
         counted.max(counted.saturating_add(in_channel).min(capacity))
+    }
+
+    /// True once shutdown gave up waiting for the upload thread.
+    pub fn upload_abandoned(&self) -> bool {
+        self.upload_abandoned.load(Ordering::SeqCst)
     }
 
     /// The current erase count (see [`Shared::erase_epoch`]).

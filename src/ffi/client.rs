@@ -123,8 +123,12 @@ impl ConversionsClient {
         self.inner.set_log_sink(sink);
     }
 
-    /// Commits everything tracked, stops the SDK's threads and closes the database, waiting
-    /// at most `timeout_ms`. Events not yet sent stay in the buffer for the next start.
+    /// Commits everything tracked, stops the SDK's threads and closes and releases the
+    /// database, waiting at most `timeout_ms`. Events not yet sent stay in the buffer for the
+    /// next start. A request still in flight after half the timeout is abandoned (its thread
+    /// ends when the request returns, changing nothing). From the moment it begins, every
+    /// other call fails with `ShutDown`; a second `shutdown` returns `Ok` once the file is
+    /// released. Dropping the client without it closes the file the same way.
     pub fn shutdown(&self, timeout_ms: u64) -> Result<(), ConversionsError> {
         self.inner.shutdown(Duration::from_millis(timeout_ms))
     }

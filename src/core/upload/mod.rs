@@ -128,6 +128,9 @@ impl Uploader {
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 self.pass(signals);
             }));
+            if self.shared.upload_abandoned() {
+                return;
+            }
             if result.is_err() {
                 self.storing.clear();
                 self.shared.note_panic("upload");
@@ -184,6 +187,9 @@ impl Uploader {
         }
         if due {
             self.deliver_due(&mut pass);
+        }
+        if self.shared.upload_abandoned() {
+            return;
         }
         self.finish_storing(&mut pass);
         if let Some(row) = pass
@@ -354,6 +360,10 @@ impl Uploader {
             format!("sending {} events ({} bytes)", sendable.len(), body.len()),
         );
         let answer = self.transport.post(&token, &body);
+        // Shutdown stopped waiting for this request and closed the store: nothing is touched.
+        if self.shared.upload_abandoned() {
+            return Attempt::Stop;
+        }
         let now = self.now();
         let status = answer.as_ref().ok().map(|a| a.status);
         let max_wait = self.shared.settings.policy.retry_max_ms;

@@ -93,4 +93,7 @@ pub enum Command {
     /// Commit everything tracked so far. Reply: the highest row id committed (the watermark a
     /// flush waits for).
     Sync(Reply<i64>),
+    /// Commit what waits, close the database and end the worker; the reply comes after the
+    /// file and its lock are released (shutdown, or a dropped client).
+    Close(Reply<()>),
 }

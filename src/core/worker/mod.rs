@@ -31,7 +31,7 @@ use crate::core::sync::lock;
 mod commands;
 mod storage;
 
-pub use commands::{Batch, Command, Resolved, StoreSnapshot};
+pub use commands::{Batch, Command, Reply, Resolved, StoreSnapshot};
 
 /// Most tracked events gathered into one transaction.
 const MAX_GROUP: usize = 10_000;
@@ -39,7 +39,8 @@ const MAX_GROUP: usize = 10_000;
 /// is reported as failing instead of filling the folder with copies.
 const MAX_RECOVERIES: u32 = 3;
 
-/// Starts the worker thread; `on_exit` runs after the database is closed.
+/// Starts the worker thread; `on_exit` runs after the database is closed, before a
+/// [`Command::Close`] is answered.
 pub fn spawn(
     shared: Arc<Shared>,
     path: PathBuf,
@@ -49,8 +50,11 @@ pub fn spawn(
     std::thread::Builder::new()
         .name("app-conversions-store".into())
         .spawn(move || {
-            StoreWorker::new(shared, path).run(commands);
+            let closed = StoreWorker::new(shared, path).run(commands);
             on_exit();
+            if let Some((reply, result)) = closed {
+                let _ = reply.send(result);
+            }
         })
         .map(drop)
 }
@@ -94,15 +98,21 @@ impl StoreWorker {
         self.shared.clock.now_secs()
     }
 
-    fn run(mut self, commands: Receiver<Command>) {
+    /// Runs commands until a [`Command::Close`] (returned with its answer, to be sent once
+    /// the file is released) or until every sender is gone.
+    fn run(mut self, commands: Receiver<Command>) -> Option<(Reply<()>, Result<(), String>)> {
         self.guarded(|w| {
             w.ensure_open();
         });
         while let Ok(command) = commands.recv() {
+            if let Command::Close(reply) = command {
+                return Some((reply, self.close()));
+            }
             self.guarded(|w| w.handle(command));
             let mut gathered = 1;
             while gathered < MAX_GROUP {
                 match commands.try_recv() {
+                    Ok(Command::Close(reply)) => return Some((reply, self.close())),
                     Ok(command) => self.guarded(|w| w.handle(command)),
                     Err(_) => break,
                 }
@@ -115,11 +125,27 @@ impl StoreWorker {
             }
             self.publish_queued();
         }
-        // A launch still waiting for the tracking prompt is recorded with the state of now.
+        let _ = self.close();
+        None
+    }
+
+    /// Commits what waits (a launch still waiting for the tracking prompt is recorded with
+    /// the state of now) and closes the database. Err when something could not be committed.
+    fn close(&mut self) -> Result<(), String> {
         self.guarded(|w| {
             w.launches.release(true);
             w.commit();
         });
+        let result = if self.pending.is_empty() && !self.launches.pending() {
+            Ok(())
+        } else {
+            Err(self
+                .storage_error()
+                .unwrap_or_else(|| "not committed".into()))
+        };
+        self.publish_queued();
+        self.store = None;
+        result
     }
 
     /// Events queued, committed and in memory, after the evictions the next commit makes.
@@ -256,6 +282,10 @@ impl StoreWorker {
                     snapshot = self.snapshot();
                 }
                 let _ = reply.send(snapshot);
+            }
+            // run() takes a Close before it gets here; answered the same way all the same.
+            Command::Close(reply) => {
+                let _ = reply.send(self.close());
             }
             Command::Sync(reply) => {
                 self.commit();
