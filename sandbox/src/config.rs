@@ -44,6 +44,10 @@ pub struct SandboxConfig {
     /// body is a `DetailedError` wrapping the per-event results) or `200` (the plain
     /// per-event results). A batch in which every event failed always gets 422.
     pub partial_failure_status: u16,
+    /// Every answer carries the sandbox's clock in a `Date` header, as HTTP servers do (the
+    /// SDK learns the server's time from it). Off for tests whose client clock is meant to
+    /// run days away from the sandbox's without being corrected.
+    pub date_header: bool,
 }
 
 impl Default for SandboxConfig {
@@ -56,6 +60,7 @@ impl Default for SandboxConfig {
             future_tolerance_secs: DEFAULT_FUTURE_TOLERANCE_SECS,
             max_event_age_secs: DEFAULT_MAX_EVENT_AGE_SECS,
             partial_failure_status: DEFAULT_PARTIAL_FAILURE_STATUS,
+            date_header: true,
         }
     }
 }

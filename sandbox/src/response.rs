@@ -90,6 +90,18 @@ pub(crate) enum Reply {
 }
 
 impl Reply {
+    /// The reply with a `Date` header carrying the clock of now (a reply without a head
+    /// stays as it is).
+    pub(crate) fn dated(self) -> Reply {
+        let date = || httpdate::fmt_http_date(std::time::SystemTime::now());
+        match self {
+            Reply::Send(r) => Reply::Send(r.with_header("Date", date())),
+            Reply::Trickle(r, rate) => Reply::Trickle(r.with_header("Date", date()), rate),
+            Reply::CutShort(r) => Reply::CutShort(r.with_header("Date", date())),
+            other => other,
+        }
+    }
+
     /// The status put on the status line, `0` when none is sent.
     pub(crate) fn status(&self) -> u16 {
         match self {

@@ -235,6 +235,11 @@ fn serve_one(context: &Context, reader: &mut BufReader<&TcpStream>, stream: &Tcp
     };
     let too_large = body.is_none();
     let reply = route(context, &head, body);
+    let reply = if context.shared.config.date_header {
+        reply.dated()
+    } else {
+        reply
+    };
     let keep_open = write_reply(context, &mut writer, reply, close || too_large).unwrap_or(false);
     if too_large {
         drain(reader, &head);

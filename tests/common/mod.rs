@@ -27,14 +27,16 @@ pub fn sandbox() -> Sandbox {
     .expect("sandbox starts")
 }
 
-/// A sandbox configuration that accepts event times far from its own clock: for tests whose
-/// manual clock runs days ahead.
+/// A sandbox configuration that accepts event times far from its own clock and does not tell
+/// its time: for tests whose manual clock runs days ahead and whose event times must stay
+/// as that clock reads them.
 pub fn lenient_sandbox_config() -> SandboxConfig {
     SandboxConfig {
         token: TOKEN.into(),
         ad_account_id: AD_ACCOUNT.into(),
         future_tolerance_secs: 60 * 86_400,
         max_event_age_secs: 60 * 86_400,
+        date_header: false,
         ..Default::default()
     }
 }
