@@ -25,6 +25,7 @@ use crate::core::model::{
     AppInfo, ClientConfig, DeviceInfo, Diagnostics, Event, EventName, FlushReport, LogLevel,
     PrivacyState, TrackResult, ValidationWarning,
 };
+use crate::core::server_time::ServerTime;
 use crate::core::shared::{
     CustomNames, DeliveryListener, DeliveryStatus, Shared, MAX_CUSTOM_NAMES,
 };
@@ -103,6 +104,7 @@ impl Client {
             logger,
             listener: CallbackSlot::default(),
             status: Mutex::new(DeliveryStatus::default()),
+            server_time: ServerTime::new(clock.as_ref()),
             clock,
             signal: Arc::new(UploadSignal::default()),
             storage_error: Mutex::new(None),

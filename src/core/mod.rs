@@ -54,6 +54,7 @@ pub mod limits;
 pub mod log;
 pub mod model;
 pub mod privacy;
+pub mod server_time;
 pub mod shared;
 pub mod signal;
 pub mod store;

@@ -109,6 +109,9 @@ mod tests {
             body: body.to_json(),
             attempts: 0,
             flags,
+            event_time: body.event_time,
+            server_time: None,
+            unanswered_since: None,
         }
     }
 

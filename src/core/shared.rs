@@ -11,6 +11,7 @@ use crate::core::config::Settings;
 use crate::core::event_builder::TrackContext;
 use crate::core::log::{redact, truncate_text, Logger, MAX_SERVER_TEXT};
 use crate::core::model::{BatchOutcome, FlushReport};
+use crate::core::server_time::ServerTime;
 use crate::core::signal::UploadSignal;
 use crate::core::sync::{lock, read, write};
 
@@ -69,6 +70,8 @@ pub struct Shared {
     pub status: Mutex<DeliveryStatus>,
     /// Where all time is read.
     pub clock: Arc<dyn Clock>,
+    /// The server's time, as the answers told it.
+    pub server_time: ServerTime,
     /// The uploader's doorbell (rung by a manual clock too).
     pub signal: Arc<UploadSignal>,
     /// The current storage problem.

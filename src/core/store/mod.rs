@@ -39,6 +39,9 @@ pub mod flags {
     pub const CHOSEN_ID: i64 = 32;
     /// Recorded without user-data identifiers (iOS without tracking authorization).
     pub const USER_DATA_WITHHELD: i64 = 64;
+    /// The server refused the event as in the future once: it was given the server's time
+    /// learned from that answer, and is not given another chance.
+    pub const REFUSED_FUTURE: i64 = 128;
 }
 
 /// Why the store failed.
@@ -75,6 +78,8 @@ pub struct Store {
     /// would reuse the ids of deleted last rows), so "every row up to N" stays a true
     /// statement about what was committed: flush waiters are answered against it.
     next_row: i64,
+    /// `server - wall` in seconds, stamped on the events stored from now on.
+    server_offset_secs: i64,
 }
 
 /// What opening the store found.
@@ -148,6 +153,7 @@ impl Store {
             conn,
             queued: queued.max(0) as u64,
             next_row: last.saturating_add(1),
+            server_offset_secs: 0,
         })
     }
 
@@ -179,18 +185,26 @@ impl Store {
         self.next_row = self.next_row.max(row.saturating_add(1));
     }
 
-    /// Queues `event` in `tx` under the next row id; false when its event_id is already queued.
+    /// Sets `server - wall` (seconds) for the events stored from now on: each keeps its time
+    /// by the server's clock beside its own event_time.
+    pub fn set_server_offset(&mut self, offset_secs: i64) {
+        self.server_offset_secs = offset_secs;
+    }
+
+    /// Queues `event` in `tx` under the next row id, with its time by the server's clock
+    /// `server_offset_secs` from its event_time; false when its event_id is already queued.
     fn insert_row(
         tx: &Transaction<'_>,
         next_row: &mut i64,
         event: &PendingEvent,
         now: i64,
+        server_offset_secs: i64,
     ) -> Result<bool, StoreError> {
         let inserted = tx
             .prepare_cached(
                 "INSERT OR IGNORE INTO events
-                     (id, event_id, event_name, body, event_time, created_at, flags)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                     (id, event_id, event_name, body, event_time, created_at, flags, server_time)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?
             .execute(params![
                 *next_row,
@@ -199,7 +213,8 @@ impl Store {
                 event.body,
                 event.event_time,
                 now,
-                event_flags(event)
+                event_flags(event),
+                event.event_time.saturating_add(server_offset_secs)
             ])?;
         if inserted == 1 {
             *next_row += 1;

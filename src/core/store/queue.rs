@@ -22,6 +22,12 @@ pub struct QueuedEvent {
     pub attempts: i64,
     /// Bit flags from [`flags`].
     pub flags: i64,
+    /// `event_time` as recorded (never changed), Unix seconds.
+    pub event_time: i64,
+    /// The event's time by the server's clock, as estimated when it was stored.
+    pub server_time: Option<i64>,
+    /// When (by the server's clock) a request with it first went unanswered.
+    pub unanswered_since: Option<i64>,
 }
 
 /// The earliest retry after `?1`; `next_attempt_at > 0` lets SQLite read it from the partial
@@ -56,6 +62,7 @@ impl Store {
         now: i64,
     ) -> Result<InsertReport, StoreError> {
         let mut report = InsertReport::default();
+        let offset = self.server_offset_secs;
         let tx = self.conn.transaction()?;
         let incoming = events.len() as u64;
         let over = self
@@ -75,7 +82,7 @@ impl Store {
                 report.evicted += 1;
                 continue;
             }
-            match insert_one(&tx, &mut next_row, event, ad_account_id, now) {
+            match insert_one(&tx, &mut next_row, event, ad_account_id, now, offset) {
                 Ok(true) => report.inserted += 1,
                 Ok(false) => report.invalid += 1,
                 // A row SQLite refuses for its size fails alone (the transaction stays good):
@@ -106,7 +113,8 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<QueuedEvent>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, event_id, event_name, body, attempts, flags FROM events
+            "SELECT id, event_id, event_name, body, attempts, flags, event_time, server_time,
+                    unanswered_since FROM events
              WHERE id > ?1 AND next_attempt_at <= ?2 ORDER BY id LIMIT ?3",
         )?;
         let rows = stmt.query_map(params![after_row, now_ms, limit as i64], |r| {
@@ -117,16 +125,20 @@ impl Store {
                 body: r.get(3)?,
                 attempts: r.get(4)?,
                 flags: r.get(5)?,
+                event_time: r.get(6)?,
+                server_time: r.get(7)?,
+                unanswered_since: r.get(8)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Drops events older than `max_age_secs` (by event_time); returns how many.
+    /// Drops events older than `max_age_secs` at `now` (both by the server's clock: each
+    /// event's server_time, else its event_time); returns how many.
     pub fn drop_expired(&mut self, now: i64, max_age_secs: i64) -> Result<u64, StoreError> {
         let tx = self.conn.transaction()?;
         let n = tx.execute(
-            "DELETE FROM events WHERE event_time < ?1",
+            "DELETE FROM events WHERE COALESCE(server_time, event_time) < ?1",
             params![now.saturating_sub(max_age_secs)],
         )? as u64;
         add_counter(&tx, Counter::DroppedExpired, n)?;
@@ -168,10 +180,18 @@ impl Store {
                 no_identity += delete.execute([row])? as u64;
             }
             let mut retry = tx.prepare_cached(
-                "UPDATE events SET attempts = attempts + 1, next_attempt_at = ?2 WHERE id = ?1",
+                "UPDATE events SET attempts = attempts + 1, next_attempt_at = ?2,
+                     unanswered_since = COALESCE(unanswered_since, ?3) WHERE id = ?1",
             )?;
             for row in &outcome.retry {
-                retry.execute(params![row, outcome.retry_at_ms])?;
+                retry.execute(params![row, outcome.retry_at_ms, outcome.unanswered_at])?;
+            }
+            let mut retime = tx.prepare_cached(
+                "UPDATE events SET attempts = attempts + 1, next_attempt_at = 0,
+                     flags = flags | ?2 WHERE id = ?1",
+            )?;
+            for row in &outcome.refused_future {
+                retime.execute(params![row, super::flags::REFUSED_FUTURE])?;
             }
         }
         let mut removed = delivered + no_identity;
@@ -181,6 +201,9 @@ impl Store {
         add_counter(&tx, Counter::Delivered, delivered)?;
         add_counter(&tx, Counter::Warnings, outcome.warnings.min(delivered))?;
         add_counter(&tx, Counter::DroppedNoIdentity, no_identity)?;
+        add_counter(&tx, Counter::SentLate, outcome.sent_late.min(delivered))?;
+        let resent = outcome.resent_after_dedup_window.min(delivered);
+        add_counter(&tx, Counter::ResentAfterDedupWindow, resent)?;
         tx.commit()?;
         self.queued = self.queued.saturating_sub(removed);
         Ok(())
@@ -253,8 +276,17 @@ pub struct Resolution {
     pub retry: Vec<i64>,
     /// Monotonic milliseconds of the retry.
     pub retry_at_ms: i64,
+    /// The request got no answer: when (server's clock, Unix seconds), noted on the retried
+    /// events that have no such time yet.
+    pub unanswered_at: Option<i64>,
+    /// Refused as in the future: sent again at once, with the server's time of now.
+    pub refused_future: Vec<i64>,
     /// Server warnings on processed events.
     pub warnings: u64,
+    /// Processed events sent more than an hour after they happened.
+    pub sent_late: u64,
+    /// Processed events re-sent after the dedup window, an earlier request unanswered.
+    pub resent_after_dedup_window: u64,
 }
 
 fn insert_one(
@@ -263,11 +295,12 @@ fn insert_one(
     event: &PendingEvent,
     ad_account_id: &str,
     now: i64,
+    server_offset_secs: i64,
 ) -> Result<bool, StoreError> {
     if let Some(name) = &event.custom_name {
         remember_custom_name(tx, ad_account_id, name)?;
     }
-    Store::insert_row(tx, next_row, event, now)
+    Store::insert_row(tx, next_row, event, now, server_offset_secs)
 }
 
 /// Remembers a custom name for the 15-name limit. The limit itself is enforced by `track()`,

@@ -32,6 +32,10 @@ pub enum Counter {
     ExistingUserInstalls,
     /// Corrupt database files moved aside.
     DatabaseRecoveries,
+    /// Events processed more than an hour after they happened (by the server's clock).
+    SentLate,
+    /// Events processed after the dedup window, a request with them having gone unanswered.
+    ResentAfterDedupWindow,
 }
 
 impl Counter {
@@ -46,6 +50,8 @@ impl Counter {
             Counter::DroppedNoIdentity => "dropped_no_identity",
             Counter::ExistingUserInstalls => "existing_user_installs",
             Counter::DatabaseRecoveries => "database_recoveries",
+            Counter::SentLate => "sent_late",
+            Counter::ResentAfterDedupWindow => "resent_after_dedup_window",
         }
     }
 }
@@ -190,8 +196,9 @@ impl Store {
             params![record.install_id, now, record.existing_user as i64],
         )?;
         let mut next_row = self.next_row;
+        let offset = self.server_offset_secs;
         let inserted = match install {
-            Some(event) => Store::insert_row(&tx, &mut next_row, event, now)?,
+            Some(event) => Store::insert_row(&tx, &mut next_row, event, now, offset)?,
             None => false,
         };
         if record.existing_user {
@@ -231,6 +238,28 @@ impl Store {
             )
             .optional()?
             .unwrap_or(0))
+    }
+
+    /// The last `server - wall` offset learned (milliseconds), if one was stored.
+    pub fn server_offset(&self) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT value FROM delivery_state WHERE key = 'server_offset_ms'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Stores the last `server - wall` offset learned (milliseconds).
+    pub fn set_server_offset_ms(&mut self, offset_ms: i64) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO delivery_state (key, value) VALUES ('server_offset_ms', ?1)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [offset_ms],
+        )?;
+        Ok(())
     }
 
     /// Stores the backoff deadline.

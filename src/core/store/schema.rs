@@ -71,6 +71,13 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // whole queue, which with a 200,000-event backlog outlasted diagnostics' wait. Only events
     // rescheduled after a failed attempt enter this index, so new events cost nothing more.
     "CREATE INDEX events_retry ON events (next_attempt_at) WHERE next_attempt_at > 0;",
+    // v4: the device's clock may be off or set by hand. server_time is the event's time by
+    // the server's clock as estimated when it was stored (NULL: as event_time), which the
+    // wire carries and expiry reads; unanswered_since is when (by that clock) a request with
+    // the event first went unanswered, to tell a re-send past the API's dedup window.
+    "ALTER TABLE events ADD COLUMN server_time INTEGER;
+     ALTER TABLE events ADD COLUMN unanswered_since INTEGER;
+     CREATE INDEX events_by_server_time ON events (COALESCE(server_time, event_time));",
 ];
 
 /// The version this code writes.

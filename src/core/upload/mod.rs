@@ -15,6 +15,7 @@
 pub mod backoff;
 pub mod flush;
 pub mod policy;
+pub mod timing;
 pub mod transport;
 
 use std::collections::VecDeque;
@@ -32,7 +33,7 @@ use crate::core::sync::lock;
 use crate::core::upload::backoff::random_u64;
 use crate::core::upload::flush::{FlushAnswer, Progress};
 use crate::core::upload::policy::{classify, split_budget, Decision, UploadPolicy};
-use crate::core::upload::transport::Transport;
+use crate::core::upload::transport::{HttpAnswer, Transport};
 use crate::core::wire::{request_body, EventResult};
 use crate::core::worker::{Batch, Command, Resolved};
 
@@ -84,6 +85,11 @@ struct Uploader {
     known_row: i64,
     /// A stored outcome failed since the pass began (read before the flushes are answered).
     storing_failed: Option<String>,
+    /// Events refused as in the future were given the server's time: take from the oldest
+    /// again, so they get their second try in this pass.
+    retimed: bool,
+    /// The server offset last handed to the store (milliseconds).
+    saved_offset_ms: Option<i64>,
 }
 
 impl Uploader {
@@ -98,6 +104,8 @@ impl Uploader {
             storing: VecDeque::new(),
             known_row: 0,
             storing_failed: None,
+            retimed: false,
+            saved_offset_ms: None,
         }
     }
 
@@ -273,6 +281,7 @@ impl Uploader {
                 Sent::Erased => next = None,
                 // A lowered limit: the batch read ahead is too large.
                 Sent::Retake => next = None,
+                Sent::All if std::mem::take(&mut self.retimed) => next = None,
                 Sent::All if full => {}
                 // Read ahead of earlier rows' outcomes: a fresh take from the oldest decides
                 // (rows may have fallen due since).
@@ -349,9 +358,18 @@ impl Uploader {
             self.store_outcome(resolution);
             return Attempt::Sent;
         }
+        let offset = self
+            .shared
+            .server_time
+            .offset_secs(self.shared.clock.as_ref());
+        let wire_times: Vec<i64> = sendable
+            .iter()
+            .map(|e| timing::wire_time_of(e, offset))
+            .collect();
         let bodies: Vec<_> = sendable
             .iter()
-            .map(|e| body_for_send(e, &privacy))
+            .zip(&wire_times)
+            .map(|(e, time)| timing::with_event_time(body_for_send(e, &privacy), e, *time))
             .collect();
         let body = request_body(bodies.iter().map(|b| b.as_ref()));
         let token = lock(&self.shared.token).clone();
@@ -364,6 +382,8 @@ impl Uploader {
         if self.shared.upload_abandoned() {
             return Attempt::Stop;
         }
+        self.learn_server_time(&answer);
+        let server_now = self.server_now_secs();
         let now = self.now();
         let status = answer.as_ref().ok().map(|a| a.status);
         let max_wait = self.shared.settings.policy.retry_max_ms;
@@ -376,7 +396,13 @@ impl Uploader {
         let mut outcome = outcome(sendable.len(), status);
         let next = match decision {
             Decision::Resolve(results) => {
-                apply_results(&sendable, results, &mut resolution, &mut outcome);
+                let sent = SentRequest {
+                    events: &sendable,
+                    wire_times: &wire_times,
+                    server_now,
+                };
+                apply_results(&sent, results, &mut resolution, &mut outcome);
+                self.retimed |= !resolution.refused_future.is_empty();
                 Attempt::Sent
             }
             Decision::DeadLetter(message) => {
@@ -415,6 +441,8 @@ impl Uploader {
                 );
                 resolution.retry = sendable.iter().map(|e| e.row).collect();
                 resolution.retry_at_ms = at_ms;
+                let unanswered = answer.as_ref().map_or(true, |a| a.body_error.is_some());
+                resolution.unanswered_at = unanswered.then_some(server_now);
                 outcome.will_retry = true;
                 outcome.results = each(&sendable, EventStatus::WillRetry, Some(&message));
                 outcome.message = Some(message);
@@ -492,6 +520,34 @@ impl Uploader {
                 self.storing_failed = Some(e);
             }
         }
+    }
+
+    /// Learns the server's time from an answer's `Date` header, and hands the offset to the
+    /// store when it moved by more than a second since it was last stored.
+    fn learn_server_time(&mut self, answer: &Result<HttpAnswer, String>) {
+        let Some(date) = answer.as_ref().ok().and_then(|a| a.date.as_deref()) else {
+            return;
+        };
+        let Some(offset) = self
+            .shared
+            .server_time
+            .learn(date, self.shared.clock.as_ref())
+        else {
+            return;
+        };
+        let moved = self
+            .saved_offset_ms
+            .map_or(true, |saved| saved.abs_diff(offset) > 1_000);
+        if moved && self.store.send(Command::SaveServerOffset(offset)).is_ok() {
+            self.saved_offset_ms = Some(offset);
+        }
+    }
+
+    /// The server's time now (Unix seconds), as the answers told it.
+    fn server_now_secs(&self) -> i64 {
+        let clock = self.shared.clock.as_ref();
+        let offset = crate::core::server_time::applied(self.shared.server_time.offset_secs(clock));
+        clock.now_secs().saturating_add(offset)
     }
 
     fn count_sent(&self, events: usize, status: Option<u16>) {
@@ -608,12 +664,12 @@ enum Attempt {
 
 /// Fills `resolution` and `outcome` from the server's per-event results (in the order sent).
 fn apply_results(
-    sent: &[QueuedEvent],
+    sent: &SentRequest<'_>,
     results: Vec<EventResult>,
     resolution: &mut Resolution,
     outcome: &mut BatchOutcome,
 ) {
-    for (event, result) in sent.iter().zip(results) {
+    for ((event, wire_time), result) in sent.events.iter().zip(sent.wire_times).zip(results) {
         let mut one = EventOutcome {
             event_id: event.event_id.clone(),
             event_name: event.event_name.clone(),
@@ -627,10 +683,21 @@ fn apply_results(
                 resolution.warnings += 1;
                 outcome.warnings += 1;
             }
+            resolution.sent_late += u64::from(timing::is_late(*wire_time, sent.server_now));
+            resolution.resent_after_dedup_window +=
+                u64::from(timing::resent_after_dedup_window(event, sent.server_now));
         } else {
             let message = result
                 .error_message
                 .unwrap_or_else(|| "refused by the server".into());
+            if timing::owed_a_retry(event, &message) {
+                one.status = EventStatus::WillRetry;
+                one.error_message = Some(message);
+                resolution.refused_future.push(event.row);
+                outcome.results.push(one);
+                outcome.will_retry = true;
+                continue;
+            }
             one.status = EventStatus::Failed;
             one.error_message = Some(message.clone());
             resolution.dead.push((event.row, message));
@@ -639,6 +706,14 @@ fn apply_results(
     }
     outcome.processed = resolution.delivered.len() as u32;
     outcome.failed = resolution.dead.len() as u32;
+}
+
+/// What one request carried: its events, the event_time each was sent with, and the
+/// server's time when the answer came (Unix seconds).
+struct SentRequest<'a> {
+    events: &'a [QueuedEvent],
+    wire_times: &'a [i64],
+    server_now: i64,
 }
 
 /// The same `status` (and message) for every event of `sent`.

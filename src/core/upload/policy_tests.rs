@@ -25,6 +25,7 @@ fn answer(status: u16, body: &str, retry_after: Option<&str>) -> Result<HttpAnsw
     Ok(HttpAnswer {
         status,
         retry_after: retry_after.map(str::to_string),
+        date: None,
         body: body.into(),
         body_error: None,
     })
@@ -237,6 +238,7 @@ fn network_failures_and_unreadable_answers_are_retried() {
     let cut = Ok(HttpAnswer {
         status: 200,
         retry_after: None,
+        date: None,
         body: String::new(),
         body_error: Some("network error: connection reset".into()),
     });

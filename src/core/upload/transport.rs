@@ -18,6 +18,8 @@ pub struct HttpAnswer {
     pub status: u16,
     /// The `Retry-After` header, verbatim.
     pub retry_after: Option<String>,
+    /// The `Date` header (the server's clock), verbatim.
+    pub date: Option<String>,
     /// The body (empty when it could not be read completely).
     pub body: String,
     /// The body could not be read completely (too large, reset, timed out).
@@ -59,11 +61,15 @@ impl Transport {
             .send(body)
             .map_err(|e| describe(&e))?;
         let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let retry_after = header("retry-after");
+        let date = header("date");
         let (body, body_error) = match response
             .body_mut()
             .with_config()
@@ -76,6 +82,7 @@ impl Transport {
         Ok(HttpAnswer {
             status,
             retry_after,
+            date,
             body,
             body_error,
         })

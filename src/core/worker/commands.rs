@@ -80,6 +80,8 @@ pub enum Command {
         /// Reply: what is still queued.
         reply: Reply<Resolved>,
     },
+    /// Store the last `server - wall` offset learned (milliseconds), for the next start.
+    SaveServerOffset(i64),
     /// Make every queued event due and clear the backoff deadline.
     MakeAllDue,
     /// Delete every queued event (collection disabled).

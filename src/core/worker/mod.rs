@@ -199,11 +199,14 @@ impl StoreWorker {
                 self.commit();
                 let erase_epoch = self.shared.erase_epoch();
                 let max_age = self.shared.settings.max_event_age_secs;
-                // Age is judged on the wall clock, due times on the monotonic one.
-                let wall_now = self.shared.clock.now_secs();
-                let now_ms = self.shared.clock.monotonic_ms();
+                // Age is judged on the server's clock, due times on the monotonic one.
+                let clock = self.shared.clock.as_ref();
+                let expiry_now = self.shared.server_time.expiry_now_secs(clock);
+                let now_ms = clock.monotonic_ms();
                 let result = self.with_store(|s| {
-                    s.drop_expired(wall_now, max_age)?;
+                    if let Some(now) = expiry_now {
+                        s.drop_expired(now, max_age)?;
+                    }
                     let events = s.due_events(now_ms, after_row, limit)?;
                     let next_retry_at = if events.len() < limit {
                         s.next_retry_at(now_ms)?
@@ -241,6 +244,9 @@ impl StoreWorker {
                 // Before the reply: a flush answered after it reads this count.
                 self.publish_queued();
                 let _ = reply.send(result);
+            }
+            Command::SaveServerOffset(offset_ms) => {
+                let _ = self.write_store(|s| s.set_server_offset_ms(offset_ms));
             }
             Command::MakeAllDue => {
                 let _ = self.write_store(|s| {
@@ -317,6 +323,8 @@ impl StoreWorker {
             return;
         }
         if let Some(store) = self.store.as_mut() {
+            let clock = self.shared.clock.as_ref();
+            store.set_server_offset(self.shared.server_time.offset_secs(clock));
             if let Err(e) = self.launches.record(store, &self.shared) {
                 self.report_storage_error(&e);
                 return;

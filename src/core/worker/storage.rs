@@ -50,6 +50,10 @@ impl StoreWorker {
             self.report_storage_error(&e);
             return false;
         }
+        if let Ok(Some(offset_ms)) = store.server_offset() {
+            let clock = self.shared.clock.as_ref();
+            self.shared.server_time.restore(offset_ms, clock);
+        }
         if let Some(aside) = report.moved_aside {
             self.shared.logger.log(
                 LogLevel::Warn,
