@@ -7,7 +7,10 @@
 //! account and minute. Without Redis, or while Redis cannot be reached, an instance spends at
 //! most its share, `calls_per_minute / instances`, counting the calls it already made through
 //! Redis in that minute, so a Redis outage never lets the instances together spend more than
-//! the budget plus what was spent before the outage in the same minute.
+//! the budget plus what was spent before the outage in the same minute. After any Redis
+//! failure the instance stays on its share until the minute ends, even if Redis answers
+//! again: a Redis that restarted empty would otherwise count the minute from zero, and every
+//! restart would add up to a whole budget more.
 //!
 //! The windows live in a table built once from the configured ad accounts (the only ones a
 //! device can post for), so a request never allocates here. Once a call was refused in a
@@ -27,12 +30,14 @@ const WINDOW: Duration = Duration::from_secs(60);
 /// Largest random delay added to an over-budget `Retry-After`, in seconds.
 pub(crate) const RETRY_SPREAD_SECS: u64 = 30;
 
-/// How many calls this instance made in one minute, and whether one was refused.
+/// How many calls this instance made in one minute, whether one was refused, and whether
+/// Redis failed in it.
 #[derive(Debug, Default)]
 struct Window {
     minute: u64,
     calls: u32,
     refused: bool,
+    redis_failed: bool,
 }
 
 /// The call budget of every configured ad account.
@@ -87,9 +92,12 @@ impl CallBudget {
                 ..Window::default()
             };
         }
+        if shared.is_none() && self.shared.is_some() {
+            window.redis_failed = true;
+        }
         let allowed = match shared {
-            Some(total) => total <= u64::from(self.per_minute),
-            None => window.calls < self.share,
+            Some(total) if !window.redis_failed => total <= u64::from(self.per_minute),
+            _ => window.calls < self.share,
         };
         if allowed {
             window.calls += 1;

@@ -45,13 +45,22 @@ fn ok_count(statuses: &[u16]) -> usize {
 
 /// The settings of one of two instances sharing the budget.
 fn instance_env(upstream: &str, redis_url: &str) -> Vec<(&'static str, String)> {
+    instance_env_with_budget(upstream, redis_url, CALLS_PER_MINUTE)
+}
+
+/// [`instance_env`] with another budget.
+fn instance_env_with_budget(
+    upstream: &str,
+    redis_url: &str,
+    calls_per_minute: usize,
+) -> Vec<(&'static str, String)> {
     vec![
         ("RELAY_UPSTREAM", upstream.to_string()),
         ("RELAY_CONVERSION_TOKEN", CONVERSION_TOKEN.to_string()),
         ("RELAY_APP_TOKENS", format!("{AD_ACCOUNT}:{APP_TOKEN}")),
         ("RELAY_REDIS_URL", redis_url.to_string()),
         ("RELAY_INSTANCES", "2".to_string()),
-        ("RELAY_CALLS_PER_MINUTE", CALLS_PER_MINUTE.to_string()),
+        ("RELAY_CALLS_PER_MINUTE", calls_per_minute.to_string()),
         ("RELAY_LINGER_MS", "0".to_string()),
     ]
 }
@@ -114,4 +123,31 @@ async fn calls_made_through_redis_count_against_the_share_when_it_goes_away() {
     // Share 3, of which 2 were spent through Redis: one more call, then 429s.
     assert_eq!(ok_count(&after), 1, "{after:?}");
     assert_eq!(sandbox.requests().len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_restart_mid_minute_does_not_reset_the_shared_budget() {
+    let Some(mut redis) = RedisServer::start() else {
+        return;
+    };
+    let sandbox = sandbox();
+    let budget = 40;
+    let env = instance_env_with_budget(&sandbox.base_url(), &redis.url, budget);
+    let (a, _relay_a) = spawn_relay(None, &env);
+    let (b, _relay_b) = spawn_relay(None, &env);
+    let bases = [a, b];
+    inside_one_minute(Duration::from_secs(15)).await;
+    let before = send_round_robin(&bases, 30).await;
+    assert_eq!(ok_count(&before), 30, "{before:?}");
+    // Redis comes back empty: this minute's counter is gone.
+    redis.restart();
+    send_round_robin(&bases, 2).await;
+    // Past the second in which an instance leaves a failed Redis alone.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    send_round_robin(&bases, 60).await;
+    let calls = sandbox.requests().len();
+    assert!(
+        calls <= budget,
+        "{calls} upstream calls in one minute, budget {budget}"
+    );
 }

@@ -70,13 +70,7 @@ impl RedisServer {
     pub fn start() -> Option<RedisServer> {
         let port = free_port();
         let dir = tempfile::tempdir().unwrap();
-        let spawned = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--save", "", "--appendonly", "no", "--dir"])
-            .arg(dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
+        let spawned = spawn_redis(port, dir.path());
         let child = match spawned {
             Ok(child) => Killed(child),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -112,6 +106,18 @@ impl RedisServer {
         self.process = None;
     }
 
+    /// Stops the server and starts an empty one on the same port, as a crashed Redis without
+    /// persistence comes back.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.process = Some(Killed(spawn_redis(self.port, self._dir.path()).unwrap()));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self.answers_ping() {
+            assert!(Instant::now() < deadline, "redis-server did not restart");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     fn answers_ping(&self) -> bool {
         let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) else {
             return false;
@@ -122,6 +128,17 @@ impl RedisServer {
             && stream.read_exact(&mut reply).is_ok()
             && &reply == b"+PONG\r\n"
     }
+}
+
+/// `redis-server` on `port`, saving nothing.
+fn spawn_redis(port: u16, dir: &std::path::Path) -> std::io::Result<Child> {
+    Command::new("redis-server")
+        .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--save", "", "--appendonly", "no", "--dir"])
+        .arg(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
 }
 
 /// A loopback port that was free a moment ago.
