@@ -35,7 +35,7 @@ fn config(endpoint: &str, db: &Path) -> ClientConfig {
         max_event_age_secs: 86_400,
         flush_interval_secs: 3600,
         retry_base_delay_ms: 3_600_000,
-        log_level: LogLevel::Off,
+        log_level: Some(LogLevel::Off),
         ..ClientConfig::new(
             endpoint,
             ACCOUNT,

@@ -79,7 +79,7 @@ fn main() {
         max_event_age_secs: 86_400,
         flush_interval_secs: 3600,
         retry_base_delay_ms: 3_600_000,
-        log_level: LogLevel::Off,
+        log_level: Some(LogLevel::Off),
         ..ClientConfig::new(
             "http://127.0.0.1:9",
             "549768257474",

@@ -11,6 +11,7 @@ mod ffi;
 
 pub use crate::core::client::Client;
 pub use crate::core::clock::{Clock, ManualClock, SystemClock};
+pub use crate::core::config::{is_relay_host, CONVERSIONS_API_HOST};
 pub use crate::core::error::ConversionsError;
 pub use crate::core::log::LogSink;
 pub use crate::core::model::*;

@@ -37,8 +37,8 @@ fn sdk(
 ) -> Arc<ConversionsClient> {
     let mut cfg = config(&relay.base_url(), &dir.join("buffer.db"));
     cfg.token = token.into();
-    cfg.endpoint_is_relay = true;
-    cfg.log_level = LogLevel::Debug;
+    cfg.endpoint_is_relay = Some(true);
+    cfg.log_level = Some(LogLevel::Debug);
     ConversionsClient::new(cfg, app(), device(), privacy).expect("client")
 }
 
@@ -79,6 +79,40 @@ fn a_limit_ad_tracking_app_install_arrives_with_the_ip_filled_in() {
     for line in lines {
         assert!(!line.contains(TOKEN) && !line.contains(APP_TOKEN), "{line}");
     }
+}
+
+/// The README's Android start line gives a relay's URL and no relay flag: the SDK tells from
+/// the host that the endpoint is not the Conversions API, so an event with no identity on the
+/// device is sent for the relay to complete, not dropped.
+#[test]
+fn an_endpoint_that_is_not_the_apis_host_is_a_relay_without_a_flag() {
+    let sandbox = sandbox();
+    let (relay, _log) = relay_for(&sandbox);
+    let dir = tempfile::tempdir().unwrap();
+    let config = app_conversions::ClientConfig {
+        retry_base_delay_ms: 20,
+        ..app_conversions::ClientConfig::new(
+            relay.base_url(),
+            AD_ACCOUNT,
+            APP_TOKEN,
+            dir.path().join("buffer.db").to_string_lossy(),
+            app_conversions::ActionSource::AppAndroid,
+        )
+    };
+    // Limit Ad Tracking, no email: nothing on the device meets the API's identity rule.
+    let opted_out = PrivacyState {
+        opt_out: true,
+        ..Default::default()
+    };
+    let client = ConversionsClient::new(config, app(), device(), opted_out).unwrap();
+    client.on_launch().unwrap();
+    let report = client.flush(WAIT).unwrap();
+    let diagnostics = client.diagnostics();
+    assert_eq!(diagnostics.dropped_no_identity, 0, "{diagnostics:?}");
+    assert_eq!((report.processed, report.remaining), (1, 0), "{report:?}");
+    let event = &sandbox.accepted()[0];
+    assert_eq!(event["event_name"], "app_install");
+    assert_eq!(event["user_data"]["client_ip_address"], "127.0.0.1");
 }
 
 #[test]

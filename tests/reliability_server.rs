@@ -362,7 +362,7 @@ fn loopback_client(
     let dir = tempfile::tempdir().expect("temp dir");
     let cfg = app_conversions::ClientConfig {
         retry_base_delay_ms: 10,
-        log_level: LogLevel::Debug,
+        log_level: Some(LogLevel::Debug),
         ..config(endpoint, &dir.path().join("buffer.db"))
     };
     let client =

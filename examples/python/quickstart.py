@@ -41,14 +41,13 @@ def main():
     sandbox, endpoint = start_sandbox()
     try:
         with tempfile.TemporaryDirectory() as folder:
-            # The five required fields; every other field has a default.
+            # The five required fields; every other field has a default (log_level: WARN).
             config = ac.ClientConfig(
                 endpoint=endpoint,
                 ad_account_id=AD_ACCOUNT,
                 token=TOKEN,
                 database_path=os.path.join(folder, "conversions.db"),
                 action_source=ac.ActionSource.APP_ANDROID,
-                log_level=ac.LogLevel.WARN,
             )
             app = ac.AppInfo(app_id="com.example.shop", app_name="Shop", app_version="1.0")
             device = ac.DeviceInfo(model="Pixel 8", os_version="14", user_agent="Dalvik/2.1.0")

@@ -85,7 +85,10 @@ impl Client {
         let (applied, malformed) = privacy::apply(&privacy, settings.tracking_policy);
         let claim = DatabaseClaim::claim(&settings.config.database_path)?;
         let token = Arc::new(Mutex::new(settings.config.token.clone()));
-        let logger = Logger::new(settings.config.log_level, token.clone());
+        let logger = Logger::new(
+            settings.config.log_level.unwrap_or(LogLevel::Warn),
+            token.clone(),
+        );
         let context = TrackContext {
             action_source: settings.config.action_source.wire_name(),
             partner_name: settings.partner_name.clone(),

@@ -21,6 +21,9 @@ pub struct Settings {
     pub config: ClientConfig,
     /// `{endpoint}/v5/ad_accounts/{id}/events[?test=true]`.
     pub events_url: String,
+    /// The endpoint is a relay that adds the client IP: `endpoint_is_relay` when set, else
+    /// any host but the Conversions API's.
+    pub sends_through_relay: bool,
     /// Events per request after the test-mode cap.
     pub batch_size: usize,
     /// Buffer capacity.
@@ -87,7 +90,8 @@ fn within(field: &str, value: u64, range: std::ops::RangeInclusive<u64>, unit: &
 impl Settings {
     /// Checks `config`; the error names the field and the rule.
     pub fn new(config: ClientConfig) -> Result<Settings> {
-        validate_endpoint(&config.endpoint)?;
+        let relay_by_host =
+            !endpoint_host(&config.endpoint)?.eq_ignore_ascii_case(CONVERSIONS_API_HOST);
         let account = &config.ad_account_id;
         if account.is_empty() || account.len() > 18 || !account.bytes().all(|b| b.is_ascii_digit())
         {
@@ -204,6 +208,7 @@ impl Settings {
         let secs = |v: u64| v as i64;
         Ok(Settings {
             events_url,
+            sends_through_relay: config.endpoint_is_relay.unwrap_or(relay_by_host),
             batch_size: batch as usize,
             max_queued: u64::from(config.max_queued_events),
             max_event_age_secs: secs(config.max_event_age_secs),
@@ -228,31 +233,68 @@ impl Settings {
     }
 }
 
-/// `https://` anywhere; `http://` only to a loopback host (tests, the harness, a local relay).
-pub fn validate_endpoint(endpoint: &str) -> Result<()> {
-    let rule =
-        "must be an https:// URL (http:// only for loopback addresses) without path or query";
-    let (scheme, rest) = endpoint
-        .split_once("://")
-        .ok_or_else(|| ConversionsError::config("endpoint", rule))?;
-    let authority = rest.trim_end_matches('/');
-    if authority.is_empty() || authority.contains(['/', '?', '#', '@', ' ']) {
-        return Err(ConversionsError::config("endpoint", rule));
+/// The Conversions API's host. An endpoint on any other host is taken for a relay unless
+/// `endpoint_is_relay` says otherwise.
+pub const CONVERSIONS_API_HOST: &str = "api.pinterest.com";
+
+/// The addresses by which Android emulators reach the development machine (the SDK's emulator,
+/// Genymotion): cleartext `http://` is allowed to them as to loopback, for a local sandbox.
+const EMULATOR_HOST_ALIASES: [&str; 2] = ["10.0.2.2", "10.0.3.2"];
+
+const ENDPOINT_RULE: &str = "must be an https:// URL, optionally with a path prefix (the SDK \
+    appends /v5/ad_accounts/{id}/events), without query, fragment or credentials; http:// only \
+    for loopback addresses and the Android emulators' 10.0.2.2 and 10.0.3.2";
+
+/// Whether `endpoint` is taken for a relay when the configuration does not say: any host but
+/// [`CONVERSIONS_API_HOST`] is. `None` for an endpoint the configuration check refuses.
+pub fn is_relay_host(endpoint: &str) -> Option<bool> {
+    endpoint_host(endpoint)
+        .ok()
+        .map(|host| !host.eq_ignore_ascii_case(CONVERSIONS_API_HOST))
+}
+
+/// Checks the endpoint and returns its host (without port or brackets): `https://` anywhere,
+/// `http://` only to loopback or an emulator's host alias; a path prefix may follow the host;
+/// a query, a fragment, credentials, whitespace or an empty path segment are refused, with
+/// the error naming the field and the rule.
+fn endpoint_host(endpoint: &str) -> Result<&str> {
+    let refuse = || ConversionsError::config("endpoint", ENDPOINT_RULE);
+    let (scheme, rest) = endpoint.split_once("://").ok_or_else(refuse)?;
+    if rest.contains(['?', '#', '@']) || rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(refuse());
+    }
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let path = path.trim_end_matches('/');
+    if !path.is_empty()
+        && path
+            .split('/')
+            .any(|segment| matches!(segment, "" | "." | ".."))
+    {
+        return Err(refuse());
+    }
+    let host = authority_host(authority);
+    if host.is_empty() {
+        return Err(refuse());
     }
     match scheme {
-        "https" => Ok(()),
-        "http" if is_loopback_authority(authority) => Ok(()),
-        _ => Err(ConversionsError::config("endpoint", rule)),
+        "https" => Ok(host),
+        "http" if allows_cleartext(host) => Ok(host),
+        _ => Err(refuse()),
     }
 }
 
-fn is_loopback_authority(authority: &str) -> bool {
-    let host = if let Some(rest) = authority.strip_prefix('[') {
-        rest.split(']').next().unwrap_or("")
-    } else {
-        authority.split(':').next().unwrap_or("")
-    };
+/// The host of `host[:port]` or `[v6]:port`.
+fn authority_host(authority: &str) -> &str {
+    match authority.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or(""),
+        None => authority.split(':').next().unwrap_or(""),
+    }
+}
+
+/// Loopback (tests, the harness, a local relay) or an emulator's alias of the machine.
+fn allows_cleartext(host: &str) -> bool {
     host.eq_ignore_ascii_case("localhost")
+        || EMULATOR_HOST_ALIASES.contains(&host)
         || host
             .parse::<IpAddr>()
             .map(|ip| ip.is_loopback())
@@ -358,16 +400,103 @@ mod tests {
             "http://localhost:1",
             "http://[::1]:9",
         ] {
-            assert!(validate_endpoint(ok).is_ok(), "{ok}");
+            assert!(endpoint_host(ok).is_ok(), "{ok}");
         }
         for bad in [
             "http://example.com",
             "ftp://x",
             "api.example.com",
             "https://",
-            "https://a/b",
+            "https:///v5",
         ] {
-            assert!(validate_endpoint(bad).is_err(), "{bad}");
+            assert!(endpoint_host(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn only_the_apis_host_is_the_api_unless_the_configuration_says() {
+        let cases: [(&str, Option<bool>, bool); 9] = [
+            ("https://api.pinterest.com", None, false),
+            ("https://API.Pinterest.com:443/", None, false),
+            ("https://relay.shop.example.com", None, true),
+            ("https://shop.example.com/conversions", None, true),
+            ("https://api.pinterest.com.example.com", None, true),
+            ("http://127.0.0.1:8787", None, true),
+            ("http://10.0.2.2:8787", None, true),
+            ("https://proxy.example.com", Some(false), false),
+            ("https://api.pinterest.com", Some(true), true),
+        ];
+        for (endpoint, set, relay) in cases {
+            let mut c = config();
+            c.endpoint = endpoint.into();
+            c.endpoint_is_relay = set;
+            assert_eq!(
+                Settings::new(c).unwrap().sends_through_relay,
+                relay,
+                "{endpoint} {set:?}"
+            );
+        }
+        assert_eq!(is_relay_host("https://api.pinterest.com/"), Some(false));
+        assert_eq!(is_relay_host("https://relay.example.com/x"), Some(true));
+        assert_eq!(is_relay_host("http://relay.example.com"), None);
+    }
+
+    #[test]
+    fn an_endpoint_may_carry_a_path_prefix() {
+        let mut c = config();
+        for (endpoint, url) in [
+            (
+                "https://api.shop.example.com/conversions",
+                "https://api.shop.example.com/conversions/v5/ad_accounts/549768257474/events",
+            ),
+            (
+                "https://shop.example.com/api/conversions/",
+                "https://shop.example.com/api/conversions/v5/ad_accounts/549768257474/events",
+            ),
+            (
+                "http://10.0.2.2:8787",
+                "http://10.0.2.2:8787/v5/ad_accounts/549768257474/events",
+            ),
+        ] {
+            c.endpoint = endpoint.into();
+            assert_eq!(
+                Settings::new(c.clone()).unwrap().events_url,
+                url,
+                "{endpoint}"
+            );
+        }
+    }
+
+    #[test]
+    fn query_fragment_and_credentials_stay_refused_with_the_rule() {
+        for bad in [
+            "https://relay.example.com/conversions?x=1",
+            "https://relay.example.com/#top",
+            "https://user:pw@relay.example.com",
+            "https://relay.example.com/a b",
+            "https://relay.example.com//v5",
+        ] {
+            match endpoint_host(bad) {
+                Err(ConversionsError::InvalidConfig { field, rule }) => {
+                    assert_eq!(field, "endpoint", "{bad}");
+                    assert!(rule.contains("query"), "{bad}: {rule}");
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_emulators_host_aliases_may_use_cleartext_http() {
+        for ok in ["http://10.0.2.2:8787", "http://10.0.3.2:8787/relay"] {
+            assert!(endpoint_host(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://10.0.2.3:8787",
+            "http://192.168.1.2:8787",
+            "http://10.0.2.2.example.com",
+        ] {
+            assert!(endpoint_host(bad).is_err(), "{bad}");
         }
     }
 

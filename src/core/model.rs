@@ -435,7 +435,10 @@ pub enum LogLevel {
 #[cfg_attr(feature = "ffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "ffi", uniffi::export(Debug, Display))]
 pub struct ClientConfig {
-    /// Base URL: your relay (recommended), `https://api.pinterest.com`, or a loopback sandbox.
+    /// Base URL: your relay (recommended, with a path prefix if it has one:
+    /// `https://shop.example.com/conversions`), `https://api.pinterest.com`, or a local sandbox
+    /// (`http://` to loopback or an Android emulator's 10.0.2.2 / 10.0.3.2). The SDK appends
+    /// `/v5/ad_accounts/{id}/events`.
     pub endpoint: String,
     /// The ad account id, digits only, at most 18.
     pub ad_account_id: String,
@@ -448,10 +451,12 @@ pub struct ClientConfig {
     /// Send `?test=true`: validated by the endpoint, not recorded; batches of at most 20.
     #[cfg_attr(feature = "ffi", uniffi(default = false))]
     pub test_mode: bool,
-    /// The endpoint is a relay that adds the client IP; otherwise events with no email,
-    /// advertising id or IP are dropped (counted) instead of sent to fail.
-    #[cfg_attr(feature = "ffi", uniffi(default = false))]
-    pub endpoint_is_relay: bool,
+    /// Whether the endpoint is a relay that adds the client IP. Unset (the default), the host
+    /// decides: `api.pinterest.com` is the Conversions API, any other host a relay. Set it only
+    /// for an unusual setup (a proxy in front of the API: `false`). Sending to the API itself,
+    /// an event with no email, advertising id or IP is dropped (counted) instead of sent to fail.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
+    pub endpoint_is_relay: Option<bool>,
     /// Events per request, 1..=1000 (the API's limit).
     #[cfg_attr(feature = "ffi", uniffi(default = 1000))]
     pub max_batch: u32,
@@ -488,8 +493,9 @@ pub struct ClientConfig {
     /// (`InvalidConfig`) with `strict_validation`.
     #[cfg_attr(feature = "ffi", uniffi(default))]
     pub partner_name: Option<String>,
-    /// Log level of the log sink (`WARN` is a good default).
-    pub log_level: LogLevel,
+    /// The lowest level of the lines the log sink hears; unset: `WARN`.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
+    pub log_level: Option<LogLevel>,
     /// Refuse an event with any invalid optional field (`InvalidInput`, nothing stored)
     /// instead of dropping the field with a warning. For debug builds and tests.
     #[cfg_attr(feature = "ffi", uniffi(default = false))]
@@ -510,7 +516,8 @@ pub struct ClientConfig {
 
 impl ClientConfig {
     /// A configuration with the five required fields and every other field at its default
-    /// (the same defaults the Swift, Kotlin and Python constructors take; `log_level`: `Warn`).
+    /// (the same defaults the Swift, Kotlin and Python constructors take; `log_level` unset
+    /// means `Warn`).
     pub fn new(
         endpoint: impl Into<String>,
         ad_account_id: impl Into<String>,
@@ -525,7 +532,7 @@ impl ClientConfig {
             database_path: database_path.into(),
             action_source,
             test_mode: false,
-            endpoint_is_relay: false,
+            endpoint_is_relay: None,
             max_batch: 1000,
             max_queued_events: 10_000,
             max_event_age_secs: 604_800,
@@ -536,7 +543,7 @@ impl ClientConfig {
             min_background_for_open_secs: 30,
             install_window_secs: 86_400,
             partner_name: None,
-            log_level: LogLevel::Warn,
+            log_level: None,
             strict_validation: false,
             user_data_without_tracking: false,
             first_launch_wait_for_authorization_secs: 0,

@@ -49,6 +49,8 @@ pub fn lenient_sandbox() -> Sandbox {
 pub fn config(endpoint: &str, db: &Path) -> ClientConfig {
     ClientConfig {
         retry_base_delay_ms: 20,
+        // The sandbox stands in for the Conversions API itself, not for a relay.
+        endpoint_is_relay: Some(false),
         ..ClientConfig::new(
             endpoint,
             AD_ACCOUNT,

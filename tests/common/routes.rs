@@ -71,7 +71,7 @@ impl Endpoint {
             Some(relay) => {
                 config.endpoint = relay.base_url();
                 config.token = APP_TOKEN.into();
-                config.endpoint_is_relay = true;
+                config.endpoint_is_relay = Some(true);
             }
             None => config.endpoint = self.sandbox.base_url(),
         }

@@ -337,7 +337,7 @@ impl Uploader {
     /// outcome handed to the store.
     fn attempt(&mut self, events: Vec<QueuedEvent>, splits_left: u32) -> Attempt {
         let privacy = self.shared.context().privacy.clone();
-        let relay = self.shared.settings.config.endpoint_is_relay;
+        let relay = self.shared.settings.sends_through_relay;
         let (sendable, unsendable): (Vec<QueuedEvent>, Vec<QueuedEvent>) = events
             .into_iter()
             .partition(|e| relay || meets_identity_rule(e, &privacy));

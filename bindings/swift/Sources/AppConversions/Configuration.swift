@@ -11,22 +11,26 @@ extension Conversions {
     /// let configuration = Conversions.Configuration(
     ///     endpoint: URL(string: "https://conversions.example.com")!,
     ///     adAccountId: "549768257474",
-    ///     token: relayToken,
-    ///     endpointIsRelay: true
+    ///     token: relayToken
     /// )
     /// ```
     public struct Configuration {
-        /// Base URL of your relay (recommended) or of the Conversions API. Plain `http://` is
-        /// accepted only for loopback addresses, such as a local sandbox in tests.
+        /// Base URL of your relay (recommended; a path prefix such as
+        /// `https://shop.example.com/conversions` is kept, and the SDK appends
+        /// `/v5/ad_accounts/{id}/events`) or of the Conversions API. Plain `http://` is accepted
+        /// only for loopback addresses, such as a local sandbox in tests.
         public var endpoint: URL
         /// The ad account id, digits only.
         public var adAccountId: String
         /// The bearer token for ``endpoint`` (in production an app-scoped relay token). Kept in
         /// memory only; replace it later with ``Conversions/setToken(_:)``.
         public var token: String
-        /// True when ``endpoint`` is a relay that adds the user's IP address. Sent directly to the
-        /// API, an event with no email, no advertising id and no IP is dropped (and counted).
-        public var endpointIsRelay: Bool
+        /// Whether ``endpoint`` is a relay that adds the user's IP address. `nil` (the default)
+        /// lets the host decide: `api.pinterest.com` is the Conversions API, any other host a
+        /// relay. Set it only for an unusual setup, such as a proxy in front of the API
+        /// (`false`). Sent directly to the API, an event with no email, no advertising id and
+        /// no IP is dropped (and counted).
+        public var endpointIsRelay: Bool?
         /// Sends events as test events (`?test=true`): validated by the endpoint, not recorded.
         public var testMode: Bool
         /// Where the SQLite buffer lives; `nil` picks `Application Support/AppConversions`,
@@ -64,7 +68,7 @@ extension Conversions {
             endpoint: URL,
             adAccountId: String,
             token: String,
-            endpointIsRelay: Bool = false,
+            endpointIsRelay: Bool? = nil,
             testMode: Bool = false,
             databaseURL: URL? = nil,
             logLevel: LogLevel = .warn,

@@ -1677,7 +1677,10 @@ public func FfiConverterTypeBatchOutcome_lower(_ value: BatchOutcome) -> RustBuf
  */
 public struct ClientConfig: Equatable, Hashable, CustomDebugStringConvertible, CustomStringConvertible {
     /**
-     * Base URL: your relay (recommended), `https://api.pinterest.com`, or a loopback sandbox.
+     * Base URL: your relay (recommended, with a path prefix if it has one:
+     * `https://shop.example.com/conversions`), `https://api.pinterest.com`, or a local sandbox
+     * (`http://` to loopback or an Android emulator's 10.0.2.2 / 10.0.3.2). The SDK appends
+     * `/v5/ad_accounts/{id}/events`.
      */
     public var endpoint: String
     /**
@@ -1701,10 +1704,12 @@ public struct ClientConfig: Equatable, Hashable, CustomDebugStringConvertible, C
      */
     public var testMode: Bool
     /**
-     * The endpoint is a relay that adds the client IP; otherwise events with no email,
-     * advertising id or IP are dropped (counted) instead of sent to fail.
+     * Whether the endpoint is a relay that adds the client IP. Unset (the default), the host
+     * decides: `api.pinterest.com` is the Conversions API, any other host a relay. Set it only
+     * for an unusual setup (a proxy in front of the API: `false`). Sending to the API itself,
+     * an event with no email, advertising id or IP is dropped (counted) instead of sent to fail.
      */
-    public var endpointIsRelay: Bool
+    public var endpointIsRelay: Bool?
     /**
      * Events per request, 1..=1000 (the API's limit).
      */
@@ -1752,9 +1757,9 @@ public struct ClientConfig: Equatable, Hashable, CustomDebugStringConvertible, C
      */
     public var partnerName: String?
     /**
-     * Log level of the log sink (`WARN` is a good default).
+     * The lowest level of the lines the log sink hears; unset: `WARN`.
      */
-    public var logLevel: LogLevel
+    public var logLevel: LogLevel?
     /**
      * Refuse an event with any invalid optional field (`InvalidInput`, nothing stored)
      * instead of dropping the field with a warning. For debug builds and tests.
@@ -1779,7 +1784,10 @@ public struct ClientConfig: Equatable, Hashable, CustomDebugStringConvertible, C
     // declare one manually.
     public init(
         /**
-         * Base URL: your relay (recommended), `https://api.pinterest.com`, or a loopback sandbox.
+         * Base URL: your relay (recommended, with a path prefix if it has one:
+         * `https://shop.example.com/conversions`), `https://api.pinterest.com`, or a local sandbox
+         * (`http://` to loopback or an Android emulator's 10.0.2.2 / 10.0.3.2). The SDK appends
+         * `/v5/ad_accounts/{id}/events`.
          */endpoint: String, 
         /**
          * The ad account id, digits only, at most 18.
@@ -1797,9 +1805,11 @@ public struct ClientConfig: Equatable, Hashable, CustomDebugStringConvertible, C
          * Send `?test=true`: validated by the endpoint, not recorded; batches of at most 20.
          */testMode: Bool = false, 
         /**
-         * The endpoint is a relay that adds the client IP; otherwise events with no email,
-         * advertising id or IP are dropped (counted) instead of sent to fail.
-         */endpointIsRelay: Bool = false, 
+         * Whether the endpoint is a relay that adds the client IP. Unset (the default), the host
+         * decides: `api.pinterest.com` is the Conversions API, any other host a relay. Set it only
+         * for an unusual setup (a proxy in front of the API: `false`). Sending to the API itself,
+         * an event with no email, advertising id or IP is dropped (counted) instead of sent to fail.
+         */endpointIsRelay: Bool? = nil, 
         /**
          * Events per request, 1..=1000 (the API's limit).
          */maxBatch: UInt32 = UInt32(1000), 
@@ -1837,8 +1847,8 @@ public struct ClientConfig: Equatable, Hashable, CustomDebugStringConvertible, C
          * (`InvalidConfig`) with `strict_validation`.
          */partnerName: String? = nil, 
         /**
-         * Log level of the log sink (`WARN` is a good default).
-         */logLevel: LogLevel, 
+         * The lowest level of the lines the log sink hears; unset: `WARN`.
+         */logLevel: LogLevel? = nil, 
         /**
          * Refuse an event with any invalid optional field (`InvalidInput`, nothing stored)
          * instead of dropping the field with a warning. For debug builds and tests.
@@ -1922,7 +1932,7 @@ public struct FfiConverterTypeClientConfig: FfiConverterRustBuffer {
                 databasePath: FfiConverterString.read(from: &buf), 
                 actionSource: FfiConverterTypeActionSource.read(from: &buf), 
                 testMode: FfiConverterBool.read(from: &buf), 
-                endpointIsRelay: FfiConverterBool.read(from: &buf), 
+                endpointIsRelay: FfiConverterOptionBool.read(from: &buf), 
                 maxBatch: FfiConverterUInt32.read(from: &buf), 
                 maxQueuedEvents: FfiConverterUInt32.read(from: &buf), 
                 maxEventAgeSecs: FfiConverterUInt64.read(from: &buf), 
@@ -1933,7 +1943,7 @@ public struct FfiConverterTypeClientConfig: FfiConverterRustBuffer {
                 minBackgroundForOpenSecs: FfiConverterUInt64.read(from: &buf), 
                 installWindowSecs: FfiConverterUInt64.read(from: &buf), 
                 partnerName: FfiConverterOptionString.read(from: &buf), 
-                logLevel: FfiConverterTypeLogLevel.read(from: &buf), 
+                logLevel: FfiConverterOptionTypeLogLevel.read(from: &buf), 
                 strictValidation: FfiConverterBool.read(from: &buf), 
                 userDataWithoutTracking: FfiConverterBool.read(from: &buf), 
                 firstLaunchWaitForAuthorizationSecs: FfiConverterUInt64.read(from: &buf)
@@ -1947,7 +1957,7 @@ public struct FfiConverterTypeClientConfig: FfiConverterRustBuffer {
         FfiConverterString.write(value.databasePath, into: &buf)
         FfiConverterTypeActionSource.write(value.actionSource, into: &buf)
         FfiConverterBool.write(value.testMode, into: &buf)
-        FfiConverterBool.write(value.endpointIsRelay, into: &buf)
+        FfiConverterOptionBool.write(value.endpointIsRelay, into: &buf)
         FfiConverterUInt32.write(value.maxBatch, into: &buf)
         FfiConverterUInt32.write(value.maxQueuedEvents, into: &buf)
         FfiConverterUInt64.write(value.maxEventAgeSecs, into: &buf)
@@ -1958,7 +1968,7 @@ public struct FfiConverterTypeClientConfig: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.minBackgroundForOpenSecs, into: &buf)
         FfiConverterUInt64.write(value.installWindowSecs, into: &buf)
         FfiConverterOptionString.write(value.partnerName, into: &buf)
-        FfiConverterTypeLogLevel.write(value.logLevel, into: &buf)
+        FfiConverterOptionTypeLogLevel.write(value.logLevel, into: &buf)
         FfiConverterBool.write(value.strictValidation, into: &buf)
         FfiConverterBool.write(value.userDataWithoutTracking, into: &buf)
         FfiConverterUInt64.write(value.firstLaunchWaitForAuthorizationSecs, into: &buf)
@@ -4672,6 +4682,30 @@ fileprivate struct FfiConverterOptionTypeUserData: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeUserData.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeLogLevel: FfiConverterRustBuffer {
+    typealias SwiftType = LogLevel?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeLogLevel.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeLogLevel.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }

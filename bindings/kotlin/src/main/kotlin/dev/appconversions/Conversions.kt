@@ -414,13 +414,13 @@ class Conversions private constructor(
             ClientGate.running(ConversionsClient(config, app, device, privacy)),
             privacy.copy(),
             device.copy(),
-            config.logLevel,
+            config.logLevel ?: LogLevel.WARN,
         )
 
         /**
          * A [ClientConfig] with the defaults of every tuning field, for Java callers (its
          * constructor takes unsigned numbers, which Java cannot pass). Change the rest with its
-         * setters, for example `setTestMode(true)`, `setEndpointIsRelay(true)`.
+         * setters, for example `setTestMode(true)`.
          *
          * @param endpoint your relay's base URL (recommended), or the Conversions API's.
          * @param adAccountId the ad account id, digits only.

@@ -119,7 +119,7 @@ object AndroidConversions {
                 // Before the replay: what the callback reports meanwhile queues behind it.
                 val offline = connectivity.activeNetwork == null
                 connectivity.registerDefaultNetworkCallback(NetworkMonitor(application, conversions, offline))
-                conversions.attach(client, device, config.logLevel)
+                conversions.attach(client, device, config.logLevel ?: LogLevel.WARN)
             } catch (e: Throwable) {
                 // LinkageError included: a missing or broken native library must not crash the app.
                 Log.e(TAG, "the SDK could not start and does nothing: $e")
