@@ -6,6 +6,8 @@
 //! the set of advertiser-defined event names
 //! ([`crate::Sandbox::register_custom_event_name`]).
 
+use std::net::{IpAddr, Ipv4Addr};
+
 /// Default bearer token accepted by a sandbox built from [`SandboxConfig::default`].
 pub(crate) const DEFAULT_TOKEN: &str = "sandbox-token";
 
@@ -24,7 +26,10 @@ pub(crate) const DEFAULT_PARTIAL_FAILURE_STATUS: u16 = 422;
 /// How a [`crate::Sandbox`] behaves. Build it with [`Default`] and override fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SandboxConfig {
-    /// TCP port on 127.0.0.1; `0` picks a free port (read it back with
+    /// The address to listen on: loopback (the default) or, for a phone on the same
+    /// network, `0.0.0.0` (every interface).
+    pub host: IpAddr,
+    /// TCP port on [`SandboxConfig::host`]; `0` picks a free port (read it back with
     /// [`crate::Sandbox::port`]).
     pub port: u16,
     /// The only bearer token accepted (`Authorization: Bearer <token>`); anything else
@@ -53,6 +58,7 @@ pub struct SandboxConfig {
 impl Default for SandboxConfig {
     fn default() -> Self {
         SandboxConfig {
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 0,
             token: DEFAULT_TOKEN.to_string(),
             ad_account_id: DEFAULT_AD_ACCOUNT_ID.to_string(),

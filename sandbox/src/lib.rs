@@ -65,17 +65,19 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    /// Starts a server on `127.0.0.1:config.port` (`0` picks a free port).
+    /// Starts a server on `config.host:config.port` (loopback by default; port `0` picks a
+    /// free one).
     pub fn start(config: SandboxConfig) -> std::io::Result<Sandbox> {
-        let port = config.port;
+        let address = std::net::SocketAddr::new(config.host, config.port);
         let shared = Arc::new(Shared::new(config));
-        let server = ServerHandle::start(Arc::clone(&shared), port)?;
+        let server = ServerHandle::start(Arc::clone(&shared), address)?;
         Ok(Sandbox { shared, server })
     }
 
-    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    /// `http://127.0.0.1:PORT` (also when listening on every interface), or the address
+    /// listened on, without a trailing slash.
     pub fn base_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port())
+        format!("http://{}", server::reachable(self.server.addr()))
     }
 
     /// The bound port.

@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 use std::io::{self, BufReader, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
@@ -53,9 +53,9 @@ pub(crate) struct ServerHandle {
 }
 
 impl ServerHandle {
-    /// Binds `127.0.0.1:port` and starts serving `shared`.
-    pub(crate) fn start(shared: Arc<Shared>, port: u16) -> io::Result<ServerHandle> {
-        let listener = TcpListener::bind(("127.0.0.1", port))?;
+    /// Binds `address` and starts serving `shared`.
+    pub(crate) fn start(shared: Arc<Shared>, address: SocketAddr) -> io::Result<ServerHandle> {
+        let listener = TcpListener::bind(address)?;
         let addr = listener.local_addr()?;
         let context = Arc::new(Context {
             shared,
@@ -95,7 +95,8 @@ impl ServerHandle {
         }
         // Wake the blocking accept(); the acceptor sees the flag and drops the listener.
         // Only wait for it when the wake-up connection went through.
-        let woke = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1)).is_ok();
+        let woke =
+            TcpStream::connect_timeout(&reachable(self.addr), Duration::from_secs(1)).is_ok();
         if let Some(acceptor) = self.acceptor.take() {
             if woke {
                 let _ = acceptor.join();
@@ -104,6 +105,20 @@ impl ServerHandle {
         for stream in lock(&self.context.open).values() {
             let _ = stream.shutdown(Shutdown::Both);
         }
+    }
+}
+
+/// Where this machine reaches a server bound to `addr`: loopback for the unspecified
+/// address (`0.0.0.0`, `::`), else `addr` itself.
+pub(crate) fn reachable(addr: SocketAddr) -> SocketAddr {
+    match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => {
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port())
+        }
+        IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), addr.port())
+        }
+        _ => addr,
     }
 }
 

@@ -17,6 +17,8 @@ Usage: app-conversions-sandbox [OPTIONS]
 Serves a local stand-in for POST /v5/ad_accounts/{id}/events on 127.0.0.1.
 
 Options:
+  --host ADDR                  address to listen on (default 127.0.0.1; 0.0.0.0 lets a phone
+                               on the same network reach it, and prints a warning)
   --port N                     port to listen on (default 8787; 0 picks a free one)
   --token T                    accepted bearer token (default: $SANDBOX_TOKEN, else sandbox-token)
   --ad-account ID              accepted ad account id (default 549768257474)
@@ -63,6 +65,7 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Command, String> {
             return Ok(Command::Help);
         }
         let known = [
+            "--host",
             "--port",
             "--token",
             "--ad-account",
@@ -81,6 +84,11 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Command, String> {
             None => args.next().ok_or_else(|| format!("{flag} needs a value"))?,
         };
         match flag.as_str() {
+            "--host" => {
+                config.host = value.parse().map_err(|_| {
+                    format!("--host: '{value}' is not an IP address (such as 127.0.0.1 or 0.0.0.0)")
+                })?
+            }
             "--port" => config.port = parse_number(&flag, &value)?,
             "--token" => config.token = value,
             "--ad-account" => config.ad_account_id = value,
@@ -104,7 +112,8 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Command, String> {
 /// Runs a sandbox from command-line arguments (without the program name) and serves
 /// until the process is killed.
 ///
-/// Flags: `--port N` (default 8787), `--token T` (else `$SANDBOX_TOKEN`, else
+/// Flags: `--host ADDR` (default 127.0.0.1; another address prints a warning to stderr),
+/// `--port N` (default 8787), `--token T` (else `$SANDBOX_TOKEN`, else
 /// `sandbox-token`), `--ad-account ID`, `--custom-event NAME` (repeatable),
 /// `--future-tolerance-secs N`, `--max-event-age-secs N`,
 /// `--partial-failure-status 422|200`, `--help`. `--flag=value` works too. Once
@@ -122,9 +131,15 @@ pub fn run_standalone(args: impl Iterator<Item = String>) -> Result<(), String> 
         }
         Command::Serve(config) => config,
     };
-    let port = config.port;
-    let sandbox =
-        Sandbox::start(config).map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
+    let address = std::net::SocketAddr::new(config.host, config.port);
+    let sandbox = Sandbox::start(config).map_err(|e| format!("cannot listen on {address}: {e}"))?;
+    if !address.ip().is_loopback() {
+        eprintln!(
+            "app-conversions-sandbox: warning: listening on {}, reachable from other machines \
+             on this network; it accepts a token that is no secret and keeps what it receives",
+            std::net::SocketAddr::new(address.ip(), sandbox.port())
+        );
+    }
     let mut stdout = std::io::stdout();
     writeln!(stdout, "sandbox listening on {}", sandbox.base_url())
         .and_then(|()| stdout.flush())
@@ -176,6 +191,12 @@ mod tests {
             panic!("expected a config");
         };
         assert_eq!(config.port, DEFAULT_PORT);
+        assert!(config.host.is_loopback(), "loopback unless asked");
+        let Ok(Command::Serve(config)) = parse(&["--host", "0.0.0.0"]) else {
+            panic!("expected a config");
+        };
+        assert!(config.host.is_unspecified());
+        assert!(parse(&["--host", "my-laptop"]).is_err());
         assert!(matches!(parse(&["--help"]), Ok(Command::Help)));
         assert!(parse(&["--port"]).is_err());
         assert!(parse(&["--port", "x"]).is_err());

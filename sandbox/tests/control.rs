@@ -320,3 +320,43 @@ fn the_binary_prints_help_and_rejects_bad_flags() {
         .unwrap();
     assert_eq!(busy.status.code(), Some(2));
 }
+
+/// `--host 0.0.0.0` (a phone on the same network) serves on every interface, says so on
+/// stderr, and still prints a base URL this machine can use.
+#[test]
+fn the_binary_listens_on_every_interface_only_when_asked_and_warns() {
+    let bin = env!("CARGO_BIN_EXE_app-conversions-sandbox");
+    let mut child = Command::new(bin)
+        .args(["--host", "0.0.0.0", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let mut warning = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut warning)
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        line.starts_with("sandbox listening on http://127.0.0.1:"),
+        "{line}"
+    );
+    assert!(
+        warning.contains("warning") && warning.contains("0.0.0.0"),
+        "{warning}"
+    );
+    let port: u16 = line.trim().rsplit(':').next().unwrap().parse().unwrap();
+    assert_ne!(port, 0);
+    let in_process = Sandbox::start(app_conversions_sandbox::SandboxConfig {
+        host: "0.0.0.0".parse().unwrap(),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(get(in_process.port(), "/_sandbox/health").status, 200);
+    assert!(in_process.base_url().starts_with("http://127.0.0.1:"));
+}
