@@ -239,3 +239,50 @@ fn diagnostics_print_json_and_need_a_database() {
     assert_eq!(json["queued"], 0, "{json}");
     assert!(json["dropped"].is_object(), "{json}");
 }
+
+#[test]
+fn single_steps_send_without_flags_with_a_printed_test_advertising_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("steps.db");
+    let db = db.to_str().unwrap();
+    let (ok, first) = run(&["--db", db, "launch"]);
+    assert!(ok, "{first}");
+    assert!(
+        first.contains("advertising id 38400000-8cf0-11bd-b23e-10b96e40000d"),
+        "the default is printed: {first}"
+    );
+    assert!(first.contains("POST 1 event: app_install"), "{first}");
+    assert!(first.contains("1 processed, 0 waiting"), "{first}");
+    let (ok, second) = run(&["--db", db, "launch"]);
+    assert!(ok, "{second}");
+    assert!(second.contains("POST 1 event: app_open"), "{second}");
+}
+
+#[test]
+fn an_event_dropped_on_the_device_gets_a_line_with_the_reason() {
+    // iOS before the tracking prompt is answered: the email and the IDFA are withheld, and the
+    // embedded sandbox stands in for the API itself, where nothing else identifies the user.
+    let event = r#"{"event_name":"checkout","custom_data":{"currency":"USD","value":"9.99"},"user_data":{"em":["Person@Example.com"]}}"#;
+    let (ok, out) = run(&["--platform", "ios", "track", "--json", event]);
+    assert!(!ok, "nothing was sent: {out}");
+    assert!(out.contains("dropped on the device"), "{out}");
+    assert!(out.contains("no identity"), "{out}");
+    assert!(
+        out.contains("--att authorized"),
+        "the way out is named: {out}"
+    );
+}
+
+#[test]
+fn a_422_prints_each_refused_events_message() {
+    // Through a "relay" that does not add the IP (the embedded sandbox), an opted-out launch
+    // reaches the endpoint with nothing to identify it, and the endpoint refuses it.
+    let (ok, out) = run(&["--relay", "--opt-out", "launch"]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("422"), "{out}");
+    assert!(
+        out.contains("refused app_install")
+            && out.contains("user_data must contain at least one of"),
+        "{out}"
+    );
+}

@@ -13,7 +13,7 @@ use app_conversions_sandbox::{Sandbox, SandboxConfig};
 
 use crate::proxy::Proxy;
 use crate::session::Session;
-use crate::timeline::{Mode, Timeline};
+use crate::timeline::{plural, Mode, Timeline};
 use crate::{demo, event_json, inspect, replay, report, validate};
 
 /// The `--help` text.
@@ -40,7 +40,9 @@ COMMANDS
   replay --db FILE [--endpoint URL --test-mode]
                        send a buffer's events again, from a copy (FILE is not changed); without
                        --endpoint to the embedded sandbox; a real endpoint only with --test-mode
-  sandbox --port N     run only the sandbox endpoint (until killed)
+  sandbox --port N [--host ADDR]
+                       run only the sandbox endpoint (until killed); --host 0.0.0.0 lets a
+                       phone on the same network reach it (default: loopback only)
   relay --config FILE [--upstream URL] [--listen ADDR]
                        run the reference relay (same as `cargo run -p app-conversions-relay`)
 
@@ -72,6 +74,10 @@ EXIT CODES
 ";
 
 const DEFAULT_ACCOUNT: &str = "549768257474";
+/// The advertising id the single steps use on Android when none is given: a fixed test GAID.
+pub const TEST_GAID: &str = "38400000-8cf0-11bd-b23e-10b96e40000d";
+/// The advertising id the single steps use on iOS when none is given: a fixed test IDFA.
+pub const TEST_IDFA: &str = "6D92078A-8246-4BA4-AE5B-76104861E7DC";
 /// The embedded sandbox's token, used when no `--token` is given.
 pub const SANDBOX_TOKEN: &str = "sandbox-token";
 
@@ -108,6 +114,8 @@ pub struct Options {
     pub json: Option<String>,
     /// `--port` (sandbox).
     pub port: Option<u16>,
+    /// `--host` (sandbox): the address to listen on.
+    pub host: Option<String>,
     /// The command; `demo` when none is given.
     pub command: Option<String>,
     /// `--verbose`: bodies under their timeline lines.
@@ -186,6 +194,7 @@ fn parse(args: Vec<String>) -> Result<Options, String> {
             "--no-flush" => o.no_flush = true,
             "--file" => o.file = Some(PathBuf::from(value("--file")?)),
             "-v" | "--verbose" => o.verbose = true,
+            "--host" => o.host = Some(value("--host")?),
             "--port" => {
                 let v = value("--port")?;
                 o.port = Some(
@@ -231,8 +240,11 @@ pub fn run(args: Vec<String>) -> Result<bool, String> {
         "replay" => replay::run(&options),
         "sandbox" => {
             let port = options.port.unwrap_or(8787).to_string();
-            app_conversions_sandbox::run_standalone(["--port".to_string(), port].into_iter())
-                .map(|()| true)
+            let mut args = vec!["--port".to_string(), port];
+            if let Some(host) = &options.host {
+                args.extend(["--host".to_string(), host.clone()]);
+            }
+            app_conversions_sandbox::run_standalone(args.into_iter()).map(|()| true)
         }
         "diagnostics" if options.db.is_none() => Err(
             "diagnostics needs --db FILE: without it the harness would open a fresh, empty \
@@ -311,7 +323,9 @@ pub fn client(
         .unwrap_or_else(|| SANDBOX_TOKEN.into());
     let config = ClientConfig {
         test_mode: options.test_mode,
-        endpoint_is_relay: options.relay,
+        // The client talks to the harness's recording proxy on loopback, so the relay rule
+        // is applied to the endpoint behind it: the embedded sandbox stands in for the API.
+        endpoint_is_relay: Some(options.relay || relay_by_host(options)),
         retry_base_delay_ms: 200,
         min_background_for_open_secs: min_background_secs,
         ..ClientConfig::new(
@@ -338,6 +352,15 @@ pub fn client(
     ConversionsClient::new(config, app, device, privacy).map_err(|e| e.to_string())
 }
 
+/// Whether `--endpoint` names a relay by the SDK's rule (any host but the Conversions API's).
+pub fn relay_by_host(options: &Options) -> bool {
+    options
+        .endpoint
+        .as_deref()
+        .and_then(app_conversions::is_relay_host)
+        .unwrap_or(false)
+}
+
 /// Where the buffer lives: `--db`, or a temporary folder kept for this run.
 pub fn database(options: &Options) -> Result<(PathBuf, Option<tempfile::TempDir>), String> {
     match &options.db {
@@ -353,6 +376,21 @@ fn step(options: &Options) -> Result<(), String> {
     let (url, _sandbox) = endpoint(options)?;
     let (db, _temp) = database(options)?;
     let timeline = Arc::new(Timeline::new(options.mode()));
+    // A device usually has an advertising id: without one (and without a relay to add the
+    // IP) an event with no email meets none of the API's identity options.
+    let mut options = options.clone();
+    if options.advertising_id.is_none() && options.command.as_deref() != Some("diagnostics") {
+        let (id, kind) = if options.ios {
+            (TEST_IDFA, "IDFA")
+        } else {
+            (TEST_GAID, "GAID")
+        };
+        timeline.info(&format!(
+            "advertising id {id} (a fixed test {kind}; --advertising-id ID to change it)"
+        ));
+        options.advertising_id = Some(id.into());
+    }
+    let options = &options;
     let proxy = Proxy::start(&url, "", Arc::clone(&timeline))?;
     // Foreground after background in separate runs: the background time is not persisted by
     // the SDK (a killed process relaunches with `launch`), so within the harness any gap counts.
@@ -385,11 +423,18 @@ fn step(options: &Options) -> Result<(), String> {
     };
     if queues && !options.no_flush {
         let report = session.flush(15_000)?;
-        if report.remaining > 0 || report.failed > 0 {
+        let dropped = session.report_drops(options);
+        if report.remaining > 0 || report.failed > 0 || dropped > 0 {
             session.shutdown()?;
             return Err(format!(
-                "{} events not delivered, {} refused",
-                report.remaining, report.failed
+                "{} not delivered: {} waiting, {} refused by the endpoint, {} dropped on the device",
+                plural(
+                    (report.remaining + report.failed + dropped) as usize,
+                    "event"
+                ),
+                report.remaining,
+                report.failed,
+                dropped
             ));
         }
     }

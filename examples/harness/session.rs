@@ -3,12 +3,12 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use app_conversions::{ConversionsClient, Event, EventName, FlushReport};
+use app_conversions::{ConversionsClient, Diagnostics, Event, EventName, FlushReport};
 
 use crate::cli::{self, Options};
 use crate::event_json;
 use crate::listener::TimelineListener;
-use crate::timeline::Timeline;
+use crate::timeline::{plural, Timeline};
 
 /// A client whose calls and deliveries go on one timeline.
 pub struct Session {
@@ -16,6 +16,30 @@ pub struct Session {
     pub client: Arc<ConversionsClient>,
     /// Where every line goes.
     pub timeline: Arc<Timeline>,
+    /// The device-side drop counters at start, to tell what this run dropped.
+    drops_before: Drops,
+}
+
+/// The counters of events the SDK dropped on the device, by reason.
+#[derive(Debug, Clone, Copy, Default)]
+struct Drops {
+    no_identity: u64,
+    expired: u64,
+    evicted: u64,
+    purged: u64,
+    invalid: u64,
+}
+
+impl Drops {
+    fn of(d: &Diagnostics) -> Drops {
+        Drops {
+            no_identity: d.dropped_no_identity,
+            expired: d.dropped_expired,
+            evicted: d.dropped_evicted,
+            purged: d.dropped_purged,
+            invalid: d.dropped_invalid,
+        }
+    }
 }
 
 impl Session {
@@ -30,7 +54,12 @@ impl Session {
         let client = cli::client(options, endpoint, db, min_background_secs)?;
         client.set_delivery_listener(Some(Arc::new(TimelineListener(Arc::clone(&timeline)))));
         timeline.set_advertising_id(options.advertising_id.is_some());
-        Ok(Session { client, timeline })
+        let drops_before = Drops::of(&client.diagnostics());
+        Ok(Session {
+            client,
+            timeline,
+            drops_before,
+        })
     }
 
     /// Tracks `event`, telling the timeline; returns its event id.
@@ -65,6 +94,53 @@ impl Session {
         }
         self.timeline.result(&text);
         Ok(report)
+    }
+
+    /// Prints a line for each reason the SDK dropped events on the device since the start
+    /// (nothing of them reached the endpoint), with what would have kept them; returns how
+    /// many were dropped.
+    pub fn report_drops(&self, options: &Options) -> u64 {
+        let now = Drops::of(&self.client.diagnostics());
+        let before = self.drops_before;
+        let identity_hint = if options.ios {
+            "without tracking authorization only the IP identifies an iOS user: --att authorized, or --relay for an endpoint that adds the IP"
+        } else {
+            "an advertising id without --opt-out, an email, or --relay for an endpoint that adds the IP"
+        };
+        let reasons = [
+            (
+                now.no_identity.saturating_sub(before.no_identity),
+                format!(
+                    "no identity: no em, hashed_maids or client IP plus user agent left to send \
+                     straight to the API ({identity_hint})"
+                ),
+            ),
+            (
+                now.expired.saturating_sub(before.expired),
+                "expired: older than max_event_age_secs".to_string(),
+            ),
+            (
+                now.evicted.saturating_sub(before.evicted),
+                "evicted: the buffer was full".to_string(),
+            ),
+            (
+                now.purged.saturating_sub(before.purged),
+                "purged: collection disabled or forget()".to_string(),
+            ),
+            (
+                now.invalid.saturating_sub(before.invalid),
+                "invalid: an event_id already queued".to_string(),
+            ),
+        ];
+        let mut total = 0;
+        for (count, reason) in reasons.into_iter().filter(|(count, _)| *count > 0) {
+            total += count;
+            self.timeline.result(&format!(
+                "dropped on the device: {}, {reason}",
+                plural(count as usize, "event")
+            ));
+        }
+        total
     }
 
     /// Shuts the client down, waiting up to 10 s for its threads.

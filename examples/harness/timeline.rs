@@ -43,6 +43,9 @@ pub struct Timeline {
     expected: Mutex<Expected>,
     /// The `Retry-After` of the last answer, for the wait line that follows it.
     retry_after: Mutex<Option<String>>,
+    /// The events (name, id) of the request in flight on each hop, in the order sent, to
+    /// name the events an answer refuses.
+    in_flight: Mutex<HashMap<String, Vec<(String, String)>>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -58,6 +61,7 @@ impl Timeline {
             print: Mutex::new(()),
             expected: Mutex::new(Expected::default()),
             retry_after: Mutex::new(None),
+            in_flight: Mutex::new(HashMap::new()),
         }
     }
 
@@ -154,6 +158,16 @@ impl Timeline {
         } else {
             ""
         };
+        lock(&self.in_flight).insert(
+            via.to_string(),
+            events
+                .iter()
+                .map(|e| {
+                    let text = |key: &str| e[key].as_str().unwrap_or("?").to_string();
+                    (text("event_name"), text("event_id"))
+                })
+                .collect(),
+        );
         let text = format!(
             "POST {}{via}{test}: {}",
             plural(events.len(), "event"),
@@ -216,6 +230,23 @@ impl Timeline {
             json!({"status": status, "retry_after": retry_after, "body": parsed}),
             Some(body),
         );
+        let sent = lock(&self.in_flight).remove(via).unwrap_or_default();
+        for (index, result) in event_results(&parsed).into_iter().flatten().enumerate() {
+            if result["status"] == "processed" {
+                continue;
+            }
+            let (name, id) = sent
+                .get(index)
+                .cloned()
+                .unwrap_or_else(|| ("event".into(), format!("#{}", index + 1)));
+            let message = result["error_message"].as_str().unwrap_or("no message");
+            self.emit(
+                "refused",
+                &format!("  refused {name} {id}: {message}"),
+                json!({"event_id": id, "event_name": name, "error_message": message}),
+                None,
+            );
+        }
     }
 
     /// The endpoint could not be reached or did not answer.
@@ -268,12 +299,9 @@ fn summarise(names: &[&str]) -> String {
     format!("{}{more}", shown.join(", "))
 }
 
-/// ` processed 1`, ` processed 0, failed 1: <message>`, or the error message of the body.
+/// ` processed 1`, ` processed 0, failed 1`, or the error message of the body.
 fn describe_answer(body: &Value) -> String {
-    if let Some(events) = body["events"]
-        .as_array()
-        .or_else(|| body["details"].as_array())
-    {
+    if let Some(events) = event_results(body) {
         let processed = events.iter().filter(|e| e["status"] == "processed").count();
         let failed = events.len() - processed;
         let text_of = |e: &Value, key: &str| {
@@ -288,10 +316,8 @@ fn describe_answer(body: &Value) -> String {
             .collect();
         let mut text = format!(" processed {processed}");
         if failed > 0 {
+            // Each refused event's message follows on its own line.
             text.push_str(&format!(", failed {failed}"));
-            if let Some(message) = events.iter().find_map(|e| text_of(e, "error_message")) {
-                text.push_str(&format!(": {message}"));
-            }
         }
         if let Some(first) = warnings.first() {
             text.push_str(&format!(", {}: {first}", plural(warnings.len(), "warning")));
@@ -302,6 +328,14 @@ fn describe_answer(body: &Value) -> String {
         Some(message) => format!(": {message}"),
         None => String::new(),
     }
+}
+
+/// The per-event results of an answer: `events` of a 200, `details.events` of a 422.
+fn event_results(body: &Value) -> Option<&Vec<Value>> {
+    body["events"]
+        .as_array()
+        .or_else(|| body["details"]["events"].as_array())
+        .or_else(|| body["details"].as_array())
 }
 
 /// A body as pretty JSON when it is JSON, else as it came.
