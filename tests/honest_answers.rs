@@ -113,7 +113,7 @@ fn an_event_without_identity_is_reported_when_tracked() {
 #[test]
 fn an_event_without_identity_is_fine_through_a_relay() {
     let sandbox = sandbox();
-    let h = start_with(&sandbox, |c| c.endpoint_is_relay = true);
+    let h = start_with(&sandbox, |c| c.endpoint_is_relay = Some(true));
     h.client.set_privacy(PrivacyState::default()).unwrap();
     let result = h.client.track(Event::new(EventName::Lead)).unwrap();
     assert!(result.warnings.is_empty());

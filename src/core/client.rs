@@ -257,7 +257,7 @@ impl Client {
     /// not a relay that adds the IP. Such an event is still queued (and counted in
     /// `dropped_no_identity` when dropped), so the app sees the same totals either way.
     fn no_identity_warning(&self, event: &PendingEvent) -> Option<ValidationWarning> {
-        let relay = self.shared.settings.config.endpoint_is_relay;
+        let relay = self.shared.settings.sends_through_relay;
         if relay || event.has_email || event.has_advertising_id || event.has_ip_and_user_agent {
             return None;
         }
@@ -271,8 +271,8 @@ impl Client {
         Some(ValidationWarning {
             field: "user_data".into(),
             rule: "no identity (no em, no advertising id, no client IP with user agent): \
-                   dropped before sending unless the endpoint is a relay that adds the IP \
-                   (endpoint_is_relay)"
+                   dropped before sending to the Conversions API itself; a relay (any other \
+                   host, or endpoint_is_relay) adds the IP"
                 .into(),
         })
     }

@@ -686,8 +686,12 @@ public protocol ConversionsClientProtocol: AnyObject, Sendable {
     func setToken(token: String) throws 
     
     /**
-     * Commits everything tracked, stops the SDK's threads and closes the database, waiting
-     * at most `timeout_ms`. Events not yet sent stay in the buffer for the next start.
+     * Commits everything tracked, stops the SDK's threads and closes and releases the
+     * database, waiting at most `timeout_ms`. Events not yet sent stay in the buffer for the
+     * next start. A request still in flight after half the timeout is abandoned (its thread
+     * ends when the request returns, changing nothing). From the moment it begins, every
+     * other call fails with `ShutDown`; a second `shutdown` returns `Ok` once the file is
+     * released. Dropping the client without it closes the file the same way.
      */
     func shutdown(timeoutMs: UInt64) throws 
     
@@ -933,8 +937,12 @@ open func setToken(token: String)throws   {try rustCallWithError(FfiConverterTyp
 }
     
     /**
-     * Commits everything tracked, stops the SDK's threads and closes the database, waiting
-     * at most `timeout_ms`. Events not yet sent stay in the buffer for the next start.
+     * Commits everything tracked, stops the SDK's threads and closes and releases the
+     * database, waiting at most `timeout_ms`. Events not yet sent stay in the buffer for the
+     * next start. A request still in flight after half the timeout is abandoned (its thread
+     * ends when the request returns, changing nothing). From the moment it begins, every
+     * other call fails with `ShutDown`; a second `shutdown` returns `Ok` once the file is
+     * released. Dropping the client without it closes the file the same way.
      */
 open func shutdown(timeoutMs: UInt64)throws   {try rustCallWithError(FfiConverterTypeConversionsError_lift) {
         uniffiCallStatus in
@@ -4942,7 +4950,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_app_conversions_checksum_method_conversionsclient_set_token() != 28344) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_app_conversions_checksum_method_conversionsclient_shutdown() != 27987) {
+    if (uniffi_app_conversions_checksum_method_conversionsclient_shutdown() != 58238) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_app_conversions_checksum_method_conversionsclient_track() != 13725) {
