@@ -109,6 +109,19 @@ impl CallBudget {
     }
 }
 
+impl CallBudget {
+    /// `None` without Redis; else whether the last Redis call worked (`"shared"`) or failed
+    /// (`"fallback"`, the local share).
+    pub(crate) fn redis_state(&self) -> Option<&'static str> {
+        let redis = self.shared.as_ref()?;
+        Some(if redis.failing() {
+            "fallback"
+        } else {
+            "shared"
+        })
+    }
+}
+
 /// `Retry-After` seconds for a device refused for the budget: past the window's end, spread
 /// at random over the next [`RETRY_SPREAD_SECS`] so the devices' retries do not all land in
 /// the same second.

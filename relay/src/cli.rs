@@ -54,10 +54,14 @@ ENVIRONMENT (override the file; flags override the environment):
     RELAY_UPSTREAM_TIMEOUT_MS          overall upstream deadline, default 30000
     RELAY_UPSTREAM_CONNECT_TIMEOUT_MS  upstream connect deadline, default 5000
     RELAY_LOG                          stderr (default), stdout or off
+    RELAY_DRAIN_MS                     on SIGTERM, serve with /readyz failing this long, default 5000
+    RELAY_SHUTDOWN_GRACE_MS            then wait this long for requests in flight,
+                                       default linger + upstream timeout + 1 s
 
 ROUTES:
     POST /v5/ad_accounts/{ad_account_id}/events[?test=true]   Conversions API wire format
-    GET  /healthz                                             200 \"ok\"
+    GET  /livez (or /healthz)                                 200 \"ok\" while the process serves
+    GET  /readyz                                              200, or 503 while draining
 
 Logs: one line per request (method, path, test flag, status, event count, latency).
 Tokens and the Authorization header are never logged.

@@ -57,6 +57,9 @@ pub const DEFAULT_MAX_BODY_BYTES_IN_FLIGHT_PER_IP: usize = 8 * 1024 * 1024;
 pub const DEFAULT_UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default deadline for opening the upstream TCP (and TLS) connection.
 pub const DEFAULT_UPSTREAM_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default time a stop keeps serving with readiness failed, so a load balancer stops sending
+/// before the listener closes.
+pub const DEFAULT_DRAIN: Duration = Duration::from_secs(5);
 /// Most events the API accepts in one request; the relay refuses more with 400.
 pub const MAX_EVENTS_PER_REQUEST: usize = 1000;
 
@@ -129,6 +132,12 @@ pub struct RelayConfig {
     pub upstream_connect_timeout: Duration,
     /// Where the one-line-per-request log goes.
     pub log: LogTarget,
+    /// How long a stop (SIGTERM) keeps serving with `/readyz` failing before it stops
+    /// accepting connections, so a load balancer has time to stop sending. `0` stops at once.
+    pub drain: Duration,
+    /// How long a stop then waits for requests in flight; `None` is the linger plus the
+    /// upstream timeout plus a second, so a device waiting on a slow upstream is answered.
+    pub shutdown_grace: Option<Duration>,
 }
 
 /// One app token and the single ad account it may send events for.
@@ -189,6 +198,8 @@ impl fmt::Debug for RelayConfig {
             .field("upstream_timeout", &self.upstream_timeout)
             .field("upstream_connect_timeout", &self.upstream_connect_timeout)
             .field("log", &self.log)
+            .field("drain", &self.drain)
+            .field("shutdown_grace", &self.shutdown_grace)
             .finish()
     }
 }
@@ -222,21 +233,32 @@ impl Default for RelayConfig {
             upstream_timeout: DEFAULT_UPSTREAM_TIMEOUT,
             upstream_connect_timeout: DEFAULT_UPSTREAM_CONNECT_TIMEOUT,
             log: LogTarget::Stderr,
+            drain: DEFAULT_DRAIN,
+            shutdown_grace: None,
         }
     }
 }
 
 impl RelayConfig {
     /// A configuration for running in-process: listens on `127.0.0.1:0` (a free port), forwards
-    /// to `upstream` with `conversion_token`, and accepts no app token until one is added with
+    /// to `upstream` with `conversion_token`, does not drain on shutdown (no load balancer
+    /// sits in front), and accepts no app token until one is added with
     /// [`RelayConfig::with_app_token`]. Other fields have their defaults.
     pub fn new(upstream: impl Into<String>, conversion_token: impl Into<String>) -> Self {
         RelayConfig {
             listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
             upstream: upstream.into(),
             conversion_token: conversion_token.into(),
+            drain: Duration::ZERO,
             ..RelayConfig::default()
         }
+    }
+
+    /// The shutdown grace in force: [`RelayConfig::shutdown_grace`], or the linger plus the
+    /// upstream timeout plus one second.
+    pub fn effective_shutdown_grace(&self) -> Duration {
+        self.shutdown_grace
+            .unwrap_or(self.linger + self.upstream_timeout + Duration::from_secs(1))
     }
 
     /// Adds an app token allowed to post for `ad_account_id` (builder style).

@@ -87,6 +87,8 @@ struct FileConfig {
     max_requests_in_flight: Option<usize>,
     max_body_bytes_in_flight: Option<usize>,
     max_body_bytes_in_flight_per_ip: Option<usize>,
+    drain_ms: Option<u64>,
+    shutdown_grace_ms: Option<u64>,
     worker_threads: Option<usize>,
 }
 
@@ -196,6 +198,10 @@ fn apply_scale(config: &mut RelayConfig, file: &FileConfig) {
         file.max_body_bytes_in_flight_per_ip,
     );
     set(&mut config.worker_threads, file.worker_threads);
+    set(&mut config.drain, file.drain_ms.map(ms));
+    if let Some(grace) = file.shutdown_grace_ms {
+        config.shutdown_grace = Some(ms(grace));
+    }
 }
 
 fn set<T>(field: &mut T, value: Option<T>) {
@@ -271,6 +277,10 @@ pub(crate) fn apply_env(
         parse_opt(num("RELAY_MAX_CONNECTIONS"))?,
     );
     set(&mut config.idle_timeout, ms("RELAY_IDLE_TIMEOUT_MS")?);
+    set(&mut config.drain, ms("RELAY_DRAIN_MS")?);
+    if let Some(grace) = ms("RELAY_SHUTDOWN_GRACE_MS")? {
+        config.shutdown_grace = Some(grace);
+    }
     set(&mut config.body_timeout, ms("RELAY_BODY_TIMEOUT_MS")?);
     set(
         &mut config.max_requests_in_flight,

@@ -6,8 +6,10 @@
 //! runtime's async context panics, so it must never happen on the caller's thread). `start`
 //! binds the socket before returning, so the port is known and connections queue even before
 //! the server loop runs; startup errors come back through a channel as `io::Error`s. Shutdown
-//! is graceful (idle keep-alive connections close at once, requests in flight may finish) with
-//! a hard cap of [`SHUTDOWN_GRACE`], and also happens when the handle is dropped.
+//! drains first (readiness fails for [`RelayConfig::drain`] while requests are still served),
+//! then lets requests in flight finish within [`RelayConfig::shutdown_grace`] (connections
+//! without a request in flight do not hold it up), and also happens when the handle is
+//! dropped.
 
 use std::io;
 use std::net::SocketAddr;
@@ -20,9 +22,6 @@ use tokio::sync::watch;
 use crate::config::RelayConfig;
 use crate::serve::{serve, ConnectionLimits};
 use crate::server::{build_router, AppState};
-
-/// Longest a shutdown waits for requests in flight before dropping them.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// A relay running on a background thread. Stops on [`RelayHandle::shutdown`] or when dropped.
 #[derive(Debug)]
@@ -46,7 +45,8 @@ impl RelayHandle {
             limits: ConnectionLimits {
                 max_connections: config.max_connections,
                 idle_timeout: config.idle_timeout,
-                grace: SHUTDOWN_GRACE,
+                drain: config.drain,
+                grace: config.effective_shutdown_grace(),
             },
             worker_threads: config.worker_threads,
         };
@@ -86,8 +86,9 @@ impl RelayHandle {
         self.local_addr
     }
 
-    /// Stops accepting connections, lets requests in flight finish (at most
-    /// [`SHUTDOWN_GRACE`]), and waits for the background thread to end.
+    /// Drains (readiness fails for [`RelayConfig::drain`] while requests are still served),
+    /// stops accepting connections, lets requests in flight finish (at most
+    /// [`RelayConfig::shutdown_grace`]), and waits for the background thread to end.
     pub fn shutdown(self) {
         drop(self);
     }
@@ -146,8 +147,15 @@ fn run(
             }
         };
         let _ = ready.send(Ok(()));
+        let lifecycle = Arc::clone(&state.lifecycle);
         let app = build_router(state);
-        serve(listener, app, settings.limits, stop).await;
+        let cut = serve(listener, app, settings.limits, lifecycle, stop).await;
+        if cut > 0 {
+            tracing::warn!(
+                requests = cut,
+                "shutdown grace ran out: requests in flight were cut"
+            );
+        }
     });
     runtime.shutdown_timeout(Duration::from_secs(1));
 }

@@ -39,6 +39,7 @@ mod config_limits;
 mod dispatch;
 mod forward;
 mod handle;
+mod lifecycle;
 mod limit;
 mod log;
 mod payload;
@@ -52,7 +53,7 @@ mod upstream_health;
 
 pub use cli::run_cli;
 pub use config::{
-    AppToken, RelayConfig, DEFAULT_BODY_TIMEOUT, DEFAULT_CALLS_PER_MINUTE,
+    AppToken, RelayConfig, DEFAULT_BODY_TIMEOUT, DEFAULT_CALLS_PER_MINUTE, DEFAULT_DRAIN,
     DEFAULT_GLOBAL_RATE_LIMIT_PER_SEC, DEFAULT_IDLE_TIMEOUT, DEFAULT_IP_TABLE_CAPACITY,
     DEFAULT_LINGER, DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES_IN_FLIGHT,
     DEFAULT_MAX_BODY_BYTES_IN_FLIGHT_PER_IP, DEFAULT_MAX_CONNECTIONS,
@@ -60,6 +61,6 @@ pub use config::{
     DEFAULT_UPSTREAM, DEFAULT_UPSTREAM_CONNECT_TIMEOUT, DEFAULT_UPSTREAM_TIMEOUT,
     MAX_EVENTS_PER_REQUEST, MIN_RATE_PER_SEC,
 };
-pub use handle::{RelayHandle, SHUTDOWN_GRACE};
+pub use handle::RelayHandle;
 pub use log::{LogTarget, RequestLog};
 pub use server::router;

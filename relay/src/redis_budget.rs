@@ -12,6 +12,7 @@
 //! per-instance share. The URL may hold a password, so no error text that could contain it
 //! is kept or logged.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -32,6 +33,7 @@ pub(crate) struct RedisBudget {
     client: redis::Client,
     connection: tokio::sync::Mutex<Option<MultiplexedConnection>>,
     resting_until: Mutex<Option<Instant>>,
+    last_failed: AtomicBool,
 }
 
 impl RedisBudget {
@@ -43,6 +45,7 @@ impl RedisBudget {
             client,
             connection: tokio::sync::Mutex::new(None),
             resting_until: Mutex::new(None),
+            last_failed: AtomicBool::new(false),
         })
     }
 
@@ -54,13 +57,22 @@ impl RedisBudget {
         }
         let key = format!("app-conversions-relay:calls:{ad_account}:{minute}");
         match self.incr(&key).await {
-            Some(total) => Some(total),
+            Some(total) => {
+                self.last_failed.store(false, Ordering::SeqCst);
+                Some(total)
+            }
             None => {
+                self.last_failed.store(true, Ordering::SeqCst);
                 *lock(&self.resting_until) = Some(Instant::now() + RETRY_AFTER_FAILURE);
                 *self.connection.lock().await = None;
                 None
             }
         }
+    }
+
+    /// True when the last call to Redis failed (the budget is on the local share).
+    pub(crate) fn failing(&self) -> bool {
+        self.last_failed.load(Ordering::SeqCst)
     }
 
     async fn incr(&self, key: &str) -> Option<u64> {

@@ -135,7 +135,7 @@ pub(crate) fn not_found() -> Response {
     api_error(
         StatusCode::NOT_FOUND,
         404,
-        "Not found: this relay serves POST /v5/ad_accounts/{ad_account_id}/events and GET /healthz.",
+        "Not found: this relay serves POST /v5/ad_accounts/{ad_account_id}/events and GET /livez, /readyz.",
     )
 }
 

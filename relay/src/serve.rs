@@ -9,6 +9,10 @@
 //! are capped by a semaphore, below the descriptor limit: at the cap the loop stops accepting
 //! (new clients wait in the listen backlog) until a connection ends. Accept errors (such as
 //! running out of descriptors anyway) pause the loop briefly instead of spinning.
+//!
+//! A stop first drains ([`crate::lifecycle`]): readiness fails while the loop keeps accepting
+//! for `drain`, then the listener closes and the requests in flight get up to `grace` to be
+//! answered. A connection without a request in flight does not hold the shutdown up.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -24,11 +28,16 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tower::ServiceExt;
 
+use crate::lifecycle::Lifecycle;
+
 /// File descriptors kept free below the process limit for upstream, Redis and log use.
 const RESERVED_DESCRIPTORS: usize = 64;
 
 /// Pause after a failed accept.
 const ACCEPT_PAUSE: Duration = Duration::from_millis(20);
+
+/// Time given to the last answers to be written once no request is in flight.
+const FLUSH: Duration = Duration::from_millis(100);
 
 /// Connection-level limits.
 #[derive(Debug, Clone, Copy)]
@@ -37,33 +46,37 @@ pub(crate) struct ConnectionLimits {
     pub max_connections: usize,
     /// Header and idle timeout.
     pub idle_timeout: Duration,
-    /// How long shutdown waits for requests in flight.
+    /// How long a stop keeps serving with readiness failed, before it stops accepting.
+    pub drain: Duration,
+    /// How long shutdown then waits for requests in flight.
     pub grace: Duration,
 }
 
-/// Serves `app` on `listener` until `stop` turns true, then lets requests in flight finish
-/// for at most `limits.grace`.
+/// Serves `app` on `listener` until `stop` turns true, drains for `limits.drain`, then
+/// lets requests in flight finish for at most `limits.grace`. Returns how many requests
+/// were still in flight when the grace ran out.
 pub(crate) async fn serve(
     listener: TcpListener,
     app: Router,
     limits: ConnectionLimits,
+    lifecycle: Arc<Lifecycle>,
     mut stop: watch::Receiver<bool>,
-) {
+) -> usize {
     let slots = Arc::new(Semaphore::new(effective_cap(limits.max_connections)));
     let graceful = GracefulShutdown::new();
-    let stopped = |stop: &mut watch::Receiver<bool>| {
-        let mut stop = stop.clone();
-        async move {
-            let _ = stop.wait_for(|s| *s).await;
-        }
+    let stopping = async {
+        let _ = stop.wait_for(|s| *s).await;
+        lifecycle.start_drain();
+        tokio::time::sleep(limits.drain).await;
     };
+    tokio::pin!(stopping);
     loop {
         let slot = tokio::select! {
             slot = Arc::clone(&slots).acquire_owned() => match slot {
                 Ok(slot) => slot,
                 Err(_) => break,
             },
-            () = stopped(&mut stop) => break,
+            () = &mut stopping => break,
         };
         let (tcp, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -73,7 +86,7 @@ pub(crate) async fn serve(
                     continue;
                 }
             },
-            () = stopped(&mut stop) => break,
+            () = &mut stopping => break,
         };
         let _ = tcp.set_nodelay(true);
         let service = app
@@ -95,7 +108,21 @@ pub(crate) async fn serve(
         });
     }
     drop(listener);
-    let _ = tokio::time::timeout(limits.grace, graceful.shutdown()).await;
+    let requests_answered = async {
+        lifecycle.wait_idle().await;
+        tokio::time::sleep(FLUSH).await;
+    };
+    let finished = tokio::time::timeout(limits.grace, async {
+        tokio::select! {
+            () = graceful.shutdown() => {}
+            () = requests_answered => {}
+        }
+    })
+    .await;
+    match finished {
+        Ok(()) => 0,
+        Err(_) => lifecycle.in_flight(),
+    }
 }
 
 /// `configured`, lowered to leave [`RESERVED_DESCRIPTORS`] below the open-files limit.

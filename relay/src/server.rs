@@ -19,8 +19,8 @@ use std::time::Instant;
 use axum::body::Body;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::{ConnectInfo, Path, RawQuery, Request, State};
-use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -36,6 +36,7 @@ use crate::coalesce::{BatchKey, Coalescer};
 use crate::config::RelayConfig;
 use crate::dispatch::{Dispatcher, Outcome, Part};
 use crate::forward::{Upstream, UpstreamReply};
+use crate::lifecycle::Lifecycle;
 use crate::limit::{retry_after_secs, GlobalLimiter, IpLimiter};
 use crate::log::{write_line, LogTarget, RequestRecord};
 use crate::payload::{self, PayloadError, Prepared};
@@ -61,6 +62,8 @@ pub(crate) struct AppState {
     parsers: Semaphore,
     max_requests_in_flight: usize,
     log: LogTarget,
+    /// Draining flag and requests in flight, shared with the server loop.
+    pub(crate) lifecycle: Arc<Lifecycle>,
 }
 
 impl AppState {
@@ -115,6 +118,7 @@ impl AppState {
             parsers: Semaphore::new(cores),
             max_requests_in_flight: config.max_requests_in_flight,
             log: config.log.clone(),
+            lifecycle: Arc::new(Lifecycle::default()),
         })
     }
 }
@@ -150,18 +154,49 @@ pub(crate) fn build_router(state: Arc<AppState>) -> Router {
             "/v5/ad_accounts/{ad_account_id}/events",
             post(post_events).layer(shed),
         )
-        .route("/healthz", get(healthz))
+        .route("/healthz", get(livez))
+        .route("/livez", get(livez))
+        .route("/readyz", get(readyz))
         .fallback(fallback)
         .layer(middleware::from_fn_with_state(state.clone(), log_request))
         .with_state(state)
 }
 
-async fn healthz() -> Response {
+/// `/livez` (and the older `/healthz`): the process serves.
+async fn livez() -> Response {
     (
         [(CONTENT_TYPE, HeaderValue::from_static("text/plain"))],
         "ok",
     )
         .into_response()
+}
+
+/// `/readyz`: 200 while the relay takes new requests, 503 once it drains for a shutdown. A
+/// Redis outage does not fail it (the budget falls back to the local share, and failing every
+/// instance at once would stop all traffic); the body says which is in force.
+async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    let draining = state.lifecycle.draining();
+    let body = serde_json::json!({
+        "ready": !draining,
+        "draining": draining,
+        "redis": state.budget.redis_state().unwrap_or("off"),
+    });
+    let status = if draining {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    (
+        status,
+        [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// True for the health-check routes, which are neither logged nor counted.
+fn is_health_check(path: &str) -> bool {
+    matches!(path, "/livez" | "/readyz" | "/healthz")
 }
 
 async fn fallback() -> Response {
@@ -170,11 +205,21 @@ async fn fallback() -> Response {
 
 /// Writes one log line per request once the response is ready.
 async fn log_request(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    if is_health_check(request.uri().path()) {
+        return next.run(request).await;
+    }
+    let _in_flight = state.lifecycle.enter();
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_string();
     let test = is_test_mode(request.uri().query());
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
+    if state.lifecycle.draining() {
+        // The client should take its next request to another instance.
+        response
+            .headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+    }
     let record = RequestRecord {
         method: method.as_str(),
         path: &path,

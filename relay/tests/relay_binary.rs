@@ -29,6 +29,8 @@ fn relay_command() -> Command {
     ] {
         command.env_remove(name);
     }
+    // A test has no load balancer to drain for.
+    command.env("RELAY_DRAIN_MS", "0");
     command
 }
 
@@ -233,3 +235,70 @@ fn own_open_files_limit() -> usize {
 
 /// How long a health check may take while idle connections wait for their timeout.
 const WAIT_HEALTH: Duration = Duration::from_secs(8);
+
+/// A raw `GET path` on a fresh connection: the whole answer, or the error.
+fn raw_get(addr: &str, path: &str) -> Result<String, std::io::Error> {
+    use std::io::Read;
+    let mut stream = std::net::TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: relay\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply)?;
+    Ok(reply)
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_fails_readiness_and_keeps_serving_for_the_drain_period() {
+    let sandbox = Sandbox::start(SandboxConfig {
+        token: CONVERSION_TOKEN.to_string(),
+        ad_account_id: AD_ACCOUNT.to_string(),
+        ..Default::default()
+    })
+    .unwrap();
+    let (base, mut relay) = common::processes::spawn_relay(
+        None,
+        &[
+            ("RELAY_UPSTREAM", sandbox.base_url()),
+            ("RELAY_CONVERSION_TOKEN", CONVERSION_TOKEN.to_string()),
+            ("RELAY_APP_TOKENS", format!("{AD_ACCOUNT}:{APP_TOKEN}")),
+            ("RELAY_DRAIN_MS", "1500".to_string()),
+        ],
+    );
+    let addr = base.trim_start_matches("http://").to_string();
+    let ready = raw_get(&addr, "/readyz").unwrap();
+    assert!(ready.starts_with("HTTP/1.1 200"), "{ready}");
+    assert!(ready.contains(r#""redis":"off""#), "{ready}");
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(relay.0.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::thread::sleep(Duration::from_millis(300));
+    let draining = raw_get(&addr, "/readyz").unwrap();
+    assert!(draining.starts_with("HTTP/1.1 503"), "{draining}");
+    assert!(draining.contains(r#""draining":true"#), "{draining}");
+    // Still serving: the balancer may send a few more before it notices.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let answer = runtime.block_on(post_to(
+        &client(),
+        &base,
+        Some(APP_TOKEN),
+        AD_ACCOUNT,
+        "",
+        batch(vec![event("while-draining")]),
+        &[],
+    ));
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.headers["connection"], "close");
+    let exit = relay.0.wait().unwrap();
+    assert!(exit.success(), "relay exited with {exit}");
+    assert!(raw_get(&addr, "/livez").is_err());
+}

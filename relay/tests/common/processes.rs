@@ -37,6 +37,7 @@ pub fn spawn_relay(open_files: Option<u32>, env: &[(&str, String)]) -> (String, 
         .env_remove("RELAY_REDIS_URL")
         .env("RELAY_LISTEN", "127.0.0.1:0")
         .env("RELAY_LOG", "off")
+        .env("RELAY_DRAIN_MS", "0")
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
