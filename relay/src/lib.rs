@@ -36,6 +36,7 @@ mod coalesce;
 mod config;
 mod config_file;
 mod config_limits;
+mod content_encoding;
 mod dispatch;
 mod forward;
 mod handle;

@@ -34,6 +34,7 @@ use crate::budget::{spread_retry_after, CallBudget};
 use crate::client_ip::TrustedProxies;
 use crate::coalesce::{BatchKey, Coalescer};
 use crate::config::RelayConfig;
+use crate::content_encoding;
 use crate::dispatch::{Dispatcher, Outcome, Part};
 use crate::forward::{Upstream, UpstreamReply};
 use crate::lifecycle::Lifecycle;
@@ -274,6 +275,10 @@ async fn post_events(
     if let Some(until_window_end) = state.budget.spent_for(&ad_account_id) {
         return responses::rate_limited(spread_retry_after(until_window_end));
     }
+    let encoding = match content_encoding::encoding(&headers) {
+        Ok(encoding) => encoding,
+        Err(refusal) => return refusal.response(),
+    };
     if let Some((pause, wait)) = state.health.paused(&ad_account_id) {
         return paused(pause, wait);
     }
@@ -288,6 +293,10 @@ async fn post_events(
     let (raw, _memory) = match raw {
         Ok(read) => read,
         Err(e) => return body_refusal(e, state.body_limits.max_bytes),
+    };
+    let raw = match content_encoding::decode(raw, encoding, state.body_limits.max_bytes).await {
+        Ok(raw) => raw,
+        Err(refusal) => return refusal.response(),
     };
     let prepared = match prepare(&state, raw, client_ip).await {
         Ok(prepared) => prepared,

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
+use crate::encoding;
 use crate::faults::{default_error_body, Fault, UNPROCESSABLE_MESSAGE};
 use crate::http::RequestHead;
 use crate::response::{Reply, Response};
@@ -104,6 +105,12 @@ pub(crate) fn handle(
 ) -> Reply {
     let test_mode = is_test_mode(&head.query);
     let is_post = head.method == "POST";
+    let wire_bytes = body.as_ref().map_or(0, Vec::len);
+    let decoded = encoding::encoding(head).and_then(|e| encoding::decode(body, e, BODY_CAP));
+    let body = match decoded {
+        Ok(body) => body,
+        Err(refusal) => return Reply::Send(refusal),
+    };
     let fault = if is_post { shared.pop_fault() } else { None };
     let parsed = body.as_deref().map(serde_json::from_slice::<Value>);
     let received = match &parsed {
@@ -121,6 +128,8 @@ pub(crate) fn handle(
         test_mode,
         authorization: head.header("authorization").map(str::to_string),
         user_agent: head.header("user-agent").map(str::to_string),
+        content_encoding: head.header("content-encoding").map(str::to_string),
+        wire_bytes,
         body: body
             .map(|b| {
                 String::from_utf8(b)

@@ -32,6 +32,7 @@
 
 mod config;
 mod control;
+mod encoding;
 mod events;
 mod faults;
 mod http;

@@ -35,8 +35,13 @@ pub struct RecordedRequest {
     pub authorization: Option<String>,
     /// Raw `User-Agent` header value, if any.
     pub user_agent: Option<String>,
-    /// Request body as text (invalid UTF-8 replaced; empty when over the size cap).
+    /// Request body as text, inflated when it came gzip-compressed (invalid UTF-8 replaced;
+    /// empty when over the size cap).
     pub body: String,
+    /// Its `Content-Encoding` header, if any.
+    pub content_encoding: Option<String>,
+    /// Bytes of body on the wire (before inflating).
+    pub wire_bytes: usize,
     /// HTTP status sent back; `0` when no status line was sent (dropped connection).
     pub status: u16,
 }
