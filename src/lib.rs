@@ -16,6 +16,9 @@ pub use crate::core::error::ConversionsError;
 pub use crate::core::log::LogSink;
 pub use crate::core::model::*;
 pub use crate::core::shared::DeliveryListener;
+pub use crate::core::upload::transport::{
+    HttpHeader, HttpRequest, HttpResponse, HttpTransport, TransportError,
+};
 #[cfg(feature = "ffi")]
 pub use crate::ffi::ConversionsClient;
 

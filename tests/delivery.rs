@@ -292,9 +292,7 @@ fn offline_then_back_online() {
     let dir = tempfile::tempdir().unwrap();
     let endpoint = format!("http://127.0.0.1:{port}");
     let cfg = config(&endpoint, &dir.path().join("buffer.db"));
-    let client =
-        app_conversions::ConversionsClient::new(cfg, app(), device(), privacy_with_id(GAID))
-            .unwrap();
+    let client = new_client(cfg, app(), device(), privacy_with_id(GAID)).unwrap();
     for i in 0..5 {
         client.track(lead(&format!("offline-{i}"))).unwrap();
     }
@@ -458,7 +456,7 @@ fn without_identity_events_are_dropped_when_sending_directly() {
         opt_out: true,
         ..Default::default()
     };
-    let client = app_conversions::ConversionsClient::new(cfg, app(), device(), opted_out).unwrap();
+    let client = new_client(cfg, app(), device(), opted_out).unwrap();
     client.track(lead("anonymous")).unwrap();
     client.track(checkout("5.00")).unwrap();
     let report = client.flush(WAIT).unwrap();
@@ -472,15 +470,13 @@ fn a_second_client_on_the_same_database_is_refused() {
     let sandbox = sandbox();
     let h = start(&sandbox);
     let cfg = config(&sandbox.base_url(), &h.db());
-    match app_conversions::ConversionsClient::new(cfg, app(), device(), Default::default()) {
+    match new_client(cfg, app(), device(), Default::default()) {
         Err(ConversionsError::DatabaseInUse { .. }) => {}
         other => panic!("expected DatabaseInUse, got {:?}", other.err()),
     }
     h.client.shutdown(WAIT).unwrap();
     let cfg = config(&sandbox.base_url(), &h.db());
-    assert!(
-        app_conversions::ConversionsClient::new(cfg, app(), device(), Default::default()).is_ok()
-    );
+    assert!(new_client(cfg, app(), device(), Default::default()).is_ok());
 }
 
 #[test]

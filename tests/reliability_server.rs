@@ -365,8 +365,7 @@ fn loopback_client(
         log_level: Some(LogLevel::Debug),
         ..config(endpoint, &dir.path().join("buffer.db"))
     };
-    let client =
-        ConversionsClient::new(cfg, app(), device(), privacy_with_id(GAID)).expect("client");
+    let client = common::new_client(cfg, app(), device(), privacy_with_id(GAID)).expect("client");
     let recorder = Arc::new(Recorder::default());
     client.set_delivery_listener(Some(recorder.clone()));
     let lines = Arc::new(Lines::default());

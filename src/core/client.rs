@@ -32,6 +32,7 @@ use crate::core::shared::{
 use crate::core::signal::{FlushWaiter, UploadSignal};
 use crate::core::sync::lock;
 use crate::core::upload::backoff::millis;
+use crate::core::upload::transport::HttpTransport;
 use crate::core::worker::Command;
 use crate::core::{privacy, upload, worker};
 
@@ -62,6 +63,8 @@ const DROP_WAIT: Duration = Duration::from_secs(2);
 
 impl Client {
     /// Validates the configuration and starts the threads; the database opens on the worker.
+    /// Sends through the built-in Rust transport (an `InvalidConfig` error in a build without
+    /// the `rust-transport` feature: use [`Client::with_transport`] there).
     pub fn new(
         config: ClientConfig,
         app: AppInfo,
@@ -71,6 +74,25 @@ impl Client {
         Client::with_clock(config, app, device, privacy, Arc::new(SystemClock))
     }
 
+    /// [`Client::new`] sending every request through `transport` (the app's platform HTTP
+    /// stack).
+    pub fn with_transport(
+        config: ClientConfig,
+        app: AppInfo,
+        device: DeviceInfo,
+        privacy: PrivacyState,
+        transport: Arc<dyn HttpTransport>,
+    ) -> Result<Client> {
+        Client::start(
+            config,
+            app,
+            device,
+            privacy,
+            Arc::new(SystemClock),
+            transport,
+        )
+    }
+
     /// [`Client::new`] reading all time from `clock` (tests pass a manual clock).
     pub fn with_clock(
         config: ClientConfig,
@@ -78,6 +100,18 @@ impl Client {
         device: DeviceInfo,
         privacy: PrivacyState,
         clock: Arc<dyn Clock>,
+    ) -> Result<Client> {
+        Client::start(config, app, device, privacy, clock, built_in_transport()?)
+    }
+
+    /// Validates everything, then starts the store worker and the upload thread.
+    pub fn start(
+        config: ClientConfig,
+        app: AppInfo,
+        device: DeviceInfo,
+        privacy: PrivacyState,
+        clock: Arc<dyn Clock>,
+        transport: Arc<dyn HttpTransport>,
     ) -> Result<Client> {
         let settings = Settings::new(config)?;
         validate_device(&device)?;
@@ -130,7 +164,7 @@ impl Client {
         };
         worker::spawn(shared.clone(), path, inbox, move || drop(claim)).map_err(spawn_error)?;
         let upload_commands = commands.clone();
-        upload::spawn(shared.clone(), upload_commands, done).map_err(spawn_error)?;
+        upload::spawn(shared.clone(), upload_commands, done, transport).map_err(spawn_error)?;
         if !privacy.collection_enabled {
             let _ = commands.send(Command::Purge);
         }
@@ -590,6 +624,25 @@ impl Client {
             _ => Ok(()),
         }
     }
+}
+
+/// The built-in Rust transport.
+#[cfg(feature = "rust-transport")]
+fn built_in_transport() -> Result<Arc<dyn HttpTransport>> {
+    Ok(Arc::new(
+        crate::core::upload::rust_transport::RustTransport::new(),
+    ))
+}
+
+/// This build has no built-in transport (the mobile libraries): the app must pass its own.
+#[cfg(not(feature = "rust-transport"))]
+fn built_in_transport() -> Result<Arc<dyn HttpTransport>> {
+    Err(ConversionsError::config(
+        "transport",
+        "this build of the library has no built-in HTTP transport (the rust-transport \
+         feature is off, as in the Android and iOS libraries): create the client with \
+         with_transport and the platform's transport",
+    ))
 }
 
 impl Drop for Client {

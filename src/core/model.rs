@@ -457,6 +457,11 @@ pub struct ClientConfig {
     /// an event with no email, advertising id or IP is dropped (counted) instead of sent to fail.
     #[cfg_attr(feature = "ffi", uniffi(default))]
     pub endpoint_is_relay: Option<bool>,
+    /// The endpoint accepts gzip-compressed request bodies (`Content-Encoding: gzip`): bodies
+    /// over 1 KB are then compressed. Requests to a relay always are; this is for a direct
+    /// endpoint known to accept gzip.
+    #[cfg_attr(feature = "ffi", uniffi(default = false))]
+    pub endpoint_accepts_gzip: bool,
     /// Events per request, 1..=1000 (the API's limit).
     #[cfg_attr(feature = "ffi", uniffi(default = 1000))]
     pub max_batch: u32,
@@ -533,6 +538,7 @@ impl ClientConfig {
             action_source,
             test_mode: false,
             endpoint_is_relay: None,
+            endpoint_accepts_gzip: false,
             max_batch: 1000,
             max_queued_events: 10_000,
             max_event_age_secs: 604_800,
@@ -569,6 +575,7 @@ impl std::fmt::Debug for ClientConfig {
             .field("action_source", &self.action_source)
             .field("test_mode", &self.test_mode)
             .field("endpoint_is_relay", &self.endpoint_is_relay)
+            .field("endpoint_accepts_gzip", &self.endpoint_accepts_gzip)
             .field("max_batch", &self.max_batch)
             .field("max_queued_events", &self.max_queued_events)
             .finish_non_exhaustive()

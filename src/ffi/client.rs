@@ -12,6 +12,7 @@ use crate::core::model::{
     AppInfo, ClientConfig, DeviceInfo, Diagnostics, Event, FlushReport, PrivacyState, TrackResult,
 };
 use crate::core::shared::DeliveryListener;
+use crate::core::upload::transport::HttpTransport;
 
 /// The conversion-tracking SDK. Create one per app process (one per database file), early
 /// in start-up: construction returns at once and never touches disk on the calling thread.
@@ -36,6 +37,24 @@ impl ConversionsClient {
     ) -> Result<Arc<Self>, ConversionsError> {
         Ok(Arc::new(ConversionsClient {
             inner: Client::new(config, app, device, privacy)?,
+        }))
+    }
+
+    /// Starts the SDK like the primary constructor, sending every request through
+    /// `transport`: the app's platform HTTP stack (`HttpURLConnection` or OkHttp on Android,
+    /// `URLSession` on iOS), so the system's proxies, trusted CAs, certificate pinning and
+    /// network rules apply. The mobile libraries have no built-in transport: there, this is
+    /// how a client is made (the Kotlin and Swift layers pass their default transport).
+    #[uniffi::constructor]
+    pub fn with_transport(
+        config: ClientConfig,
+        app: AppInfo,
+        device: DeviceInfo,
+        privacy: PrivacyState,
+        transport: Arc<dyn HttpTransport>,
+    ) -> Result<Arc<Self>, ConversionsError> {
+        Ok(Arc::new(ConversionsClient {
+            inner: Client::with_transport(config, app, device, privacy, transport)?,
         }))
     }
 
@@ -147,6 +166,20 @@ impl ConversionsClient {
     ) -> Result<Arc<Self>, ConversionsError> {
         Ok(Arc::new(ConversionsClient {
             inner: Client::with_clock(config, app, device, privacy, clock)?,
+        }))
+    }
+
+    /// [`ConversionsClient::with_transport`] reading all time from `clock`.
+    pub fn with_clock_and_transport(
+        config: ClientConfig,
+        app: AppInfo,
+        device: DeviceInfo,
+        privacy: PrivacyState,
+        clock: Arc<dyn Clock>,
+        transport: Arc<dyn HttpTransport>,
+    ) -> Result<Arc<Self>, ConversionsError> {
+        Ok(Arc::new(ConversionsClient {
+            inner: Client::start(config, app, device, privacy, clock, transport)?,
         }))
     }
 

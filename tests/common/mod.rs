@@ -4,13 +4,14 @@
 
 pub mod routes;
 pub mod threads;
+pub mod transport;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use app_conversions::{
-    ActionSource, AppInfo, ClientConfig, ConversionsClient, CustomData, DeviceInfo, Event,
-    EventName, PrivacyState, UserData,
+    ActionSource, AppInfo, ClientConfig, ConversionsClient, ConversionsError, CustomData,
+    DeviceInfo, Event, EventName, PrivacyState, UserData,
 };
 use app_conversions_sandbox::{Sandbox, SandboxConfig};
 
@@ -93,6 +94,22 @@ pub fn privacy_with_id(id: &str) -> PrivacyState {
 
 pub const GAID: &str = "38400000-8cf0-11bd-b23e-10b96e40000d";
 
+/// A client sending through the built-in transport, or through [`transport::StdTransport`]
+/// in the `_via_transport` test binaries.
+pub fn new_client(
+    config: ClientConfig,
+    app: AppInfo,
+    device: DeviceInfo,
+    privacy: PrivacyState,
+) -> Result<Arc<ConversionsClient>, ConversionsError> {
+    if transport::via_test_transport() {
+        let transport = Arc::new(transport::StdTransport);
+        ConversionsClient::with_transport(config, app, device, privacy, transport)
+    } else {
+        ConversionsClient::new(config, app, device, privacy)
+    }
+}
+
 pub struct Harness {
     pub dir: tempfile::TempDir,
     pub client: Arc<ConversionsClient>,
@@ -112,14 +129,13 @@ pub fn start_with(sandbox: &Sandbox, change: impl FnOnce(&mut ClientConfig)) -> 
     let dir = tempfile::tempdir().expect("temp dir");
     let mut cfg = config(&sandbox.base_url(), &dir.path().join("buffer.db"));
     change(&mut cfg);
-    let client =
-        ConversionsClient::new(cfg, app(), device(), privacy_with_id(GAID)).expect("client");
+    let client = new_client(cfg, app(), device(), privacy_with_id(GAID)).expect("client");
     Harness { dir, client }
 }
 
 pub fn reopen(sandbox: &Sandbox, dir: &Path, privacy: PrivacyState) -> Arc<ConversionsClient> {
     let cfg = config(&sandbox.base_url(), &dir.join("buffer.db"));
-    ConversionsClient::new(cfg, app(), device(), privacy).expect("client")
+    new_client(cfg, app(), device(), privacy).expect("client")
 }
 
 pub fn event(name: EventName) -> Event {

@@ -13,8 +13,11 @@
 //! are dropped unsent.
 
 pub mod backoff;
+pub mod exchange;
 pub mod flush;
 pub mod policy;
+#[cfg(feature = "rust-transport")]
+pub mod rust_transport;
 pub mod timing;
 pub mod transport;
 
@@ -22,7 +25,6 @@ use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::core::model::{BatchOutcome, EventOutcome, EventStatus, FlushReport, LogLevel};
 use crate::core::privacy::{body_for_send, meets_identity_rule};
@@ -31,21 +33,27 @@ use crate::core::signal::{Listening, Wake};
 use crate::core::store::{QueuedEvent, Resolution};
 use crate::core::sync::lock;
 use crate::core::upload::backoff::random_u64;
+use crate::core::upload::exchange::Exchange;
+use crate::core::upload::exchange::HttpAnswer;
 use crate::core::upload::flush::{FlushAnswer, Progress};
 use crate::core::upload::policy::{classify, split_budget, Decision, UploadPolicy};
-use crate::core::upload::transport::{HttpAnswer, Transport};
+use crate::core::upload::transport::HttpTransport;
 use crate::core::wire::{request_body, EventResult};
 use crate::core::worker::{Batch, Command, Resolved};
 
-/// Connect timeout of a request.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Starts the upload thread; `done` is dropped when it ends.
-pub fn spawn(shared: Arc<Shared>, store: Sender<Command>, done: Sender<()>) -> std::io::Result<()> {
-    let transport = Transport::new(
-        shared.settings.events_url.clone(),
-        CONNECT_TIMEOUT,
-        shared.settings.request_timeout,
+/// Starts the upload thread, sending through `transport`; `done` is dropped when it ends.
+pub fn spawn(
+    shared: Arc<Shared>,
+    store: Sender<Command>,
+    done: Sender<()>,
+    transport: Arc<dyn HttpTransport>,
+) -> std::io::Result<()> {
+    let settings = &shared.settings;
+    let transport = Exchange::new(
+        transport,
+        settings.events_url.clone(),
+        u64::try_from(settings.request_timeout.as_millis()).unwrap_or(u64::MAX),
+        settings.sends_through_relay || settings.config.endpoint_accepts_gzip,
     );
     std::thread::Builder::new()
         .name("app-conversions-upload".into())
@@ -75,7 +83,7 @@ struct Pass {
 struct Uploader {
     shared: Arc<Shared>,
     store: Sender<Command>,
-    transport: Transport,
+    transport: Exchange,
     policy: UploadPolicy,
     /// Every row up to this id was sent with its outcome stored, or has left the queue.
     drained_through: i64,
@@ -93,7 +101,7 @@ struct Uploader {
 }
 
 impl Uploader {
-    fn new(shared: Arc<Shared>, store: Sender<Command>, transport: Transport) -> Uploader {
+    fn new(shared: Arc<Shared>, store: Sender<Command>, transport: Exchange) -> Uploader {
         let policy = UploadPolicy::new(shared.settings.policy.clone());
         Uploader {
             shared,

@@ -6,7 +6,7 @@
 //! "Server answer" table of docs/delivery.md is a unit test in milliseconds.
 
 use crate::core::upload::backoff::{full_jitter, retry_after_ms};
-use crate::core::upload::transport::HttpAnswer;
+use crate::core::upload::exchange::HttpAnswer;
 use crate::core::wire::{error_message, parse_event_results, EventResult};
 
 /// How long the store is left alone after it failed, before the uploader tries it again.

@@ -1,101 +1,94 @@
-//! HTTP transport: one ureq agent per client (keep-alive across requests), rustls, bounded
-//! timeouts, no redirects followed, and answers read with a size cap.
+//! The HTTP transport boundary: one blocking call, `HttpTransport::send`, that the app's
+//! platform can implement (`HttpURLConnection` or OkHttp on Android, `URLSession` on iOS) or
+//! the built-in Rust client does (`rust_transport`, behind the `rust-transport` feature).
 //!
-//! It only moves bytes: classifying answers belongs to `delivery`. Errors never carry the
-//! token (it is only ever written into the Authorization header).
+//! A transport only moves bytes. Every delivery rule stays in the core ([`crate::core::upload::exchange`]):
+//! the request's headers and timeout, the answer size cap, `Retry-After`, redirects treated as
+//! answers, and the redaction of the token from any text a transport returns.
 
-use std::time::Duration;
-
-use ureq::Agent;
-
-/// The most of an answer we read; real answers for 1,000 events are ~100 KB.
-const MAX_RESPONSE_BYTES: u64 = 2 * 1024 * 1024;
-
-/// An HTTP answer.
+/// One HTTP header, as sent or received (names compare case-insensitively).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HttpAnswer {
-    /// Status code.
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct HttpHeader {
+    /// The header name, e.g. `Content-Type`.
+    pub name: String,
+    /// The header value.
+    pub value: String,
+}
+
+/// A request the SDK asks the transport to send: always a `POST` of `body` to `url` with
+/// exactly `headers` (the bearer token is in `Authorization` and nowhere else).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct HttpRequest {
+    /// The full URL, query included.
+    pub url: String,
+    /// Headers to send as given (`Authorization`, `Content-Type`, `User-Agent`, and
+    /// `Content-Encoding: gzip` when the body is compressed).
+    pub headers: Vec<HttpHeader>,
+    /// The request body, already encoded (compressed when `Content-Encoding` says so).
+    pub body: Vec<u8>,
+    /// The whole exchange (connect, send, answer) should end within this many milliseconds;
+    /// past it, fail with [`TransportError::Timeout`].
+    pub timeout_ms: u64,
+}
+
+/// The server's answer, whatever its status: a transport follows no redirect and treats no
+/// status as an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct HttpResponse {
+    /// The HTTP status code (100 to 599; anything else is refused as a broken answer).
     pub status: u16,
-    /// The `Retry-After` header, verbatim.
-    pub retry_after: Option<String>,
-    /// The `Date` header (the server's clock), verbatim.
-    pub date: Option<String>,
-    /// The body (empty when it could not be read completely).
-    pub body: String,
-    /// The body could not be read completely (too large, reset, timed out).
-    pub body_error: Option<String>,
+    /// The answer's headers (the SDK reads `Retry-After`).
+    pub headers: Vec<HttpHeader>,
+    /// The answer's body, decoded from any transfer or content encoding. The SDK reads at
+    /// most 2 MiB of it: a transport may stop reading past that and return what it has.
+    pub body: Vec<u8>,
 }
 
-/// Sends request bodies to one URL.
-pub struct Transport {
-    agent: Agent,
-    url: String,
+/// Why a transport could not get an answer. Every kind is retried with backoff; the message
+/// is kept (without the token) in diagnostics and shown to the delivery listener.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Error))]
+pub enum TransportError {
+    /// The request's `timeout_ms` passed first.
+    #[error("request timed out: {message}")]
+    Timeout {
+        /// What timed out.
+        message: String,
+    },
+    /// No network, the host was not found, or the connection failed or was closed.
+    #[error("network error: {message}")]
+    Network {
+        /// What failed.
+        message: String,
+    },
+    /// Anything else (TLS, a refused request, an unexpected exception in the transport).
+    #[error("transport error: {message}")]
+    Other {
+        /// What failed.
+        message: String,
+    },
 }
 
-impl Transport {
-    /// An agent with a connect timeout and an overall timeout per request.
-    pub fn new(url: String, connect_timeout: Duration, overall_timeout: Duration) -> Transport {
-        let agent: Agent = Agent::config_builder()
-            .timeout_connect(Some(connect_timeout))
-            .timeout_global(Some(overall_timeout))
-            .max_redirects(0)
-            .max_redirects_will_error(false)
-            .http_status_as_error(false)
-            .user_agent(concat!(
-                "app-conversions/",
-                env!("CARGO_PKG_VERSION"),
-                " (rust)"
-            ))
-            .build()
-            .into();
-        Transport { agent, url }
-    }
-
-    /// POSTs `body` as JSON with the bearer `token`; `Err` is a network-level failure.
-    pub fn post(&self, token: &str, body: &str) -> Result<HttpAnswer, String> {
-        let mut response = self
-            .agent
-            .post(&self.url)
-            .header("Authorization", &format!("Bearer {token}"))
-            .header("Content-Type", "application/json")
-            .send(body)
-            .map_err(|e| describe(&e))?;
-        let status = response.status().as_u16();
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
-        let retry_after = header("retry-after");
-        let date = header("date");
-        let (body, body_error) = match response
-            .body_mut()
-            .with_config()
-            .limit(MAX_RESPONSE_BYTES)
-            .read_to_string()
-        {
-            Ok(text) => (text, None),
-            Err(e) => (String::new(), Some(describe(&e))),
-        };
-        Ok(HttpAnswer {
-            status,
-            retry_after,
-            date,
-            body,
-            body_error,
-        })
+#[cfg(feature = "ffi")]
+impl From<uniffi::UnexpectedUniFFICallbackError> for TransportError {
+    /// An exception the app's transport threw that is not a `TransportError` (a Kotlin
+    /// `RuntimeException`, say) arrives as `Other`, never as a crash.
+    fn from(error: uniffi::UnexpectedUniFFICallbackError) -> TransportError {
+        TransportError::Other {
+            message: format!("unexpected error in the app's transport: {}", error.reason),
+        }
     }
 }
 
-fn describe(error: &ureq::Error) -> String {
-    match error {
-        ureq::Error::Timeout(_) => "request timed out".into(),
-        ureq::Error::Io(e) => format!("network error: {}", e.kind()),
-        ureq::Error::HostNotFound => "host not found".into(),
-        ureq::Error::ConnectionFailed => "connection failed".into(),
-        ureq::Error::BodyExceedsLimit(_) => "answer larger than the limit".into(),
-        other => format!("transport error: {other}"),
-    }
+/// Sends one HTTP request and returns the answer; implemented by the app's platform (or by
+/// the built-in Rust client). Called only on the SDK's upload thread, one request at a time,
+/// so an implementation may block; it must not follow redirects. While a call has not
+/// returned, that thread sends nothing else; `shutdown()` still returns within its timeout.
+#[cfg_attr(feature = "ffi", uniffi::export(with_foreign))]
+pub trait HttpTransport: Send + Sync {
+    /// POSTs `request.body` to `request.url` with `request.headers`, within `request.timeout_ms`.
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError>;
 }

@@ -602,6 +602,24 @@ fileprivate struct FfiConverterString: FfiConverter {
     }
 }
 
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterData: FfiConverterRustBuffer {
+    typealias SwiftType = Data
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Data {
+        let len: Int32 = try readInt(&buf)
+        return Data(try readBytes(&buf, count: Int(len)))
+    }
+
+    public static func write(_ value: Data, into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        writeBytes(&buf, value)
+    }
+}
+
 
 
 
@@ -781,6 +799,26 @@ public convenience init(config: ClientConfig, app: AppInfo, device: DeviceInfo, 
         try! rustCall { uniffi_app_conversions_fn_free_conversionsclient(handle, $0) }
     }
 
+    
+    /**
+     * Starts the SDK like the primary constructor, sending every request through
+     * `transport`: the app's platform HTTP stack (`HttpURLConnection` or OkHttp on Android,
+     * `URLSession` on iOS), so the system's proxies, trusted CAs, certificate pinning and
+     * network rules apply. The mobile libraries have no built-in transport: there, this is
+     * how a client is made (the Kotlin and Swift layers pass their default transport).
+     */
+public static func withTransport(config: ClientConfig, app: AppInfo, device: DeviceInfo, privacy: PrivacyState, transport: HttpTransport)throws  -> ConversionsClient  {
+    return try  FfiConverterTypeConversionsClient_lift(try rustCallWithError(FfiConverterTypeConversionsError_lift) {
+        uniffiCallStatus in
+    uniffi_app_conversions_fn_constructor_conversionsclient_with_transport(
+        FfiConverterTypeClientConfig_lower(config),
+        FfiConverterTypeAppInfo_lower(app),
+        FfiConverterTypeDeviceInfo_lower(device),
+        FfiConverterTypePrivacyState_lower(privacy),
+        FfiConverterTypeHttpTransport_lower(transport),uniffiCallStatus
+    )
+})
+}
     
 
     
@@ -1235,6 +1273,224 @@ public func FfiConverterTypeDeliveryListener_lift(_ handle: UInt64) throws -> De
 #endif
 public func FfiConverterTypeDeliveryListener_lower(_ value: DeliveryListener) -> UInt64 {
     return FfiConverterTypeDeliveryListener.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Sends one HTTP request and returns the answer; implemented by the app's platform (or by
+ * the built-in Rust client). Called only on the SDK's upload thread, one request at a time,
+ * so an implementation may block; it must not follow redirects. While a call has not
+ * returned, that thread sends nothing else; `shutdown()` still returns within its timeout.
+ */
+public protocol HttpTransport: AnyObject, Sendable {
+    
+    /**
+     * POSTs `request.body` to `request.url` with `request.headers`, within `request.timeout_ms`.
+     */
+    func send(request: HttpRequest) throws  -> HttpResponse
+    
+}
+/**
+ * Sends one HTTP request and returns the answer; implemented by the app's platform (or by
+ * the built-in Rust client). Called only on the SDK's upload thread, one request at a time,
+ * so an implementation may block; it must not follow redirects. While a call has not
+ * returned, that thread sends nothing else; `shutdown()` still returns within its timeout.
+ */
+open class HttpTransportImpl: HttpTransport, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_app_conversions_fn_clone_httptransport(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_app_conversions_fn_free_httptransport(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * POSTs `request.body` to `request.url` with `request.headers`, within `request.timeout_ms`.
+     */
+open func send(request: HttpRequest)throws  -> HttpResponse  {
+    return try  FfiConverterTypeHttpResponse_lift(try rustCallWithError(FfiConverterTypeTransportError_lift) {
+        uniffiCallStatus in
+    uniffi_app_conversions_fn_method_httptransport_send(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeHttpRequest_lower(request),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceHttpTransport {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceHttpTransport = UniffiVTableCallbackInterfaceHttpTransport(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeHttpTransport.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface HttpTransport: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeHttpTransport.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface HttpTransport: handle missing in uniffiClone")
+            }
+        },
+        send: { (
+            uniffiHandle: UInt64,
+            request: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> HttpResponse in
+                guard let uniffiObj = try? FfiConverterTypeHttpTransport.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.send(
+                     request: try FfiConverterTypeHttpRequest_lift(request)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterTypeHttpResponse_lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeTransportError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceHttpTransport> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceHttpTransport>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitHttpTransport() {
+    uniffi_app_conversions_fn_init_callback_vtable_httptransport(UniffiCallbackInterfaceHttpTransport.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpTransport: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<HttpTransport>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = HttpTransport
+
+    public static func lift(_ handle: UInt64) throws -> HttpTransport {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return HttpTransportImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: HttpTransport) -> UInt64 {
+         if let rustImpl = value as? HttpTransportImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpTransport {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: HttpTransport, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpTransport_lift(_ handle: UInt64) throws -> HttpTransport {
+    return try FfiConverterTypeHttpTransport.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpTransport_lower(_ value: HttpTransport) -> UInt64 {
+    return FfiConverterTypeHttpTransport.lower(value)
 }
 
 
@@ -1719,6 +1975,12 @@ public struct ClientConfig: Equatable, Hashable, CustomDebugStringConvertible, C
      */
     public var endpointIsRelay: Bool?
     /**
+     * The endpoint accepts gzip-compressed request bodies (`Content-Encoding: gzip`): bodies
+     * over 1 KB are then compressed. Requests to a relay always are; this is for a direct
+     * endpoint known to accept gzip.
+     */
+    public var endpointAcceptsGzip: Bool
+    /**
      * Events per request, 1..=1000 (the API's limit).
      */
     public var maxBatch: UInt32
@@ -1819,6 +2081,11 @@ public struct ClientConfig: Equatable, Hashable, CustomDebugStringConvertible, C
          * an event with no email, advertising id or IP is dropped (counted) instead of sent to fail.
          */endpointIsRelay: Bool? = nil, 
         /**
+         * The endpoint accepts gzip-compressed request bodies (`Content-Encoding: gzip`): bodies
+         * over 1 KB are then compressed. Requests to a relay always are; this is for a direct
+         * endpoint known to accept gzip.
+         */endpointAcceptsGzip: Bool = false, 
+        /**
          * Events per request, 1..=1000 (the API's limit).
          */maxBatch: UInt32 = UInt32(1000), 
         /**
@@ -1880,6 +2147,7 @@ public struct ClientConfig: Equatable, Hashable, CustomDebugStringConvertible, C
         self.actionSource = actionSource
         self.testMode = testMode
         self.endpointIsRelay = endpointIsRelay
+        self.endpointAcceptsGzip = endpointAcceptsGzip
         self.maxBatch = maxBatch
         self.maxQueuedEvents = maxQueuedEvents
         self.maxEventAgeSecs = maxEventAgeSecs
@@ -3177,6 +3445,251 @@ public func FfiConverterTypeFlushReport_lift(_ buf: RustBuffer) throws -> FlushR
 #endif
 public func FfiConverterTypeFlushReport_lower(_ value: FlushReport) -> RustBuffer {
     return FfiConverterTypeFlushReport.lower(value)
+}
+
+
+/**
+ * One HTTP header, as sent or received (names compare case-insensitively).
+ */
+public struct HttpHeader: Equatable, Hashable {
+    /**
+     * The header name, e.g. `Content-Type`.
+     */
+    public var name: String
+    /**
+     * The header value.
+     */
+    public var value: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The header name, e.g. `Content-Type`.
+         */name: String, 
+        /**
+         * The header value.
+         */value: String) {
+        self.name = name
+        self.value = value
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HttpHeader: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpHeader: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpHeader {
+        return
+            try HttpHeader(
+                name: FfiConverterString.read(from: &buf), 
+                value: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HttpHeader, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.value, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpHeader_lift(_ buf: RustBuffer) throws -> HttpHeader {
+    return try FfiConverterTypeHttpHeader.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpHeader_lower(_ value: HttpHeader) -> RustBuffer {
+    return FfiConverterTypeHttpHeader.lower(value)
+}
+
+
+/**
+ * A request the SDK asks the transport to send: always a `POST` of `body` to `url` with
+ * exactly `headers` (the bearer token is in `Authorization` and nowhere else).
+ */
+public struct HttpRequest: Equatable, Hashable {
+    /**
+     * The full URL, query included.
+     */
+    public var url: String
+    /**
+     * Headers to send as given (`Authorization`, `Content-Type`, `User-Agent`, and
+     * `Content-Encoding: gzip` when the body is compressed).
+     */
+    public var headers: [HttpHeader]
+    /**
+     * The request body, already encoded (compressed when `Content-Encoding` says so).
+     */
+    public var body: Data
+    /**
+     * The whole exchange (connect, send, answer) should end within this many milliseconds;
+     * past it, fail with [`TransportError::Timeout`].
+     */
+    public var timeoutMs: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The full URL, query included.
+         */url: String, 
+        /**
+         * Headers to send as given (`Authorization`, `Content-Type`, `User-Agent`, and
+         * `Content-Encoding: gzip` when the body is compressed).
+         */headers: [HttpHeader], 
+        /**
+         * The request body, already encoded (compressed when `Content-Encoding` says so).
+         */body: Data, 
+        /**
+         * The whole exchange (connect, send, answer) should end within this many milliseconds;
+         * past it, fail with [`TransportError::Timeout`].
+         */timeoutMs: UInt64) {
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.timeoutMs = timeoutMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HttpRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpRequest {
+        return
+            try HttpRequest(
+                url: FfiConverterString.read(from: &buf), 
+                headers: FfiConverterSequenceTypeHttpHeader.read(from: &buf), 
+                body: FfiConverterData.read(from: &buf), 
+                timeoutMs: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HttpRequest, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.url, into: &buf)
+        FfiConverterSequenceTypeHttpHeader.write(value.headers, into: &buf)
+        FfiConverterData.write(value.body, into: &buf)
+        FfiConverterUInt64.write(value.timeoutMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpRequest_lift(_ buf: RustBuffer) throws -> HttpRequest {
+    return try FfiConverterTypeHttpRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpRequest_lower(_ value: HttpRequest) -> RustBuffer {
+    return FfiConverterTypeHttpRequest.lower(value)
+}
+
+
+/**
+ * The server's answer, whatever its status: a transport follows no redirect and treats no
+ * status as an error.
+ */
+public struct HttpResponse: Equatable, Hashable {
+    /**
+     * The HTTP status code (100 to 599; anything else is refused as a broken answer).
+     */
+    public var status: UInt16
+    /**
+     * The answer's headers (the SDK reads `Retry-After`).
+     */
+    public var headers: [HttpHeader]
+    /**
+     * The answer's body, decoded from any transfer or content encoding. The SDK reads at
+     * most 2 MiB of it: a transport may stop reading past that and return what it has.
+     */
+    public var body: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The HTTP status code (100 to 599; anything else is refused as a broken answer).
+         */status: UInt16, 
+        /**
+         * The answer's headers (the SDK reads `Retry-After`).
+         */headers: [HttpHeader], 
+        /**
+         * The answer's body, decoded from any transfer or content encoding. The SDK reads at
+         * most 2 MiB of it: a transport may stop reading past that and return what it has.
+         */body: Data) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HttpResponse: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpResponse: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpResponse {
+        return
+            try HttpResponse(
+                status: FfiConverterUInt16.read(from: &buf), 
+                headers: FfiConverterSequenceTypeHttpHeader.read(from: &buf), 
+                body: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HttpResponse, into buf: inout [UInt8]) {
+        FfiConverterUInt16.write(value.status, into: &buf)
+        FfiConverterSequenceTypeHttpHeader.write(value.headers, into: &buf)
+        FfiConverterData.write(value.body, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpResponse_lift(_ buf: RustBuffer) throws -> HttpResponse {
+    return try FfiConverterTypeHttpResponse.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpResponse_lower(_ value: HttpResponse) -> RustBuffer {
+    return FfiConverterTypeHttpResponse.lower(value)
 }
 
 
@@ -4479,6 +4992,123 @@ public func FfiConverterTypeTrackingAuthorization_lower(_ value: TrackingAuthori
 }
 
 
+
+/**
+ * Why a transport could not get an answer. Every kind is retried with backoff; the message
+ * is kept (without the token) in diagnostics and shown to the delivery listener.
+ */
+public 
+enum TransportError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+
+    
+    
+    /**
+     * The request's `timeout_ms` passed first.
+     */
+    case Timeout(
+        /**
+         * What timed out.
+         */message: String
+    )
+    /**
+     * No network, the host was not found, or the connection failed or was closed.
+     */
+    case Network(
+        /**
+         * What failed.
+         */message: String
+    )
+    /**
+     * Anything else (TLS, a refused request, an unexpected exception in the transport).
+     */
+    case Other(
+        /**
+         * What failed.
+         */message: String
+    )
+
+    
+
+    
+
+    
+    public var errorDescription: String? {
+        String(reflecting: self)
+    }
+    
+}
+
+#if compiler(>=6)
+extension TransportError: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTransportError: FfiConverterRustBuffer {
+    typealias SwiftType = TransportError
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TransportError {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+
+        
+
+        
+        case 1: return .Timeout(
+            message: try FfiConverterString.read(from: &buf)
+            )
+        case 2: return .Network(
+            message: try FfiConverterString.read(from: &buf)
+            )
+        case 3: return .Other(
+            message: try FfiConverterString.read(from: &buf)
+            )
+
+         default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: TransportError, into buf: inout [UInt8]) {
+        switch value {
+
+        
+
+        
+        
+        case let .Timeout(message):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(message, into: &buf)
+            
+        
+        case let .Network(message):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(message, into: &buf)
+            
+        
+        case let .Other(message):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(message, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTransportError_lift(_ buf: RustBuffer) throws -> TransportError {
+    return try FfiConverterTypeTransportError.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTransportError_lower(_ value: TransportError) -> RustBuffer {
+    return FfiConverterTypeTransportError.lower(value)
+}
+
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
@@ -4871,6 +5501,31 @@ fileprivate struct FfiConverterSequenceTypeFieldCount: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeHttpHeader: FfiConverterRustBuffer {
+    typealias SwiftType = [HttpHeader]
+
+    public static func write(_ value: [HttpHeader], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeHttpHeader.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [HttpHeader] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [HttpHeader]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeHttpHeader.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeValidationWarning: FfiConverterRustBuffer {
     typealias SwiftType = [ValidationWarning]
 
@@ -4912,6 +5567,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_app_conversions_checksum_method_deliverylistener_on_batch() != 37387) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_app_conversions_checksum_method_httptransport_send() != 33782) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_app_conversions_checksum_method_conversionsclient_clear_dead_letters() != 19589) {
@@ -4962,8 +5620,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_app_conversions_checksum_constructor_conversionsclient_new() != 9854) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_app_conversions_checksum_constructor_conversionsclient_with_transport() != 4723) {
+        return InitializationResult.apiChecksumMismatch
+    }
 
     uniffiCallbackInitDeliveryListener()
+    uniffiCallbackInitHttpTransport()
     uniffiCallbackInitLogSink()
     return InitializationResult.ok
 }()
