@@ -2209,6 +2209,7 @@ public struct FfiConverterTypeClientConfig: FfiConverterRustBuffer {
                 actionSource: FfiConverterTypeActionSource.read(from: &buf), 
                 testMode: FfiConverterBool.read(from: &buf), 
                 endpointIsRelay: FfiConverterOptionBool.read(from: &buf), 
+                endpointAcceptsGzip: FfiConverterBool.read(from: &buf), 
                 maxBatch: FfiConverterUInt32.read(from: &buf), 
                 maxQueuedEvents: FfiConverterUInt32.read(from: &buf), 
                 maxEventAgeSecs: FfiConverterUInt64.read(from: &buf), 
@@ -2234,6 +2235,7 @@ public struct FfiConverterTypeClientConfig: FfiConverterRustBuffer {
         FfiConverterTypeActionSource.write(value.actionSource, into: &buf)
         FfiConverterBool.write(value.testMode, into: &buf)
         FfiConverterOptionBool.write(value.endpointIsRelay, into: &buf)
+        FfiConverterBool.write(value.endpointAcceptsGzip, into: &buf)
         FfiConverterUInt32.write(value.maxBatch, into: &buf)
         FfiConverterUInt32.write(value.maxQueuedEvents, into: &buf)
         FfiConverterUInt64.write(value.maxEventAgeSecs, into: &buf)
