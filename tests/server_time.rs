@@ -83,6 +83,7 @@ fn a_clock_two_hours_ahead_on_a_fresh_install_loses_no_event() {
         d.recent_dead_letters
     );
     assert_true_times(&sandbox, "two hours ahead");
+    assert_eq!(d.sent_late, 0, "sent on true time, none late");
 }
 
 #[test]
@@ -93,6 +94,11 @@ fn a_clock_two_hours_behind_is_corrected_once_the_server_has_answered() {
     let client = client_on(&sandbox, &dir.path().join("buffer.db"), &clock);
     tracked(&client, "before-any-answer");
     client.flush(5_000).unwrap();
+    assert_eq!(
+        client.diagnostics().sent_late,
+        1,
+        "sent before any answer, it reached the API two hours after its event_time"
+    );
     sandbox.reset();
     tracked(&client, "after-the-first-answer");
     client.flush(5_000).unwrap();
@@ -198,4 +204,35 @@ fn a_clock_set_a_year_ahead_between_two_runs_keeps_the_queue() {
         d.recent_dead_letters
     );
     assert_true_times(&sandbox, "a year ahead after a restart");
+}
+
+/// A request that went unanswered, then two days offline: the re-send is past the API's
+/// 48-hour dedup window, which diagnostics() counts (and the late delivery with it).
+#[test]
+fn a_resend_past_the_dedup_window_is_counted() {
+    let sandbox = lenient_sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
+    let client = client_on(&sandbox, &dir.path().join("buffer.db"), &clock);
+    sandbox.inject(Fault::DropConnection);
+    tracked(&client, "unanswered-once");
+    tracked(&client, "second");
+    client.on_background().unwrap();
+    settle(&client);
+    assert_eq!(sandbox.accepted_count(), 0, "the connection was dropped");
+    clock.advance(Duration::from_secs(49 * 3_600));
+    settle(&client);
+    client.flush(5_000).unwrap();
+    assert_eq!(sandbox.accepted_count(), 2);
+    let d = client.diagnostics();
+    assert_eq!((d.resent_after_dedup_window, d.sent_late), (2, 2));
+
+    tracked(&client, "on-time");
+    client.flush(5_000).unwrap();
+    let d = client.diagnostics();
+    assert_eq!(
+        (d.resent_after_dedup_window, d.sent_late),
+        (2, 2),
+        "on time"
+    );
 }

@@ -34,6 +34,8 @@ pub fn collect(
         recent_dead_letters: store.recent_dead_letters,
         delivered: count(Counter::Delivered),
         warnings: count(Counter::Warnings),
+        sent_late: count(Counter::SentLate),
+        resent_after_dedup_window: count(Counter::ResentAfterDedupWindow),
         dropped_expired: count(Counter::DroppedExpired),
         dropped_evicted: count(Counter::DroppedEvicted),
         dropped_purged: count(Counter::DroppedPurged),

@@ -695,6 +695,17 @@ pub struct Diagnostics {
     pub delivered: u64,
     /// Warnings the server attached to processed events.
     pub warnings: u64,
+    /// Events processed more than an hour after they happened, by the server's clock: the
+    /// API reports them as offline conversions, not as app events. They are sent anyway (a
+    /// late conversion still counts); a high number means the app sends too rarely or the
+    /// device was offline.
+    pub sent_late: u64,
+    /// Events processed more than 48 hours after a request carrying them went unanswered
+    /// (network error, timeout, cut-off answer). The API removes duplicates by event_id
+    /// within 48 hours only: had that request reached it, this conversion counts twice.
+    /// They are sent anyway, since an unanswered request most often never arrived, and
+    /// dropping them would lose the conversion for sure.
+    pub resent_after_dedup_window: u64,
     /// Events dropped because they were older than `max_event_age_secs`.
     pub dropped_expired: u64,
     /// Events evicted because the buffer was full.
@@ -717,7 +728,8 @@ pub struct Diagnostics {
     pub last_status: Option<u16>,
     /// Last delivery error, redacted.
     pub last_error: Option<String>,
-    /// Unix seconds of the next scheduled attempt.
+    /// Unix seconds of the next scheduled attempt, on the wall clock of the moment this was
+    /// read (the wait itself runs on a clock that the device's time setting does not move).
     pub next_attempt_time: Option<i64>,
     /// Why delivery is paused (token or configuration rejected), if it is.
     pub paused_reason: Option<String>,

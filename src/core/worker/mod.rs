@@ -413,7 +413,7 @@ impl StoreWorker {
 }
 
 /// Every counter, for snapshots.
-const ALL_COUNTERS: [Counter; 9] = [
+const ALL_COUNTERS: [Counter; 11] = [
     Counter::Delivered,
     Counter::Warnings,
     Counter::DroppedExpired,
@@ -423,4 +423,6 @@ const ALL_COUNTERS: [Counter; 9] = [
     Counter::DroppedNoIdentity,
     Counter::ExistingUserInstalls,
     Counter::DatabaseRecoveries,
+    Counter::SentLate,
+    Counter::ResentAfterDedupWindow,
 ];

@@ -2786,6 +2786,21 @@ public struct Diagnostics: Equatable, Hashable {
      */
     public var warnings: UInt64
     /**
+     * Events processed more than an hour after they happened, by the server's clock: the
+     * API reports them as offline conversions, not as app events. They are sent anyway (a
+     * late conversion still counts); a high number means the app sends too rarely or the
+     * device was offline.
+     */
+    public var sentLate: UInt64
+    /**
+     * Events processed more than 48 hours after a request carrying them went unanswered
+     * (network error, timeout, cut-off answer). The API removes duplicates by event_id
+     * within 48 hours only: had that request reached it, this conversion counts twice.
+     * They are sent anyway, since an unanswered request most often never arrived, and
+     * dropping them would lose the conversion for sure.
+     */
+    public var resentAfterDedupWindow: UInt64
+    /**
      * Events dropped because they were older than `max_event_age_secs`.
      */
     public var droppedExpired: UInt64
@@ -2828,7 +2843,8 @@ public struct Diagnostics: Equatable, Hashable {
      */
     public var lastError: String?
     /**
-     * Unix seconds of the next scheduled attempt.
+     * Unix seconds of the next scheduled attempt, on the wall clock of the moment this was
+     * read (the wait itself runs on a clock that the device's time setting does not move).
      */
     public var nextAttemptTime: Int64?
     /**
@@ -2883,6 +2899,19 @@ public struct Diagnostics: Equatable, Hashable {
          * Warnings the server attached to processed events.
          */warnings: UInt64, 
         /**
+         * Events processed more than an hour after they happened, by the server's clock: the
+         * API reports them as offline conversions, not as app events. They are sent anyway (a
+         * late conversion still counts); a high number means the app sends too rarely or the
+         * device was offline.
+         */sentLate: UInt64, 
+        /**
+         * Events processed more than 48 hours after a request carrying them went unanswered
+         * (network error, timeout, cut-off answer). The API removes duplicates by event_id
+         * within 48 hours only: had that request reached it, this conversion counts twice.
+         * They are sent anyway, since an unanswered request most often never arrived, and
+         * dropping them would lose the conversion for sure.
+         */resentAfterDedupWindow: UInt64, 
+        /**
          * Events dropped because they were older than `max_event_age_secs`.
          */droppedExpired: UInt64, 
         /**
@@ -2915,7 +2944,8 @@ public struct Diagnostics: Equatable, Hashable {
          * Last delivery error, redacted.
          */lastError: String?, 
         /**
-         * Unix seconds of the next scheduled attempt.
+         * Unix seconds of the next scheduled attempt, on the wall clock of the moment this was
+         * read (the wait itself runs on a clock that the device's time setting does not move).
          */nextAttemptTime: Int64?, 
         /**
          * Why delivery is paused (token or configuration rejected), if it is.
@@ -2945,6 +2975,8 @@ public struct Diagnostics: Equatable, Hashable {
         self.recentDeadLetters = recentDeadLetters
         self.delivered = delivered
         self.warnings = warnings
+        self.sentLate = sentLate
+        self.resentAfterDedupWindow = resentAfterDedupWindow
         self.droppedExpired = droppedExpired
         self.droppedEvicted = droppedEvicted
         self.droppedPurged = droppedPurged
@@ -2987,6 +3019,8 @@ public struct FfiConverterTypeDiagnostics: FfiConverterRustBuffer {
                 recentDeadLetters: FfiConverterSequenceTypeDeadLetter.read(from: &buf), 
                 delivered: FfiConverterUInt64.read(from: &buf), 
                 warnings: FfiConverterUInt64.read(from: &buf), 
+                sentLate: FfiConverterUInt64.read(from: &buf), 
+                resentAfterDedupWindow: FfiConverterUInt64.read(from: &buf), 
                 droppedExpired: FfiConverterUInt64.read(from: &buf), 
                 droppedEvicted: FfiConverterUInt64.read(from: &buf), 
                 droppedPurged: FfiConverterUInt64.read(from: &buf), 
@@ -3015,6 +3049,8 @@ public struct FfiConverterTypeDiagnostics: FfiConverterRustBuffer {
         FfiConverterSequenceTypeDeadLetter.write(value.recentDeadLetters, into: &buf)
         FfiConverterUInt64.write(value.delivered, into: &buf)
         FfiConverterUInt64.write(value.warnings, into: &buf)
+        FfiConverterUInt64.write(value.sentLate, into: &buf)
+        FfiConverterUInt64.write(value.resentAfterDedupWindow, into: &buf)
         FfiConverterUInt64.write(value.droppedExpired, into: &buf)
         FfiConverterUInt64.write(value.droppedEvicted, into: &buf)
         FfiConverterUInt64.write(value.droppedPurged, into: &buf)

@@ -377,7 +377,7 @@ class Conversions private constructor(
         /** Diagnostics of an instance without a running core: zeros, and why in `pausedReason`. */
         internal fun idleDiagnostics(status: ConversionsStatus) = Diagnostics(
             queued = 0u, oldestQueuedAgeSecs = null, deadLettered = 0u, recentDeadLetters = emptyList(),
-            delivered = 0u, warnings = 0u, droppedExpired = 0u, droppedEvicted = 0u, droppedPurged = 0u,
+            delivered = 0u, warnings = 0u, sentLate = 0u, resentAfterDedupWindow = 0u, droppedExpired = 0u, droppedEvicted = 0u, droppedPurged = 0u,
             droppedInvalid = 0u, droppedNoIdentity = 0u, existingUserInstalls = 0u,
             malformedAdvertisingIds = 0u, lastAttemptTime = null, lastStatus = null, lastError = null,
             nextAttemptTime = null,
