@@ -230,8 +230,18 @@ fn diagnostics_print_json_and_need_a_database() {
     let db = db.to_str().unwrap();
     let (ok, out) = run(&["--db", db, "launch"]);
     assert!(ok, "{out}");
+    let (ok, table) = run(&["--db", db, "diagnostics"]);
+    assert!(ok, "{table}");
+    let rows: Vec<&str> = table.lines().collect();
+    assert_eq!(
+        rows[0].split_whitespace().collect::<Vec<_>>(),
+        ["queued", "0"],
+        "a table, queued first: {table}"
+    );
+    assert!(table.contains("delivered"), "{table}");
+    assert!(!table.contains("Unix"), "{table}");
     let output = Command::new(harness())
-        .args(["--db", db, "diagnostics"])
+        .args(["--db", db, "diagnostics", "--json"])
         .output()
         .expect("harness runs");
     assert!(output.status.success());
@@ -284,5 +294,20 @@ fn a_422_prints_each_refused_events_message() {
         out.contains("refused app_install")
             && out.contains("user_data must contain at least one of"),
         "{out}"
+    );
+}
+
+#[test]
+fn the_demo_on_a_database_that_holds_a_story_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("story.db");
+    let db = db.to_str().unwrap();
+    let (ok, first) = run(&["--db", db]);
+    assert!(ok, "{first}");
+    let (ok, again) = run(&["--db", db]);
+    assert!(!ok, "{again}");
+    assert!(
+        again.contains("already holds a buffer") && again.contains("leave out --db"),
+        "{again}"
     );
 }

@@ -90,6 +90,16 @@ fn inspect_shows_a_buffer_and_leaves_the_file_as_it_was() {
         row.contains("checkout") && row.trim_end().ends_with("due"),
         "{row}"
     );
+    // The ATTEMPTS column: the count ends where its heading ends.
+    let header = out
+        .lines()
+        .find(|l| l.contains("ATTEMPTS"))
+        .unwrap_or_else(|| panic!("{out}"));
+    let end = header.find("ATTEMPTS").unwrap() + "ATTEMPTS".len();
+    assert!(
+        row[..end].ends_with(" 0") && row[end..].starts_with("  "),
+        "aligned:\n{header}\n{row}"
+    );
     assert!(out.contains("dead letters: 1"), "{out}");
     assert!(out.contains("TookSurvey"), "{out}");
     assert!(out.contains("backoff: none"), "{out}");
@@ -165,8 +175,35 @@ fn inspect_refuses_a_newer_schema_and_names_it() {
 fn validate_passes_a_good_event_and_exits_zero() {
     let (code, out, err) = run(&["validate", "--json", CHECKOUT]);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("event 1 checkout: ok"), "{out}");
+    assert!(
+        !out.contains("event 1"),
+        "valid events are not listed: {out}"
+    );
     assert!(out.contains("1 of 1 events valid"), "{out}");
+    let (code, out, err) = run(&["validate", "--json", CHECKOUT, "--all"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("event 1 checkout: ok"),
+        "--all lists it: {out}"
+    );
+}
+
+#[test]
+fn validate_of_a_large_file_prints_only_problems_a_summary_and_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("events.jsonl");
+    let mut lines = vec![CHECKOUT.to_string(); 599];
+    lines.insert(300, r#"{"event_name":"lead"}"#.to_string());
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let (code, out, err) = run(&["validate", "--file", file.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}{err}");
+    let listed: Vec<&str> = out.lines().filter(|l| l.starts_with("event ")).collect();
+    assert_eq!(listed, ["event 301 lead: 1 problem(s)"], "{out}");
+    assert!(out.contains("599 of 600 events valid"), "{out}");
+    assert!(
+        err.contains("validated 250 of 600 events"),
+        "progress on stderr: {err}"
+    );
 }
 
 #[test]
@@ -245,6 +282,10 @@ fn replay_sends_a_buffer_from_a_copy_and_leaves_the_file_unchanged() {
     let (code, out, err) = run(&["replay", "--db", &db, "--test-mode"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("replaying 1 queued event"), "{out}");
+    assert!(
+        out.contains("this replay sent 1 event: 1 processed, 0 refused, 0 still waiting"),
+        "what this replay did, not the copy's lifetime count: {out}"
+    );
     let post = out
         .lines()
         .position(|l| l.contains("POST 1 event (test mode): checkout"));

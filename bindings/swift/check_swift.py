@@ -21,6 +21,10 @@ Checks, each printed as `ok` or `FAIL` with a reason:
              of `client`, `conversions` and `sandbox` receivers) use argument labels their
              declarations have, in order; named enum members and switch cases exist
   docs       every public declaration in the hand-written sources has a `///` comment
+  uikit      UIKit-only symbols (UI... types, `import UIKit`, types declared only under the
+             guard) appear in sources and tests only under `#if canImport(UIKit)`, so the
+             macOS runner, which has no UIKit, can build the package and its tests
+             (uikit_guard.py)
   privacy    PrivacyInfo.xcprivacy is a well-formed privacy manifest, is a resource of the
              target, lists no tracking domain (iOS would block the SDK's own endpoint),
              declares exactly the data types of collected-data.json (every field the core
@@ -50,6 +54,8 @@ from pathlib import Path
 
 import tree_sitter_swift
 from tree_sitter import Language, Node, Parser
+
+from uikit_guard import check_uikit_guard, self_test as uikit_self_test
 
 SWIFT_DIR = Path(__file__).resolve().parent
 ROOT = SWIFT_DIR.parent.parent
@@ -313,7 +319,15 @@ class Api:
 
 # Receivers whose type the check assumes from their name: the generated client inside the
 # wrapper; the wrapper and the sandbox in the tests.
-RECEIVER_TYPES = {"client": "ConversionsClient", "conversions": "Conversions", "sandbox": "Sandbox"}
+RECEIVER_TYPES = {
+    "client": "ConversionsClient",
+    "conversions": "Conversions",
+    "recording": "RecordingConversions",
+    "sandbox": "Sandbox",
+}
+
+# Protocols whose extension methods (the typed helpers) belong to the types adopting them.
+PROTOCOL_ADOPTERS = {"ConversionsTracking": ["Conversions", "RecordingConversions"]}
 
 
 def parameters(declaration: Node) -> Signature:
@@ -363,6 +377,10 @@ def read_api(bindings: Path, hand_written: list[Path]) -> Api:
                     api.methods.setdefault(name, {}).setdefault(method, []).append((parameters(member), throws))
                 elif member.type == "enum_entry":
                     api.cases.setdefault(name, set()).add(member.child_by_field_name("name").text.decode())
+    for protocol, adopters in PROTOCOL_ADOPTERS.items():
+        for method, declarations in api.methods.get(protocol, {}).items():
+            for adopter in adopters:
+                api.methods.setdefault(adopter, {}).setdefault(method, []).extend(declarations)
     return api
 
 
@@ -608,6 +626,8 @@ def main() -> int:
                      check_api([*hand_written, *tests], api),
                      f"{sum(len(m) for m in api.methods.values())} methods, {len(api.inits)} initialisable types")
     report.check("docs: every public declaration has a /// comment", check_docs(hand_written))
+    report.check("uikit: UIKit-only symbols only under #if canImport(UIKit) (the macOS runner has no UIKit)",
+                 uikit_self_test() + check_uikit_guard(hand_written, tests, SWIFT_DIR))
     report.check("privacy: PrivacyInfo.xcprivacy", check_privacy(manifest, hand_written))
 
     print(f"swift-checks: {report.passed} passed, {len(report.failed)} failed")

@@ -31,12 +31,13 @@ COMMANDS
   track --json EVENT   track one event given in the API's JSON names, e.g.
                        '{\"event_name\":\"checkout\",\"custom_data\":{\"currency\":\"USD\",\"value\":\"9.99\"},\"user_data\":{\"em\":[\"Person@Example.com\"]}}'
   flush                send what is due and print the timeline
-  diagnostics --db F   print the SDK's diagnostics of buffer F as JSON
+  diagnostics --db F   the SDK's diagnostics of buffer F as a short table (--json: every field)
   inspect --db FILE    what a buffer holds (queued events, dead letters, drops, install record,
                        backoff), read-only: works on a copy pulled from a device
-  validate --json EVENT | --file FILE
+  validate --json EVENT | --file FILE [--all]
                        check events offline with the SDK's own validation and the official
-                       5.23 schema; prints each problem with its field and rule; exit code 1 on any
+                       5.23 schema; prints each problem with its field and rule, then a summary
+                       (--all: a line for every event); exit code 1 on any
   replay --db FILE [--endpoint URL --test-mode]
                        send a buffer's events again, from a copy (FILE is not changed); without
                        --endpoint to the embedded sandbox; a real endpoint only with --test-mode
@@ -66,6 +67,7 @@ FLAGS
                            per timeline line; inspect and validate print one JSON document
   --file FILE              (validate) a file of events: a JSON array, one event per line, or a
                            request body {\"data\": [...]}
+  --all                    (validate) a line for every event, valid ones too
   -h, --help               this text
 
 EXIT CODES
@@ -124,6 +126,8 @@ pub struct Options {
     pub machine: bool,
     /// `--file` (validate): a file of events.
     pub file: Option<PathBuf>,
+    /// `--all` (validate): a line for every event, valid ones included.
+    pub all: bool,
 }
 
 impl Options {
@@ -192,6 +196,7 @@ fn parse(args: Vec<String>) -> Result<Options, String> {
             "--relay" => o.relay = true,
             "--via-relay" => o.via_relay = true,
             "--no-flush" => o.no_flush = true,
+            "--all" => o.all = true,
             "--file" => o.file = Some(PathBuf::from(value("--file")?)),
             "-v" | "--verbose" => o.verbose = true,
             "--host" => o.host = Some(value("--host")?),
@@ -439,7 +444,12 @@ fn step(options: &Options) -> Result<(), String> {
         }
     }
     if command == "diagnostics" {
-        say!("{}", report::diagnostics_json(&client.diagnostics()));
+        let diagnostics = client.diagnostics();
+        if options.machine {
+            say!("{}", report::diagnostics_json(&diagnostics));
+        } else {
+            report::print_diagnostics(&timeline, &diagnostics);
+        }
     }
     session.shutdown()
 }

@@ -100,6 +100,14 @@ pub fn run(options: &Options) -> Result<(), String> {
         Some(relay) => (relay.base_url(), "SDK -> relay"),
         None => (sandbox_url.clone(), ""),
     };
+    if let Some(path) = options.db.as_deref().filter(|p| holds_a_buffer(p)) {
+        return Err(format!(
+            "{} already holds a buffer (an earlier demo's?): the demo tells an install's first \
+             launch, which a buffer that has seen one cannot give again. Remove the file, give \
+             another --db path, or leave out --db (a fresh temporary buffer)",
+            path.display()
+        ));
+    }
     let proxy = Proxy::start(&first_hop, label, Arc::clone(&timeline))?;
     let (db, _temp) = cli::database(&options)?;
     timeline.info("app-conversions demo");
@@ -272,4 +280,9 @@ fn verify_sandbox(demo: &mut Demo, checkout_id: &str, lead_id: &str, via_relay: 
     );
     demo.expect(outage_seen, "the outage was not exercised");
     demo.expect(with_ip, "the relay did not add the client IP");
+}
+
+/// Whether `path` is a buffer file that is not empty (an SDK has written to it).
+fn holds_a_buffer(path: &std::path::Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.len() > 0)
 }

@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 
 use crate::buffer;
 use crate::cli::Options;
+use crate::report::span;
 
 /// Queued events listed in text mode; `--json` lists all.
 const SHOWN: usize = 50;
@@ -174,7 +175,8 @@ fn print_text(path: &str, report: &Value, now_ms: i64) {
             event["event_name"].as_str().unwrap_or("?"),
             event["event_id"].as_str().unwrap_or("?"),
             span(now - event["created_at"].as_i64().unwrap_or(now)),
-            event["attempts"],
+            // A number, not a JSON value: a JSON value ignores the column's width.
+            event["attempts"].as_i64().unwrap_or(0),
         );
     }
     if queued.len() > SHOWN {
@@ -232,17 +234,6 @@ const KNOWN_COUNTERS: [&str; 9] = [
 /// `3 s ago`, `2 h 5 min ago`.
 fn ago(secs: i64) -> String {
     format!("{} ago", span(secs))
-}
-
-/// A duration in seconds as `45 s`, `12 min 3 s`, `2 h 5 min`, `3 d 4 h`.
-fn span(secs: i64) -> String {
-    let s = secs.max(0);
-    match s {
-        0..=59 => format!("{s} s"),
-        60..=3599 => format!("{} min {} s", s / 60, s % 60),
-        3600..=86_399 => format!("{} h {} min", s / 3600, s % 3600 / 60),
-        _ => format!("{} d {} h", s / 86_400, s % 86_400 / 3600),
-    }
 }
 
 /// Unix seconds as `2026-12-02 20:54:06 UTC` (days to civil date after H. Hinnant).

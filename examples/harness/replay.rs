@@ -65,7 +65,17 @@ pub fn run(options: &Options) -> Result<bool, String> {
         Arc::clone(&timeline),
     )?;
     let flushed = session.flush(60_000);
-    timeline.step("Diagnostics of the copy");
+    if let Ok(report) = &flushed {
+        timeline.result(&format!(
+            "this replay sent {}: {} processed, {} refused, {} still waiting",
+            plural(report.sent as usize, "event"),
+            report.processed,
+            report.failed,
+            report.remaining
+        ));
+    }
+    session.report_drops(options);
+    timeline.step("Diagnostics of the copy (counted since the device's first launch)");
     let diagnostics = session.client.diagnostics();
     report::print_diagnostics(&timeline, &diagnostics);
     session.shutdown()?;

@@ -39,12 +39,17 @@ pub fn diagnostics_rows(d: &Diagnostics) -> Vec<(&'static str, String)> {
     ];
     let optional = [
         (
-            "oldest queued age",
-            d.oldest_queued_age_secs.map(|s| format!("{s} s")),
+            "oldest queued",
+            d.oldest_queued_age_secs
+                .map(|s| format!("{} ago", span(i64::try_from(s).unwrap_or(i64::MAX)))),
         ),
         (
             "next attempt",
-            d.next_attempt_time.map(|t| format!("{t} (Unix s)")),
+            d.next_attempt_time.map(|t| relative(t, unix_now())),
+        ),
+        (
+            "last attempt",
+            d.last_attempt_time.map(|t| relative(t, unix_now())),
         ),
         ("paused", d.paused_reason.clone()),
         ("last error", d.last_error.clone()),
@@ -86,6 +91,33 @@ pub fn diagnostics_rows(d: &Diagnostics) -> Vec<(&'static str, String)> {
         ));
     }
     rows
+}
+
+/// The time now, Unix seconds.
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// A moment `at` seen from `now` (Unix seconds): `in 25 s`, `3 min 5 s ago`, `now`.
+pub fn relative(at: i64, now: i64) -> String {
+    match at.saturating_sub(now) {
+        0 => "now".to_string(),
+        ahead if ahead > 0 => format!("in {}", span(ahead)),
+        behind => format!("{} ago", span(behind.saturating_neg())),
+    }
+}
+
+/// A duration in seconds as `45 s`, `12 min 3 s`, `2 h 5 min`, `3 d 4 h`.
+pub fn span(secs: i64) -> String {
+    let s = secs.max(0);
+    match s {
+        0..=59 => format!("{s} s"),
+        60..=3599 => format!("{} min {} s", s / 60, s % 60),
+        3600..=86_399 => format!("{} h {} min", s / 3600, s % 3600 / 60),
+        _ => format!("{} d {} h", s / 86_400, s % 86_400 / 3600),
+    }
 }
 
 /// `0`, or the total with its reasons: `3 (expired 1, no_identity 2)`.
@@ -146,4 +178,23 @@ pub fn diagnostics_value(d: &Diagnostics) -> Value {
 /// Diagnostics as pretty JSON.
 pub fn diagnostics_json(d: &Diagnostics) -> String {
     serde_json::to_string_pretty(&diagnostics_value(d)).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn moments_read_as_people_say_them() {
+        let cases = [
+            (1_000, 1_000, "now"),
+            (1_025, 1_000, "in 25 s"),
+            (1_000, 1_185, "3 min 5 s ago"),
+            (1_000 + 7_500, 1_000, "in 2 h 5 min"),
+            (1_000, 1_000 + 3 * 86_400 + 4 * 3_600, "3 d 4 h ago"),
+        ];
+        for (at, now, text) in cases {
+            assert_eq!(relative(at, now), text, "{at} from {now}");
+        }
+    }
 }

@@ -8,6 +8,7 @@ use app_conversions::{ConversionsClient, Diagnostics, Event, EventName, FlushRep
 use crate::cli::{self, Options};
 use crate::event_json;
 use crate::listener::TimelineListener;
+use crate::report;
 use crate::timeline::{plural, Timeline};
 
 /// A client whose calls and deliveries go on one timeline.
@@ -91,6 +92,14 @@ impl Session {
         }
         if report.timed_out {
             text.push_str(&format!(" (its {} ms ran out)", timeout_ms));
+        }
+        if report.remaining > 0 {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+            if let Some(next) = self.client.diagnostics().next_attempt_time {
+                text.push_str(&format!("; next attempt {}", report::relative(next, now)));
+            }
         }
         self.timeline.result(&text);
         Ok(report)

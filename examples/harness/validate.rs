@@ -62,15 +62,19 @@ pub fn run(options: &Options) -> Result<bool, String> {
         30,
     )?;
     let mut results = Vec::new();
-    for input in &inputs {
+    let progress = !options.machine && inputs.len() >= PROGRESS_FROM;
+    for (done, input) in inputs.iter().enumerate() {
         results.push(check_one(input, &client, &sandbox, &schema, options.relay));
+        if progress && (done + 1) % PROGRESS_EVERY == 0 {
+            eprintln!("validated {} of {} events", done + 1, inputs.len());
+        }
     }
     client.shutdown(10_000).map_err(|e| e.to_string())?;
     let failed = results.iter().filter(|r| !r.problems.is_empty()).count();
     if options.machine {
         print_json(&results, schema.version());
     } else {
-        print_text(&results, schema.version());
+        print_text(&results, schema.version(), options.all);
     }
     Ok(failed == 0)
 }
@@ -221,10 +225,17 @@ fn sent_event(sandbox: &Sandbox, event_id: &str) -> Option<Value> {
     })
 }
 
-fn print_text(results: &[Checked], version: &str) {
+/// Files at least this long get a progress line on stderr every [`PROGRESS_EVERY`] events.
+const PROGRESS_FROM: usize = 500;
+const PROGRESS_EVERY: usize = 250;
+
+/// Each event with a problem (every event with `all`), then a summary line.
+fn print_text(results: &[Checked], version: &str, all: bool) {
     for (i, result) in results.iter().enumerate() {
         if result.problems.is_empty() {
-            say!("event {} {}: ok", i + 1, result.name);
+            if all {
+                say!("event {} {}: ok", i + 1, result.name);
+            }
             continue;
         }
         say!(
@@ -243,10 +254,16 @@ fn print_text(results: &[Checked], version: &str) {
         }
     }
     let failed = results.iter().filter(|r| !r.problems.is_empty()).count();
+    let shown = if failed > 0 || all { "\n" } else { "" };
     say!(
-        "\n{} of {} events valid (SDK validation, official {version} schema, identity rule)",
+        "{shown}{} of {} events valid (SDK validation, official {version} schema, identity rule){}",
         results.len() - failed,
-        results.len()
+        results.len(),
+        if failed > 0 && !all {
+            "; valid events are not listed (--all lists them)"
+        } else {
+            ""
+        }
     );
 }
 

@@ -19,12 +19,12 @@ import Foundation
 /// each wait is bounded by its timeout. Every method may be called from any thread.
 ///
 /// Errors: ``track(_:)`` and the typed helpers never throw into the app. An event the core
-/// refuses (``ConversionsError/InvalidInput(field:rule:)``, whose ``ConversionsError/field``
+/// refuses (``AppConversionsError/invalidInput(field:rule:)``, whose ``AppConversionsError/field``
 /// names the field as in the API's JSON, for example `custom_data.currency`, or a call after
 /// ``shutdown(timeout:)``) is not recorded: the result says `recorded == false`, its `warnings`
 /// name the field and the rule, and a warning line goes to the log sink. ``trackOrThrow(_:)``
-/// throws instead. The other calls throw ``ConversionsError``: bad device facts
-/// `InvalidInput`, any call after ``shutdown(timeout:)`` ``ConversionsError/ShutDown``.
+/// throws instead. The other calls throw ``AppConversionsError``: bad device facts
+/// `InvalidInput`, any call after ``shutdown(timeout:)`` ``AppConversionsError/shutDown``.
 public final class Conversions: @unchecked Sendable {
     /// The generated client underneath, for anything this wrapper does not cover.
     public let client: ConversionsClient
@@ -50,17 +50,19 @@ public final class Conversions: @unchecked Sendable {
     ///   - app: facts about the app; ``AppInfo/current`` reads them from the main bundle.
     ///   - device: facts about the device; ``DeviceInfo/current(wifi:)`` reads them on iOS.
     ///   - privacy: the user's choices at start; change them later with the privacy setters.
-    /// - Throws: ``ConversionsError/InvalidConfig(field:rule:)`` naming the configuration field,
-    ///   ``ConversionsError/InvalidInput(field:rule:)`` naming a bad device field, or
-    ///   ``ConversionsError/DatabaseInUse(path:)`` when another instance uses the same database.
+    /// - Throws: ``AppConversionsError/invalidConfig(field:rule:)`` naming the configuration field,
+    ///   ``AppConversionsError/invalidInput(field:rule:)`` naming a bad device field, or
+    ///   ``AppConversionsError/databaseInUse(path:)`` when another instance uses the same database.
     public init(configuration: Configuration, app: AppInfo, device: DeviceInfo, privacy: PrivacyState) throws {
         let databaseURL = configuration.databaseURL ?? StorageLocation.defaultDatabaseURL()
-        client = try ConversionsClient(
-            config: configuration.clientConfig(databaseURL: databaseURL),
-            app: app,
-            device: device,
-            privacy: privacy
-        )
+        client = try translatingCoreErrors {
+            try ConversionsClient(
+                config: configuration.clientConfig(databaseURL: databaseURL),
+                app: app,
+                device: device,
+                privacy: privacy
+            )
+        }
         currentPrivacy = privacy
         currentDevice = device
         logLevel = configuration.logLevel
@@ -87,18 +89,19 @@ public final class Conversions: @unchecked Sendable {
     ///
     /// - Parameters:
     ///   - configuration: endpoint, ad account, token and behaviours.
-    ///   - privacy: the user's choices at start, for example `PrivacyState(trackingAuthorization:
-    ///     ATTrackingManager.trackingAuthorizationStatus, advertisingIdentifier: idfa)`.
+    ///   - privacy: the user's choices at start; `nil` (the default) reads the tracking status
+    ///     and the IDFA from the OS (unless ``Configuration/followsTrackingAuthorization`` is
+    ///     false), with every other choice at its default.
     /// - Returns: the instance, also available as ``shared``.
     /// - Throws: as ``init(configuration:app:device:privacy:)``, and
-    ///   ``ConversionsError/InvalidConfig(field:rule:)`` when called a second time.
+    ///   ``AppConversionsError/invalidConfig(field:rule:)`` when called a second time.
     @MainActor
     @discardableResult
-    public static func start(_ configuration: Configuration, privacy: PrivacyState) throws -> Conversions {
+    public static func start(_ configuration: Configuration, privacy: PrivacyState? = nil) throws -> Conversions {
         sharedLock.lock()
         defer { sharedLock.unlock() }
         if sharedInstance != nil {
-            throw ConversionsError.InvalidConfig(
+            throw AppConversionsError.invalidConfig(
                 field: "Conversions.start",
                 rule: "call it once per process, then use Conversions.shared"
             )
@@ -110,7 +113,7 @@ public final class Conversions: @unchecked Sendable {
             configuration: configuration,
             app: .current,
             device: .current(wifi: nil, carrier: nil),
-            privacy: privacy
+            privacy: privacy ?? Conversions.privacyAtStart(followsTrackingAuthorization: configuration.followsTrackingAuthorization)
         )
         conversions.setLogSink { level, message in UnifiedLog.write(level, message) }
         conversions.readCarrierInBackground()
@@ -143,7 +146,7 @@ public final class Conversions: @unchecked Sendable {
         do {
             return try trackOrThrow(withId)
         } catch {
-            let refusal = error as? ConversionsError
+            let refusal = error as? AppConversionsError
             let reason = refusal.map { $0.description } ?? "\(error)"
             warn("\(Conversions.label(event)) \(eventId) not recorded: \(reason)")
             let warning = ValidationWarning(field: refusal?.field ?? "event", rule: refusal?.rule ?? reason)
@@ -156,35 +159,35 @@ public final class Conversions: @unchecked Sendable {
     ///
     /// - Returns: the event id (yours or a generated UUID); `recorded` is false when collection
     ///   is disabled and nothing was recorded.
-    /// - Throws: ``ConversionsError/InvalidInput(field:rule:)`` naming the field and the rule it
-    ///   broke, ``ConversionsError/ShutDown`` after ``shutdown(timeout:)``.
+    /// - Throws: ``AppConversionsError/invalidInput(field:rule:)`` naming the field and the rule it
+    ///   broke, ``AppConversionsError/shutDown`` after ``shutdown(timeout:)``.
     @discardableResult
     public func trackOrThrow(_ event: Event) throws -> TrackResult {
-        try client.track(event: event)
+        try translatingCoreErrors { try client.track(event: event) }
     }
 
     /// Reports a cold start: records `app_install` on the first launch of an install (exactly
     /// once, ever) and `app_open` on later launches. A second call in one process is ignored.
     /// ``start(_:privacy:)`` calls it on iOS.
-    public func onLaunch() throws {
-        try client.onLaunch()
+    public func onLaunch() {
+        reporting("onLaunch") { try client.onLaunch() }
     }
 
     /// Reports a return to the foreground: records `app_open` after at least
     /// ``Configuration/minimumBackgroundTimeForOpen`` in the background.
-    public func onForeground() throws {
-        try client.onForeground()
+    public func onForeground() {
+        reporting("onForeground") { try client.onForeground() }
     }
 
     /// Reports that the app went to the background: the SDK's upload thread sends what waits.
     /// Nothing is sent or written on the calling thread.
-    public func onBackground() throws {
-        try client.onBackground()
+    public func onBackground() {
+        reporting("onBackground") { try client.onBackground() }
     }
 
     /// Reports that connectivity returned: delivery retries at once instead of waiting out its backoff.
-    public func onNetworkAvailable() throws {
-        try client.onNetworkAvailable()
+    public func onNetworkAvailable() {
+        reporting("onNetworkAvailable") { try client.onNetworkAvailable() }
     }
 
     /// The device facts last applied (a copy: changing it changes nothing).
@@ -197,19 +200,19 @@ public final class Conversions: @unchecked Sendable {
     /// Replaces the device facts snapshotted onto later events with a changed copy, for
     /// example `try conversions.updateDevice { $0.carrier = "Carrier" }`.
     ///
-    /// - Throws: ``ConversionsError/InvalidInput(field:rule:)`` for a bad value such as `device.language`.
+    /// - Throws: ``AppConversionsError/invalidInput(field:rule:)`` for a bad value such as `device.language`.
     public func updateDevice(_ change: (inout DeviceInfo) -> Void) throws {
         lock.lock()
         defer { lock.unlock() }
         var next = currentDevice
         change(&next)
-        try client.updateDevice(device: next)
+        try translatingCoreErrors { try client.updateDevice(device: next) }
         currentDevice = next
     }
 
     /// Replaces the bearer token; resumes delivery if a rejected token had paused it.
     public func setToken(_ token: String) throws {
-        try client.setToken(token: token)
+        try translatingCoreErrors { try client.setToken(token: token) }
     }
 
     /// Hears the outcome of every request (events sent, status, processed, failed, retry) on
@@ -231,28 +234,28 @@ public final class Conversions: @unchecked Sendable {
     /// background queue. Retries inside that time honour the backoff; when the timeout passes
     /// first the report says `timedOut` and delivery goes on in the background.
     ///
-    /// - Throws: ``ConversionsError/ShutDown`` after ``shutdown(timeout:)``.
+    /// - Throws: ``AppConversionsError/shutDown`` after ``shutdown(timeout:)``.
     public func flush(timeout: TimeInterval = 30) async throws -> FlushReport {
         let client = self.client
-        return try await Blocking.run { try client.flush(timeoutMs: Blocking.milliseconds(timeout)) }
+        return try await Blocking.run { try translatingCoreErrors { try client.flush(timeoutMs: Blocking.milliseconds(timeout)) } }
     }
 
     /// Deletes every queued and dead-lettered event and identifier, waiting at most `timeout`
     /// seconds on a background queue. The install record stays, so renewed consent records no
     /// second `app_install`.
     ///
-    /// - Throws: ``ConversionsError/Timeout(millis:)`` when the buffer was not cleared in time.
+    /// - Throws: ``AppConversionsError/timeout(millis:)`` when the buffer was not cleared in time.
     public func forget(timeout: TimeInterval = 10) async throws {
         let client = self.client
-        try await Blocking.run { try client.forget(timeoutMs: Blocking.milliseconds(timeout)) }
+        try await Blocking.run { try translatingCoreErrors { try client.forget(timeoutMs: Blocking.milliseconds(timeout)) } }
     }
 
     /// Deletes the dead letters (events the server refused), waiting at most `timeout` seconds.
     ///
-    /// - Throws: ``ConversionsError/Timeout(millis:)`` when they were not deleted in time.
+    /// - Throws: ``AppConversionsError/timeout(millis:)`` when they were not deleted in time.
     public func clearDeadLetters(timeout: TimeInterval = 10) async throws {
         let client = self.client
-        try await Blocking.run { try client.clearDeadLetters(timeoutMs: Blocking.milliseconds(timeout)) }
+        try await Blocking.run { try translatingCoreErrors { try client.clearDeadLetters(timeoutMs: Blocking.milliseconds(timeout)) } }
     }
 
     /// The SDK's health: queue, dead letters, drops by reason, last attempt, pause, storage.
@@ -265,22 +268,42 @@ public final class Conversions: @unchecked Sendable {
 
     /// Commits everything tracked, stops the SDK's threads and closes the database, waiting at
     /// most `timeout` seconds. Events not yet sent stay in the buffer for the next start; later
-    /// calls throw ``ConversionsError/ShutDown``. A second call does nothing.
+    /// calls throw ``AppConversionsError/shutDown``. A second call does nothing.
     ///
-    /// - Throws: ``ConversionsError/Timeout(millis:)`` when the threads did not stop in time.
+    /// - Throws: ``AppConversionsError/timeout(millis:)`` when the threads did not stop in time.
     public func shutdown(timeout: TimeInterval = 5) async throws {
         let client = self.client
-        try await Blocking.run { try client.shutdown(timeoutMs: Blocking.milliseconds(timeout)) }
+        try await Blocking.run { try translatingCoreErrors { try client.shutdown(timeoutMs: Blocking.milliseconds(timeout)) } }
     }
 
-    /// Applies a changed copy of the privacy state, under the lock that orders all changes.
-    func updatePrivacy(_ change: (inout PrivacyState) -> Void) throws {
+    /// Applies a changed copy of the privacy state, under the lock that orders all changes. A
+    /// change the core refuses (after ``shutdown(timeout:)``) is logged, not thrown.
+    func updatePrivacy(_ change: (inout PrivacyState) -> Void) {
         lock.lock()
-        defer { lock.unlock() }
         var next = currentPrivacy
         change(&next)
-        try client.setPrivacy(privacy: next)
-        currentPrivacy = next
+        do {
+            try client.setPrivacy(privacy: next)
+            currentPrivacy = next
+            lock.unlock()
+        } catch {
+            lock.unlock()
+            warn("privacy change not applied: \(Self.reason(error))")
+        }
+    }
+
+    /// Runs a lifecycle call of the core; an error (after ``shutdown(timeout:)``) is logged.
+    private func reporting(_ call: String, _ body: () throws -> Void) {
+        do {
+            try body()
+        } catch {
+            warn("\(call) ignored: \(Self.reason(error))")
+        }
+    }
+
+    /// The readable reason of an error from the core.
+    private static func reason(_ error: Error) -> String {
+        (error as? ConversionsError).map { AppConversionsError($0).description } ?? "\(error)"
     }
 
     /// The privacy state last applied (a copy: changing it changes nothing).
@@ -315,6 +338,17 @@ public final class Conversions: @unchecked Sendable {
             return "custom event \(event.customEventName ?? "")"
         }
         return "event \(event.name)"
+    }
+
+    /// The privacy state `start` uses when given none: the OS's tracking status and IDFA where
+    /// App Tracking Transparency exists and is followed, else the defaults.
+    static func privacyAtStart(followsTrackingAuthorization: Bool) -> PrivacyState {
+        #if canImport(AppTrackingTransparency)
+        if followsTrackingAuthorization {
+            return TrackingFacts.current().privacyState
+        }
+        #endif
+        return PrivacyState()
     }
 
     /// Keeps a platform observer alive as long as this instance.

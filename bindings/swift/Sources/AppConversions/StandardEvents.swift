@@ -1,11 +1,12 @@
 // Typed helpers for the standard Conversions API events. Each builds an `Event` and calls
-// `track`: safe on the main thread, returns the `TrackResult`, and never throws: an event
+// `track` of any ``ConversionsTracking`` (the SDK, or the recording double in tests): safe on the
+// main thread, returns the `TrackResult`, and never throws: an event
 // refused for bad input has `recorded == false`, its `warnings` name the field and the rule,
 // and a warning line says so (`trackOrThrow` throws instead). Amounts are `Decimal`, sent as
 // plain decimal strings ("19.99"); currencies are ISO-4217 codes such as "USD".
 import Foundation
 
-extension Conversions {
+extension ConversionsTracking {
     /// Records the standard event `name`. The helpers below cover the common events; use this
     /// one for the others, for example `conversions.track(.subscribe, user: user)`.
     ///
@@ -151,8 +152,11 @@ extension Conversions {
         track(Event(name: .custom, customEventName: name, userData: user, customData: data))
     }
 
+}
+
+extension Conversions {
     /// Commerce details for a value, currency and line items; `nil` when there are none.
-    private static func commerce(_ contents: [ContentItem], _ value: Decimal?, _ currency: String?) -> CustomData? {
+    static func commerce(_ contents: [ContentItem], _ value: Decimal?, _ currency: String?) -> CustomData? {
         if contents.isEmpty && value == nil && currency == nil {
             return nil
         }

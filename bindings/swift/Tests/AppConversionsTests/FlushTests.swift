@@ -69,7 +69,7 @@ final class FlushTests: SandboxTestCase {
         try await conversions.shutdown()
 
         XCTAssertThrowsError(try conversions.trackOrThrow(Event(name: .lead, userData: Self.shopper))) { error in
-            XCTAssertEqual(error as? ConversionsError, .ShutDown)
+            XCTAssertEqual(error as? AppConversionsError, .shutDown)
         }
         let result = conversions.lead(user: Self.shopper)
         XCTAssertFalse(result.recorded, "a helper after shutdown records nothing and does not throw")
@@ -77,7 +77,7 @@ final class FlushTests: SandboxTestCase {
             _ = try await conversions.flush()
             XCTFail("flush after shutdown must throw")
         } catch {
-            XCTAssertEqual(error as? ConversionsError, .ShutDown)
+            XCTAssertEqual(error as? AppConversionsError, .shutDown)
         }
     }
 }

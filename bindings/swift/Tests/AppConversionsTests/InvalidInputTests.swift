@@ -56,7 +56,7 @@ final class InvalidInputTests: SandboxTestCase {
         let conversions = try start()
 
         XCTAssertThrowsError(try conversions.trackOrThrow(Event(name: .custom, customEventName: "took survey!"))) { error in
-            guard case let .InvalidInput(field, rule)? = error as? ConversionsError else {
+            guard case let .invalidInput(field, rule)? = error as? AppConversionsError else {
                 return XCTFail("\(error) is not InvalidInput")
             }
             XCTAssertEqual(field, "custom_event_name")
@@ -71,15 +71,15 @@ final class InvalidInputTests: SandboxTestCase {
         let conversions = try start()
 
         XCTAssertThrowsError(try conversions.updateDevice { $0.language = "english" }) { error in
-            XCTAssertEqual((error as? ConversionsError)?.field, "device.language")
+            XCTAssertEqual((error as? AppConversionsError)?.field, "device.language")
         }
         XCTAssertEqual(conversions.device.language, "en", "a refused device change is not applied")
     }
 
     func testABadConfigurationThrowsInvalidConfigNamingTheField() {
         XCTAssertThrowsError(try start { $0.adAccountId = "act-1" }) { error in
-            XCTAssertEqual((error as? ConversionsError)?.field, "ad_account_id")
-            guard case .InvalidConfig? = error as? ConversionsError else {
+            XCTAssertEqual((error as? AppConversionsError)?.field, "ad_account_id")
+            guard case .invalidConfig? = error as? AppConversionsError else {
                 return XCTFail("\(error) is not InvalidConfig")
             }
         }
@@ -89,7 +89,7 @@ final class InvalidInputTests: SandboxTestCase {
         _ = try start()
 
         XCTAssertThrowsError(try start()) { error in
-            XCTAssertEqual(error as? ConversionsError, .DatabaseInUse(path: self.databaseURL.path))
+            XCTAssertEqual(error as? AppConversionsError, .databaseInUse(path: self.databaseURL.path))
         }
     }
 }

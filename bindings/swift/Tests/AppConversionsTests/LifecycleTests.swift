@@ -6,7 +6,7 @@ final class LifecycleTests: SandboxTestCase {
     func testTheFirstLaunchRecordsAppInstallWithTheHashedAdvertisingId() async throws {
         let conversions = try start()
 
-        try conversions.onLaunch()
+        conversions.onLaunch()
         let report = try await conversions.flush()
 
         XCTAssertEqual(report.remaining, 0)
@@ -23,9 +23,9 @@ final class LifecycleTests: SandboxTestCase {
     func testAReturnToTheForegroundRecordsAppOpen() async throws {
         let conversions = try start()
 
-        try conversions.onLaunch()
-        try conversions.onBackground()
-        try conversions.onForeground()
+        conversions.onLaunch()
+        conversions.onBackground()
+        conversions.onForeground()
         _ = try await conversions.flush()
 
         let names = try await sandbox.accepted().map { $0.string("event_name") }
@@ -35,9 +35,9 @@ final class LifecycleTests: SandboxTestCase {
     func testAShortBackgroundRecordsNoAppOpen() async throws {
         let conversions = try start { $0.minimumBackgroundTimeForOpen = 3_600 }
 
-        try conversions.onLaunch()
-        try conversions.onBackground()
-        try conversions.onForeground()
+        conversions.onLaunch()
+        conversions.onBackground()
+        conversions.onForeground()
         _ = try await conversions.flush()
 
         let names = try await sandbox.accepted().map { $0.string("event_name") }
@@ -46,12 +46,12 @@ final class LifecycleTests: SandboxTestCase {
 
     func testALaterLaunchRecordsAppOpenNotASecondInstall() async throws {
         let first = try start()
-        try first.onLaunch()
+        first.onLaunch()
         _ = try await first.flush()
         try await first.shutdown()
 
         let second = try start()
-        try second.onLaunch()
+        second.onLaunch()
         _ = try await second.flush()
 
         let names = try await sandbox.accepted().map { $0.string("event_name") }

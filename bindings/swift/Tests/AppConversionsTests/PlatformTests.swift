@@ -28,11 +28,14 @@ final class PlatformTests: XCTestCase {
         }
     }
 
+    #if canImport(UIKit)
+    // UIKit only: the macOS runner builds the tests without it.
     func testABackgroundLaunchIsNotALaunchTheUserSees() {
         XCTAssertFalse(LifecycleObserver.recordsLaunch(in: .background))
         XCTAssertTrue(LifecycleObserver.recordsLaunch(in: .inactive))
         XCTAssertTrue(LifecycleObserver.recordsLaunch(in: .active))
     }
+    #endif
 
     @MainActor
     func testPlatformFactsAreAcceptedByTheCore() async throws {

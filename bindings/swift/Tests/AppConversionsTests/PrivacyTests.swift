@@ -10,7 +10,7 @@ final class PrivacyTests: SandboxTestCase {
         conversions.lead()
         _ = try await conversions.flush()
 
-        try conversions.setLimitAdTracking(true)
+        conversions.setLimitAdTracking(true)
         conversions.checkout(value: Decimal(string: "25.00")!, currency: "USD", orderId: "order-1", user: Self.shopper)
         _ = try await conversions.flush()
 
@@ -30,7 +30,7 @@ final class PrivacyTests: SandboxTestCase {
         let conversions = try start(privacy: PrivacyState(trackingAuthorization: .authorized, advertisingIdentifier: idfa))
         conversions.lead(user: Self.shopper)
 
-        try conversions.setTrackingAuthorization(.denied, advertisingIdentifier: idfa)
+        conversions.setTrackingAuthorization(.denied, advertisingIdentifier: idfa)
         _ = try await conversions.flush()
 
         XCTAssertEqual(conversions.privacy.trackingAuthorization, .denied)
@@ -62,12 +62,12 @@ final class PrivacyTests: SandboxTestCase {
         let conversions = try start(
             privacy: PrivacyState(trackingAuthorization: .notDetermined, advertisingIdentifier: nil)
         )
-        try conversions.onLaunch()
+        conversions.onLaunch()
         _ = try await conversions.flush(timeout: 0.5)
         let before = try await sandbox.accepted()
         XCTAssertTrue(before.isEmpty, "held while the prompt is showing")
 
-        try conversions.setTrackingAuthorization(.authorized, advertisingIdentifier: idfa)
+        conversions.setTrackingAuthorization(.authorized, advertisingIdentifier: idfa)
         _ = try await conversions.flush()
 
         let installs = try await sandbox.accepted(named: "app_install")
@@ -79,7 +79,7 @@ final class PrivacyTests: SandboxTestCase {
     func testAnAdvertisingIdSetLaterIdentifiesLaterEvents() async throws {
         let conversions = try start(privacy: PrivacyState(trackingAuthorization: .authorized))
 
-        try conversions.setAdvertisingId(Self.advertisingId.lowercased())
+        conversions.setAdvertisingId(Self.advertisingId.lowercased())
         conversions.search(query: "shoes")
         _ = try await conversions.flush()
 
@@ -91,7 +91,7 @@ final class PrivacyTests: SandboxTestCase {
     func testLimitedDataProcessingMarksEventsLdp() async throws {
         let conversions = try start()
 
-        try conversions.setLimitedDataProcessing(true)
+        conversions.setLimitedDataProcessing(true)
         conversions.signup()
         _ = try await conversions.flush()
 
@@ -104,7 +104,7 @@ final class PrivacyTests: SandboxTestCase {
         let conversions = try start()
         conversions.lead()
 
-        try conversions.setCollectionEnabled(false)
+        conversions.setCollectionEnabled(false)
         let result = conversions.signup(user: Self.shopper)
         _ = try await conversions.flush()
 

@@ -90,7 +90,7 @@ enum DeviceFacts {
     /// `phone` or `tablet` on iOS, `desktop` elsewhere.
     @MainActor
     static func deviceType() -> String {
-        #if os(iOS)
+        #if canImport(UIKit)
         return UIDevice.current.userInterfaceIdiom == .pad ? "tablet" : "phone"
         #else
         return "desktop"

@@ -44,14 +44,14 @@ final class LifecycleObserver: NSObject {
 
     private func launchIfVisible() {
         if Self.recordsLaunch(in: UIApplication.shared.applicationState) {
-            try? conversions?.onLaunch()
+            conversions?.onLaunch()
         }
     }
 
     private func refreshTracking() {
         if followsTrackingAuthorization {
             #if canImport(AppTrackingTransparency)
-            try? conversions?.refreshTrackingAuthorization()
+            conversions?.refreshTrackingAuthorization()
             #endif
         }
     }
@@ -62,19 +62,19 @@ final class LifecycleObserver: NSObject {
 
     @objc private func didBecomeActive() {
         refreshTracking()
-        try? conversions?.onLaunch()
+        conversions?.onLaunch()
     }
 
     @objc private func willEnterForeground() {
         refreshTracking()
-        try? conversions?.onForeground()
+        conversions?.onForeground()
     }
 
     @objc private func didEnterBackground() {
         guard let conversions else {
             return
         }
-        try? conversions.onBackground()
+        conversions.onBackground()
         let task = BackgroundFlushTask(name: "dev.appconversions.flush")
         Task {
             _ = try? await conversions.flush(timeout: Self.backgroundFlushTimeout)

@@ -33,7 +33,7 @@ extension Conversions {
                 try? self.updateDevice { $0.wifi = wifi }
             }
             if state.becameUsable(usable) {
-                try? self.onNetworkAvailable()
+                self.onNetworkAvailable()
             }
         })
     }

@@ -54,6 +54,14 @@ struct TrackingFacts: Equatable {
     var authorization: TrackingAuthorization
     var advertisingId: String?
 
+    /// The privacy state these facts make, everything else at its default.
+    var privacyState: PrivacyState {
+        var privacy = PrivacyState()
+        privacy.trackingAuthorization = authorization
+        privacy.advertisingId = advertisingId
+        return privacy
+    }
+
     /// Reads `ATTrackingManager.trackingAuthorizationStatus` and, when authorized, the IDFA
     /// (all zeros otherwise, which the core treats as no id anyway).
     static func current() -> TrackingFacts {
@@ -80,9 +88,9 @@ extension Conversions {
     public func setTrackingAuthorization(
         _ status: ATTrackingManager.AuthorizationStatus,
         advertisingIdentifier: UUID?
-    ) throws {
+    ) {
         let mapped = PrivacyState(trackingAuthorization: status, advertisingIdentifier: advertisingIdentifier)
-        try updatePrivacy { privacy in
+        updatePrivacy { privacy in
             privacy.trackingAuthorization = mapped.trackingAuthorization
             privacy.advertisingId = mapped.advertisingId
         }
@@ -92,12 +100,12 @@ extension Conversions {
     /// SDK calls it at start and whenever the app becomes active (which is also when the
     /// system's tracking prompt closes), unless
     /// ``Configuration/followsTrackingAuthorization`` is false.
-    public func refreshTrackingAuthorization() throws {
+    public func refreshTrackingAuthorization() {
         let facts = TrackingFacts.current()
         guard !facts.matches(privacy) else {
             return
         }
-        try updatePrivacy { privacy in
+        updatePrivacy { privacy in
             privacy.trackingAuthorization = facts.authorization
             privacy.advertisingId = facts.advertisingId
         }

@@ -48,7 +48,7 @@ class Conversions private constructor(
     privacy: PrivacyState,
     device: DeviceInfo,
     logLevel: LogLevel,
-) {
+) : ConversionsApi {
     private val stateLock = Any()
 
     /** Runs the callback forms of the waiting calls. */
@@ -86,7 +86,7 @@ class Conversions private constructor(
      *   recorded: collection is disabled, or the event was refused (its field and rule are in
      *   `warnings`, as in Swift, and in the log).
      */
-    fun track(event: Event): TrackResult {
+    override fun track(event: Event): TrackResult {
         val withId = event.copy(eventId = event.eventId ?: UUID.randomUUID().toString())
         return try {
             trackOrThrow(withId)
@@ -138,20 +138,20 @@ class Conversions private constructor(
      * Applies [privacy] as a whole. Opting out strips advertising ids from queued events before
      * they are sent; disabling collection purges the buffer.
      */
-    fun setPrivacy(privacy: PrivacyState) = updatePrivacy { privacy.copy() }
+    override fun setPrivacy(privacy: PrivacyState) = updatePrivacy { privacy.copy() }
 
     /**
      * Sets Limit Ad Tracking (Android: Ads Personalization opt-out; iOS: ATT not authorized).
      * While on, events carry `opt_out: true` and never an advertising id.
      */
-    fun setLimitAdTracking(enabled: Boolean) = updatePrivacy { it.copy(optOut = enabled) }
+    override fun setLimitAdTracking(enabled: Boolean) = updatePrivacy { it.copy(optOut = enabled) }
 
     /**
      * Sets the raw advertising id (GAID or IDFA), or clears it with null. Only the SHA-256 of
      * the lowercased id is kept; the all-zero id, which the platform returns once the user
      * opted out, opts out (the core decides that, for every platform).
      */
-    fun setAdvertisingId(advertisingId: String?) =
+    override fun setAdvertisingId(advertisingId: String?) =
         updatePrivacy { it.copy(advertisingId = advertisingId) }
 
     /**
@@ -160,19 +160,19 @@ class Conversions private constructor(
      * `isLimitAdTrackingEnabled`). A zeroed id, which the platform returns once the user opted
      * out, opts out too: the core applies that rule.
      */
-    fun setAdvertisingInfo(advertisingId: String?, limitAdTracking: Boolean) = updatePrivacy {
+    override fun setAdvertisingInfo(advertisingId: String?, limitAdTracking: Boolean) = updatePrivacy {
         it.copy(advertisingId = advertisingId, optOut = limitAdTracking)
     }
 
     /** Sets Limited Data Processing: events carry `custom_data.opt_out_type = "ldp"`. */
-    fun setLimitedDataProcessing(enabled: Boolean) =
+    override fun setLimitedDataProcessing(enabled: Boolean) =
         updatePrivacy { it.copy(limitedDataProcessing = enabled) }
 
     /**
      * Turns collection on or off (the user's consent). Off: nothing is recorded or sent and the
      * buffer is purged; `track` returns `recorded = false`. To also delete dead letters, call [forget].
      */
-    fun setCollectionEnabled(enabled: Boolean) =
+    override fun setCollectionEnabled(enabled: Boolean) =
         updatePrivacy { it.copy(collectionEnabled = enabled) }
 
     /**
@@ -225,7 +225,7 @@ class Conversions private constructor(
      *
      * @throws ConversionsException.ShutDown after [shutdown].
      */
-    suspend fun flush(timeout: Duration = 30.seconds): FlushReport =
+    override suspend fun flush(timeout: Duration): FlushReport =
         afterStart(timeout, otherwise = { FlushReport(0u, 0u, 0u, 0u, null, timedOut = it) }) { client, left ->
             client.flush(left.toMillis())
         }
@@ -373,6 +373,13 @@ class Conversions private constructor(
         /** An instance that does nothing, for [reason]; [log] hears about ignored calls. */
         internal fun inactive(reason: String, log: (String) -> Unit) =
             Conversions(ClientGate.inactive(reason, log), PrivacyState(), DeviceInfo(), LogLevel.WARN)
+
+        /**
+         * A recording double for an app's unit tests: no native library, no threads, no disk.
+         * Pass it where the app takes a [ConversionsApi]; see [RecordingConversions].
+         */
+        @JvmStatic
+        fun forUnitTests(): RecordingConversions = RecordingConversions()
 
         /** Diagnostics of an instance without a running core: zeros, and why in `pausedReason`. */
         internal fun idleDiagnostics(status: ConversionsStatus) = Diagnostics(

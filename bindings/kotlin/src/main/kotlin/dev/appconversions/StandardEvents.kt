@@ -23,7 +23,7 @@ import java.util.Currency
  * @return the event id; `recorded = false` when the event was refused (the log names the field).
  */
 @JvmOverloads
-fun Conversions.track(
+fun ConversionsApi.track(
     name: EventName,
     user: UserData? = null,
     data: CustomData? = null,
@@ -45,30 +45,17 @@ fun Conversions.track(
  * Records a `checkout` (a purchase) of [value] in [currency]. The [orderId] is also the
  * default [eventId], so a purchase reported twice is counted once.
  *
+ * Currencies are [Currency] throughout the Kotlin helpers (a code that arrives as text:
+ * `Currency.getInstance(code)`, which refuses an unknown one); a raw [CustomData] passed to
+ * [track] may carry any string, which the core checks as ISO-4217.
+ *
  * Not recorded (`recorded = false`, logged) for a value that is not positive
  * (`custom_data.value`) or any other bad field.
  */
 @JvmOverloads
-fun Conversions.checkout(
+fun ConversionsApi.checkout(
     value: BigDecimal,
     currency: Currency,
-    orderId: String? = null,
-    contents: List<ContentItem> = emptyList(),
-    user: UserData? = null,
-    eventId: String? = orderId,
-): TrackResult = checkout(value, currency.currencyCode, orderId, contents, user, eventId)
-
-/**
- * Records a `checkout` of [value] in the ISO-4217 [currency] code (such as "USD"), for codes
- * that arrive as text. Otherwise as the [Currency] overload.
- *
- * Not recorded (`recorded = false`, logged) for a bad code (`custom_data.currency`), a value
- * that is not positive (`custom_data.value`) or any other bad field.
- */
-@JvmOverloads
-fun Conversions.checkout(
-    value: BigDecimal,
-    currency: String,
     orderId: String? = null,
     contents: List<ContentItem> = emptyList(),
     user: UserData? = null,
@@ -78,7 +65,7 @@ fun Conversions.checkout(
     user,
     CustomData(
         value = value.toPlainString(),
-        currency = currency,
+        currency = currency.currencyCode,
         orderId = orderId,
         contents = contents,
     ),
@@ -87,7 +74,7 @@ fun Conversions.checkout(
 
 /** Records `add_to_cart` for [contents], optionally worth [value] in [currency]. */
 @JvmOverloads
-fun Conversions.addToCart(
+fun ConversionsApi.addToCart(
     contents: List<ContentItem>,
     value: BigDecimal? = null,
     currency: Currency? = null,
@@ -96,7 +83,7 @@ fun Conversions.addToCart(
 
 /** Records `add_to_wishlist` for [contents], optionally worth [value] in [currency]. */
 @JvmOverloads
-fun Conversions.addToWishlist(
+fun ConversionsApi.addToWishlist(
     contents: List<ContentItem>,
     value: BigDecimal? = null,
     currency: Currency? = null,
@@ -105,7 +92,7 @@ fun Conversions.addToWishlist(
 
 /** Records `initiate_checkout` for [contents], optionally worth [value] in [currency]. */
 @JvmOverloads
-fun Conversions.initiateCheckout(
+fun ConversionsApi.initiateCheckout(
     contents: List<ContentItem>,
     value: BigDecimal? = null,
     currency: Currency? = null,
@@ -114,7 +101,7 @@ fun Conversions.initiateCheckout(
 
 /** Records `view_content` for the products [contentIds], optionally naming the page [contentName]. */
 @JvmOverloads
-fun Conversions.viewContent(
+fun ConversionsApi.viewContent(
     contentIds: List<String>,
     contentName: String? = null,
     user: UserData? = null,
@@ -126,17 +113,17 @@ fun Conversions.viewContent(
 
 /** Records `view_category` for [category]. */
 @JvmOverloads
-fun Conversions.viewCategory(category: String, user: UserData? = null): TrackResult =
+fun ConversionsApi.viewCategory(category: String, user: UserData? = null): TrackResult =
     track(EventName.VIEW_CATEGORY, user, CustomData(contentCategory = category))
 
 /** Records `search` for the text [query]. */
 @JvmOverloads
-fun Conversions.search(query: String, user: UserData? = null): TrackResult =
+fun ConversionsApi.search(query: String, user: UserData? = null): TrackResult =
     track(EventName.SEARCH, user, CustomData(searchString = query))
 
 /** Records a `lead`, optionally worth [value] in [currency]. */
 @JvmOverloads
-fun Conversions.lead(
+fun ConversionsApi.lead(
     user: UserData? = null,
     value: BigDecimal? = null,
     currency: Currency? = null,
@@ -144,7 +131,7 @@ fun Conversions.lead(
 
 /** Records a `signup`. */
 @JvmOverloads
-fun Conversions.signup(user: UserData? = null): TrackResult = track(EventName.SIGNUP, user)
+fun ConversionsApi.signup(user: UserData? = null): TrackResult = track(EventName.SIGNUP, user)
 
 /**
  * Records a `page_visit` of [url] (an absolute http(s) URL, sent as `event_source_url`).
@@ -152,7 +139,7 @@ fun Conversions.signup(user: UserData? = null): TrackResult = track(EventName.SI
  * Not recorded (`recorded = false`, logged) for a bad URL (`event_source_url`).
  */
 @JvmOverloads
-fun Conversions.pageVisit(url: String, user: UserData? = null): TrackResult =
+fun ConversionsApi.pageVisit(url: String, user: UserData? = null): TrackResult =
     track(EventName.PAGE_VISIT, user, sourceUrl = url)
 
 /**
@@ -162,10 +149,10 @@ fun Conversions.pageVisit(url: String, user: UserData? = null): TrackResult =
  * Not recorded (`recorded = false`, logged) for a bad or a 16th name (`custom_event_name`).
  */
 @JvmOverloads
-fun Conversions.custom(name: String, data: CustomData? = null, user: UserData? = null): TrackResult =
+fun ConversionsApi.custom(name: String, data: CustomData? = null, user: UserData? = null): TrackResult =
     track(Event(name = EventName.CUSTOM, customEventName = name, userData = user, customData = data))
 
-private fun Conversions.commerce(
+private fun ConversionsApi.commerce(
     name: EventName,
     contents: List<ContentItem>,
     value: BigDecimal?,

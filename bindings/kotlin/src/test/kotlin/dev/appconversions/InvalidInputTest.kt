@@ -1,6 +1,7 @@
 package dev.appconversions
 
 import java.math.BigDecimal
+import java.util.Currency
 import java.util.concurrent.CopyOnWriteArrayList
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Assertions.assertEquals
@@ -12,6 +13,8 @@ import org.junit.jupiter.params.ParameterizedTest
 import org.junit.jupiter.params.provider.Arguments
 import org.junit.jupiter.params.provider.MethodSource
 
+private val USD: Currency = Currency.getInstance("USD")
+
 class InvalidInputTest : SandboxTest() {
     /** A bad track call and the field the refusal must name. */
     class BadCall(val field: String, val call: Conversions.() -> TrackResult) {
@@ -19,9 +22,9 @@ class InvalidInputTest : SandboxTest() {
     }
 
     fun badCalls() = listOf(
-        BadCall("custom_data.value") { checkout(BigDecimal("-1"), "USD") },
-        BadCall("custom_data.value") { checkout(BigDecimal.ZERO, "USD") },
-        BadCall("custom_data.currency") { checkout(BigDecimal.TEN, "dollars") },
+        BadCall("custom_data.value") { checkout(BigDecimal("-1"), USD) },
+        BadCall("custom_data.value") { checkout(BigDecimal.ZERO, USD) },
+        BadCall("custom_data.currency") { track(EventName.CHECKOUT, data = CustomData(value = "10", currency = "dollars")) },
         BadCall("user_data.em") { lead(UserData(emails = listOf("not-an-email"))) },
         BadCall("custom_event_name") { custom("took survey!") },
         BadCall("event_source_url") { pageVisit("ftp://shop.example.com") },

@@ -38,12 +38,21 @@ object AndroidConversions {
     /** At most this many calls made before the background start ends wait for it. */
     private const val PENDING_CALLS = ClientGate.DEFAULT_CAPACITY
 
+    /**
+     * The instance [start] returned in this process (running, starting or inactive), or null
+     * before [start]: reach the SDK from anywhere without keeping it yourself.
+     */
+    @JvmStatic
+    @Volatile
+    var instance: Conversions? = null
+        private set
+
     /** How long the first launch waits for the advertising reader (shorter in tests). */
     @Volatile internal var firstAdvertisingReadWait: Duration = FIRST_READ_WAIT
 
     /**
-     * Starts the SDK. Call it once, from `Application.onCreate`, and keep the returned instance
-     * for the life of the process. It never throws and never blocks: it registers the lifecycle
+     * Starts the SDK. Call it once, from `Application.onCreate`; the instance it returns is
+     * also [instance] from then on. It never throws and never blocks: it registers the lifecycle
      * callbacks, then loads the native library, reads the app and device facts and builds the
      * core on a background thread. Calls made meanwhile are queued (at most 1,000) and replayed
      * in order. When that start fails (the native library does not load, the configuration is
@@ -73,6 +82,7 @@ object AndroidConversions {
      * @param processName the process the SDK runs in; null (the default) for the main process.
      * @param configure adjusts the configuration, for example `{ testMode = true }`; the
      *   database path and the action source (`APP_ANDROID`) are set, the log level is `WARN`.
+     *   The endpoint is taken for a relay unless its host is `api.pinterest.com`.
      *   It runs on the background thread.
      */
     @JvmStatic
@@ -92,9 +102,10 @@ object AndroidConversions {
         if (process != null && process != wanted) {
             val reason = "process $process is not $wanted, where the SDK runs"
             Log.i(TAG, "inactive: $reason; calls do nothing")
-            return Conversions.inactive(reason) { Log.i(TAG, it) }
+            return Conversions.inactive(reason) { Log.i(TAG, it) }.also { instance = it }
         }
         val conversions = Conversions.starting(PENDING_CALLS, privacy) { Log.w(TAG, it) }
+        instance = conversions
         conversions.setLogSink(::logcat)
         val scope = CoroutineScope(SupervisorJob() + Dispatchers.IO + CoroutineName("AppConversions"))
         val advertising = advertisingInfo?.let {
