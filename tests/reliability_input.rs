@@ -214,6 +214,10 @@ fn context(opt_out: bool) -> TrackContext {
             ..Default::default()
         },
         max_event_age_secs: 7 * 86_400,
+        click: None,
+        click_id_ttl_secs: 30 * 86_400,
+        install_begin_time: None,
+        install_referrer_pending: false,
         strict_validation: true,
     }
 }

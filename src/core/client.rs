@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::core::callback::CallbackSlot;
+use crate::core::click_id::{self, ClickFile};
 use crate::core::clock::{Clock, Ring, SystemClock};
 use crate::core::config::{validate_device, Settings};
 use crate::core::db_claim::DatabaseClaim;
@@ -22,8 +23,8 @@ use crate::core::install::Launch;
 use crate::core::lifecycle::{lifecycle_event, Lifecycle};
 use crate::core::log::{LogSink, Logger};
 use crate::core::model::{
-    AppInfo, ClientConfig, DeviceInfo, Diagnostics, Event, EventName, FlushReport, LogLevel,
-    PrivacyState, TrackResult, ValidationWarning,
+    AppInfo, ClientConfig, DeviceInfo, Diagnostics, Event, EventName, FlushReport, InstallReferrer,
+    LogLevel, PrivacyState, TrackResult, ValidationWarning,
 };
 use crate::core::server_time::ServerTime;
 use crate::core::shared::{
@@ -129,9 +130,18 @@ impl Client {
             partner_name_dropped: settings.partner_name_dropped,
             app,
             device,
-            privacy: applied,
+            privacy: applied.clone(),
             max_event_age_secs: settings.max_event_age_secs,
             strict_validation: settings.config.strict_validation,
+            // A few bytes beside the lock file claimed above; without consent it is erased
+            // by the purge below.
+            click: ClickFile::beside(claim.path())
+                .read()
+                .filter(|_| applied.collection_enabled),
+            click_id_ttl_secs: settings.click_id_ttl_secs,
+            install_begin_time: None,
+            install_referrer_pending: settings.config.first_launch_wait_for_install_referrer_secs
+                > 0,
         };
         let path = claim.path().to_path_buf();
         let shared = Arc::new(Shared {
@@ -352,6 +362,7 @@ impl Client {
             // At once: a batch the uploader holds is stale from now on, even if consent
             // comes back before the store worker has purged.
             self.shared.begin_erase();
+            self.shared.update_context(|c| c.click = None);
             return self.send(Command::Purge);
         }
         if prompt_answered {
@@ -373,6 +384,45 @@ impl Client {
         self.running()?;
         validate_device(&device)?;
         self.shared.update_context(|c| c.device = device);
+        Ok(())
+    }
+
+    /// Keeps the click id (`epik`) of an opened URL for later events; true when one was kept.
+    pub fn handle_open_url(&self, url: &str) -> Result<bool> {
+        let found = click_id::click_id_from_url(url);
+        let arrived_at = self.shared.clock.now_secs();
+        match click_id::accept(&self.shared, found, arrived_at, "an opened URL") {
+            Some(_) => self.send(Command::SyncClick).map(|()| true),
+            None => Ok(false),
+        }
+    }
+
+    /// Applies what the install referrer said (`None`: it cannot be read), and releases a
+    /// first launch's install waiting for it.
+    pub fn set_install_referrer(&self, referrer: Option<InstallReferrer>) -> Result<()> {
+        let referrer = referrer.unwrap_or_default();
+        let now = self.shared.clock.now_secs();
+        let found = referrer
+            .referrer
+            .as_deref()
+            .map_or(click_id::Found::Absent, click_id::click_id_from_query);
+        let clicked_at = referrer.click_time.filter(|at| (1..=now).contains(at));
+        let arrived_at = clicked_at.unwrap_or(now);
+        let click = click_id::accept(&self.shared, found, arrived_at, "the install referrer");
+        let install_begin_time = referrer
+            .install_begin_time
+            .filter(|at| (1..=now).contains(at));
+        self.shared.update_context(|c| {
+            c.install_referrer_pending = false;
+            c.install_begin_time = c.install_begin_time.or(install_begin_time);
+        });
+        if click.is_some() {
+            self.send(Command::SyncClick)?;
+        }
+        // Decided again: held still if the tracking prompt is also unanswered.
+        self.shared.signal.clear_launch_hold();
+        self.send(Command::ReleaseLaunch)?;
+        self.shared.signal.kick();
         Ok(())
     }
 
@@ -511,6 +561,7 @@ impl Client {
     pub fn forget(&self, timeout: Duration) -> Result<()> {
         let (reply, answer) = channel();
         self.shared.begin_erase();
+        self.shared.update_context(|c| c.click = None);
         self.send(Command::Forget(reply))?;
         wait(answer, timeout)
     }

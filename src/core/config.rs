@@ -4,6 +4,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use crate::core::click_id::MAX_CLICK_ID_TTL_SECS;
 use crate::core::error::{ConversionsError, Result};
 use crate::core::model::{ActionSource, ClientConfig, DeviceInfo};
 use crate::core::privacy::TrackingPolicy;
@@ -40,8 +41,11 @@ pub struct Settings {
     pub min_background_for_open_ms: i64,
     /// How tracking authorization applies to this app's events.
     pub tracking_policy: TrackingPolicy,
-    /// How long a first launch's install waits for the tracking prompt, milliseconds.
+    /// How long a first launch's install waits for the tracking prompt or the install
+    /// referrer (the longer of the two waits), milliseconds.
     pub first_launch_wait_ms: i64,
+    /// How long a click id is added to events after it arrived, seconds.
+    pub click_id_ttl_secs: i64,
     /// `partner_name` trimmed, when it follows the brief's convention.
     pub partner_name: Option<String>,
     /// The configured `partner_name` broke the convention: left out, with a warning per event.
@@ -50,6 +54,9 @@ pub struct Settings {
 
 /// The longest a first launch's install may wait for the tracking prompt, seconds.
 const MAX_AUTHORIZATION_WAIT_SECS: u64 = 600;
+
+/// The longest a first launch's install may wait for the install referrer, seconds.
+const MAX_REFERRER_WAIT_SECS: u64 = 60;
 
 /// The largest buffer capacity a configuration may ask for.
 const MAX_QUEUED_EVENTS: u64 = 1_000_000;
@@ -179,6 +186,18 @@ impl Settings {
             0..=MAX_AUTHORIZATION_WAIT_SECS,
             "seconds",
         )?;
+        within(
+            "click_id_ttl_secs",
+            config.click_id_ttl_secs,
+            1..=MAX_CLICK_ID_TTL_SECS,
+            "seconds",
+        )?;
+        within(
+            "first_launch_wait_for_install_referrer_secs",
+            config.first_launch_wait_for_install_referrer_secs,
+            0..=MAX_REFERRER_WAIT_SECS,
+            "seconds",
+        )?;
         let partner_name = config
             .partner_name
             .as_deref()
@@ -225,7 +244,12 @@ impl Settings {
                 ios: config.action_source == ActionSource::AppIos,
                 user_data_without_tracking: config.user_data_without_tracking,
             },
-            first_launch_wait_ms: secs(config.first_launch_wait_for_authorization_secs) * 1000,
+            first_launch_wait_ms: secs(
+                config
+                    .first_launch_wait_for_authorization_secs
+                    .max(config.first_launch_wait_for_install_referrer_secs),
+            ) * 1000,
+            click_id_ttl_secs: secs(config.click_id_ttl_secs),
             partner_name,
             partner_name_dropped,
             config,

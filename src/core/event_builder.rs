@@ -9,6 +9,7 @@
 
 use std::net::IpAddr;
 
+use crate::core::click_id::StoredClick;
 use crate::core::config::PARTNER_NAME_RULE;
 use crate::core::error::{ConversionsError, Result};
 use crate::core::hash::{hash_user_field, phone_country_code_note, HashedField};
@@ -59,6 +60,15 @@ pub struct TrackContext {
     pub privacy: AppliedPrivacy,
     /// `max_event_age_secs`.
     pub max_event_age_secs: i64,
+    /// The newest click id from an opened URL or the install referrer, if any.
+    pub click: Option<StoredClick>,
+    /// How long a click id is added to events after it arrived, seconds.
+    pub click_id_ttl_secs: i64,
+    /// When the install began, as the install referrer said (Unix seconds).
+    pub install_begin_time: Option<i64>,
+    /// A first launch's install waits for the install referrer (until it is answered or the
+    /// wait runs out).
+    pub install_referrer_pending: bool,
     /// Refuse events with invalid optional fields instead of dropping the fields.
     pub strict_validation: bool,
 }
@@ -213,6 +223,13 @@ pub fn build_event_checked(event: Event, context: &TrackContext, now: i64) -> Re
         Some(user) => wire_user_data(user, &mut checks)?,
         None => WireUserData::default(),
     };
+    if user_data.click_id.is_none() {
+        user_data.click_id = context
+            .click
+            .as_ref()
+            .filter(|click| click.in_effect(event_time, context.click_id_ttl_secs))
+            .map(|click| click.click_id.clone());
+    }
     let privacy = &context.privacy;
     if privacy.withhold_user_data {
         user_data = withheld(user_data);

@@ -1,7 +1,8 @@
 //! Install or open: what the store worker records for a cold start (ARCHITECTURE §6, §7).
 //!
 //! [`decide`] is the policy, pure: a launch is held while collection is disabled (recorded when
-//! consent comes) or while a first launch waits for the tracking prompt (bounded), recorded as
+//! consent comes) or while a first launch waits for the tracking prompt or the install
+//! referrer (bounded), recorded as
 //! app_open once the install is decided, skipped for a user who installed before the SDK, and
 //! otherwise recorded as the one app_install. [`Launches`] carries it out on the worker: it
 //! keeps the install sidecar ([`InstallFile`]) current, so the install window counts from the
@@ -50,6 +51,8 @@ pub struct InstallFacts {
     pub first_install_time: Option<i64>,
     /// `install_window_secs`.
     pub install_window_secs: i64,
+    /// The install referrer is still being read (Android): a new install waits for it.
+    pub install_referrer_pending: bool,
 }
 
 /// Decides a launch at `now_ms` (monotonic) under the privacy state of that moment.
@@ -72,7 +75,7 @@ pub fn decide(
         return LaunchDecision::ExistingUser;
     }
     let waiting = launch.hold_until_ms.is_some_and(|until| now_ms < until);
-    if privacy.authorization_pending && waiting {
+    if (privacy.authorization_pending || facts.install_referrer_pending) && waiting {
         return LaunchDecision::Hold;
     }
     LaunchDecision::Install
@@ -153,6 +156,7 @@ impl Launches {
             first_launch_at: self.state.first_launch_at.unwrap_or(launch.launched_at),
             first_install_time: context.app.first_install_time,
             install_window_secs: shared.settings.install_window_secs,
+            install_referrer_pending: context.install_referrer_pending,
         };
         let now = shared.clock.now_secs();
         let now_ms = shared.clock.monotonic_ms();
@@ -265,6 +269,7 @@ mod tests {
             first_launch_at,
             first_install_time,
             install_window_secs: DAY,
+            install_referrer_pending: false,
         }
     }
 
@@ -328,6 +333,38 @@ mod tests {
             decide(&held, &facts(true, NOW, None), &pending, NOW_MS),
             LaunchDecision::Open,
             "only an install waits"
+        );
+    }
+
+    #[test]
+    fn a_new_install_waits_for_the_install_referrer_until_the_deadline() {
+        let held = launch(Some(NOW_MS + 5_000));
+        let reading = InstallFacts {
+            install_referrer_pending: true,
+            ..facts(false, NOW, None)
+        };
+        assert_eq!(
+            decide(&held, &reading, &enabled(), NOW_MS),
+            LaunchDecision::Hold
+        );
+        assert_eq!(
+            decide(&held, &reading, &enabled(), NOW_MS + 5_000),
+            LaunchDecision::Install,
+            "the wait is bounded"
+        );
+        assert_eq!(
+            decide(&held, &facts(false, NOW, None), &enabled(), NOW_MS),
+            LaunchDecision::Install,
+            "the answer releases it"
+        );
+        let decided = InstallFacts {
+            decided: true,
+            ..reading
+        };
+        assert_eq!(
+            decide(&held, &decided, &enabled(), NOW_MS),
+            LaunchDecision::Open,
+            "a later launch never waits"
         );
     }
 }

@@ -39,6 +39,7 @@
 //!   channel itself holds only what arrives while one transaction commits.
 
 pub mod callback;
+pub mod click_id;
 pub mod client;
 pub mod clock;
 pub mod config;

@@ -356,6 +356,24 @@ pub struct DeviceInfo {
     pub user_agent: Option<String>,
 }
 
+/// What the store's install referrer says about this install (Android's Play Install
+/// Referrer), for `set_install_referrer`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "ffi", derive(uniffi::Record))]
+pub struct InstallReferrer {
+    /// The referrer string as the store gave it (`utm_source=...&epik=...`): its `epik` is
+    /// the click id of the ad that led to the install.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
+    pub referrer: Option<String>,
+    /// When the user clicked the link that led to the install, Unix seconds
+    /// (`referrer_click_timestamp_seconds`); the click id's lifetime counts from it.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
+    pub click_time: Option<i64>,
+    /// When the install began, Unix seconds (`install_begin_timestamp_seconds`).
+    #[cfg_attr(feature = "ffi", uniffi(default))]
+    pub install_begin_time: Option<i64>,
+}
+
 /// The platform's tracking authorization: iOS App Tracking Transparency
 /// (`ATTrackingManager.trackingAuthorizationStatus`). Only `app_ios` events read it; on
 /// Android the user's ads-personalization choice is [`PrivacyState::opt_out`].
@@ -517,6 +535,15 @@ pub struct ClientConfig {
     /// moment, so an install can carry the IDFA the user just allowed. The Swift layer uses 60.
     #[cfg_attr(feature = "ffi", uniffi(default = 0))]
     pub first_launch_wait_for_authorization_secs: u64,
+    /// How long a click id from an opened URL (`handle_open_url`) or the install referrer is
+    /// added to later events, counted from its arrival, seconds (1 to 90 days; 30 days).
+    #[cfg_attr(feature = "ffi", uniffi(default = 2592000))]
+    pub click_id_ttl_secs: u64,
+    /// How long the first launch's `app_install` waits for `set_install_referrer`, seconds
+    /// (0 to 60). The Android layer sets it when the app has the Play Install Referrer
+    /// library and this install's referrer was not read yet; the answer releases it early.
+    #[cfg_attr(feature = "ffi", uniffi(default = 0))]
+    pub first_launch_wait_for_install_referrer_secs: u64,
 }
 
 impl ClientConfig {
@@ -553,6 +580,8 @@ impl ClientConfig {
             strict_validation: false,
             user_data_without_tracking: false,
             first_launch_wait_for_authorization_secs: 0,
+            click_id_ttl_secs: 30 * 86_400,
+            first_launch_wait_for_install_referrer_secs: 0,
         }
     }
 }

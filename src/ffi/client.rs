@@ -9,7 +9,8 @@ use crate::core::clock::Clock;
 use crate::core::error::ConversionsError;
 use crate::core::log::LogSink;
 use crate::core::model::{
-    AppInfo, ClientConfig, DeviceInfo, Diagnostics, Event, FlushReport, PrivacyState, TrackResult,
+    AppInfo, ClientConfig, DeviceInfo, Diagnostics, Event, FlushReport, InstallReferrer,
+    PrivacyState, TrackResult,
 };
 use crate::core::shared::DeliveryListener;
 use crate::core::upload::transport::HttpTransport;
@@ -74,6 +75,28 @@ impl ConversionsClient {
     /// Replaces the device facts (carrier, wifi, ...) snapshotted onto later events.
     pub fn update_device(&self, device: DeviceInfo) -> Result<(), ConversionsError> {
         self.inner.update_device(device)
+    }
+
+    /// Call with every URL that opens the app (an App Link or universal link, a custom scheme,
+    /// the launch intent's data): keeps the Pinterest click id (`epik`, in the query or the
+    /// fragment) with the time it arrived, and adds it as `user_data.click_id` to every later
+    /// event without its own for `click_id_ttl_secs` (30 days). A newer click replaces an older
+    /// one. True when a click id was kept; false when the URL has none, an unusable one
+    /// (logged), or collection is disabled. No I/O on this thread.
+    pub fn handle_open_url(&self, url: String) -> Result<bool, ConversionsError> {
+        self.inner.handle_open_url(&url)
+    }
+
+    /// Android: what the Play Install Referrer said (`null`: it cannot be read, or gave up).
+    /// Its `epik` becomes the click id of the install (and of later events, as from
+    /// `handle_open_url`, counted from the click), its install-begin time `app_info.install_time`.
+    /// Releases a first launch's `app_install` waiting for it
+    /// (`first_launch_wait_for_install_referrer_secs`).
+    pub fn set_install_referrer(
+        &self,
+        referrer: Option<InstallReferrer>,
+    ) -> Result<(), ConversionsError> {
+        self.inner.set_install_referrer(referrer)
     }
 
     /// Replaces the bearer token; resumes delivery if a rejected token had paused it.

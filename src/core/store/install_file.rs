@@ -65,28 +65,34 @@ impl InstallFile {
 
     /// Replaces the stored state atomically.
     pub fn write(&self, state: &InstallState) -> std::io::Result<()> {
-        let mut temporary = self.path.as_os_str().to_owned();
-        temporary.push(".tmp");
-        let temporary = PathBuf::from(temporary);
         let body = serde_json::to_vec(state).map_err(std::io::Error::other)?;
-        {
-            let mut file = OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .open(&temporary)?;
-            file.write_all(&body)?;
-            file.sync_all()?;
-        }
-        std::fs::rename(&temporary, &self.path)?;
-        if let Some(folder) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            // Makes the rename itself durable; not every platform can open a folder.
-            if let Ok(folder) = File::open(folder) {
-                let _ = folder.sync_all();
-            }
-        }
-        Ok(())
+        write_atomically(&self.path, &body)
     }
+}
+
+/// Replaces the file at `path` with `body` atomically: a temporary file beside it, fsync,
+/// rename, fsync of the folder. A kill leaves the old or the new content, never a mix.
+pub fn write_atomically(path: &Path, body: &[u8]) -> std::io::Result<()> {
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(".tmp");
+    let temporary = PathBuf::from(temporary);
+    {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&temporary)?;
+        file.write_all(body)?;
+        file.sync_all()?;
+    }
+    std::fs::rename(&temporary, path)?;
+    if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        // Makes the rename itself durable; not every platform can open a folder.
+        if let Ok(folder) = File::open(folder) {
+            let _ = folder.sync_all();
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{params, Connection, ErrorCode, Transaction};
 
 use crate::core::event_builder::PendingEvent;
-pub use install_file::{InstallFile, InstallState};
+pub use install_file::{write_atomically, InstallFile, InstallState};
 pub use queue::{QueuedEvent, Resolution};
 pub use records::{Counter, InstallRecord};
 

@@ -84,9 +84,11 @@ pub enum Command {
     SaveServerOffset(i64),
     /// Make every queued event due and clear the backoff deadline.
     MakeAllDue,
-    /// Delete every queued event (collection disabled).
+    /// Delete every queued event (collection disabled), and the kept click id.
     Purge,
-    /// Delete queued and dead-lettered events and the custom-name registry.
+    /// Make the click file beside the buffer hold the track context's click id (or none).
+    SyncClick,
+    /// Delete queued and dead-lettered events, the custom-name registry and the kept click id.
     Forget(Reply<()>),
     /// Delete the dead letters.
     ClearDeadLetters(Reply<()>),

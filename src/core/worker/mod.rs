@@ -21,6 +21,7 @@ use std::sync::atomic::Ordering;
 use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 
+use crate::core::click_id;
 use crate::core::event_builder::PendingEvent;
 use crate::core::install::Launches;
 use crate::core::model::LogLevel;
@@ -262,7 +263,9 @@ impl StoreWorker {
                     s.add(Counter::DroppedPurged, dropped)
                 });
                 self.shared.begin_erase();
+                click_id::sync_file(&self.shared, &self.path);
             }
+            Command::SyncClick => click_id::sync_file(&self.shared, &self.path),
             Command::Forget(reply) => {
                 let dropped = self.pending.len() as u64;
                 self.pending.clear();
@@ -273,6 +276,7 @@ impl StoreWorker {
                 if result.is_ok() {
                     lock(&self.shared.custom_names).names.clear();
                 }
+                click_id::sync_file(&self.shared, &self.path);
                 // Before the answer: once forget() returns, no batch read before is sent.
                 self.shared.begin_erase();
                 let _ = reply.send(result);
