@@ -135,6 +135,20 @@ class Conversions private constructor(
     fun onNetworkAvailable() = send { it.onNetworkAvailable() }
 
     /**
+     * Hands a URL that opened the app (an App Link, a custom scheme, the launch intent's data)
+     * to the SDK: its Pinterest click id (`epik`, in the query or the fragment) is kept and sent
+     * as `user_data.click_id` on later events for `ClientConfig.clickIdTtlSecs` (30 days). On
+     * Android prefer `handleIntent(intent)`, which the adapter already calls for the launch.
+     */
+    fun handleOpenUrl(url: String) = send { it.handleOpenUrl(url) }
+
+    /**
+     * Reports what the Play Install Referrer said (`null`: it cannot be read). The Android
+     * adapter calls it; call it yourself only when you read the referrer yourself.
+     */
+    fun setInstallReferrer(referrer: InstallReferrer?) = send { it.setInstallReferrer(referrer) }
+
+    /**
      * Applies [privacy] as a whole. Opting out strips advertising ids from queued events before
      * they are sent; disabling collection purges the buffer.
      */

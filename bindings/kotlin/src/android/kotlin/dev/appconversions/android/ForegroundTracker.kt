@@ -18,6 +18,9 @@ import java.util.IdentityHashMap
  * activity started before the callbacks were registered still counts. Without one (a process
  * started for a service or a push), nothing is recorded until an activity starts.
  *
+ * A newly created activity's intent goes to `handleIntent`: the link that launched the app (or
+ * opened a new activity) carries the ad's click id.
+ *
  * Callbacks arrive on the main thread and each SDK call only queues work; the sending that a
  * move to the background triggers runs on the SDK's upload thread. With an [advertising]
  * reader the launch is recorded once its first read is applied (in the background), and each
@@ -68,7 +71,12 @@ internal class ForegroundTracker(
 
     private fun record() = reportFailure("onLaunch") { conversions.onLaunch() }
 
-    override fun onActivityCreated(activity: Activity, savedInstanceState: Bundle?) = Unit
+    /** The intent of a newly created activity (not one restored) may be an opened link. */
+    override fun onActivityCreated(activity: Activity, savedInstanceState: Bundle?) {
+        if (savedInstanceState == null) {
+            reportFailure("handleIntent") { conversions.handleIntent(activity.intent) }
+        }
+    }
 
     override fun onActivityResumed(activity: Activity) = Unit
 
