@@ -69,6 +69,11 @@ fn the_demo_timeline_lists_each_step_in_the_order_it_happened() {
         "track checkout",
         "POST 1 event: checkout",
         "200 processed 1",
+        "open https://shop.example.com/p/runner?utm_source=pinterest&epik=",
+        "track view_content",
+        "POST 1 event: view_content",
+        "200 processed 1",
+        "view_content arrived with user_data.click_id dj0yJnU9ZGVtby1jbGljaw",
         "set_privacy opt_out: true",
         "track add_to_cart",
         "POST 1 event: add_to_cart",
@@ -95,21 +100,21 @@ fn the_demo_timeline_lists_each_step_in_the_order_it_happened() {
     let posts: Vec<usize> = (0..lines.len())
         .filter(|&i| lines[i].1.starts_with("POST"))
         .collect();
-    assert_eq!(posts.len(), 7, "seven requests: {out}");
+    assert_eq!(posts.len(), 8, "eight requests: {out}");
     for pair in posts.windows(2) {
         let answered =
             (pair[0]..pair[1]).any(|i| lines[i].1.starts_with(|c: char| c.is_ascii_digit()));
         assert!(answered, "request at line {} unanswered: {out}", pair[0]);
     }
     // The retries really waited for Retry-After: 1.
-    let first_503 = found[17];
-    let retry = found[19];
+    let first_503 = found[22];
+    let retry = found[24];
     assert!(
         lines[retry].0 - lines[first_503].0 >= 0.95,
         "the retry waited about a second: {out}"
     );
     assert!(
-        out.contains("delivered              5"),
+        out.contains("delivered              6"),
         "the diagnostics table: {out}"
     );
     assert!(
@@ -148,7 +153,7 @@ fn verbose_shows_bodies_and_json_gives_one_object_per_line() {
         .iter()
         .find(|o| o["kind"] == "diagnostics")
         .expect("diagnostics line");
-    assert_eq!(diagnostics["diagnostics"]["delivered"], 5);
+    assert_eq!(diagnostics["diagnostics"]["delivered"], 6);
 }
 
 #[test]

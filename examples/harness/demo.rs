@@ -1,5 +1,5 @@
-//! The demo: a first launch, a return to the foreground, a checkout, Limit Ad Tracking, and a
-//! server outage with recovery, told as a timeline. Exits non-zero unless every event arrived
+//! The demo: a first launch, a return to the foreground, a checkout, a Pinterest ad link that
+//! opens the app, Limit Ad Tracking, and a server outage with recovery, told as a timeline. Exits non-zero unless every event arrived
 //! exactly once with the expected privacy fields.
 
 use std::sync::Arc;
@@ -16,6 +16,13 @@ use crate::timeline::Timeline;
 
 /// The app-scoped token the SDK uses with `--via-relay`; the relay holds the real one.
 const DEMO_APP_TOKEN: &str = "demo-app-token";
+
+/// The Pinterest ad link the demo opens: its `epik` is the click id later events carry.
+const DEMO_AD_LINK: &str =
+    "https://shop.example.com/p/runner?utm_source=pinterest&epik=dj0yJnU9ZGVtby1jbGljaw";
+
+/// The click id in [`DEMO_AD_LINK`].
+const DEMO_CLICK_ID: &str = "dj0yJnU9ZGVtby1jbGljaw";
 
 /// Demo IDFA/GAID when none is given.
 const DEMO_ADVERTISING_ID: &str = "6D92078A-8246-4BA4-AE5B-76104861E7DC";
@@ -150,7 +157,7 @@ pub fn run(options: &Options) -> Result<(), String> {
     }
 }
 
-/// The five steps; returns the checkout's and the lead's event ids.
+/// The six steps; returns the checkout's and the lead's event ids.
 fn story(demo: &mut Demo) -> Result<(String, String), String> {
     let client = Arc::clone(&demo.session.client);
     demo.timeline().step("1. First launch: app_install");
@@ -185,7 +192,32 @@ fn story(demo: &mut Demo) -> Result<(String, String), String> {
     );
 
     demo.timeline()
-        .step("4. The user turns on Limit Ad Tracking; an add_to_cart follows");
+        .step("4. A Pinterest ad link opens the app: its click id goes on the next event");
+    demo.timeline().action(&format!("open {DEMO_AD_LINK}"));
+    let kept = client
+        .handle_open_url(DEMO_AD_LINK.into())
+        .map_err(|e| e.to_string())?;
+    demo.expect(kept, "the ad link's click id was not kept");
+    demo.track(buyer(EventName::ViewContent, "24.99"))?;
+    let r = demo.flush(10_000);
+    demo.expect(
+        r.remaining == 0 && r.processed == 1,
+        "the view_content was not delivered",
+    );
+    if let Some(sandbox) = &demo.sandbox {
+        let sent = sandbox.accepted();
+        let click_id = sent
+            .last()
+            .and_then(|e| e["user_data"]["click_id"].as_str())
+            .unwrap_or("none")
+            .to_string();
+        demo.timeline().action(&format!(
+            "view_content arrived with user_data.click_id {click_id}"
+        ));
+    }
+
+    demo.timeline()
+        .step("5. The user turns on Limit Ad Tracking; an add_to_cart follows");
     demo.timeline().action("set_privacy opt_out: true");
     client
         .set_privacy(PrivacyState {
@@ -210,7 +242,7 @@ fn story(demo: &mut Demo) -> Result<(String, String), String> {
             });
         }
         demo.timeline()
-            .step("5. Server outage: two 503 answers with Retry-After: 1, then recovery");
+            .step("6. Server outage: two 503 answers with Retry-After: 1, then recovery");
         lead = demo.track(buyer(EventName::Lead, "1.00"))?;
         let r = demo.flush(500);
         demo.expect(
@@ -247,16 +279,23 @@ fn verify_sandbox(demo: &mut Demo, checkout_id: &str, lead_id: &str, via_relay: 
         .iter()
         .filter_map(|e| e["event_name"].as_str())
         .collect();
-    let expected = ["app_install", "app_open", "checkout", "add_to_cart", "lead"];
+    let expected = [
+        "app_install",
+        "app_open",
+        "checkout",
+        "view_content",
+        "add_to_cart",
+        "lead",
+    ];
     let ok_names = names == expected;
     let once = sandbox.times_accepted(checkout_id) == 1 && sandbox.times_accepted(lead_id) == 1;
     let before_lat = accepted
         .iter()
-        .take(3)
+        .take(4)
         .all(|e| e["opt_out"] == false && e["user_data"]["hashed_maids"].is_array());
     let after_lat = accepted
         .iter()
-        .skip(3)
+        .skip(4)
         .all(|e| e["opt_out"] == true && e["user_data"].get("hashed_maids").is_none());
     let outage_seen = sandbox
         .requests()
@@ -277,6 +316,17 @@ fn verify_sandbox(demo: &mut Demo, checkout_id: &str, lead_id: &str, via_relay: 
     demo.expect(
         after_lat,
         "events after Limit Ad Tracking carry hashed_maids",
+    );
+    let click_ids: Vec<Option<&str>> = accepted
+        .iter()
+        .map(|e| e["user_data"]["click_id"].as_str())
+        .collect();
+    let clicked = click_ids.len() == expected.len()
+        && click_ids[..3].iter().all(Option::is_none)
+        && click_ids[3..].iter().all(|id| *id == Some(DEMO_CLICK_ID));
+    demo.expect(
+        clicked,
+        "the ad link's click id is not on exactly the events after it",
     );
     demo.expect(outage_seen, "the outage was not exercised");
     demo.expect(with_ip, "the relay did not add the client IP");
