@@ -657,6 +657,16 @@ public protocol ConversionsClientProtocol: AnyObject, Sendable {
     func forget(timeoutMs: UInt64) throws 
     
     /**
+     * Call with every URL that opens the app (an App Link or universal link, a custom scheme,
+     * the launch intent's data): keeps the Pinterest click id (`epik`, in the query or the
+     * fragment) with the time it arrived, and adds it as `user_data.click_id` to every later
+     * event without its own for `click_id_ttl_secs` (30 days). A newer click replaces an older
+     * one. True when a click id was kept; false when the URL has none, an unusable one
+     * (logged), or collection is disabled. No I/O on this thread.
+     */
+    func handleOpenUrl(url: String) throws  -> Bool
+    
+    /**
      * Call when the app goes to the background: waiting events are sent.
      */
     func onBackground() throws 
@@ -684,6 +694,15 @@ public protocol ConversionsClientProtocol: AnyObject, Sendable {
      * most 5 s): after `set_delivery_listener(null)` it is never called again.
      */
     func setDeliveryListener(listener: DeliveryListener?) 
+    
+    /**
+     * Android: what the Play Install Referrer said (`null`: it cannot be read, or gave up).
+     * Its `epik` becomes the click id of the install (and of later events, as from
+     * `handle_open_url`, counted from the click), its install-begin time `app_info.install_time`.
+     * Releases a first launch's `app_install` waiting for it
+     * (`first_launch_wait_for_install_referrer_secs`).
+     */
+    func setInstallReferrer(referrer: InstallReferrer?) throws 
     
     /**
      * Sets or removes the log sink (lines at or above `config.log_level`). Returns once the
@@ -876,6 +895,24 @@ open func forget(timeoutMs: UInt64)throws   {try rustCallWithError(FfiConverterT
 }
     
     /**
+     * Call with every URL that opens the app (an App Link or universal link, a custom scheme,
+     * the launch intent's data): keeps the Pinterest click id (`epik`, in the query or the
+     * fragment) with the time it arrived, and adds it as `user_data.click_id` to every later
+     * event without its own for `click_id_ttl_secs` (30 days). A newer click replaces an older
+     * one. True when a click id was kept; false when the URL has none, an unusable one
+     * (logged), or collection is disabled. No I/O on this thread.
+     */
+open func handleOpenUrl(url: String)throws  -> Bool  {
+    return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeConversionsError_lift) {
+        uniffiCallStatus in
+    uniffi_app_conversions_fn_method_conversionsclient_handle_open_url(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(url),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Call when the app goes to the background: waiting events are sent.
      */
 open func onBackground()throws   {try rustCallWithError(FfiConverterTypeConversionsError_lift) {
@@ -931,6 +968,22 @@ open func setDeliveryListener(listener: DeliveryListener?)  {try! rustCall() {
     uniffi_app_conversions_fn_method_conversionsclient_set_delivery_listener(
             self.uniffiCloneHandle(),
         FfiConverterOptionTypeDeliveryListener.lower(listener),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Android: what the Play Install Referrer said (`null`: it cannot be read, or gave up).
+     * Its `epik` becomes the click id of the install (and of later events, as from
+     * `handle_open_url`, counted from the click), its install-begin time `app_info.install_time`.
+     * Releases a first launch's `app_install` waiting for it
+     * (`first_launch_wait_for_install_referrer_secs`).
+     */
+open func setInstallReferrer(referrer: InstallReferrer?)throws   {try rustCallWithError(FfiConverterTypeConversionsError_lift) {
+        uniffiCallStatus in
+    uniffi_app_conversions_fn_method_conversionsclient_set_install_referrer(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionTypeInstallReferrer.lower(referrer),uniffiCallStatus
     )
 }
 }
@@ -2049,6 +2102,17 @@ public struct ClientConfig: Equatable, Hashable, CustomDebugStringConvertible, C
      * moment, so an install can carry the IDFA the user just allowed. The Swift layer uses 60.
      */
     public var firstLaunchWaitForAuthorizationSecs: UInt64
+    /**
+     * How long a click id from an opened URL (`handle_open_url`) or the install referrer is
+     * added to later events, counted from its arrival, seconds (1 to 90 days; 30 days).
+     */
+    public var clickIdTtlSecs: UInt64
+    /**
+     * How long the first launch's `app_install` waits for `set_install_referrer`, seconds
+     * (0 to 60). The Android layer sets it when the app has the Play Install Referrer
+     * library and this install's referrer was not read yet; the answer releases it early.
+     */
+    public var firstLaunchWaitForInstallReferrerSecs: UInt64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2139,7 +2203,16 @@ public struct ClientConfig: Equatable, Hashable, CustomDebugStringConvertible, C
          * while the authorization is `NotDetermined`, seconds (0 to 600; `app_ios` only). Answering
          * it either way, or the wait running out, records the install with the state of that
          * moment, so an install can carry the IDFA the user just allowed. The Swift layer uses 60.
-         */firstLaunchWaitForAuthorizationSecs: UInt64 = UInt64(0)) {
+         */firstLaunchWaitForAuthorizationSecs: UInt64 = UInt64(0), 
+        /**
+         * How long a click id from an opened URL (`handle_open_url`) or the install referrer is
+         * added to later events, counted from its arrival, seconds (1 to 90 days; 30 days).
+         */clickIdTtlSecs: UInt64 = UInt64(2592000), 
+        /**
+         * How long the first launch's `app_install` waits for `set_install_referrer`, seconds
+         * (0 to 60). The Android layer sets it when the app has the Play Install Referrer
+         * library and this install's referrer was not read yet; the answer releases it early.
+         */firstLaunchWaitForInstallReferrerSecs: UInt64 = UInt64(0)) {
         self.endpoint = endpoint
         self.adAccountId = adAccountId
         self.token = token
@@ -2162,6 +2235,8 @@ public struct ClientConfig: Equatable, Hashable, CustomDebugStringConvertible, C
         self.strictValidation = strictValidation
         self.userDataWithoutTracking = userDataWithoutTracking
         self.firstLaunchWaitForAuthorizationSecs = firstLaunchWaitForAuthorizationSecs
+        self.clickIdTtlSecs = clickIdTtlSecs
+        self.firstLaunchWaitForInstallReferrerSecs = firstLaunchWaitForInstallReferrerSecs
     }
 
     
@@ -2223,7 +2298,9 @@ public struct FfiConverterTypeClientConfig: FfiConverterRustBuffer {
                 logLevel: FfiConverterOptionTypeLogLevel.read(from: &buf), 
                 strictValidation: FfiConverterBool.read(from: &buf), 
                 userDataWithoutTracking: FfiConverterBool.read(from: &buf), 
-                firstLaunchWaitForAuthorizationSecs: FfiConverterUInt64.read(from: &buf)
+                firstLaunchWaitForAuthorizationSecs: FfiConverterUInt64.read(from: &buf), 
+                clickIdTtlSecs: FfiConverterUInt64.read(from: &buf), 
+                firstLaunchWaitForInstallReferrerSecs: FfiConverterUInt64.read(from: &buf)
         )
     }
 
@@ -2250,6 +2327,8 @@ public struct FfiConverterTypeClientConfig: FfiConverterRustBuffer {
         FfiConverterBool.write(value.strictValidation, into: &buf)
         FfiConverterBool.write(value.userDataWithoutTracking, into: &buf)
         FfiConverterUInt64.write(value.firstLaunchWaitForAuthorizationSecs, into: &buf)
+        FfiConverterUInt64.write(value.clickIdTtlSecs, into: &buf)
+        FfiConverterUInt64.write(value.firstLaunchWaitForInstallReferrerSecs, into: &buf)
     }
 }
 
@@ -3728,6 +3807,90 @@ public func FfiConverterTypeHttpResponse_lift(_ buf: RustBuffer) throws -> HttpR
 #endif
 public func FfiConverterTypeHttpResponse_lower(_ value: HttpResponse) -> RustBuffer {
     return FfiConverterTypeHttpResponse.lower(value)
+}
+
+
+/**
+ * What the store's install referrer says about this install (Android's Play Install
+ * Referrer), for `set_install_referrer`.
+ */
+public struct InstallReferrer: Equatable, Hashable {
+    /**
+     * The referrer string as the store gave it (`utm_source=...&epik=...`): its `epik` is
+     * the click id of the ad that led to the install.
+     */
+    public var referrer: String?
+    /**
+     * When the user clicked the link that led to the install, Unix seconds
+     * (`referrer_click_timestamp_seconds`); the click id's lifetime counts from it.
+     */
+    public var clickTime: Int64?
+    /**
+     * When the install began, Unix seconds (`install_begin_timestamp_seconds`).
+     */
+    public var installBeginTime: Int64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The referrer string as the store gave it (`utm_source=...&epik=...`): its `epik` is
+         * the click id of the ad that led to the install.
+         */referrer: String? = nil, 
+        /**
+         * When the user clicked the link that led to the install, Unix seconds
+         * (`referrer_click_timestamp_seconds`); the click id's lifetime counts from it.
+         */clickTime: Int64? = nil, 
+        /**
+         * When the install began, Unix seconds (`install_begin_timestamp_seconds`).
+         */installBeginTime: Int64? = nil) {
+        self.referrer = referrer
+        self.clickTime = clickTime
+        self.installBeginTime = installBeginTime
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension InstallReferrer: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeInstallReferrer: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> InstallReferrer {
+        return
+            try InstallReferrer(
+                referrer: FfiConverterOptionString.read(from: &buf), 
+                clickTime: FfiConverterOptionInt64.read(from: &buf), 
+                installBeginTime: FfiConverterOptionInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: InstallReferrer, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.referrer, into: &buf)
+        FfiConverterOptionInt64.write(value.clickTime, into: &buf)
+        FfiConverterOptionInt64.write(value.installBeginTime, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInstallReferrer_lift(_ buf: RustBuffer) throws -> InstallReferrer {
+    return try FfiConverterTypeInstallReferrer.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInstallReferrer_lower(_ value: InstallReferrer) -> RustBuffer {
+    return FfiConverterTypeInstallReferrer.lower(value)
 }
 
 
@@ -5342,6 +5505,30 @@ fileprivate struct FfiConverterOptionTypeCustomData: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeInstallReferrer: FfiConverterRustBuffer {
+    typealias SwiftType = InstallReferrer?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeInstallReferrer.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeInstallReferrer.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeUserData: FfiConverterRustBuffer {
     typealias SwiftType = UserData?
 
@@ -5622,6 +5809,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_app_conversions_checksum_method_conversionsclient_forget() != 11246) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_app_conversions_checksum_method_conversionsclient_handle_open_url() != 6204) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_app_conversions_checksum_method_conversionsclient_on_background() != 47093) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5635,6 +5825,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_app_conversions_checksum_method_conversionsclient_set_delivery_listener() != 22154) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_app_conversions_checksum_method_conversionsclient_set_install_referrer() != 25689) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_app_conversions_checksum_method_conversionsclient_set_log_sink() != 10870) {
