@@ -1,6 +1,6 @@
 //! Delivery over a phone's days, on a clock the test controls: wake-ups counted against their
 //! targets, and a simulated ten days (sessions, nights, a six-hour outage with `Retry-After`,
-//! a week offline, kills and restarts) that runs in seconds and checks at the end that every
+//! the clock set back a day by hand and set right, a week offline, kills and restarts) that runs in seconds and checks at the end that every
 //! accepted event was delivered once or counted as dropped, with one app_install.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may fail loudly
 
@@ -212,6 +212,50 @@ fn ten_days_of_a_phone_deliver_everything_once_or_count_it() {
     sandbox.clear_faults();
     pass_time(&clock, &client, 2 * HOUR, 5 * MINUTE);
     assert_eq!(client.diagnostics().queued, 0, "delivered after the outage");
+
+    // The user sets the clock back a day in the middle of a ten-minute backoff, tracks a
+    // session on the wrong clock, then sets it right: the retry keeps its ten minutes, and
+    // the session goes out on true time (the jump is seen against the monotonic clock).
+    sandbox.inject(retry_after(600));
+    for _ in 0..2 {
+        let result = client.track(checkout("4.50")).unwrap();
+        ledger.tracked.push((result.event_id, "Checkout".into()));
+    }
+    client.on_background().unwrap();
+    settle(&client);
+    let retry_requests = sandbox.requests().len();
+    assert_eq!(client.diagnostics().last_status, Some(503));
+    clock.set(clock.now_ms() - DAY.as_millis() as i64);
+    pass_time(&clock, &client, 9 * MINUTE, MINUTE);
+    assert_eq!(
+        sandbox.requests().len(),
+        retry_requests,
+        "the backoff holds"
+    );
+    pass_time(&clock, &client, 2 * MINUTE, MINUTE);
+    assert_eq!(
+        client.diagnostics().queued,
+        0,
+        "retried ten minutes after the 503"
+    );
+    let wrong_clock_from = ledger.tracked.len();
+    session(&clock, &client, &mut ledger, 2);
+    let true_now = (clock.now_ms() + DAY.as_millis() as i64).div_euclid(1000);
+    let wrong_clock_ids: Vec<&String> = ledger.tracked[wrong_clock_from..]
+        .iter()
+        .map(|(id, _)| id)
+        .collect();
+    for event in sandbox.accepted() {
+        if wrong_clock_ids.contains(&&event["event_id"].as_str().unwrap_or_default().to_string()) {
+            let sent = event["event_time"].as_i64().unwrap_or_default();
+            assert!(
+                (true_now - 600..=true_now).contains(&sent),
+                "tracked on a clock a day behind, sent at {sent}, true time {true_now}"
+            );
+        }
+    }
+    clock.set(clock.now_ms() + DAY.as_millis() as i64);
+    pass_time(&clock, &client, HOUR, 10 * MINUTE);
 
     // The app is killed mid-session and started again.
     session(&clock, &client, &mut ledger, 2);
