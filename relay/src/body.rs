@@ -126,6 +126,8 @@ impl Reservation {
                     None => self.permit = Some(permit),
                 }
                 self.units = wanted;
+                metrics::gauge!(crate::telemetry::BODY_BYTES_IN_FLIGHT)
+                    .increment((more * UNIT) as f64);
                 Ok(())
             }
             Err(_) => {
@@ -148,6 +150,8 @@ impl Reservation {
 
 impl Drop for Reservation {
     fn drop(&mut self) {
+        metrics::gauge!(crate::telemetry::BODY_BYTES_IN_FLIGHT)
+            .decrement((self.units * UNIT) as f64);
         self.release_address(self.units);
     }
 }

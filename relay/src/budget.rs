@@ -23,6 +23,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::limit::retry_after_secs;
 use crate::redis_budget::RedisBudget;
+use crate::telemetry;
 
 /// Length of a budget window.
 const WINDOW: Duration = Duration::from_secs(60);
@@ -99,10 +100,34 @@ impl CallBudget {
             Some(total) if !window.redis_failed => total <= u64::from(self.per_minute),
             _ => window.calls < self.share,
         };
+        let used = match shared {
+            Some(total) if !window.redis_failed => total.min(u64::from(u32::MAX)) as u32,
+            _ => window.calls + u32::from(allowed),
+        };
+        let limit = match shared {
+            Some(_) if !window.redis_failed => self.per_minute,
+            _ => self.share,
+        };
+        metrics::gauge!(telemetry::BUDGET_USED, "ad_account" => ad_account.to_string())
+            .set(f64::from(used.min(limit)));
+        metrics::gauge!(telemetry::BUDGET_LEFT, "ad_account" => ad_account.to_string())
+            .set(f64::from(limit.saturating_sub(used)));
+        if let Some(redis) = &self.shared {
+            metrics::gauge!(telemetry::REDIS_SHARED).set(if redis.failing() { 0.0 } else { 1.0 });
+        }
         if allowed {
             window.calls += 1;
             Ok(())
         } else {
+            if !window.refused {
+                tracing::warn!(
+                    target: "budget",
+                    ad_account,
+                    calls_per_minute = self.per_minute,
+                    local_share = shared.is_none() || window.redis_failed,
+                    "call budget spent for this minute: devices get 429 until it ends"
+                );
+            }
             window.refused = true;
             Err(until_next)
         }

@@ -9,6 +9,7 @@
 use std::path::PathBuf;
 
 use crate::config::RelayConfig;
+use crate::config_env::unknown_variables;
 use crate::config_file::parse_listen;
 use crate::handle::RelayHandle;
 
@@ -54,6 +55,9 @@ ENVIRONMENT (override the file; flags override the environment):
     RELAY_UPSTREAM_TIMEOUT_MS          overall upstream deadline, default 30000
     RELAY_UPSTREAM_CONNECT_TIMEOUT_MS  upstream connect deadline, default 5000
     RELAY_LOG                          stderr (default), stdout or off
+    RELAY_LOG_FORMAT                   text (default) or json
+    RELAY_METRICS_LISTEN               IP:PORT serving GET /metrics (Prometheus text); default off
+    RELAY_ALLOW_CALLS_ABOVE_API_LIMIT  true to accept calls_per_minute above the API's 5000
     RELAY_DRAIN_MS                     on SIGTERM, serve with /readyz failing this long, default 5000
     RELAY_SHUTDOWN_GRACE_MS            then wait this long for requests in flight,
                                        default linger + upstream timeout + 1 s
@@ -63,8 +67,10 @@ ROUTES:
     GET  /livez (or /healthz)                                 200 \"ok\" while the process serves
     GET  /readyz                                              200, or 503 while draining
 
-Logs: one line per request (method, path, test flag, status, event count, latency).
-Tokens and the Authorization header are never logged.
+Logs: one line per request (request id, method, path, test flag, status, event count,
+latency), one per upstream call, Redis fallback and recovery, budget exhaustion, requests
+cut at shutdown. Health checks are not logged. Tokens and the Authorization header never are.
+Unknown RELAY_* variables are named in a warning at start.
 ";
 
 /// What the arguments ask for.
@@ -97,18 +103,70 @@ pub fn run_cli(args: impl Iterator<Item = String>) -> Result<(), String> {
         println!("configuration OK ({} app tokens)", config.app_tokens.len());
         return Ok(());
     }
-    let upstream = config.upstream.clone();
-    let app_tokens = config.app_tokens.len();
+    let _log_writer = crate::log::init(&config.log, config.log_format);
+    let summary = settings_summary(&config);
     let handle = RelayHandle::start(config).map_err(|e| format!("cannot start: {e}"))?;
     eprintln!(
-        "app-conversions-relay {} listening on {}, forwarding to {upstream} ({app_tokens} app tokens)",
+        "app-conversions-relay {} listening on {}, {summary}",
         env!("CARGO_PKG_VERSION"),
         handle.base_url(),
     );
+    for name in unknown_variables(std::env::vars_os().filter_map(|(k, _)| k.into_string().ok())) {
+        eprintln!("app-conversions-relay: warning: unknown environment variable {name} is ignored (see --help)");
+    }
     let waited = wait_for_signal();
-    eprintln!("app-conversions-relay: shutting down");
+    eprintln!(
+        "app-conversions-relay: shutting down (draining, then waiting for requests in flight)"
+    );
     handle.shutdown();
     waited
+}
+
+/// The settings in force, on one line, without secrets (no token, no Redis URL).
+fn settings_summary(config: &RelayConfig) -> String {
+    let mut accounts: Vec<&str> = config
+        .app_tokens
+        .iter()
+        .map(|t| t.ad_account_id.as_str())
+        .collect();
+    accounts.sort_unstable();
+    accounts.dedup();
+    let ms = |d: std::time::Duration| d.as_millis();
+    format!(
+        "forwarding to {} ({} app tokens for ad accounts {}); linger_ms={} calls_per_minute={} \
+         instances={} redis={} trusted_proxies={} max_body_bytes={} rate_limit_per_sec={} \
+         global_rate_limit_per_sec={} max_connections={} max_requests_in_flight={} \
+         max_body_bytes_in_flight={} max_body_bytes_in_flight_per_ip={} body_timeout_ms={} \
+         upstream_timeout_ms={} drain_ms={} shutdown_grace_ms={} metrics_listen={} log={:?}/{:?}",
+        config.upstream,
+        config.app_tokens.len(),
+        accounts.join(","),
+        ms(config.linger),
+        config.calls_per_minute,
+        config.instances,
+        if config.redis_url.is_some() {
+            "on"
+        } else {
+            "off"
+        },
+        config.trusted_proxies.len(),
+        config.max_body_bytes,
+        config.rate_limit_per_sec,
+        config.global_rate_limit_per_sec,
+        config.max_connections,
+        config.max_requests_in_flight,
+        config.max_body_bytes_in_flight,
+        config.max_body_bytes_in_flight_per_ip,
+        ms(config.body_timeout),
+        ms(config.upstream_timeout),
+        ms(config.drain),
+        ms(config.effective_shutdown_grace()),
+        config
+            .metrics_listen
+            .map_or_else(|| "off".to_string(), |a| a.to_string()),
+        config.log,
+        config.log_format,
+    )
 }
 
 fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
@@ -235,6 +293,20 @@ mod tests {
         assert_eq!(c.listen, "127.0.0.1:9999".parse().unwrap());
         assert_eq!(c.upstream, "http://127.0.0.1:5");
         assert_eq!(c.validate(), Ok(()));
+    }
+
+    #[test]
+    fn the_summary_names_settings_but_no_secret() {
+        let mut config = RelayConfig::new("http://127.0.0.1:9", "conv-secret")
+            .with_app_token("app-secret", "42");
+        config.redis_url = Some("redis://:redis-password@127.0.0.1:6379".to_string());
+        let summary = settings_summary(&config);
+        assert!(summary.contains("calls_per_minute=4000"), "{summary}");
+        assert!(summary.contains("ad accounts 42"), "{summary}");
+        assert!(summary.contains("redis=on"), "{summary}");
+        for secret in ["conv-secret", "app-secret", "redis-password"] {
+            assert!(!summary.contains(secret), "{summary}");
+        }
     }
 
     #[test]

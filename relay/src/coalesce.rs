@@ -50,10 +50,15 @@ struct Pending {
     parts: Vec<(Part, oneshot::Sender<Outcome>)>,
     events: usize,
     generation: u64,
+    opened: Option<std::time::Instant>,
 }
 
 impl Pending {
     fn take(&mut self) -> Vec<(Part, oneshot::Sender<Outcome>)> {
+        if let Some(opened) = self.opened.take() {
+            metrics::histogram!(crate::telemetry::LINGER_WAIT)
+                .record(opened.elapsed().as_secs_f64());
+        }
         self.events = 0;
         self.generation += 1;
         std::mem::take(&mut self.parts)
@@ -95,6 +100,7 @@ impl Coalescer {
                 ready.push(pending.take());
             }
             pending.events += part.count;
+            pending.opened.get_or_insert_with(std::time::Instant::now);
             pending.parts.push((part, reply));
             if pending.events >= max || self.linger.is_zero() {
                 ready.push(pending.take());

@@ -13,7 +13,7 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use crate::log::LogTarget;
+use crate::log::{LogFormat, LogTarget};
 
 /// Address the command line listens on when neither the file, the environment nor `--listen`
 /// names one.
@@ -101,6 +101,9 @@ pub struct RelayConfig {
     /// Upstream calls per minute per ad account, for all instances together (shared through
     /// Redis when `redis_url` is set). Over it devices get 429 with a spread `Retry-After`.
     pub calls_per_minute: u32,
+    /// Accept a `calls_per_minute` above the API's 5,000 (only for an ad account whose limit
+    /// Pinterest raised); otherwise such a budget is refused at start.
+    pub allow_calls_above_api_limit: bool,
     /// How many relay instances share `calls_per_minute`. Without Redis, or while Redis is
     /// unreachable, each instance spends at most `calls_per_minute / instances`.
     pub instances: u32,
@@ -132,6 +135,11 @@ pub struct RelayConfig {
     pub upstream_connect_timeout: Duration,
     /// Where the one-line-per-request log goes.
     pub log: LogTarget,
+    /// Text or JSON lines (for the binary's stderr or stdout log).
+    pub log_format: LogFormat,
+    /// Where `GET /metrics` (Prometheus text) is served, apart from the devices' listener;
+    /// `None` serves no metrics.
+    pub metrics_listen: Option<SocketAddr>,
     /// How long a stop (SIGTERM) keeps serving with `/readyz` failing before it stops
     /// accepting connections, so a load balancer has time to stop sending. `0` stops at once.
     pub drain: Duration,
@@ -183,6 +191,10 @@ impl fmt::Debug for RelayConfig {
             .field("global_rate_limit_per_sec", &self.global_rate_limit_per_sec)
             .field("linger", &self.linger)
             .field("calls_per_minute", &self.calls_per_minute)
+            .field(
+                "allow_calls_above_api_limit",
+                &self.allow_calls_above_api_limit,
+            )
             .field("instances", &self.instances)
             .field("redis_url", &self.redis_url.as_ref().map(|_| "<redacted>"))
             .field("max_connections", &self.max_connections)
@@ -198,6 +210,8 @@ impl fmt::Debug for RelayConfig {
             .field("upstream_timeout", &self.upstream_timeout)
             .field("upstream_connect_timeout", &self.upstream_connect_timeout)
             .field("log", &self.log)
+            .field("log_format", &self.log_format)
+            .field("metrics_listen", &self.metrics_listen)
             .field("drain", &self.drain)
             .field("shutdown_grace", &self.shutdown_grace)
             .finish()
@@ -221,6 +235,7 @@ impl Default for RelayConfig {
             global_rate_limit_per_sec: DEFAULT_GLOBAL_RATE_LIMIT_PER_SEC,
             linger: DEFAULT_LINGER,
             calls_per_minute: DEFAULT_CALLS_PER_MINUTE,
+            allow_calls_above_api_limit: false,
             instances: 1,
             redis_url: None,
             max_connections: DEFAULT_MAX_CONNECTIONS,
@@ -233,6 +248,8 @@ impl Default for RelayConfig {
             upstream_timeout: DEFAULT_UPSTREAM_TIMEOUT,
             upstream_connect_timeout: DEFAULT_UPSTREAM_CONNECT_TIMEOUT,
             log: LogTarget::Stderr,
+            log_format: LogFormat::Text,
+            metrics_listen: None,
             drain: DEFAULT_DRAIN,
             shutdown_grace: None,
         }

@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::config::{AppToken, RelayConfig};
-use crate::log::LogTarget;
+use crate::log::{LogFormat, LogTarget};
 
 /// Loading: a file and the environment over the defaults (the settings themselves are in
 /// [`crate::config`], which knows nothing of files).
@@ -75,10 +75,13 @@ struct FileConfig {
     upstream_timeout_ms: Option<u64>,
     upstream_connect_timeout_ms: Option<u64>,
     log: Option<String>,
+    log_format: Option<String>,
+    metrics_listen: Option<String>,
     ip_table_capacity: Option<usize>,
     global_rate_limit_per_sec: Option<f64>,
     linger_ms: Option<u64>,
     calls_per_minute: Option<u32>,
+    allow_calls_above_api_limit: Option<bool>,
     instances: Option<u32>,
     redis_url: Option<String>,
     max_connections: Option<usize>,
@@ -165,6 +168,13 @@ fn apply(config: &mut RelayConfig, file: FileConfig) -> Result<(), String> {
     if let Some(log) = &file.log {
         config.log = parse_log(log).map_err(|e| format!("log: {e}"))?;
     }
+    if let Some(format) = &file.log_format {
+        config.log_format = parse_log_format(format).map_err(|e| format!("log_format: {e}"))?;
+    }
+    if let Some(listen) = &file.metrics_listen {
+        config.metrics_listen =
+            parse_optional_listen(listen).map_err(|e| format!("metrics_listen: {e}"))?;
+    }
     Ok(())
 }
 
@@ -178,6 +188,10 @@ fn apply_scale(config: &mut RelayConfig, file: &FileConfig) {
     );
     set(&mut config.linger, file.linger_ms.map(ms));
     set(&mut config.calls_per_minute, file.calls_per_minute);
+    set(
+        &mut config.allow_calls_above_api_limit,
+        file.allow_calls_above_api_limit,
+    );
     set(&mut config.instances, file.instances);
     if let Some(url) = &file.redis_url {
         config.redis_url = Some(url.clone()).filter(|u| !u.is_empty());
@@ -251,6 +265,13 @@ pub(crate) fn apply_env(
     if let Some(v) = get("RELAY_LOG") {
         config.log = parse_log(&v).map_err(|e| format!("RELAY_LOG: {e}"))?;
     }
+    if let Some(v) = get("RELAY_LOG_FORMAT") {
+        config.log_format = parse_log_format(&v).map_err(|e| format!("RELAY_LOG_FORMAT: {e}"))?;
+    }
+    if let Some(v) = get("RELAY_METRICS_LISTEN") {
+        config.metrics_listen =
+            parse_optional_listen(&v).map_err(|e| format!("RELAY_METRICS_LISTEN: {e}"))?;
+    }
     if let Some(v) = get("RELAY_REDIS_URL") {
         config.redis_url = Some(v.trim().to_string());
     }
@@ -272,6 +293,10 @@ pub(crate) fn apply_env(
         parse_opt(num("RELAY_CALLS_PER_MINUTE"))?,
     );
     set(&mut config.instances, parse_opt(num("RELAY_INSTANCES"))?);
+    set(
+        &mut config.allow_calls_above_api_limit,
+        parse_opt(num("RELAY_ALLOW_CALLS_ABOVE_API_LIMIT"))?,
+    );
     set(
         &mut config.max_connections,
         parse_opt(num("RELAY_MAX_CONNECTIONS"))?,
@@ -306,6 +331,22 @@ pub(crate) fn parse_listen(s: &str) -> Result<std::net::SocketAddr, String> {
     s.trim()
         .parse()
         .map_err(|_| format!("expected IP:PORT such as 127.0.0.1:8788, got {s:?}"))
+}
+
+/// `IP:PORT`, or `off` / empty for none.
+fn parse_optional_listen(s: &str) -> Result<Option<std::net::SocketAddr>, String> {
+    match s.trim() {
+        "" | "off" => Ok(None),
+        other => parse_listen(other).map(Some),
+    }
+}
+
+fn parse_log_format(s: &str) -> Result<LogFormat, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "text" => Ok(LogFormat::Text),
+        "json" => Ok(LogFormat::Json),
+        other => Err(format!("expected text or json, got {other:?}")),
+    }
 }
 
 fn parse_log(s: &str) -> Result<LogTarget, String> {

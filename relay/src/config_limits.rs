@@ -12,6 +12,9 @@ use std::time::Duration;
 use crate::client_ip::TrustedProxies;
 use crate::config::{RelayConfig, MIN_RATE_PER_SEC};
 
+/// The Conversions API's limit of calls a minute per ad account.
+pub(crate) const API_CALLS_PER_MINUTE: u32 = 5_000;
+
 /// Longest accepted linger: device requests are held this long at most.
 pub(crate) const MAX_LINGER: Duration = Duration::from_secs(5);
 
@@ -107,6 +110,14 @@ fn validate_scale(config: &RelayConfig) -> Result<(), String> {
     if config.instances == 0 {
         return Err("instances: must be at least 1".to_string());
     }
+    if config.calls_per_minute > API_CALLS_PER_MINUTE && !config.allow_calls_above_api_limit {
+        return Err(format!(
+            "calls_per_minute: {} is above the API's {API_CALLS_PER_MINUTE} calls a minute per ad account; \
+             every call over it would be refused with 429 (set allow_calls_above_api_limit = true \
+             only if Pinterest raised your ad account's limit)",
+            config.calls_per_minute
+        ));
+    }
     if config.calls_per_minute < config.instances {
         return Err(
             "calls_per_minute: must be at least the number of instances, so each has a share"
@@ -160,11 +171,12 @@ mod tests {
     fn scale_settings_are_checked() {
         assert_eq!(valid().validate(), Ok(()));
         type Change = fn(&mut RelayConfig);
-        let bad: [(&str, Change); 8] = [
+        let bad: [(&str, Change); 9] = [
             ("linger", |c| c.linger = Duration::from_secs(6)),
             ("calls_per_minute", |c| c.calls_per_minute = 0),
             ("instances", |c| c.instances = 0),
             ("calls_per_minute", |c| c.instances = 5000),
+            ("calls_per_minute", |c| c.calls_per_minute = 900_000),
             ("redis_url", |c| c.redis_url = Some("http://:pw@x".into())),
             ("max_connections", |c| c.max_connections = 0),
             ("max_body_bytes_in_flight", |c| {
@@ -181,6 +193,11 @@ mod tests {
         }
         let mut c = valid();
         c.redis_url = Some("redis://127.0.0.1:6379/0".into());
+        assert_eq!(c.validate(), Ok(()));
+        c.calls_per_minute = 5_000;
+        assert_eq!(c.validate(), Ok(()));
+        c.calls_per_minute = 9_000;
+        c.allow_calls_above_api_limit = true;
         assert_eq!(c.validate(), Ok(()));
     }
 }

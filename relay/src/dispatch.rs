@@ -99,6 +99,9 @@ impl Dispatcher {
         batch: Vec<(Part, oneshot::Sender<Outcome>)>,
     ) {
         let (parts, replies): (Vec<Part>, Vec<_>) = batch.into_iter().unzip();
+        metrics::histogram!(crate::telemetry::BATCH_REQUESTS).record(parts.len() as f64);
+        metrics::histogram!(crate::telemetry::BATCH_EVENTS)
+            .record(parts.iter().map(|p| p.count).sum::<usize>() as f64);
         let splits_left = AtomicU32::new(split_budget(parts.len()));
         let outcomes = self.send(&key, &parts, &splits_left).await;
         for (reply, outcome) in replies.into_iter().zip(outcomes) {
@@ -125,11 +128,14 @@ impl Dispatcher {
                     .map(|_| Outcome::OverBudget(spread_retry_after(wait)))
                     .collect();
             }
-            let reply = match self
+            let events: usize = parts.iter().map(|p| p.count).sum();
+            let started = std::time::Instant::now();
+            let sent = self
                 .upstream
                 .send(&key.ad_account, key.test, merge(parts))
-                .await
-            {
+                .await;
+            log_call(key, parts.len(), events, &sent, started.elapsed());
+            let reply = match sent {
                 Ok(reply) => reply,
                 Err(e) => {
                     self.health
@@ -179,6 +185,44 @@ impl Dispatcher {
                 _ => every(Outcome::Reply(reply)),
             }
         })
+    }
+}
+
+/// One log line per upstream call: the ad account, mode, size, answer and latency.
+fn log_call(
+    key: &BatchKey,
+    requests: usize,
+    events: usize,
+    sent: &Result<crate::forward::UpstreamReply, UpstreamError>,
+    latency: Duration,
+) {
+    let latency_ms = (latency.as_secs_f64() * 100_000.0).round() / 100.0;
+    let status = match sent {
+        Ok(reply) => reply.status.as_str().to_string(),
+        Err(UpstreamError::Timeout) => "timeout".to_string(),
+        Err(UpstreamError::Unreachable) => "unreachable".to_string(),
+    };
+    metrics::counter!(crate::telemetry::UPSTREAM_CALLS, "status" => status).increment(1);
+    metrics::histogram!(crate::telemetry::UPSTREAM_LATENCY).record(latency.as_secs_f64());
+    match sent {
+        Ok(reply) => tracing::info!(
+            target: "upstream",
+            ad_account = %key.ad_account,
+            test = key.test,
+            requests,
+            events,
+            status = reply.status.as_u16(),
+            latency_ms,
+        ),
+        Err(e) => tracing::warn!(
+            target: "upstream",
+            ad_account = %key.ad_account,
+            test = key.test,
+            requests,
+            events,
+            error = ?e,
+            latency_ms,
+        ),
     }
 }
 

@@ -27,6 +27,7 @@ use crate::server::{build_router, AppState};
 #[derive(Debug)]
 pub struct RelayHandle {
     local_addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
     stop: Option<watch::Sender<bool>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -41,6 +42,15 @@ impl RelayHandle {
         let invalid = |e: String| io::Error::new(io::ErrorKind::InvalidInput, e);
         config.validate().map_err(invalid)?;
         let state = Arc::new(AppState::new(&config).map_err(invalid)?);
+        let metrics = config
+            .metrics_listen
+            .map(crate::telemetry::bind_metrics)
+            .transpose()
+            .map_err(|e| io::Error::new(io::ErrorKind::AddrNotAvailable, e))?;
+        let metrics_addr = match &metrics {
+            Some((listener, _)) => Some(listener.local_addr()?),
+            None => None,
+        };
         let settings = Settings {
             limits: ConnectionLimits {
                 max_connections: config.max_connections,
@@ -57,10 +67,11 @@ impl RelayHandle {
         let (ready_tx, ready_rx) = mpsc::channel::<io::Result<()>>();
         let thread = std::thread::Builder::new()
             .name("app-conversions-relay".to_string())
-            .spawn(move || run(listener, state, settings, stop_rx, ready_tx))?;
+            .spawn(move || run(listener, metrics, state, settings, stop_rx, ready_tx))?;
         match ready_rx.recv() {
             Ok(Ok(())) => Ok(RelayHandle {
                 local_addr,
+                metrics_addr,
                 stop: Some(stop),
                 thread: Some(thread),
             }),
@@ -79,6 +90,12 @@ impl RelayHandle {
     /// client is configured with.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.local_addr)
+    }
+
+    /// The address serving `GET /metrics`, when [`RelayConfig::metrics_listen`] is set (with
+    /// the real port when it had port 0).
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     /// The bound address (with the real port when `listen` had port 0).
@@ -118,6 +135,10 @@ struct Settings {
 /// The background thread: build the runtime, serve until told to stop.
 fn run(
     listener: std::net::TcpListener,
+    metrics: Option<(
+        std::net::TcpListener,
+        &'static metrics_exporter_prometheus::PrometheusHandle,
+    )>,
     state: Arc<AppState>,
     settings: Settings,
     stop: watch::Receiver<bool>,
@@ -146,6 +167,9 @@ fn run(
                 return;
             }
         };
+        if let Some((listener, handle)) = metrics {
+            tokio::spawn(crate::telemetry::serve_metrics(listener, handle));
+        }
         let _ = ready.send(Ok(()));
         let lifecycle = Arc::clone(&state.lifecycle);
         let app = build_router(state);

@@ -34,6 +34,7 @@ mod cli;
 mod client_ip;
 mod coalesce;
 mod config;
+mod config_env;
 mod config_file;
 mod config_limits;
 mod content_encoding;
@@ -50,6 +51,7 @@ mod results;
 mod serve;
 mod server;
 mod strict_json;
+mod telemetry;
 mod upstream_health;
 
 pub use cli::run_cli;
@@ -63,5 +65,5 @@ pub use config::{
     MAX_EVENTS_PER_REQUEST, MIN_RATE_PER_SEC,
 };
 pub use handle::RelayHandle;
-pub use log::{LogTarget, RequestLog};
+pub use log::{LogFormat, LogTarget, RequestLog};
 pub use server::router;

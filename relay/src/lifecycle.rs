@@ -36,6 +36,7 @@ impl Lifecycle {
     /// Counts one request until the guard drops.
     pub(crate) fn enter(self: &Arc<Self>) -> InFlight {
         self.in_flight.fetch_add(1, Ordering::SeqCst);
+        metrics::gauge!(crate::telemetry::REQUESTS_IN_FLIGHT).increment(1.0);
         InFlight(Arc::clone(self))
     }
 
@@ -61,6 +62,7 @@ pub(crate) struct InFlight(Arc<Lifecycle>);
 
 impl Drop for InFlight {
     fn drop(&mut self) {
+        metrics::gauge!(crate::telemetry::REQUESTS_IN_FLIGHT).decrement(1.0);
         if self.0.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
             self.0.idle.notify_waiters();
         }

@@ -1,15 +1,23 @@
-//! The request log: one line per request, to stderr, stdout, nowhere, or an in-memory buffer.
+//! The request log: one event per request, through `tracing` (to stderr or stdout, as text or
+//! JSON), nowhere, or to an in-memory buffer.
 //!
-//! The line is built from an explicit list of facts (time, method, path, `test` flag, status,
-//! event count, latency) rather than from the request, so no header, query value or body can
-//! reach it: tokens are structurally excluded, not filtered out. The path is the only
-//! client-controlled text and is truncated and stripped of control characters so a caller
-//! cannot forge extra log lines. The in-memory target exists for tests and embedding code.
+//! The event is built from an explicit list of facts (request id, method, path, `test` flag,
+//! status, event count, latency) rather than from the request, so no header, query value or
+//! body can reach it: tokens are structurally excluded, not filtered out. The path and the
+//! request id are the only client-controlled text; the path is truncated and stripped of
+//! control characters, and a request id is only taken when it is short and plain
+//! ([`request_id_of`]), so a caller cannot forge extra log lines. The in-memory target exists
+//! for tests and embedding code. Health checks are not logged.
+//!
+//! [`init`] installs the process's subscriber (the binary calls it once): a formatter writing
+//! through `tracing-appender`'s non-blocking writer, so a slow stderr never stalls an async
+//! worker; lines are dropped rather than waited for if the writer falls far behind.
 
 use std::fmt;
-use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tracing_appender::non_blocking::WorkerGuard;
 
 /// Where the request log goes.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -23,6 +31,56 @@ pub enum LogTarget {
     Off,
     /// Lines kept in memory, readable through [`RequestLog::lines`].
     Memory(RequestLog),
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    /// `2026-01-01T00:00:00.000Z  INFO request: method="POST" ...` (the default).
+    #[default]
+    Text,
+    /// One JSON object per line, for log pipelines.
+    Json,
+}
+
+/// Installs the process's log subscriber for `target` in `format`; keep the guard until the
+/// process ends (dropping it flushes the last lines). `None` when the target writes nothing
+/// through `tracing` (off or in memory) or a subscriber is already installed.
+pub fn init(target: &LogTarget, format: LogFormat) -> Option<WorkerGuard> {
+    let (writer, guard) = match target {
+        LogTarget::Stderr => tracing_appender::non_blocking(std::io::stderr()),
+        LogTarget::Stdout => tracing_appender::non_blocking(std::io::stdout()),
+        LogTarget::Off | LogTarget::Memory(_) => return None,
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false);
+    let installed = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+    installed.ok().map(|()| guard)
+}
+
+/// Most characters of a client's `X-Request-Id` that are kept.
+const MAX_REQUEST_ID: usize = 64;
+
+/// The client's `X-Request-Id` when it is at most 64 characters of letters, digits, `-`, `_`,
+/// `.` and `:`; otherwise a new random one.
+pub(crate) fn request_id_of(header: Option<&str>) -> String {
+    match header {
+        Some(id)
+            if !id.is_empty()
+                && id.len() <= MAX_REQUEST_ID
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b)) =>
+        {
+            id.to_string()
+        }
+        _ => format!("{:016x}", fastrand::u64(..)),
+    }
 }
 
 /// A shared in-memory request log. Cloning it shares the same buffer.
@@ -67,6 +125,7 @@ impl fmt::Debug for RequestLog {
 
 /// The facts logged about one request.
 pub(crate) struct RequestRecord<'a> {
+    pub request_id: &'a str,
     pub method: &'a str,
     pub path: &'a str,
     pub test: bool,
@@ -77,8 +136,9 @@ pub(crate) struct RequestRecord<'a> {
 }
 
 impl RequestRecord<'_> {
-    /// `ts=1700000000.123 method=POST path=/v5/ad_accounts/1/events test=true status=200
-    /// events=100 ips_added=100 latency_ms=3.21` (`-` for counts not known, e.g. on a 401)
+    /// `ts=1700000000.123 request_id=ab12 method=POST path=/v5/ad_accounts/1/events test=true
+    /// status=200 events=100 ips_added=100 latency_ms=3.21` (`-` for counts not known, e.g. on
+    /// a 401)
     pub(crate) fn to_line(&self) -> String {
         let ts = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -86,7 +146,8 @@ impl RequestRecord<'_> {
             .as_secs_f64();
         let count = |n: Option<usize>| n.map_or_else(|| "-".to_string(), |n| n.to_string());
         format!(
-            "ts={ts:.3} method={} path={} test={} status={} events={} ips_added={} latency_ms={:.2}",
+            "ts={ts:.3} request_id={} method={} path={} test={} status={} events={} ips_added={} latency_ms={:.2}",
+            self.request_id,
             sanitize(self.method),
             sanitize(self.path),
             self.test,
@@ -98,17 +159,25 @@ impl RequestRecord<'_> {
     }
 }
 
-/// Writes one line to `target`.
-pub(crate) fn write_line(target: &LogTarget, line: String) {
+/// Logs one request to `target`: a `tracing` event (target `request`) for stderr and stdout,
+/// a line for the in-memory log.
+pub(crate) fn log_request(target: &LogTarget, record: &RequestRecord<'_>) {
     match target {
-        LogTarget::Stderr => {
-            let _ = writeln!(std::io::stderr().lock(), "{line}");
-        }
-        LogTarget::Stdout => {
-            let _ = writeln!(std::io::stdout().lock(), "{line}");
+        LogTarget::Stderr | LogTarget::Stdout => {
+            tracing::info!(
+                target: "request",
+                request_id = record.request_id,
+                method = %sanitize(record.method),
+                path = %sanitize(record.path),
+                test = record.test,
+                status = record.status,
+                events = record.events,
+                ips_added = record.ips_added,
+                latency_ms = (record.latency.as_secs_f64() * 1000.0 * 100.0).round() / 100.0,
+            );
         }
         LogTarget::Off => {}
-        LogTarget::Memory(log) => log.push(line),
+        LogTarget::Memory(log) => log.push(record.to_line()),
     }
 }
 
@@ -138,6 +207,7 @@ mod tests {
     #[test]
     fn line_has_the_listed_facts() {
         let line = RequestRecord {
+            request_id: "r1",
             method: "POST",
             path: "/v5/ad_accounts/123/events",
             test: true,
@@ -149,13 +219,14 @@ mod tests {
         .to_line();
         assert!(line.starts_with("ts="));
         assert!(line.contains(
-            "method=POST path=/v5/ad_accounts/123/events test=true status=200 events=3 ips_added=2 latency_ms=1.50"
+            "request_id=r1 method=POST path=/v5/ad_accounts/123/events test=true status=200 events=3 ips_added=2 latency_ms=1.50"
         ));
     }
 
     #[test]
     fn paths_cannot_forge_lines() {
         let line = RequestRecord {
+            request_id: "r2",
             method: "GET",
             path: "/x\nstatus=200 fake",
             test: false,
@@ -175,7 +246,27 @@ mod tests {
     fn memory_log_is_shared_between_clones() {
         let log = RequestLog::new();
         let target = LogTarget::Memory(log.clone());
-        write_line(&target, "one".into());
-        assert_eq!(log.lines(), vec!["one".to_string()]);
+        let record = RequestRecord {
+            request_id: "r3",
+            method: "GET",
+            path: "/",
+            test: false,
+            status: 404,
+            events: None,
+            ips_added: None,
+            latency: Duration::ZERO,
+        };
+        log_request(&target, &record);
+        assert_eq!(log.lines(), vec![record.to_line()]);
+    }
+
+    #[test]
+    fn request_ids_are_taken_only_when_plain() {
+        assert_eq!(request_id_of(Some("abc-123_x.y:z")), "abc-123_x.y:z");
+        for bad in ["", "a b", "a\nb", "ü", &"a".repeat(65)] {
+            let id = request_id_of(Some(bad));
+            assert_eq!(id.len(), 16, "{bad:?} -> {id}");
+        }
+        assert_ne!(request_id_of(None), request_id_of(None));
     }
 }

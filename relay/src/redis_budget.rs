@@ -58,11 +58,21 @@ impl RedisBudget {
         let key = format!("app-conversions-relay:calls:{ad_account}:{minute}");
         match self.incr(&key).await {
             Some(total) => {
-                self.last_failed.store(false, Ordering::SeqCst);
+                if self.last_failed.swap(false, Ordering::SeqCst) {
+                    tracing::info!(
+                        target: "redis",
+                        "Redis answers again: the call budget is shared from the next minute"
+                    );
+                }
                 Some(total)
             }
             None => {
-                self.last_failed.store(true, Ordering::SeqCst);
+                if !self.last_failed.swap(true, Ordering::SeqCst) {
+                    tracing::warn!(
+                        target: "redis",
+                        "Redis cannot be reached: the call budget falls back to this instance's share until the minute ends"
+                    );
+                }
                 *lock(&self.resting_until) = Some(Instant::now() + RETRY_AFTER_FAILURE);
                 *self.connection.lock().await = None;
                 None

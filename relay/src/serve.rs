@@ -102,8 +102,10 @@ pub(crate) async fn serve(
             .header_read_timeout(limits.idle_timeout)
             .serve_connection(TokioIo::new(tcp), TowerToHyperService::new(service));
         let connection = graceful.watch(connection);
+        metrics::gauge!(crate::telemetry::OPEN_CONNECTIONS).increment(1.0);
         tokio::spawn(async move {
             let _ = connection.await;
+            metrics::gauge!(crate::telemetry::OPEN_CONNECTIONS).decrement(1.0);
             drop(slot);
         });
     }

@@ -39,11 +39,15 @@ use crate::dispatch::{Dispatcher, Outcome, Part};
 use crate::forward::{Upstream, UpstreamReply};
 use crate::lifecycle::Lifecycle;
 use crate::limit::{retry_after_secs, GlobalLimiter, IpLimiter};
-use crate::log::{write_line, LogTarget, RequestRecord};
+use crate::log::{log_request as write_log, request_id_of, LogTarget, RequestRecord};
 use crate::payload::{self, PayloadError, Prepared};
 use crate::redis_budget::RedisBudget;
 use crate::responses;
+use crate::telemetry;
 use crate::upstream_health::{Pause, UpstreamHealth};
+
+/// The header a request id is read from and echoed in.
+const X_REQUEST_ID: &str = "x-request-id";
 
 /// Bodies up to this size are parsed on the async worker; larger ones on the blocking pool.
 const INLINE_PARSE_BYTES: usize = 64 * 1024;
@@ -146,6 +150,7 @@ pub fn router(config: &RelayConfig) -> Result<Router, String> {
 pub(crate) fn build_router(state: Arc<AppState>) -> Router {
     let shed = ServiceBuilder::new()
         .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
+            shed("requests_in_flight");
             responses::overloaded()
         }))
         .load_shed()
@@ -211,6 +216,12 @@ async fn log_request(State(state): State<Arc<AppState>>, request: Request, next:
     }
     let _in_flight = state.lifecycle.enter();
     let started = Instant::now();
+    let request_id = request_id_of(
+        request
+            .headers()
+            .get(X_REQUEST_ID)
+            .and_then(|v| v.to_str().ok()),
+    );
     let method = request.method().clone();
     let path = request.uri().path().to_string();
     let test = is_test_mode(request.uri().query());
@@ -221,7 +232,16 @@ async fn log_request(State(state): State<Arc<AppState>>, request: Request, next:
             .headers_mut()
             .insert(CONNECTION, HeaderValue::from_static("close"));
     }
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(X_REQUEST_ID, value);
+    }
+    metrics::counter!(telemetry::DEVICE_REQUESTS, "status" => response.status().as_str().to_string())
+        .increment(1);
+    if path.starts_with("/v5/") {
+        metrics::histogram!(telemetry::ADDED_LATENCY).record(started.elapsed().as_secs_f64());
+    }
     let record = RequestRecord {
+        request_id: &request_id,
         method: method.as_str(),
         path: &path,
         test,
@@ -233,7 +253,7 @@ async fn log_request(State(state): State<Arc<AppState>>, request: Request, next:
             .map(|c| c.ips_added),
         latency: started.elapsed(),
     };
-    write_line(&state.log, record.to_line());
+    write_log(&state.log, &record);
     response
 }
 
@@ -262,6 +282,7 @@ async fn post_events(
     let client_ip = state.proxies.client_ip(peer.ip(), &headers);
     let now = Instant::now();
     if let Err(wait) = state.ip_limiter.check(client_ip.unwrap_or(peer.ip()), now) {
+        shed("ip_rate_limit");
         return responses::rate_limited(retry_after_secs(wait));
     }
     match state.tokens.authorize(&headers, &ad_account_id) {
@@ -270,9 +291,11 @@ async fn post_events(
         AuthDecision::Unauthenticated => return responses::unauthenticated(),
     }
     if let Err(wait) = state.global_limiter.check(now) {
+        shed("global_rate_limit");
         return responses::rate_limited(retry_after_secs(wait));
     }
     if let Some(until_window_end) = state.budget.spent_for(&ad_account_id) {
+        shed("budget");
         return responses::rate_limited(spread_retry_after(until_window_end));
     }
     let encoding = match content_encoding::encoding(&headers) {
@@ -280,6 +303,7 @@ async fn post_events(
         Err(refusal) => return refusal.response(),
     };
     if let Some((pause, wait)) = state.health.paused(&ad_account_id) {
+        shed("upstream_paused");
         return paused(pause, wait);
     }
     let address = client_ip.unwrap_or(peer.ip());
@@ -292,7 +316,14 @@ async fn post_events(
     };
     let (raw, _memory) = match raw {
         Ok(read) => read,
-        Err(e) => return body_refusal(e, state.body_limits.max_bytes),
+        Err(e) => {
+            match e {
+                BodyError::InstanceFull => shed("body_memory"),
+                BodyError::AddressFull => shed("body_memory_per_ip"),
+                _ => {}
+            }
+            return body_refusal(e, state.body_limits.max_bytes);
+        }
     };
     let raw = match content_encoding::decode(raw, encoding, state.body_limits.max_bytes).await {
         Ok(raw) => raw,
@@ -377,6 +408,11 @@ fn paused(pause: Pause, wait: std::time::Duration) -> Response {
         Pause::RateLimited => responses::rate_limited(spread_retry_after(wait)),
         Pause::Failing => responses::upstream_failing(retry_after_secs(wait)),
     }
+}
+
+/// Counts a request refused to protect the relay or the ad account.
+fn shed(reason: &'static str) {
+    metrics::counter!(telemetry::SHED, "reason" => reason).increment(1);
 }
 
 /// The answer to a body that was not read.

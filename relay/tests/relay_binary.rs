@@ -146,7 +146,8 @@ fn serves_logs_without_tokens_and_stops_on_sigterm() {
     let requests: Vec<_> = lines.iter().filter(|l| l.contains("method=POST")).collect();
     assert_eq!(requests.len(), 2, "{lines:#?}");
     assert!(requests[0].contains("test=true status=200 events=2 ips_added=2"));
-    assert!(requests[1].contains("status=401 events=-"));
+    assert!(requests[1].contains("status=401"), "{}", requests[1]);
+    assert!(!requests[1].contains("events="), "{}", requests[1]);
 }
 
 /// `GET /healthz` on a fresh connection; the status line, or the error.
@@ -301,4 +302,114 @@ fn sigterm_fails_readiness_and_keeps_serving_for_the_drain_period() {
     let exit = relay.0.wait().unwrap();
     assert!(exit.success(), "relay exited with {exit}");
     assert!(raw_get(&addr, "/livez").is_err());
+}
+
+#[cfg(unix)]
+#[test]
+fn json_logs_carry_request_ids_and_upstream_calls_but_no_token() {
+    let sandbox = Sandbox::start(SandboxConfig {
+        token: CONVERSION_TOKEN.to_string(),
+        ad_account_id: AD_ACCOUNT.to_string(),
+        ..Default::default()
+    })
+    .unwrap();
+    let mut child = relay_command()
+        .env("RELAY_LISTEN", "127.0.0.1:0")
+        .env("RELAY_UPSTREAM", sandbox.base_url())
+        .env("RELAY_CONVERSION_TOKEN", CONVERSION_TOKEN)
+        .env("RELAY_APP_TOKENS", format!("{AD_ACCOUNT}:{APP_TOKEN}"))
+        .env("RELAY_LOG", "stderr")
+        .env("RELAY_LOG_FORMAT", "json")
+        .env("RELAY_CALLS_PER_MINUTES", "100")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let _ = tx.send(line.unwrap());
+        }
+    });
+    let first = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert!(first.contains("calls_per_minute=4000"), "{first}");
+    let base = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .unwrap()
+        .trim_end_matches(',')
+        .to_string();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let client = client();
+        let ok = post_to(
+            &client,
+            &base,
+            Some(APP_TOKEN),
+            AD_ACCOUNT,
+            "",
+            batch(vec![event("log-1")]),
+            &[("x-request-id", "req-abc-1")],
+        )
+        .await;
+        assert_eq!(ok.status, 200, "{}", ok.body);
+        assert_eq!(ok.headers["x-request-id"], "req-abc-1");
+        let denied = post_to(
+            &client,
+            &base,
+            Some(CONVERSION_TOKEN),
+            AD_ACCOUNT,
+            "",
+            batch(vec![event("log-2")]),
+            &[],
+        )
+        .await;
+        assert_eq!(denied.status, 401);
+        let generated = denied.headers["x-request-id"].to_str().unwrap();
+        assert_eq!(generated.len(), 16);
+        assert_eq!(get(&client, format!("{base}/livez")).await.status, 200);
+        assert_eq!(get(&client, format!("{base}/readyz")).await.status, 200);
+    });
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(child.wait().unwrap().success());
+    reader.join().unwrap();
+    let lines: Vec<String> = std::iter::once(first).chain(rx.try_iter()).collect();
+    assert_log_clean(&lines);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("unknown environment variable RELAY_CALLS_PER_MINUTES")),
+        "{lines:#?}"
+    );
+    let events: Vec<serde_json::Value> = lines
+        .iter()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let requests: Vec<_> = events.iter().filter(|e| e["target"] == "request").collect();
+    assert_eq!(
+        requests.len(),
+        2,
+        "health checks are not logged: {events:#?}"
+    );
+    assert_eq!(requests[0]["request_id"], "req-abc-1");
+    assert_eq!(requests[0]["level"], "INFO");
+    assert_eq!(requests[0]["status"], 200);
+    assert_eq!(requests[1]["status"], 401);
+    let calls: Vec<_> = events
+        .iter()
+        .filter(|e| e["target"] == "upstream")
+        .collect();
+    assert_eq!(calls.len(), 1, "{events:#?}");
+    assert_eq!(calls[0]["status"], 200);
+    assert_eq!(calls[0]["events"], 1);
 }
