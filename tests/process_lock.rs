@@ -92,3 +92,49 @@ fn hold() {
     println!("HOLDING");
     std::thread::sleep(HOLDER_LIFETIME);
 }
+
+const DELETED: &str = "a_deleted_lock_file_does_not_let_a_second_process_in";
+
+/// Someone deletes `<db>.lock` while a process holds it: a second process must still be
+/// refused (the database file itself is locked by the holder's connection).
+#[test]
+fn a_deleted_lock_file_does_not_let_a_second_process_in() {
+    if child_role().as_deref() == Some("hold") {
+        return hold();
+    }
+    let sandbox = sandbox();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("buffer.db");
+    let mut holder = child(DELETED, "hold")
+        .env("LOCK_DB", &db)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the holder");
+    let stdout = holder.stdout.take().expect("holder stdout");
+    let ready = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .any(|line| line.contains("HOLDING"));
+    assert!(ready, "the holder did not report holding the database");
+    std::fs::remove_file(app_conversions_lock_path(&db)).expect("delete the lock file");
+    let second = ConversionsClient::new(
+        config(&sandbox.base_url(), &db),
+        app(),
+        device(),
+        privacy_with_id(GAID),
+    );
+    holder.kill().expect("SIGKILL the holder");
+    holder.wait().expect("reap the holder");
+    match second {
+        Err(ConversionsError::DatabaseInUse { .. }) => {}
+        Err(other) => panic!("expected DatabaseInUse, got {other:?}"),
+        Ok(_) => panic!("a second process opened a database another process uses"),
+    }
+}
+
+fn app_conversions_lock_path(db: &std::path::Path) -> std::path::PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".lock");
+    name.into()
+}

@@ -143,7 +143,6 @@ impl Client {
             install_referrer_pending: settings.config.first_launch_wait_for_install_referrer_secs
                 > 0,
         };
-        let path = claim.path().to_path_buf();
         let shared = Arc::new(Shared {
             settings,
             token,
@@ -172,7 +171,7 @@ impl Client {
         let spawn_error = |e: std::io::Error| {
             ConversionsError::storage(format!("cannot start a worker thread: {e}"))
         };
-        worker::spawn(shared.clone(), path, inbox, move || drop(claim)).map_err(spawn_error)?;
+        worker::spawn(shared.clone(), claim, inbox).map_err(spawn_error)?;
         let upload_commands = commands.clone();
         upload::spawn(shared.clone(), upload_commands, done, transport).map_err(spawn_error)?;
         if !privacy.collection_enabled {

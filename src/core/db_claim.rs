@@ -2,6 +2,10 @@
 //! use, keyed by one canonical spelling of the path, so `sub/../b.db` or a symlink to `b.db`
 //! is the same file; across processes, the `flock` of [`DatabaseLock`]. The claim is held by
 //! the store worker and released when it ends.
+//!
+//! No store without a lock: where the lock file cannot be created (read-only storage) the
+//! client starts, but the store worker opens the database only once it holds the lock
+//! ([`DatabaseClaim::ensure_locked`]), and reports a storage error until then.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -9,7 +13,7 @@ use std::sync::Mutex;
 
 use once_cell::sync::Lazy;
 
-use crate::core::db_lock::DatabaseLock;
+use crate::core::db_lock::{locked_by_another_process, DatabaseLock};
 use crate::core::error::{ConversionsError, Result};
 use crate::core::sync::lock;
 
@@ -35,15 +39,43 @@ impl DatabaseClaim {
         if !lock(&OPEN_DATABASES).insert(key.clone()) {
             return Err(in_use());
         }
-        // Held by another process: refused. A lock file that cannot be created (read-only
-        // storage) leaves the open to the worker, which reports the storage error.
+        // Held by another process (its lock file, or, if that was deleted, the database file
+        // its connection keeps locked): refused. A lock file that cannot be created (read-only
+        // storage) leaves the lock to the worker, which opens nothing without it.
         match DatabaseLock::try_acquire(&key) {
             Ok(None) => {
                 lock(&OPEN_DATABASES).remove(&key);
                 Err(in_use())
             }
+            Ok(Some(_)) if locked_by_another_process(&key) => {
+                lock(&OPEN_DATABASES).remove(&key);
+                Err(in_use())
+            }
             Ok(held) => Ok(DatabaseClaim(key, held)),
             Err(_) => Ok(DatabaseClaim(key, None)),
+        }
+    }
+
+    /// Makes sure the cross-process lock is held before the database is used: taken now if
+    /// it could not be at start, taken again if its file was deleted meanwhile. Err (to be
+    /// reported as a storage error) when it cannot be, or another process has it now.
+    pub fn ensure_locked(&mut self) -> std::result::Result<(), String> {
+        if self.1.as_ref().is_some_and(|held| held.still_held(&self.0)) {
+            return Ok(());
+        }
+        let lost = self.1.take().is_some();
+        match DatabaseLock::try_acquire(&self.0) {
+            Ok(Some(held)) => {
+                self.1 = Some(held);
+                Ok(())
+            }
+            Ok(None) => Err("the database is in use by another process".into()),
+            Err(e) if lost => Err(format!(
+                "the lock file was deleted and cannot be made again: {e}"
+            )),
+            Err(e) => Err(format!(
+                "unable to open database file: cannot take its lock: {e}"
+            )),
         }
     }
 }

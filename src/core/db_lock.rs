@@ -10,6 +10,13 @@
 //! push process too would otherwise run two uploaders on one file. The lock file is left in
 //! place when the client ends: deleting it could race with a process that is about to lock it.
 //!
+//! The lock file can be unlinked while it is held (a cleaner, a user): the lock taken is
+//! checked against the file now at the path (same device and inode), and taken again on a
+//! mismatch. And since a process that finds the lock file gone could create a new one and
+//! lock that, [`locked_by_another_process`] also asks the kernel whether another process holds
+//! a lock on the database file itself: the store's SQLite connection runs in EXCLUSIVE
+//! locking mode, so it holds one for as long as the file is open.
+//!
 //! Through `libc` (already a dependency of the tests) rather than `std::fs::File::try_lock`,
 //! which needs Rust 1.89 while the crate supports 1.80, or a locking crate for one call.
 
@@ -38,18 +45,79 @@ impl DatabaseLock {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)?;
-        if lock_exclusive(&file)? {
-            Ok(Some(DatabaseLock { _file: file }))
-        } else {
-            Ok(None)
+        for _ in 0..MAX_ATTEMPTS {
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)?;
+            if !lock_exclusive(&file)? {
+                return Ok(None);
+            }
+            // Unlinked (or replaced) between the open and the lock: that lock guards nothing.
+            if same_file(&file, &path)? {
+                return Ok(Some(DatabaseLock { _file: file }));
+            }
         }
+        Err(io::Error::other(format!(
+            "{} keeps being replaced while it is locked",
+            path.display()
+        )))
     }
+
+    /// True while the lock file at the path is still the one locked (not deleted or replaced).
+    pub fn still_held(&self, database: &Path) -> bool {
+        same_file(&self._file, &lock_path(database)).unwrap_or(false)
+    }
+}
+
+/// Attempts to take a lock whose file keeps being replaced under it.
+const MAX_ATTEMPTS: u32 = 5;
+
+/// True when `file` is the file now at `path` (same device and inode).
+#[cfg(unix)]
+fn same_file(file: &File, path: &Path) -> io::Result<bool> {
+    use std::os::unix::fs::MetadataExt;
+    let open = file.metadata()?;
+    match std::fs::metadata(path) {
+        Ok(now) => Ok(open.dev() == now.dev() && open.ino() == now.ino()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(_file: &File, _path: &Path) -> io::Result<bool> {
+    Ok(true)
+}
+
+/// True when another process holds a lock on the database file itself (its SQLite connection
+/// does, in EXCLUSIVE locking mode, for as long as it has the file open). A missing file is
+/// held by nobody. Only called while no connection of this process has the file open (the
+/// in-process claim guarantees it), since closing a descriptor drops this process's record
+/// locks on the file.
+#[cfg(unix)]
+pub fn locked_by_another_process(database: &Path) -> bool {
+    use std::os::unix::io::AsRawFd;
+    let Ok(file) = File::open(database) else {
+        return false;
+    };
+    // SAFETY: an all-zero flock is a valid value of the plain C struct.
+    let mut probe: libc::flock = unsafe { std::mem::zeroed() };
+    probe.l_type = libc::F_WRLCK as _;
+    probe.l_whence = libc::SEEK_SET as _;
+    probe.l_start = 0;
+    probe.l_len = 0;
+    // SAFETY: F_GETLK reads and writes `probe`, which outlives the call; the descriptor is
+    // kept open by `file`.
+    let result = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_GETLK, &mut probe) };
+    result == 0 && i32::from(probe.l_type) != libc::F_UNLCK
+}
+
+#[cfg(not(unix))]
+pub fn locked_by_another_process(_database: &Path) -> bool {
+    false
 }
 
 /// `flock(LOCK_EX | LOCK_NB)`: true when taken, false when another open file holds it.
@@ -94,6 +162,16 @@ mod tests {
         assert!(DatabaseLock::try_acquire(&db).unwrap().is_none());
         drop(first);
         assert!(DatabaseLock::try_acquire(&db).unwrap().is_some());
+    }
+
+    #[test]
+    fn a_lock_whose_file_was_deleted_is_no_longer_held() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("buffer.db");
+        let lock = DatabaseLock::try_acquire(&db).unwrap().unwrap();
+        assert!(lock.still_held(&db));
+        std::fs::remove_file(lock_path(&db)).unwrap();
+        assert!(!lock.still_held(&db));
     }
 
     #[test]

@@ -113,6 +113,22 @@ impl Launches {
         self.waiting.push(launch);
     }
 
+    /// Writes the install record the sidecar knows into `store` if it has none (a buffer
+    /// recreated after a loss), so that no SDK version records a second app_install from it.
+    pub fn restore_record(&self, store: &mut Store, now: i64) -> Result<(), StoreError> {
+        let Some(install_id) = self.state.install_id.clone() else {
+            return Ok(());
+        };
+        if store.install_record()?.is_some() {
+            return Ok(());
+        }
+        let record = InstallRecord {
+            install_id,
+            existing_user: self.state.existing_user,
+        };
+        store.restore_install_record(&record, now)
+    }
+
     /// True when launches wait for a working store.
     pub fn pending(&self) -> bool {
         !self.waiting.is_empty()

@@ -32,6 +32,8 @@
 //!   The store worker has no timer; it sleeps until a command comes.
 //! - **One client per database.** `db_lock` holds an exclusive `flock` on `<db>.lock` for
 //!   the life of a client, across processes; the kernel releases it when the holder dies.
+//!   The store's connection (EXCLUSIVE locking mode) also keeps the database file locked, so
+//!   a deleted lock file lets no second process in; the store opens nothing without the lock.
 //! - **Memory.** The command channel is unbounded so that `track` never blocks the app. What
 //!   bounds memory is the store worker: it drains the channel in groups of up to 10,000
 //!   commands per transaction, and while storage is down it keeps at most

@@ -1,7 +1,14 @@
 //! The durable buffer: one SQLite connection, owned by the store worker thread.
 //!
 //! WAL journal with `synchronous=FULL`, so a committed group of events survives power loss,
-//! and the worker commits many events per transaction so a burst costs one fsync. A file that
+//! and the worker commits many events per transaction so a burst costs one fsync. The one
+//! connection runs in EXCLUSIVE locking mode, set before WAL: the WAL index then lives in
+//! heap memory rather than in a memory-mapped `-shm` file (a mapped page that cannot be
+//! written, on a full or read-only file system, is a SIGBUS that kills the app), and the
+//! connection holds a lock on the file for as long as it is open, which keeps any other
+//! process out even if `<db>.lock` is deleted. A file moved, replaced or deleted under the
+//! open connection is noticed ([`Store::has_moved`]) and its content carried to a new file at
+//! the path ([`Store::rescue`]). A file that
 //! is not a database (or is corrupt), found at open or later, is moved aside and recreated with
 //! what could still be read ([`salvage`]); every other failure (read-only folder, full disk, a
 //! folder where the file should be) is reported to the caller, who keeps the events in memory
@@ -53,6 +60,9 @@ pub enum StoreError {
     /// Written by a newer SDK.
     #[error("database schema version {0} is newer than this SDK supports")]
     NewerSchema(u32),
+    /// The file cannot be used as it is (not locked, moved away); the message says why.
+    #[error("{0}")]
+    File(String),
 }
 
 impl StoreError {
@@ -111,7 +121,7 @@ impl Store {
             ))
         })?;
         let conn = Store::connect(path)?;
-        let salvaged = salvage::salvage(&conn, &aside);
+        let salvaged = salvage::salvage_copy(&conn, &aside);
         let store = Store::with_connection(conn)?;
         Ok((
             store,
@@ -136,6 +146,7 @@ impl Store {
         }
         let mut conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(2))?;
+        conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "secure_delete", "ON")?;
@@ -155,6 +166,48 @@ impl Store {
             next_row: last.saturating_add(1),
             server_offset_secs: 0,
         })
+    }
+
+    /// True when the file this connection has open is no longer the file at its path (moved,
+    /// replaced or deleted: `SQLITE_FCNTL_HAS_MOVED`).
+    pub fn has_moved(&self) -> bool {
+        let mut moved: std::os::raw::c_int = 0;
+        // SAFETY: the handle is this open connection's, used on its one thread; the file
+        // control writes one int through the pointer, which outlives the call.
+        let code = unsafe {
+            rusqlite::ffi::sqlite3_file_control(
+                self.conn.handle(),
+                c"main".as_ptr(),
+                rusqlite::ffi::SQLITE_FCNTL_HAS_MOVED,
+                (&mut moved as *mut std::os::raw::c_int).cast(),
+            )
+        };
+        code == rusqlite::ffi::SQLITE_OK && moved != 0
+    }
+
+    /// Carries the content of a file that moved away (still readable through this connection)
+    /// to a new buffer at `path`: a copy is written beside it, this connection closed, the new
+    /// file opened (or the one now at the path, if it was replaced by a buffer) and the copy's
+    /// rows salvaged into it, row ids kept. The copy is removed after.
+    pub fn rescue(self, path: &Path, now: i64) -> Result<(Store, OpenReport), StoreError> {
+        let mut copy = path.as_os_str().to_owned();
+        copy.push(format!(".rescued-{now}"));
+        let copy = PathBuf::from(copy);
+        let _ = std::fs::remove_file(&copy);
+        let copy_text = copy.to_string_lossy().into_owned();
+        self.conn.execute("VACUUM main INTO ?1", [copy_text])?;
+        drop(self);
+        let conn = Store::connect(path)?;
+        let salvaged = salvage::salvage(&conn, &copy);
+        let store = Store::with_connection(conn)?;
+        let _ = std::fs::remove_file(&copy);
+        Ok((
+            store,
+            OpenReport {
+                moved_aside: None,
+                salvaged,
+            },
+        ))
     }
 
     /// Writes a small row, to learn whether storage takes writes again (a full disk with room
@@ -220,6 +273,20 @@ impl Store {
             *next_row += 1;
         }
         Ok(inserted == 1)
+    }
+}
+
+impl Drop for Store {
+    /// Gives up the EXCLUSIVE lock before the connection closes: a connection that SQLite
+    /// cannot close at once (a statement left unfinished by a corrupt page) would otherwise
+    /// keep the file locked, and a recovery could not read the file it moved aside.
+    fn drop(&mut self) {
+        let _ = self.conn.pragma_update(None, "locking_mode", "NORMAL");
+        let _ = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| {
+                r.get::<_, i64>(0)
+            });
     }
 }
 

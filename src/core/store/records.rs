@@ -210,6 +210,22 @@ impl Store {
         Ok(())
     }
 
+    /// Puts back an install record known from the sidecar into a database that lost it
+    /// (recreated after a loss): an SDK version that reads only the database then knows the
+    /// install is decided too. Nothing is queued and no counter moves.
+    pub fn restore_install_record(
+        &mut self,
+        record: &InstallRecord,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT OR IGNORE INTO install (id, install_id, recorded_at, existing_user)
+             VALUES (1, ?1, ?2, ?3)",
+            params![record.install_id, now, record.existing_user as i64],
+        )?;
+        Ok(())
+    }
+
     /// Removes every queued and dead-lettered event and the custom-name registry; keeps the
     /// install record. Returns the queued events removed.
     pub fn forget(&mut self) -> Result<u64, StoreError> {

@@ -22,6 +22,26 @@ const SMALL_TABLES: [&str; 5] = [
     "dead_letters",
 ];
 
+/// [`salvage`] from a copy of `aside` (and its WAL), removed after: the connection that found
+/// the damage may not have closed yet (SQLite keeps a connection with an unfinished statement
+/// open), and in EXCLUSIVE locking mode it would keep `aside` locked against this process.
+pub(super) fn salvage_copy(conn: &Connection, aside: &Path) -> u64 {
+    let copy = PathBuf::from(format!("{}.read", aside.display()));
+    let side = |base: &Path, suffix: &str| PathBuf::from(format!("{}{suffix}", base.display()));
+    if std::fs::copy(aside, &copy).is_err() {
+        return 0;
+    }
+    let wal = side(aside, "-wal");
+    if wal.exists() {
+        let _ = std::fs::copy(&wal, side(&copy, "-wal"));
+    }
+    let copied = salvage(conn, &copy);
+    for file in [copy.clone(), side(&copy, "-wal"), side(&copy, "-shm")] {
+        let _ = std::fs::remove_file(file);
+    }
+    copied
+}
+
 /// Copies what is readable in the damaged file `aside` into the new buffer `conn`; returns the
 /// number of queued events copied.
 pub(super) fn salvage(conn: &Connection, aside: &Path) -> u64 {

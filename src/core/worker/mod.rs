@@ -17,6 +17,8 @@
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
+
+use crate::core::db_claim::DatabaseClaim;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::Receiver;
 use std::sync::Arc;
@@ -40,19 +42,19 @@ const MAX_GROUP: usize = 10_000;
 /// is reported as failing instead of filling the folder with copies.
 const MAX_RECOVERIES: u32 = 3;
 
-/// Starts the worker thread; `on_exit` runs after the database is closed, before a
-/// [`Command::Close`] is answered.
+/// Starts the worker thread on the database of `claim`, released after the database is
+/// closed and before a [`Command::Close`] is answered.
 pub fn spawn(
     shared: Arc<Shared>,
-    path: PathBuf,
+    claim: DatabaseClaim,
     commands: Receiver<Command>,
-    on_exit: impl FnOnce() + Send + 'static,
 ) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("app-conversions-store".into())
         .spawn(move || {
-            let closed = StoreWorker::new(shared, path).run(commands);
-            on_exit();
+            let mut worker = StoreWorker::new(shared, claim);
+            let closed = worker.run(commands);
+            drop(worker);
             if let Some((reply, result)) = closed {
                 let _ = reply.send(result);
             }
@@ -63,6 +65,11 @@ pub fn spawn(
 struct StoreWorker {
     shared: Arc<Shared>,
     path: PathBuf,
+    /// This process's claim on the file and the cross-process lock: no store without it.
+    claim: DatabaseClaim,
+    /// A fault that lost the file under the open store (moved, replaced, deleted), for the
+    /// next flush to report even though its content was carried to a new file.
+    unreported_fault: Option<String>,
     store: Option<Store>,
     /// Tracked events not committed yet, oldest first; at most the queue capacity.
     pending: VecDeque<PendingEvent>,
@@ -80,11 +87,14 @@ struct StoreWorker {
 }
 
 impl StoreWorker {
-    fn new(shared: Arc<Shared>, path: PathBuf) -> StoreWorker {
+    fn new(shared: Arc<Shared>, claim: DatabaseClaim) -> StoreWorker {
+        let path = claim.path().to_path_buf();
         StoreWorker {
             launches: Launches::new(&path),
             shared,
             path,
+            claim,
+            unreported_fault: None,
             store: None,
             pending: VecDeque::new(),
             unsaved_evictions: 0,
@@ -101,7 +111,7 @@ impl StoreWorker {
 
     /// Runs commands until a [`Command::Close`] (returned with its answer, to be sent once
     /// the file is released) or until every sender is gone.
-    fn run(mut self, commands: Receiver<Command>) -> Option<(Reply<()>, Result<(), String>)> {
+    fn run(&mut self, commands: Receiver<Command>) -> Option<(Reply<()>, Result<(), String>)> {
         self.guarded(|w| {
             w.ensure_open();
         });
@@ -301,7 +311,9 @@ impl StoreWorker {
                 self.commit();
                 self.probe();
                 let failing = self.storage_error().is_some();
+                let fault = self.unreported_fault.take();
                 let result = match &self.store {
+                    _ if fault.is_some() => Err(fault.unwrap_or_default()),
                     Some(store)
                         if self.pending.is_empty() && !self.launches.pending() && !failing =>
                     {

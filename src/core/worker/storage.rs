@@ -23,10 +23,16 @@ impl StoreWorker {
         }
     }
 
-    /// Opens the store if needed; false while it cannot be opened.
+    /// Opens the store if needed; false while it cannot be opened. An open store is first
+    /// checked to still be the file at the path, under this process's lock.
     pub(super) fn ensure_open(&mut self) -> bool {
+        self.check_file();
         if self.store.is_some() {
             return true;
+        }
+        if let Err(e) = self.claim.ensure_locked() {
+            self.report_storage_error(&StoreError::File(e));
+            return false;
         }
         match Store::open(&self.path, self.now()) {
             Ok((store, report)) => self.adopt(store, report),
@@ -34,6 +40,36 @@ impl StoreWorker {
                 self.report_storage_error(&e);
                 false
             }
+        }
+    }
+
+    /// The lock lost (its file deleted and taken by another process): the store is closed and
+    /// a storage error reported. The file moved, replaced or deleted under the open store:
+    /// reported to the next flush, and its content carried to a new file at the path.
+    fn check_file(&mut self) {
+        if self.store.is_none() {
+            return;
+        }
+        if let Err(e) = self.claim.ensure_locked() {
+            self.store = None;
+            self.report_storage_error(&StoreError::File(e));
+            return;
+        }
+        if !self.store.as_ref().is_some_and(Store::has_moved) {
+            return;
+        }
+        let Some(store) = self.store.take() else {
+            return;
+        };
+        let message = "the database file was moved, replaced or deleted while open; its queued \
+                       events were carried to a new file at its path";
+        self.shared.logger.log(LogLevel::Error, message);
+        self.unreported_fault = Some(message.into());
+        match store.rescue(&self.path, self.now()) {
+            Ok((store, report)) => {
+                self.adopt(store, report);
+            }
+            Err(e) => self.report_storage_error(&e),
         }
     }
 
@@ -66,10 +102,17 @@ impl StoreWorker {
             match store.add(Counter::DatabaseRecoveries, 1) {
                 Ok(()) => self.clear_storage_error(),
                 Err(e) => {
+                    // Closed first: a recovery moves the file, which its EXCLUSIVE lock holds.
+                    drop(store);
                     self.report_storage_error(&e);
                     return false;
                 }
             }
+        }
+        if let Err(e) = self.launches.restore_record(&mut store, self.now()) {
+            drop(store);
+            self.report_storage_error(&e);
+            return false;
         }
         let account = &self.shared.settings.config.ad_account_id;
         if let Ok(names) = store.custom_names(account) {
