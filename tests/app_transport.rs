@@ -65,7 +65,7 @@ impl HttpTransport for Scripted {
             Some(Step::Hang(gate)) => {
                 let _ = gate.recv();
                 Err(TransportError::Network {
-                    message: "released".into(),
+                    reason: "released".into(),
                 })
             }
         }
@@ -115,14 +115,14 @@ fn failures_panics_and_broken_answers_of_the_transport_lose_no_event() {
     };
     let transport = Scripted::new(vec![
         Step::Fail(TransportError::Timeout {
-            message: "no answer".into(),
+            reason: "no answer".into(),
         }),
         Step::Panic,
         Step::Answer(body_of(0, b"")),
         Step::Answer(body_of(200, &[0xff, 0xfe, b'{'])),
         Step::Answer(body_of(200, &vec![b' '; 3 * 1024 * 1024])),
         Step::Fail(TransportError::Other {
-            message: "unexpected error in the app's transport: boom".into(),
+            reason: "unexpected error in the app's transport: boom".into(),
         }),
     ]);
     let client = client_with(&sandbox, dir.path(), transport.clone());
@@ -139,7 +139,7 @@ fn the_token_in_a_transport_error_is_never_shown_or_stored() {
     let sandbox = sandbox();
     let dir = tempfile::tempdir().unwrap();
     let leaky = TransportError::Other {
-        message: format!("proxy refused Authorization: Bearer {TOKEN}"),
+        reason: format!("proxy refused Authorization: Bearer {TOKEN}"),
     };
     let transport = Scripted::new(vec![Step::Fail(leaky)]);
     let client = client_with(&sandbox, dir.path(), transport);

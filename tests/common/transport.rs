@@ -31,15 +31,15 @@ impl HttpTransport for StdTransport {
 }
 
 fn classify(error: &io::Error) -> TransportError {
-    let message = error.to_string();
+    let reason = error.to_string();
     match error.kind() {
-        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => TransportError::Timeout { message },
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => TransportError::Timeout { reason },
         io::ErrorKind::ConnectionRefused
         | io::ErrorKind::ConnectionReset
         | io::ErrorKind::ConnectionAborted
         | io::ErrorKind::UnexpectedEof
-        | io::ErrorKind::NotConnected => TransportError::Network { message },
-        _ => TransportError::Other { message },
+        | io::ErrorKind::NotConnected => TransportError::Network { reason },
+        _ => TransportError::Other { reason },
     }
 }
 

@@ -74,7 +74,7 @@ impl HttpTransport for RustTransport {
             .take(MAX_RESPONSE_BYTES as u64 + 1)
             .read_to_end(&mut body)
             .map_err(|e| TransportError::Network {
-                message: format!("the HTTP {status} answer broke off: {}", e.kind()),
+                reason: format!("the HTTP {status} answer broke off: {}", e.kind()),
             })?;
         Ok(HttpResponse {
             status,
@@ -87,19 +87,19 @@ impl HttpTransport for RustTransport {
 fn describe(error: ureq::Error) -> TransportError {
     match error {
         ureq::Error::Timeout(_) => TransportError::Timeout {
-            message: "no answer in time".into(),
+            reason: "no answer in time".into(),
         },
         ureq::Error::Io(e) => TransportError::Network {
-            message: format!("{}", e.kind()),
+            reason: format!("{}", e.kind()),
         },
         ureq::Error::HostNotFound => TransportError::Network {
-            message: "host not found".into(),
+            reason: "host not found".into(),
         },
         ureq::Error::ConnectionFailed => TransportError::Network {
-            message: "connection failed".into(),
+            reason: "connection failed".into(),
         },
         other => TransportError::Other {
-            message: other.to_string(),
+            reason: other.to_string(),
         },
     }
 }

@@ -53,22 +53,22 @@ pub struct HttpResponse {
 #[cfg_attr(feature = "ffi", derive(uniffi::Error))]
 pub enum TransportError {
     /// The request's `timeout_ms` passed first.
-    #[error("request timed out: {message}")]
+    #[error("request timed out: {reason}")]
     Timeout {
         /// What timed out.
-        message: String,
+        reason: String,
     },
     /// No network, the host was not found, or the connection failed or was closed.
-    #[error("network error: {message}")]
+    #[error("network error: {reason}")]
     Network {
         /// What failed.
-        message: String,
+        reason: String,
     },
     /// Anything else (TLS, a refused request, an unexpected exception in the transport).
-    #[error("transport error: {message}")]
+    #[error("transport error: {reason}")]
     Other {
         /// What failed.
-        message: String,
+        reason: String,
     },
 }
 
@@ -78,7 +78,7 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for TransportError {
     /// `RuntimeException`, say) arrives as `Other`, never as a crash.
     fn from(error: uniffi::UnexpectedUniFFICallbackError) -> TransportError {
         TransportError::Other {
-            message: format!("unexpected error in the app's transport: {}", error.reason),
+            reason: format!("unexpected error in the app's transport: {}", error.reason),
         }
     }
 }

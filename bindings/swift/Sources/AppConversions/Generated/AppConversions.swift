@@ -5209,7 +5209,7 @@ enum TransportError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError
     case Timeout(
         /**
          * What timed out.
-         */message: String
+         */reason: String
     )
     /**
      * No network, the host was not found, or the connection failed or was closed.
@@ -5217,7 +5217,7 @@ enum TransportError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError
     case Network(
         /**
          * What failed.
-         */message: String
+         */reason: String
     )
     /**
      * Anything else (TLS, a refused request, an unexpected exception in the transport).
@@ -5225,7 +5225,7 @@ enum TransportError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError
     case Other(
         /**
          * What failed.
-         */message: String
+         */reason: String
     )
 
     
@@ -5257,13 +5257,13 @@ public struct FfiConverterTypeTransportError: FfiConverterRustBuffer {
 
         
         case 1: return .Timeout(
-            message: try FfiConverterString.read(from: &buf)
+            reason: try FfiConverterString.read(from: &buf)
             )
         case 2: return .Network(
-            message: try FfiConverterString.read(from: &buf)
+            reason: try FfiConverterString.read(from: &buf)
             )
         case 3: return .Other(
-            message: try FfiConverterString.read(from: &buf)
+            reason: try FfiConverterString.read(from: &buf)
             )
 
          default: throw UniffiInternalError.unexpectedEnumCase
@@ -5277,19 +5277,19 @@ public struct FfiConverterTypeTransportError: FfiConverterRustBuffer {
 
         
         
-        case let .Timeout(message):
+        case let .Timeout(reason):
             writeInt(&buf, Int32(1))
-            FfiConverterString.write(message, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Network(message):
+        case let .Network(reason):
             writeInt(&buf, Int32(2))
-            FfiConverterString.write(message, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
             
         
-        case let .Other(message):
+        case let .Other(reason):
             writeInt(&buf, Int32(3))
-            FfiConverterString.write(message, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
             
         }
     }
