@@ -24,13 +24,14 @@ rm -rf "$here/android/generated"
 "$target_dir/bindgen/debug/uniffi-bindgen" generate "$host_lib" --language kotlin \
   --out-dir "$here/android/generated" --no-format --config "$here/uniffi-kotlin.toml"
 
-# 2. Native libraries, one per ABI, into jniLibs. 16 KB ELF alignment is required for apps
+# 2. Native libraries, one per ABI, into jniLibs, without the built-in Rust HTTP client (the
+#    Kotlin layer sends through HttpURLConnection, or the app's OkHttp). 16 KB ELF alignment is required for apps
 #    targeting Android 15+ on devices with 16 KB pages (and harmless on 4 KB ones).
 rustup target add aarch64-linux-android armv7-linux-androideabi x86_64-linux-android
 rm -rf "$here/android/src/main/jniLibs"
 RUSTFLAGS="${RUSTFLAGS:-} -C link-arg=-Wl,-z,max-page-size=16384" \
   cargo ndk -t arm64-v8a -t armeabi-v7a -t x86_64 --platform 24 \
-  -o "$here/android/src/main/jniLibs" build -p app-conversions --lib --release
+  -o "$here/android/src/main/jniLibs" build -p app-conversions --lib --release --no-default-features --features ffi
 
 # 3. The AAR.
 cd "$here/android"

@@ -43,14 +43,16 @@ esac
 version=$("$root/bindings/kotlin/crate-version.sh")
 zip=$here/AppConversionsFFI-$version.xcframework.zip
 
-# The same minimum versions as Package.swift, for the C code (SQLite, ring) built by cargo too.
+# The same minimum versions as Package.swift, for the C code (SQLite) built by cargo too.
 export IPHONEOS_DEPLOYMENT_TARGET=14.0
 export MACOSX_DEPLOYMENT_TARGET=12.0
 
 targets=(aarch64-apple-ios aarch64-apple-ios-sim x86_64-apple-ios aarch64-apple-darwin x86_64-apple-darwin)
 rustup target add "${targets[@]}"
+# Without the built-in Rust HTTP client: the Swift layer sends through URLSession.
 for target in "${targets[@]}"; do
-  cargo build --manifest-path "$root/Cargo.toml" -p app-conversions --lib --release --target "$target"
+  cargo build --manifest-path "$root/Cargo.toml" -p app-conversions --lib --release --target "$target" \
+    --no-default-features --features ffi
 done
 cargo build --manifest-path "$root/Cargo.toml" -p app-conversions --lib
 "$root/scripts/build-bindgen"

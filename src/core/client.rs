@@ -710,3 +710,33 @@ fn wait(answer: Receiver<std::result::Result<(), String>>, timeout: Duration) ->
         Err(_) => Err(ConversionsError::timeout(timeout)),
     }
 }
+
+#[cfg(all(test, not(feature = "rust-transport")))]
+mod without_the_rust_transport {
+    use super::*;
+    use crate::core::model::ActionSource;
+
+    #[test]
+    fn a_client_without_a_transport_is_refused_naming_the_transport() {
+        let config = ClientConfig::new(
+            "https://relay.example.com",
+            "549768257474",
+            "token",
+            "unused.db",
+            ActionSource::AppAndroid,
+        );
+        let refused = Client::new(
+            config,
+            AppInfo::default(),
+            DeviceInfo::default(),
+            PrivacyState::default(),
+        );
+        match refused {
+            Err(ConversionsError::InvalidConfig { field, rule }) => {
+                assert_eq!(field, "transport");
+                assert!(rule.contains("with_transport"), "{rule}");
+            }
+            other => panic!("expected InvalidConfig, got {:?}", other.err()),
+        }
+    }
+}
