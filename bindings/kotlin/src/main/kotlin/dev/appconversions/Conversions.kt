@@ -419,6 +419,9 @@ class Conversions private constructor(
          * @param app facts about the app (id, name, version, first install time).
          * @param device facts about the device; change them later with [updateDevice].
          * @param privacy the user's privacy choices at start; change them later with the setters.
+         * @param transport what carries the requests: the platform's `HttpURLConnection` by
+         *   default (system proxy, Network Security Config, user CAs); pass an adapter around
+         *   the app's own `OkHttpClient` to share its pinning and interceptors.
          * @throws ConversionsException.InvalidConfig naming the configuration field.
          * @throws ConversionsException.InvalidInput naming a bad device field.
          * @throws ConversionsException.DatabaseInUse when another instance, in this process or
@@ -431,8 +434,9 @@ class Conversions private constructor(
             app: AppInfo = AppInfo(),
             device: DeviceInfo = DeviceInfo(),
             privacy: PrivacyState = PrivacyState(),
+            transport: HttpTransport = HttpUrlConnectionTransport(),
         ): Conversions = Conversions(
-            ClientGate.running(ConversionsClient(config, app, device, privacy)),
+            ClientGate.running(ConversionsClient.withTransport(config, app, device, privacy, transport)),
             privacy.copy(),
             device.copy(),
             config.logLevel ?: LogLevel.WARN,

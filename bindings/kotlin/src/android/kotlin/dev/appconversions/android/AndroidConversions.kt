@@ -11,6 +11,7 @@ import dev.appconversions.ClientConfig
 import dev.appconversions.ClientGate
 import dev.appconversions.Conversions
 import dev.appconversions.ConversionsClient
+import dev.appconversions.HttpUrlConnectionTransport
 import dev.appconversions.LogLevel
 import dev.appconversions.PrivacyState
 import java.io.File
@@ -126,7 +127,9 @@ object AndroidConversions {
                 ).apply(configure)
                 val connectivity = application.getSystemService(ConnectivityManager::class.java)
                 val device = readDeviceInfo(application, wifi = connectivity.isOnWifi())
-                val client = ConversionsClient(config, readAppInfo(application), device, privacy)
+                val client = ConversionsClient.withTransport(
+                    config, readAppInfo(application), device, privacy, HttpUrlConnectionTransport(),
+                )
                 // Before the replay: what the callback reports meanwhile queues behind it.
                 val offline = connectivity.activeNetwork == null
                 connectivity.registerDefaultNetworkCallback(NetworkMonitor(application, conversions, offline))
