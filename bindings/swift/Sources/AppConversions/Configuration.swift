@@ -62,6 +62,14 @@ extension Conversions {
         /// and applies them when they changed. Turn off only to report them yourself with
         /// ``Conversions/setTrackingAuthorization(_:advertisingIdentifier:)``.
         public var followsTrackingAuthorization: Bool
+        /// Whether requests may use Low Data Mode networks (`URLSessionConfiguration`'s
+        /// `allowsConstrainedNetworkAccess`; off: events wait for another network).
+        public var allowsConstrainedNetworkAccess = true
+        /// Whether requests may use expensive networks such as cellular or a personal hotspot.
+        public var allowsExpensiveNetworkAccess = true
+        /// The app's `URLSessionConfiguration` for the SDK's requests (proxy, TLS and header
+        /// settings); `nil`: an ephemeral configuration.
+        public var sessionConfiguration: URLSessionConfiguration?
 
         /// Creates a configuration; only the endpoint, ad account and token have no default.
         public init(

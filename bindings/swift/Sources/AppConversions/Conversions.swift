@@ -50,17 +50,31 @@ public final class Conversions: @unchecked Sendable {
     ///   - app: facts about the app; ``AppInfo/current`` reads them from the main bundle.
     ///   - device: facts about the device; ``DeviceInfo/current(wifi:)`` reads them on iOS.
     ///   - privacy: the user's choices at start; change them later with the privacy setters.
+    ///   - transport: what carries the requests; `nil` (the default): a ``URLSessionTransport``
+    ///     built from the configuration's session settings.
     /// - Throws: ``AppConversionsError/invalidConfig(field:rule:)`` naming the configuration field,
     ///   ``AppConversionsError/invalidInput(field:rule:)`` naming a bad device field, or
     ///   ``AppConversionsError/databaseInUse(path:)`` when another instance uses the same database.
-    public init(configuration: Configuration, app: AppInfo, device: DeviceInfo, privacy: PrivacyState) throws {
+    public init(
+        configuration: Configuration,
+        app: AppInfo,
+        device: DeviceInfo,
+        privacy: PrivacyState,
+        transport: HttpTransport? = nil
+    ) throws {
         let databaseURL = configuration.databaseURL ?? StorageLocation.defaultDatabaseURL()
+        let transport = transport ?? URLSessionTransport(
+            configuration: configuration.sessionConfiguration ?? .ephemeral,
+            allowsConstrainedNetworkAccess: configuration.allowsConstrainedNetworkAccess,
+            allowsExpensiveNetworkAccess: configuration.allowsExpensiveNetworkAccess
+        )
         client = try translatingCoreErrors {
-            try ConversionsClient(
+            try ConversionsClient.withTransport(
                 config: configuration.clientConfig(databaseURL: databaseURL),
                 app: app,
                 device: device,
-                privacy: privacy
+                privacy: privacy,
+                transport: transport
             )
         }
         currentPrivacy = privacy
