@@ -302,3 +302,30 @@ fn an_install_referrer_that_never_answers_holds_the_install_only_for_the_wait() 
     client.set_install_referrer(None).unwrap();
     assert_eq!(phone.arrived(&client)[0]["event_name"], "app_install");
 }
+
+#[test]
+fn the_install_referrer_never_replaces_the_click_of_a_link_opened_since() {
+    let phone = Phone::new(Route::Direct);
+    let client = phone.start_with(privacy_with_id(GAID), |c| {
+        c.first_launch_wait_for_install_referrer_secs = 5
+    });
+    assert!(client
+        .handle_open_url(format!("{AD_LINK}opened-link"))
+        .unwrap());
+    client.on_launch().unwrap();
+    assert!(client.settle(WAIT_MS));
+    client
+        .set_install_referrer(Some(InstallReferrer {
+            referrer: Some("utm_source=pinterest&epik=install-click".into()),
+            click_time: None,
+            install_begin_time: None,
+        }))
+        .unwrap();
+    client.track(lead()).unwrap();
+    let arrived = phone.arrived(&client);
+    assert_eq!(arrived[0]["event_name"], "app_install");
+    assert_eq!(
+        click_ids(&arrived),
+        [Some("opened-link"), Some("opened-link")]
+    );
+}

@@ -86,17 +86,36 @@ pub fn click_id_from_query(query: &str) -> Found {
     }
 }
 
-/// Makes `found` the click later events carry, unless collection is disabled or the click
-/// kept already arrived later (the newer wins). `source` names where it came from in the log
-/// line about an unusable one (the value is never logged). The kept click, for the store
-/// worker to write ([`sync_file`]).
-pub fn accept(shared: &Shared, found: Found, arrived_at: i64, source: &str) -> Option<StoredClick> {
+/// Where a click id came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// A URL that opened the app: the newest click, it replaces the one kept.
+    OpenedUrl,
+    /// The install referrer: the click before the install, older than any link opened since,
+    /// so it never replaces a kept click.
+    InstallReferrer,
+}
+
+/// Makes `found` the click later events carry, unless collection is disabled, the click kept
+/// arrived later (the newer wins), or `found` is the install referrer's and a click is kept.
+/// The log line about an unusable one names the source, never the value. The kept click, for
+/// the store worker to write ([`sync_file`]).
+pub fn accept(
+    shared: &Shared,
+    found: Found,
+    arrived_at: i64,
+    source: Source,
+) -> Option<StoredClick> {
+    let from = match source {
+        Source::OpenedUrl => "an opened URL",
+        Source::InstallReferrer => "the install referrer",
+    };
     let click_id = match found {
         Found::Absent => return None,
         Found::Invalid(rule) => {
             shared.logger.log(
                 LogLevel::Warn,
-                format!("ignored the click id (epik) of {source}: {rule}"),
+                format!("ignored the click id (epik) of {from}: {rule}"),
             );
             return None;
         }
@@ -108,7 +127,10 @@ pub fn accept(shared: &Shared, found: Found, arrived_at: i64, source: &str) -> O
     };
     let mut kept = false;
     shared.update_context(|c| {
-        let newer_kept = c.click.as_ref().is_some_and(|k| k.arrived_at > arrived_at);
+        let newer_kept = c
+            .click
+            .as_ref()
+            .is_some_and(|k| k.arrived_at > arrived_at || source == Source::InstallReferrer);
         if c.privacy.collection_enabled && !newer_kept {
             c.click = Some(click.clone());
             kept = true;

@@ -390,7 +390,7 @@ impl Client {
     pub fn handle_open_url(&self, url: &str) -> Result<bool> {
         let found = click_id::click_id_from_url(url);
         let arrived_at = self.shared.clock.now_secs();
-        match click_id::accept(&self.shared, found, arrived_at, "an opened URL") {
+        match click_id::accept(&self.shared, found, arrived_at, click_id::Source::OpenedUrl) {
             Some(_) => self.send(Command::SyncClick).map(|()| true),
             None => Ok(false),
         }
@@ -407,7 +407,12 @@ impl Client {
             .map_or(click_id::Found::Absent, click_id::click_id_from_query);
         let clicked_at = referrer.click_time.filter(|at| (1..=now).contains(at));
         let arrived_at = clicked_at.unwrap_or(now);
-        let click = click_id::accept(&self.shared, found, arrived_at, "the install referrer");
+        let click = click_id::accept(
+            &self.shared,
+            found,
+            arrived_at,
+            click_id::Source::InstallReferrer,
+        );
         let install_begin_time = referrer
             .install_begin_time
             .filter(|at| (1..=now).contains(at));

@@ -48,6 +48,12 @@ object AndroidConversions {
     var instance: Conversions? = null
         private set
 
+    /**
+     * The Play Install Referrer reader of this start, or null when the app lacks the library
+     * or the referrer was read already (tests swap it).
+     */
+    @Volatile internal var installReferrerReader: (Application) -> InstallReferrerReader? = { InstallReferrerReader.create(it) }
+
     /** How long the first launch waits for the advertising reader (shorter in tests). */
     @Volatile internal var firstAdvertisingReadWait: Duration = FIRST_READ_WAIT
 
@@ -117,6 +123,7 @@ object AndroidConversions {
         )
         thread(name = "AppConversions-start", isDaemon = true) {
             try {
+                val referrer = installReferrerReader(application)
                 val config = ClientConfig(
                     endpoint = endpoint,
                     adAccountId = adAccountId,
@@ -124,7 +131,11 @@ object AndroidConversions {
                     databasePath = File(application.noBackupFilesDir, DATABASE_NAME).path,
                     actionSource = ActionSource.APP_ANDROID,
                     logLevel = LogLevel.WARN,
-                ).apply(configure)
+                ).apply {
+                    if (referrer != null) {
+                        firstLaunchWaitForInstallReferrerSecs = InstallReferrerReader.FIRST_LAUNCH_WAIT_SECS.toULong()
+                    }
+                }.apply(configure)
                 val connectivity = application.getSystemService(ConnectivityManager::class.java)
                 val device = readDeviceInfo(application, wifi = connectivity.isOnWifi())
                 val client = ConversionsClient.withTransport(
@@ -134,6 +145,7 @@ object AndroidConversions {
                 val offline = connectivity.activeNetwork == null
                 connectivity.registerDefaultNetworkCallback(NetworkMonitor(application, conversions, offline))
                 conversions.attach(client, device, config.logLevel ?: LogLevel.WARN)
+                referrer?.read(conversions)
             } catch (e: Throwable) {
                 // LinkageError included: a missing or broken native library must not crash the app.
                 Log.e(TAG, "the SDK could not start and does nothing: $e")
