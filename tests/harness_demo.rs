@@ -316,3 +316,19 @@ fn the_demo_on_a_database_that_holds_a_story_says_so() {
         "{again}"
     );
 }
+
+#[test]
+fn a_flush_that_leaves_events_waiting_says_when_the_next_attempt_is() {
+    // Nothing listens on port 1: the launch waits for a retry, and the line says when.
+    let (ok, out) = run(&["--endpoint", "http://127.0.0.1:1", "--relay", "launch"]);
+    assert!(!ok, "{out}");
+    let line = out
+        .lines()
+        .find(|l| l.contains("flush returned: 0 processed, 1 waiting"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        line.contains("; next attempt in ") && line.ends_with(" s"),
+        "a relative time: {line}"
+    );
+    assert!(!out.contains("Unix"), "{out}");
+}

@@ -179,22 +179,3 @@ pub fn diagnostics_value(d: &Diagnostics) -> Value {
 pub fn diagnostics_json(d: &Diagnostics) -> String {
     serde_json::to_string_pretty(&diagnostics_value(d)).unwrap_or_default()
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn moments_read_as_people_say_them() {
-        let cases = [
-            (1_000, 1_000, "now"),
-            (1_025, 1_000, "in 25 s"),
-            (1_000, 1_185, "3 min 5 s ago"),
-            (1_000 + 7_500, 1_000, "in 2 h 5 min"),
-            (1_000, 1_000 + 3 * 86_400 + 4 * 3_600, "3 d 4 h ago"),
-        ];
-        for (at, now, text) in cases {
-            assert_eq!(relative(at, now), text, "{at} from {now}");
-        }
-    }
-}
