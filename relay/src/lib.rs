@@ -38,6 +38,7 @@ mod config_env;
 mod config_file;
 mod config_limits;
 mod content_encoding;
+mod custom_names;
 mod dispatch;
 mod forward;
 mod handle;

@@ -17,11 +17,13 @@
 //! the real error for them.
 
 use std::net::IpAddr;
+use std::ops::Range;
 
 use axum::body::Bytes;
 use serde_json::Value;
 
 use crate::config::MAX_EVENTS_PER_REQUEST;
+use crate::custom_names::custom_name;
 use crate::strict_json;
 
 /// Why a body was refused before reaching the upstream (all answered with 400 code 4196).
@@ -59,6 +61,24 @@ pub(crate) struct Prepared {
     pub events: usize,
     /// How many events received the client IP.
     pub ips_added: usize,
+    /// Where each event's text lies in `body`.
+    pub spans: Vec<Range<usize>>,
+    /// Each event's custom name ([`custom_name`]), `None` for a standard name or none.
+    pub custom_names: Vec<Option<String>>,
+}
+
+impl Prepared {
+    /// The events not `dropped`, joined as in `body`.
+    pub(crate) fn without(&self, dropped: &[bool]) -> Bytes {
+        let mut body = Vec::with_capacity(self.body.len());
+        for (span, _) in self.spans.iter().zip(dropped).filter(|(_, d)| !**d) {
+            if !body.is_empty() {
+                body.push(b',');
+            }
+            body.extend_from_slice(&self.body[span.clone()]);
+        }
+        Bytes::from(body)
+    }
 }
 
 /// Checks the body's shape and fills `client_ip_address` from `client_ip` where it is lacking.
@@ -88,15 +108,32 @@ pub(crate) fn prepare(raw: Bytes, client_ip: Option<IpAddr>) -> Result<Prepared,
         Some(ip) => fill_ips(data, &ip.to_string()),
         None => 0,
     };
-    let mut body = serde_json::to_vec(&data)
-        .map_err(|e| PayloadError::Malformed(format!("body could not be re-encoded ({e})")))?;
-    // `[a,b]` to `a,b`: the array's members, ready to join other requests' members.
-    body.pop();
-    body.remove(0);
+    let custom_names = data
+        .iter()
+        .map(|e| {
+            e.get("event_name")
+                .and_then(Value::as_str)
+                .and_then(custom_name)
+        })
+        .collect();
+    // `a,b`: the array's members, ready to join other requests' members.
+    let mut body = Vec::new();
+    let mut spans = Vec::with_capacity(events);
+    for event in data.iter() {
+        if !body.is_empty() {
+            body.push(b',');
+        }
+        let start = body.len();
+        serde_json::to_writer(&mut body, event)
+            .map_err(|e| PayloadError::Malformed(format!("body could not be re-encoded ({e})")))?;
+        spans.push(start..body.len());
+    }
     Ok(Prepared {
         body: Bytes::from(body),
         events,
         ips_added,
+        spans,
+        custom_names,
     })
 }
 
@@ -187,6 +224,11 @@ mod tests {
         let p = prepare(Bytes::from(r#"{"data":[{"user_data":{}},{}]}"#), None).unwrap();
         assert_eq!(p.ips_added, 0);
         assert_eq!(&p.body[..], br#"{"user_data":{}},{}"#);
+        assert_eq!(&p.without(&[true, false])[..], b"{}");
+        assert_eq!(&p.without(&[false, true])[..], br#"{"user_data":{}}"#);
+        let raw = r#"{"data":[{"event_name":"lead"},{"event_name":"Took"},{"event_name":5}]}"#;
+        let p = prepare(Bytes::from(raw), None).unwrap();
+        assert_eq!(p.custom_names, [None, Some("took".to_string()), None]);
     }
 
     #[test]

@@ -28,6 +28,16 @@ const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(1);
 /// Seconds a minute's counter is kept.
 const KEY_TTL_SECS: u64 = 120;
 
+/// Admits ARGV[1] into the set KEYS[1] if it is there or the set holds fewer than ARGV[2].
+const ADMIT_NAME: &str = r"
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 1 end
+if redis.call('SCARD', KEYS[1]) < tonumber(ARGV[2]) then
+  redis.call('SADD', KEYS[1], ARGV[1])
+  return 1
+end
+return 0
+";
+
 /// A Redis connection for the shared budget, made on first use and remade after failures.
 pub(crate) struct RedisBudget {
     client: redis::Client,
@@ -78,6 +88,39 @@ impl RedisBudget {
                 None
             }
         }
+    }
+
+    /// Whether `name` may be one of `ad_account`'s custom event names: already in its set, or
+    /// added because the set holds fewer than `max`, in one script so instances cannot race
+    /// past `max`. The set never expires (an advertiser's names do not). `None` when Redis
+    /// cannot answer now.
+    pub(crate) async fn admit_name(
+        &self,
+        ad_account: &str,
+        name: &str,
+        max: usize,
+    ) -> Option<bool> {
+        if lock(&self.resting_until).is_some_and(|until| Instant::now() < until) {
+            return None;
+        }
+        let key = format!("app-conversions-relay:custom-names:{ad_account}");
+        let answer = match self.connection().await {
+            Some(mut connection) => {
+                let mut eval = redis::cmd("EVAL");
+                eval.arg(ADMIT_NAME).arg(1).arg(&key).arg(name).arg(max);
+                let command = eval.query_async::<i64>(&mut connection);
+                tokio::time::timeout(REDIS_DEADLINE, command)
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+            }
+            None => None,
+        };
+        if answer.is_none() {
+            *lock(&self.resting_until) = Some(Instant::now() + RETRY_AFTER_FAILURE);
+            *self.connection.lock().await = None;
+        }
+        answer.map(|admitted| admitted == 1)
     }
 
     /// True when the last call to Redis failed (the budget is on the local share).

@@ -35,6 +35,7 @@ use crate::client_ip::TrustedProxies;
 use crate::coalesce::{BatchKey, Coalescer};
 use crate::config::RelayConfig;
 use crate::content_encoding;
+use crate::custom_names::{with_refused, CustomNames};
 use crate::dispatch::{Dispatcher, Outcome, Part};
 use crate::forward::{Upstream, UpstreamReply};
 use crate::lifecycle::Lifecycle;
@@ -61,6 +62,7 @@ pub(crate) struct AppState {
     coalescer: Arc<Coalescer>,
     budget: Arc<CallBudget>,
     health: Arc<UpstreamHealth>,
+    custom_names: CustomNames,
     ad_accounts: Vec<Arc<str>>,
     body_limits: BodyLimits,
     body_memory: Arc<BodyMemory>,
@@ -87,6 +89,11 @@ impl AppState {
             accounts(),
             shared,
         ));
+        let names_shared = config
+            .redis_url
+            .as_deref()
+            .map(RedisBudget::new)
+            .transpose()?;
         let upstream = Arc::new(Upstream::new(config)?);
         let health = Arc::new(UpstreamHealth::new(accounts()));
         let dispatcher = Arc::new(Dispatcher::new(
@@ -112,6 +119,7 @@ impl AppState {
             coalescer: Arc::new(Coalescer::new(config.linger, dispatcher)),
             budget,
             health,
+            custom_names: CustomNames::new(accounts(), names_shared),
             body_limits: BodyLimits {
                 max_bytes: config.max_body_bytes,
                 deadline: config.body_timeout,
@@ -351,15 +359,39 @@ async fn post_events(
             .unwrap_or_else(|| Arc::from(ad_account_id.as_str())),
         test: is_test_mode(query.as_deref()),
     };
-    let part = Part {
-        events: prepared.body,
-        count: prepared.events,
+    let refused = state
+        .custom_names
+        .refused(&key.ad_account, &prepared.custom_names)
+        .await;
+    let kept = refused.iter().filter(|r| !**r).count();
+    let outcome = if kept == 0 {
+        with_refused(None, &refused, &prepared.custom_names)
+            .map_or(Outcome::Unreachable, Outcome::Reply)
+    } else {
+        let events = if kept < prepared.events {
+            prepared.without(&refused)
+        } else {
+            prepared.body.clone()
+        };
+        let part = Part {
+            events,
+            count: kept,
+        };
+        let outcome = state
+            .coalescer
+            .submit(key, part)
+            .await
+            .unwrap_or(Outcome::Unreachable);
+        match outcome {
+            Outcome::Reply(reply)
+                if kept < prepared.events && matches!(reply.status.as_u16(), 200 | 422) =>
+            {
+                with_refused(Some(&reply), &refused, &prepared.custom_names)
+                    .map_or(Outcome::Unreachable, Outcome::Reply)
+            }
+            other => other,
+        }
     };
-    let outcome = state
-        .coalescer
-        .submit(key, part)
-        .await
-        .unwrap_or(Outcome::Unreachable);
     let mut response = match outcome {
         Outcome::Reply(reply) => passthrough(reply),
         Outcome::OverBudget(secs) => responses::rate_limited(secs),
