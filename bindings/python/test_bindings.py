@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -254,3 +255,92 @@ def test_str_of_a_config_never_shows_the_token(tmp_path):
     for shown in (str(config), repr(config), f"{config}"):
         assert "secret-token-4711" not in shown and "[redacted]" in shown, shown
     assert config.token == "secret-token-4711", "the value itself is untouched"
+
+
+class NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A 3xx is an answer the SDK reads, never a redirect followed."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+class UrllibTransport(ac.HttpTransport):
+    """The SDK's requests sent by Python's own HTTP stack, as an app's platform sends them."""
+
+    def __init__(self):
+        self.opener = urllib.request.build_opener(NoRedirects)
+        self.requests = []
+        self.fail_next = 0
+
+    def send(self, request):
+        self.requests.append(request)
+        if self.fail_next:
+            self.fail_next -= 1
+            raise ac.TransportError.Network(reason="the network is down")
+        outgoing = urllib.request.Request(
+            request.url, data=bytes(request.body), method="POST",
+            headers={h.name: h.value for h in request.headers},
+        )
+        try:
+            with self.opener.open(outgoing, timeout=request.timeout_ms / 1000) as response:
+                return self.answer(response.status, response.headers, response.read())
+        except urllib.error.HTTPError as error:
+            return self.answer(error.code, error.headers, error.read())
+        except TimeoutError as error:
+            raise ac.TransportError.Timeout(reason=str(error))
+        except urllib.error.URLError as error:
+            raise ac.TransportError.Network(reason=str(error.reason))
+
+    @staticmethod
+    def answer(status, headers, body):
+        return ac.HttpResponse(
+            status=status,
+            headers=[ac.HttpHeader(name=name, value=value) for name, value in headers.items()],
+            body=body,
+        )
+
+
+def transport_client(base, tmp_path, transport):
+    config = ac.ClientConfig(
+        endpoint=base, ad_account_id=ACCOUNT, token=TOKEN, database_path=str(tmp_path / "buffer.db"),
+        action_source=ac.ActionSource.APP_ANDROID, retry_base_delay_ms=20,
+    )
+    device = ac.DeviceInfo(brand="Google", model="Pixel 8", device_type="phone", os_version="14",
+                           language="en", carrier="T-Mobile", wifi=True, user_agent="Dalvik/2.1.0")
+    app = ac.AppInfo(app_id="com.example.shop", app_name="Shop", app_version="3.1.0")
+    return ac.ConversionsClient.with_transport(config, app, device,
+                                               ac.PrivacyState(advertising_id=GAID), transport)
+
+
+def test_events_are_delivered_through_a_transport_the_app_implements(sandbox, tmp_path):
+    transport = UrllibTransport()
+    c = transport_client(sandbox, tmp_path, transport)
+    c.on_launch()
+    tracked = [c.track(ac.Event(name=ac.EventName.LEAD, event_id=f"lead-{i}")) for i in range(30)]
+    assert c.flush(10_000).remaining == 0
+    c.shutdown(10_000)
+    assert len(transport.requests) >= 1, "every request went through the app's transport"
+    first = transport.requests[0]
+    headers = {h.name.lower(): h.value for h in first.headers}
+    assert first.url == f"{sandbox}/v5/ad_accounts/{ACCOUNT}/events"
+    assert headers["authorization"] == f"Bearer {TOKEN}"
+    assert first.timeout_ms > 0
+    sent = {e["event_id"] for e in accepted(sandbox)}
+    assert {t.event_id for t in tracked} <= sent
+    gzipped = [r for r in transport.requests
+               if {h.name.lower(): h.value for h in r.headers}.get("content-encoding") == "gzip"]
+    assert gzipped, "a body over 1 KB to a relay goes gzip-compressed"
+
+
+def test_a_transport_failure_keeps_every_event_for_the_next_attempt(sandbox, tmp_path):
+    transport = UrllibTransport()
+    transport.fail_next = 1
+    c = transport_client(sandbox, tmp_path, transport)
+    tracked = c.track(ac.Event(name=ac.EventName.LEAD))
+    report = c.flush(10_000)
+    assert report.remaining == 0, report
+    assert len(transport.requests) == 2, "the failed request was retried through the transport"
+    assert [e["event_id"] for e in accepted(sandbox)] == [tracked.event_id]
+    diagnostics = c.diagnostics()
+    assert diagnostics.delivered == 1 and diagnostics.dead_lettered == 0
+    c.shutdown(10_000)
