@@ -42,12 +42,14 @@ class SandboxTestCase: XCTestCase {
 
     /// Starts a client on the test's database that delivers to the sandbox, with tracking
     /// authorized and an advertising id unless `privacy` says otherwise, and `app_open` on any
-    /// return to the foreground.
+    /// return to the foreground. `transport` carries the requests (the default: the SDK's
+    /// ``URLSessionTransport``).
     func start(
         privacy: PrivacyState = PrivacyState(
             trackingAuthorization: .authorized,
             advertisingId: SandboxTestCase.advertisingId
         ),
+        transport: HttpTransport? = nil,
         configure: (inout Conversions.Configuration) -> Void = { _ in }
     ) throws -> Conversions {
         var configuration = Conversions.Configuration(
@@ -73,7 +75,9 @@ class SandboxTestCase: XCTestCase {
             wifi: true,
             userAgent: SandboxTestCase.userAgent
         )
-        let conversions = try Conversions(configuration: configuration, app: app, device: device, privacy: privacy)
+        let conversions = try Conversions(
+            configuration: configuration, app: app, device: device, privacy: privacy, transport: transport
+        )
         started.append(conversions)
         return conversions
     }
