@@ -1,7 +1,7 @@
 //! app-conversions: the conversion-tracking SDK core embedded in iOS and Android apps.
 //!
 //! Apps use `ConversionsClient` through the generated Swift and Kotlin bindings; Rust users
-//! can use the same types directly. See docs/guide.md for the API and ARCHITECTURE decisions.
+//! can use the same types directly. See docs/guide.md for the API and docs/ARCHITECTURE.md for how it is built.
 //! With the `ffi` feature (the default) the model's types carry their UniFFI derives; without
 //! it the core builds as plain Rust, and [`Client`] is its entry point.
 

@@ -171,7 +171,7 @@ impl Failure {
     }
 }
 
-/// True for the statuses the SDK acts on (ARCHITECTURE.md's table): everything else from
+/// True for the statuses the SDK acts on (docs/ARCHITECTURE.md §5): everything else from
 /// the upstream (1xx, other 2xx, redirects, unknown codes such as 999) becomes 502.
 pub(crate) fn is_expected_status(status: StatusCode) -> bool {
     matches!(

@@ -1,5 +1,5 @@
 //! The core client: what `ConversionsClient` calls. It validates on the caller's thread and
-//! hands everything else to the store worker and the upload thread (ARCHITECTURE §3).
+//! hands everything else to the store worker and the upload thread (docs/ARCHITECTURE.md §3).
 //!
 //! Construction returns at once (the database is opened on the worker); `track()` never
 //! touches disk or network; only `flush`, `forget` and `shutdown` wait, each bounded by the
@@ -259,7 +259,8 @@ impl Client {
             self.shared.queued_in_channel.fetch_sub(1, Ordering::SeqCst);
             return Err(e);
         }
-        // Opens go at once (the brief allows an hour of lag at most); the store worker decides
+        // Opens go at once (the API allows an hour of lag at most: docs/ARCHITECTURE.md §10);
+        // the store worker decides
         // everything else (a full batch, or events waiting for the interval).
         if urgent {
             self.shared.signal.kick();

@@ -46,7 +46,7 @@ pub struct Settings {
     pub first_launch_wait_ms: i64,
     /// How long a click id is added to events after it arrived, seconds.
     pub click_id_ttl_secs: i64,
-    /// `partner_name` trimmed, when it follows the brief's convention.
+    /// `partner_name` trimmed, when it follows the API's convention (docs/ARCHITECTURE.md §10).
     pub partner_name: Option<String>,
     /// The configured `partner_name` broke the convention: left out, with a warning per event.
     pub partner_name_dropped: bool,
@@ -68,7 +68,7 @@ const DAY_SECS: u64 = 86_400;
 pub const PARTNER_NAME_RULE: &str =
     "must be \"direct\" or \"ss-<partner>\" in lowercase (letters, digits, '_', '-'), as agreed with Pinterest";
 
-/// True for a `partner_name` the brief allows: `direct`, or `ss-` and a lowercase name.
+/// True for a `partner_name` the API allows (docs/ARCHITECTURE.md §10): `direct`, or `ss-` and a lowercase name.
 pub fn is_valid_partner_name(name: &str) -> bool {
     let partner_char =
         |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-';

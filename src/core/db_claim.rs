@@ -1,4 +1,4 @@
-//! One client per database file (ARCHITECTURE §3): inside this process, a set of the files in
+//! One client per database file (docs/ARCHITECTURE.md §3): inside this process, a set of the files in
 //! use, keyed by one canonical spelling of the path, so `sub/../b.db` or a symlink to `b.db`
 //! is the same file; across processes, the `flock` of [`DatabaseLock`]. The claim is held by
 //! the store worker and released when it ends.

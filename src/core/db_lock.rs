@@ -1,4 +1,4 @@
-//! One client per database file across processes (ARCHITECTURE §3): an exclusive advisory lock
+//! One client per database file across processes (docs/ARCHITECTURE.md §3): an exclusive advisory lock
 //! on a file beside the database, `<database>.lock`, held for as long as the client uses it.
 //!
 //! The lock is `flock(LOCK_EX | LOCK_NB)`. An `fcntl` record lock would belong to the process

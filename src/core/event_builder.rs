@@ -47,7 +47,7 @@ pub struct AppliedPrivacy {
 pub struct TrackContext {
     /// `action_source`.
     pub action_source: &'static str,
-    /// `partner_name`, when it follows the brief's convention.
+    /// `partner_name`, when it follows the API's convention (docs/ARCHITECTURE.md §10).
     pub partner_name: Option<String>,
     /// The configured `partner_name` broke the convention and is left out of every event
     /// (lenient mode; strict mode refuses the configuration).

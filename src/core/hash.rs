@@ -1,4 +1,4 @@
-//! Identifier normalisation and SHA-256, per the brief and ARCHITECTURE section 6.
+//! Identifier normalisation and SHA-256, per the API's rules (docs/ARCHITECTURE.md §10) and §6.
 //!
 //! Every user-data field has its own normalisation (email lowercase, phone digits without
 //! leading zeros, city without spaces or punctuation, ...) before it is hashed to 64 lowercase
@@ -135,7 +135,7 @@ fn normalise_phone(value: &str) -> Result<String, String> {
     }
 }
 
-/// Digits only, as the brief allows: spaces and hyphens are formatting (`94103-1234`), but a
+/// Digits only, as the API allows (docs/ARCHITECTURE.md §10): spaces and hyphens are formatting (`94103-1234`), but a
 /// postcode with letters (`SW1A 1AA`) is refused rather than reduced to its digits (`11`),
 /// which would hash to a value that matches nobody.
 fn normalise_zip(value: &str) -> Result<String, String> {

@@ -1,4 +1,4 @@
-//! Install or open: what the store worker records for a cold start (ARCHITECTURE §6, §7).
+//! Install or open: what the store worker records for a cold start (docs/ARCHITECTURE.md §6, §7).
 //!
 //! [`decide`] is the policy, pure: a launch is held while collection is disabled (recorded when
 //! consent comes) or while a first launch waits for the tracking prompt or the install

@@ -1,5 +1,5 @@
 //! App lifecycle on the caller's side: which cold starts and returns to the foreground count,
-//! and what was seen while collection was disabled (ARCHITECTURE §6, §7).
+//! and what was seen while collection was disabled (docs/ARCHITECTURE.md §6, §7).
 //!
 //! The caller's thread only notes the moment; the store worker decides install or open against
 //! the install record and the install sidecar ([`crate::core::install`]), so double starts,

@@ -1,4 +1,4 @@
-//! The SDK core in plain Rust (no binding concerns): the data flow of ARCHITECTURE.md §2.
+//! The SDK core in plain Rust (no binding concerns): the data flow of docs/ARCHITECTURE.md §2.
 //!
 //! `client` validates on the caller's thread (`event_builder`, `hash`, `privacy`), hands events
 //! to the store `worker` (which owns the SQLite `store`), and the `upload` thread sends them

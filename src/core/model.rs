@@ -62,7 +62,7 @@ pub enum EventName {
 }
 
 impl EventName {
-    /// Every name, in the order of the brief.
+    /// Every name, in the order the API's documentation lists them (docs/ARCHITECTURE.md §10).
     pub const ALL: [EventName; 22] = [
         EventName::AddPaymentInfo,
         EventName::AddToCart,

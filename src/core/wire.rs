@@ -180,15 +180,6 @@ pub struct WireContent {
 }
 
 impl WireEvent {
-    /// True when the event meets the API's identity rule on its own: em, or hashed_maids, or
-    /// both client IP and user agent.
-    pub fn has_identity(&self) -> bool {
-        let user = &self.user_data;
-        !user.em.is_empty()
-            || !user.hashed_maids.is_empty()
-            || (user.client_ip_address.is_some() && user.client_user_agent.is_some())
-    }
-
     /// The JSON text stored and sent for this event.
     pub fn to_json(&self) -> String {
         // Serialising plain strings, numbers and bools into a String cannot fail.

@@ -1,4 +1,4 @@
-//! The upload policy: what an answer means and what to do next (ARCHITECTURE section 5).
+//! The upload policy: what an answer means and what to do next (docs/ARCHITECTURE.md §5).
 //!
 //! A synchronous state machine in the shape of Glean's upload manager: the upload thread asks
 //! it "may I send, and how much?" and "when do I wake?", and tells it what happened. It reads

@@ -1,4 +1,4 @@
-//! Every row of the "Server answer" table of docs/delivery.md and of ARCHITECTURE section 5, as the
+//! Every row of the "Server answer" table of docs/delivery.md and of docs/ARCHITECTURE.md §5, as the
 //! policy sees it: milliseconds, no threads, no clock.
 
 use super::*;
