@@ -146,3 +146,24 @@ fn the_halves_of_a_split_batch_are_not_sent_after_forget() {
         d.dropped_purged
     );
 }
+
+#[test]
+fn forget_does_not_reset_the_custom_name_limit() {
+    let sandbox = sandbox();
+    let h = start(&sandbox);
+    let custom = |name: &str| app_conversions::Event {
+        custom_event_name: Some(name.into()),
+        ..app_conversions::Event::new(app_conversions::EventName::Custom)
+    };
+    for i in 0..15 {
+        h.client.track(custom(&format!("Step{i}"))).unwrap();
+    }
+    h.client.forget(2000).unwrap();
+    // The names are the app's event names, not the user's data: the limit of 15 per ad
+    // account still counts them, or one device could use any number of names.
+    let refused = h.client.track(custom("Step15"));
+    assert!(
+        matches!(refused, Err(app_conversions::ConversionsError::InvalidInput { ref field, .. }) if field == "custom_event_name"),
+        "a 16th name after forget(): {refused:?}"
+    );
+}

@@ -226,13 +226,13 @@ impl Store {
         Ok(())
     }
 
-    /// Removes every queued and dead-lettered event and the custom-name registry; keeps the
+    /// Removes every queued and dead-lettered event; keeps the custom-name registry (the app's
+    /// event names, which the 15-name limit counts, not the user's data) and the
     /// install record. Returns the queued events removed.
     pub fn forget(&mut self) -> Result<u64, StoreError> {
         let tx = self.conn.transaction()?;
         let n = tx.execute("DELETE FROM events", [])? as u64;
         tx.execute("DELETE FROM dead_letters", [])?;
-        tx.execute("DELETE FROM custom_event_names", [])?;
         add_counter(&tx, Counter::DroppedPurged, n)?;
         tx.commit()?;
         // Compact so deleted pages (and the WAL) no longer hold the removed data.

@@ -88,7 +88,8 @@ pub enum Command {
     Purge,
     /// Make the click file beside the buffer hold the track context's click id (or none).
     SyncClick,
-    /// Delete queued and dead-lettered events, the custom-name registry and the kept click id.
+    /// Delete queued and dead-lettered events and the kept click id (the custom-name registry
+    /// stays: the 15-name limit counts it).
     Forget(Reply<()>),
     /// Delete the dead letters.
     ClearDeadLetters(Reply<()>),

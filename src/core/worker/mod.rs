@@ -29,7 +29,6 @@ use crate::core::install::Launches;
 use crate::core::model::LogLevel;
 use crate::core::shared::Shared;
 use crate::core::store::{Counter, Store};
-use crate::core::sync::lock;
 
 mod commands;
 mod storage;
@@ -283,9 +282,6 @@ impl StoreWorker {
                     s.forget()?;
                     s.add(Counter::DroppedPurged, dropped)
                 });
-                if result.is_ok() {
-                    lock(&self.shared.custom_names).names.clear();
-                }
                 click_id::sync_file(&self.shared, &self.path);
                 // Before the answer: once forget() returns, no batch read before is sent.
                 self.shared.begin_erase();
