@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,24 +13,9 @@ use app_conversions::{Clock, ConversionsClient, ManualClock, SystemClock};
 use app_conversions_sandbox::{Fault, Sandbox};
 use common::*;
 
-const SETTLE_MS: u64 = 10_000;
 const SECOND: Duration = Duration::from_secs(1);
 const DAY_MS: i64 = 86_400_000;
 const YEAR_MS: i64 = 365 * DAY_MS;
-
-fn client_on(sandbox: &Sandbox, db: &Path, clock: &Arc<ManualClock>) -> Arc<ConversionsClient> {
-    let clock: Arc<dyn Clock> = clock.clone();
-    let cfg = app_conversions::ClientConfig {
-        retry_max_delay_secs: 60,
-        ..config(&sandbox.base_url(), db)
-    };
-    ConversionsClient::with_clock(cfg, app(), device(), privacy_with_id(GAID), clock)
-        .expect("client")
-}
-
-fn settle(client: &ConversionsClient) {
-    assert!(client.settle(SETTLE_MS), "the SDK did not settle");
-}
 
 /// Moves both clocks by `seconds`, one second at a time, letting the SDK catch up.
 fn pass_seconds(clock: &ManualClock, client: &ConversionsClient, seconds: u64) {
@@ -72,7 +56,7 @@ fn retry_after_a_jump_back(jump_ms: i64) {
     let sandbox = sandbox();
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
-    let client = client_on(&sandbox, &dir.path().join("buffer.db"), &clock);
+    let client = manual_clock_client(&sandbox, &dir.path().join("buffer.db"), &clock);
     sandbox.inject(retry_after_20());
     for i in 0..10 {
         client.track(checkout(&format!("{i}.00"))).unwrap();
@@ -127,7 +111,7 @@ fn a_flush_waits_for_a_retry_that_a_jump_back_does_not_postpone() {
     let sandbox = sandbox();
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
-    let client = client_on(&sandbox, &dir.path().join("buffer.db"), &clock);
+    let client = manual_clock_client(&sandbox, &dir.path().join("buffer.db"), &clock);
     sandbox.inject(retry_after_20());
     client.track(checkout("1.00")).unwrap();
     client.on_background().unwrap();
@@ -161,7 +145,7 @@ fn stored_deadline_after_a_restart(jump_ms: i64) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("buffer.db");
     let first = Arc::new(ManualClock::new(SystemClock.now_ms()));
-    let client = client_on(&sandbox, &db, &first);
+    let client = manual_clock_client(&sandbox, &db, &first);
     sandbox.inject(retry_after_20());
     for i in 0..10 {
         client.track(checkout(&format!("{i}.00"))).unwrap();
@@ -174,7 +158,7 @@ fn stored_deadline_after_a_restart(jump_ms: i64) {
 
     // The clock is set back; the app starts again (a new process, a new monotonic clock).
     let second = Arc::new(ManualClock::new(SystemClock.now_ms() - jump_ms));
-    let client = client_on(&sandbox, &db, &second);
+    let client = manual_clock_client(&sandbox, &db, &second);
     settle(&client);
     let next = client.diagnostics().next_attempt_time;
     let wall_now = second.now_secs();
@@ -214,7 +198,7 @@ fn open_after(background: Duration, jump_ms: i64) -> usize {
     let sandbox = lenient_sandbox();
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
-    let client = client_on(&sandbox, &dir.path().join("buffer.db"), &clock);
+    let client = manual_clock_client(&sandbox, &dir.path().join("buffer.db"), &clock);
     client.on_background().unwrap();
     clock.advance(background);
     clock.set(clock.now_ms() + jump_ms);

@@ -16,8 +16,6 @@ use app_conversions::{ConversionsClient, EventName, PrivacyState};
 use app_conversions_sandbox::{Fault, Sandbox};
 use common::*;
 
-/// Real time allowed for the SDK to catch up with a step of the clock.
-const SETTLE_MS: u64 = 10_000;
 const MINUTE: Duration = Duration::from_secs(60);
 const HOUR: Duration = Duration::from_secs(3600);
 const DAY: Duration = Duration::from_secs(86_400);
@@ -36,11 +34,6 @@ fn client_on(sandbox: &Sandbox, db: &Path, clock: &Arc<ManualClock>) -> Arc<Conv
         clock,
     )
     .expect("client")
-}
-
-/// Lets the SDK finish what is due now.
-fn settle(client: &ConversionsClient) {
-    assert!(client.settle(SETTLE_MS), "the SDK did not settle");
 }
 
 /// Moves the clock by `by` in steps of `step`, letting the SDK catch up after each.

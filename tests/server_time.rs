@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,23 +13,8 @@ use app_conversions::{Clock, ConversionsClient, ManualClock, SystemClock};
 use app_conversions_sandbox::{Fault, Sandbox};
 use common::*;
 
-const SETTLE_MS: u64 = 10_000;
 const HOUR_MS: i64 = 3_600_000;
 const YEAR_MS: i64 = 365 * 86_400_000;
-
-fn client_on(sandbox: &Sandbox, db: &Path, clock: &Arc<ManualClock>) -> Arc<ConversionsClient> {
-    let clock: Arc<dyn Clock> = clock.clone();
-    let cfg = app_conversions::ClientConfig {
-        retry_max_delay_secs: 60,
-        ..config(&sandbox.base_url(), db)
-    };
-    ConversionsClient::with_clock(cfg, app(), device(), privacy_with_id(GAID), clock)
-        .expect("client")
-}
-
-fn settle(client: &ConversionsClient) {
-    assert!(client.settle(SETTLE_MS), "the SDK did not settle");
-}
 
 /// event_time of each accepted event, by event_id.
 fn accepted_times(sandbox: &Sandbox) -> Vec<(String, i64)> {
@@ -67,7 +51,7 @@ fn a_clock_two_hours_ahead_on_a_fresh_install_loses_no_event() {
     let sandbox = sandbox();
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(SystemClock.now_ms() + 2 * HOUR_MS));
-    let client = client_on(&sandbox, &dir.path().join("buffer.db"), &clock);
+    let client = manual_clock_client(&sandbox, &dir.path().join("buffer.db"), &clock);
     for i in 0..3 {
         tracked(&client, &format!("ahead-{i}"));
     }
@@ -91,7 +75,7 @@ fn a_clock_two_hours_behind_is_corrected_once_the_server_has_answered() {
     let sandbox = sandbox();
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(SystemClock.now_ms() - 2 * HOUR_MS));
-    let client = client_on(&sandbox, &dir.path().join("buffer.db"), &clock);
+    let client = manual_clock_client(&sandbox, &dir.path().join("buffer.db"), &clock);
     tracked(&client, "before-any-answer");
     client.flush(5_000).unwrap();
     assert_eq!(
@@ -110,7 +94,7 @@ fn a_clock_two_hours_behind_is_corrected_once_the_server_has_answered() {
     drop(client);
     sandbox.reset();
     let clock = Arc::new(ManualClock::new(SystemClock.now_ms() - 2 * HOUR_MS));
-    let client = client_on(&sandbox, &dir.path().join("buffer.db"), &clock);
+    let client = manual_clock_client(&sandbox, &dir.path().join("buffer.db"), &clock);
     tracked(&client, "next-start");
     client.flush(5_000).unwrap();
     assert_eq!(sandbox.accepted_count(), 1);
@@ -124,7 +108,7 @@ fn a_clock_set_a_year_ahead_keeps_the_queue_and_the_pending_install() {
     let sandbox = sandbox();
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
-    let client = client_on(&sandbox, &dir.path().join("buffer.db"), &clock);
+    let client = manual_clock_client(&sandbox, &dir.path().join("buffer.db"), &clock);
     sandbox.inject(Fault::Status {
         status: 503,
         retry_after: Some("20".into()),
@@ -172,7 +156,7 @@ fn a_clock_set_a_year_ahead_between_two_runs_keeps_the_queue() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("buffer.db");
     let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
-    let client = client_on(&sandbox, &db, &clock);
+    let client = manual_clock_client(&sandbox, &db, &clock);
     tracked(&client, "answered");
     client.flush(5_000).unwrap();
     sandbox.reset();
@@ -190,7 +174,7 @@ fn a_clock_set_a_year_ahead_between_two_runs_keeps_the_queue() {
     drop(client);
 
     let clock = Arc::new(ManualClock::new(SystemClock.now_ms() + YEAR_MS));
-    let client = client_on(&sandbox, &db, &clock);
+    let client = manual_clock_client(&sandbox, &db, &clock);
     tracked(&client, "after-the-jump");
     // The stored 600 s backoff is held to retry_max_delay (60 s).
     clock.advance(Duration::from_secs(61));
@@ -213,7 +197,7 @@ fn a_resend_past_the_dedup_window_is_counted() {
     let sandbox = lenient_sandbox();
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(SystemClock.now_ms()));
-    let client = client_on(&sandbox, &dir.path().join("buffer.db"), &clock);
+    let client = manual_clock_client(&sandbox, &dir.path().join("buffer.db"), &clock);
     sandbox.inject(Fault::DropConnection);
     tracked(&client, "unanswered-once");
     tracked(&client, "second");

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use app_conversions::{
-    ActionSource, AppInfo, ClientConfig, ConversionsClient, ConversionsError, CustomData,
-    DeviceInfo, Event, EventName, PrivacyState, UserData,
+    ActionSource, AppInfo, ClientConfig, Clock, ConversionsClient, ConversionsError, CustomData,
+    DeviceInfo, Event, EventName, ManualClock, PrivacyState, UserData,
 };
 use app_conversions_sandbox::{Sandbox, SandboxConfig};
 
@@ -185,4 +185,28 @@ pub fn sha256(value: &str) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// How long a manual-clock test waits for the SDK's threads to have nothing left to do.
+pub const SETTLE_MS: u64 = 10_000;
+
+/// Waits until the SDK's threads have nothing left to do at the manual clock's current time.
+pub fn settle(client: &ConversionsClient) {
+    assert!(client.settle(SETTLE_MS), "the SDK did not settle");
+}
+
+/// A client on `db` delivering to `sandbox`, reading all time from `clock`, with backoffs capped
+/// at 60 s (the clock-jump tests check delivery within that cap).
+pub fn manual_clock_client(
+    sandbox: &Sandbox,
+    db: &Path,
+    clock: &Arc<ManualClock>,
+) -> Arc<ConversionsClient> {
+    let clock: Arc<dyn Clock> = clock.clone();
+    let cfg = ClientConfig {
+        retry_max_delay_secs: 60,
+        ..config(&sandbox.base_url(), db)
+    };
+    ConversionsClient::with_clock(cfg, app(), device(), privacy_with_id(GAID), clock)
+        .expect("client")
 }
