@@ -131,7 +131,16 @@ fn failures_panics_and_broken_answers_of_the_transport_lose_no_event() {
     flush_until_accepted(&client, &sandbox, 2);
     assert_eq!(transport.calls.load(Ordering::SeqCst), 7);
     assert_eq!(sandbox.times_accepted("kept-1"), 1);
-    assert_eq!(client.diagnostics().queued, 0);
+    assert_costs_nothing_when_idle(&client);
+}
+
+/// After the faults, an empty queue leaves nothing scheduled and no pause: the upload thread
+/// sleeps without a deadline, so it does not wake (and costs no CPU) until the app tracks again.
+fn assert_costs_nothing_when_idle(client: &ConversionsClient) {
+    let d = client.diagnostics();
+    assert_eq!(d.queued, 0);
+    assert_eq!(d.next_attempt_time, None, "nothing is scheduled");
+    assert_eq!(d.paused_reason, None);
 }
 
 #[test]
