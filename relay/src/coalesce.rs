@@ -19,30 +19,8 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-use crate::config::MAX_EVENTS_PER_REQUEST;
-use crate::dispatch::{Dispatcher, Outcome, Part};
-
-/// Most events in a test-mode batch: the API processes only the first 20 of a test request.
-pub(crate) const MAX_TEST_EVENTS_PER_BATCH: usize = 20;
-
-/// Which batch a device request joins.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct BatchKey {
-    /// The ad account of the request's path (its app token is scoped to it).
-    pub ad_account: Arc<str>,
-    /// `?test=true`.
-    pub test: bool,
-}
-
-impl BatchKey {
-    fn max_events(&self) -> usize {
-        if self.test {
-            MAX_TEST_EVENTS_PER_BATCH
-        } else {
-            MAX_EVENTS_PER_REQUEST
-        }
-    }
-}
+use crate::batch::{BatchKey, Outcome, Part};
+use crate::dispatch::Dispatcher;
 
 /// The device requests waiting for one key.
 #[derive(Default)]

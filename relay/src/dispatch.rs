@@ -28,37 +28,11 @@ use axum::body::Bytes;
 use axum::http::StatusCode;
 use tokio::sync::oneshot;
 
+use crate::batch::{BatchKey, Outcome, Part};
 use crate::budget::{spread_retry_after, CallBudget};
-use crate::coalesce::BatchKey;
-use crate::forward::{is_expected_status, Upstream, UpstreamError, UpstreamReply};
+use crate::forward::{is_expected_status, Upstream, UpstreamError};
 use crate::results;
-use crate::upstream_health::{retry_after_of, AnswerKind, Pause, UpstreamHealth};
-
-/// One device request's events inside a batch.
-#[derive(Debug, Clone)]
-pub(crate) struct Part {
-    /// The events as JSON array members without the brackets: `{...},{...}`.
-    pub events: Bytes,
-    /// How many events.
-    pub count: usize,
-}
-
-/// What a device request is answered.
-#[derive(Debug, Clone)]
-pub(crate) enum Outcome {
-    /// The upstream's answer for this device (its own slice, or the batch's shared answer).
-    Reply(UpstreamReply),
-    /// The ad account's budget is spent: 429 with this `Retry-After`, in seconds.
-    OverBudget(u64),
-    /// Calls for the ad account are paused after upstream 429s or failures, for this long.
-    Paused(Pause, Duration),
-    /// The upstream refused a group the split budget could not take apart: 503, try again.
-    Unsplit,
-    /// The upstream did not answer in time (504).
-    Timeout,
-    /// The upstream could not be reached, or answered something unusable (502).
-    Unreachable,
-}
+use crate::upstream_health::{retry_after_of, AnswerKind, UpstreamHealth};
 
 type Answers<'a> = Pin<Box<dyn Future<Output = Vec<Outcome>> + Send + 'a>>;
 

@@ -19,9 +19,10 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use crate::app_state::AppState;
 use crate::config::RelayConfig;
 use crate::serve::{serve, ConnectionLimits};
-use crate::server::{build_router, AppState};
+use crate::server::build_router;
 
 /// A relay running on a background thread. Stops on [`RelayHandle::shutdown`] or when dropped.
 #[derive(Debug)]

@@ -27,21 +27,20 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+mod app_state;
 mod auth;
+mod batch;
 mod body;
 mod budget;
-mod cli;
 mod client_ip;
 mod coalesce;
 mod config;
-mod config_env;
-mod config_file;
-mod config_limits;
 mod content_encoding;
 mod custom_names;
 mod dispatch;
 mod forward;
 mod handle;
+mod health;
 mod lifecycle;
 mod limit;
 mod log;
@@ -49,13 +48,13 @@ mod payload;
 mod redis_budget;
 mod responses;
 mod results;
+mod run;
 mod serve;
 mod server;
 mod strict_json;
 mod telemetry;
 mod upstream_health;
 
-pub use cli::run_cli;
 pub use config::{
     AppToken, RelayConfig, DEFAULT_BODY_TIMEOUT, DEFAULT_CALLS_PER_MINUTE, DEFAULT_DRAIN,
     DEFAULT_GLOBAL_RATE_LIMIT_PER_SEC, DEFAULT_IDLE_TIMEOUT, DEFAULT_IP_TABLE_CAPACITY,
@@ -67,4 +66,5 @@ pub use config::{
 };
 pub use handle::RelayHandle;
 pub use log::{LogFormat, LogTarget, RequestLog};
+pub use run::run_cli;
 pub use server::router;

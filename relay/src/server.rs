@@ -8,7 +8,7 @@
 //! reserved as bytes arrive within the instance's budget (503) and the client address's
 //! share (429). Then the body's shape and event count (400). Only then does it parse (large bodies on the blocking
 //! pool, a few at a time, so the async workers keep answering), fill client IPs, and hand the
-//! events to the [`Coalescer`], waiting for its device's own answer. The events route also sits
+//! events to the [`crate::coalesce::Coalescer`], waiting for its device's own answer. The events route also sits
 //! behind a concurrency limit that sheds load with 503 instead of queueing. Everything lives in
 //! one immutable [`AppState`] shared by `Arc`.
 
@@ -20,121 +20,35 @@ use axum::body::Body;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::{ConnectInfo, Path, RawQuery, Request, State};
 use axum::http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use tokio::sync::Semaphore;
 use tower::ServiceBuilder;
 
-use crate::auth::{AuthDecision, TokenTable};
-use crate::body::{read_body, BodyError, BodyLimits, BodyMemory};
-use crate::budget::{spread_retry_after, CallBudget};
-use crate::client_ip::TrustedProxies;
-use crate::coalesce::{BatchKey, Coalescer};
+use crate::app_state::AppState;
+use crate::auth::AuthDecision;
+use crate::batch::{BatchKey, Outcome, Part};
+use crate::body::{read_body, BodyError};
+use crate::budget::spread_retry_after;
 use crate::config::RelayConfig;
 use crate::content_encoding;
-use crate::custom_names::{with_refused, CustomNames};
-use crate::dispatch::{Dispatcher, Outcome, Part};
-use crate::forward::{Upstream, UpstreamReply};
-use crate::lifecycle::Lifecycle;
-use crate::limit::{retry_after_secs, GlobalLimiter, IpLimiter};
-use crate::log::{log_request as write_log, request_id_of, LogTarget, RequestRecord};
+use crate::custom_names::with_refused;
+use crate::forward::UpstreamReply;
+use crate::health::{is_health_check, livez, readyz};
+use crate::limit::retry_after_secs;
+use crate::log::{log_request as write_log, request_id_of, RequestRecord};
 use crate::payload::{self, PayloadError, Prepared};
-use crate::redis_budget::RedisBudget;
 use crate::responses;
 use crate::telemetry;
-use crate::upstream_health::{Pause, UpstreamHealth};
+use crate::upstream_health::Pause;
 
 /// The header a request id is read from and echoed in.
 const X_REQUEST_ID: &str = "x-request-id";
 
 /// Bodies up to this size are parsed on the async worker; larger ones on the blocking pool.
 const INLINE_PARSE_BYTES: usize = 64 * 1024;
-
-/// Everything a request needs, built once from the configuration.
-pub(crate) struct AppState {
-    tokens: TokenTable,
-    ip_limiter: IpLimiter,
-    global_limiter: GlobalLimiter,
-    proxies: TrustedProxies,
-    coalescer: Arc<Coalescer>,
-    budget: Arc<CallBudget>,
-    health: Arc<UpstreamHealth>,
-    custom_names: CustomNames,
-    ad_accounts: Vec<Arc<str>>,
-    body_limits: BodyLimits,
-    body_memory: Arc<BodyMemory>,
-    parsers: Semaphore,
-    max_requests_in_flight: usize,
-    log: LogTarget,
-    /// Draining flag and requests in flight, shared with the server loop.
-    pub(crate) lifecycle: Arc<Lifecycle>,
-}
-
-impl AppState {
-    /// Builds the state from a validated configuration.
-    pub(crate) fn new(config: &RelayConfig) -> Result<Self, String> {
-        let tokens = TokenTable::new(&config.app_tokens);
-        let accounts = || config.app_tokens.iter().map(|t| t.ad_account_id.as_str());
-        let shared = config
-            .redis_url
-            .as_deref()
-            .map(RedisBudget::new)
-            .transpose()?;
-        let budget = Arc::new(CallBudget::new(
-            config.calls_per_minute,
-            config.instances,
-            accounts(),
-            shared,
-        ));
-        let names_shared = config
-            .redis_url
-            .as_deref()
-            .map(RedisBudget::new)
-            .transpose()?;
-        let upstream = Arc::new(Upstream::new(config)?);
-        let health = Arc::new(UpstreamHealth::new(accounts()));
-        let dispatcher = Arc::new(Dispatcher::new(
-            upstream,
-            Arc::clone(&budget),
-            Arc::clone(&health),
-        ));
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Ok(AppState {
-            ad_accounts: config
-                .app_tokens
-                .iter()
-                .map(|t| Arc::from(t.ad_account_id.as_str()))
-                .collect(),
-            tokens,
-            ip_limiter: IpLimiter::new(
-                config.rate_limit_per_sec,
-                config.rate_limit_burst,
-                config.ip_table_capacity,
-            ),
-            global_limiter: GlobalLimiter::new(config.global_rate_limit_per_sec, Instant::now()),
-            proxies: TrustedProxies::parse(&config.trusted_proxies)?,
-            coalescer: Arc::new(Coalescer::new(config.linger, dispatcher)),
-            budget,
-            health,
-            custom_names: CustomNames::new(accounts(), names_shared),
-            body_limits: BodyLimits {
-                max_bytes: config.max_body_bytes,
-                deadline: config.body_timeout,
-            },
-            body_memory: Arc::new(BodyMemory::new(
-                config.max_body_bytes_in_flight,
-                config.max_body_bytes_in_flight_per_ip,
-            )),
-            parsers: Semaphore::new(cores),
-            max_requests_in_flight: config.max_requests_in_flight,
-            log: config.log.clone(),
-            lifecycle: Arc::new(Lifecycle::default()),
-        })
-    }
-}
 
 /// Event counts of the request, left on the response for the request log.
 #[derive(Clone, Copy, Debug)]
@@ -174,43 +88,6 @@ pub(crate) fn build_router(state: Arc<AppState>) -> Router {
         .fallback(fallback)
         .layer(middleware::from_fn_with_state(state.clone(), log_request))
         .with_state(state)
-}
-
-/// `/livez` (and the older `/healthz`): the process serves.
-async fn livez() -> Response {
-    (
-        [(CONTENT_TYPE, HeaderValue::from_static("text/plain"))],
-        "ok",
-    )
-        .into_response()
-}
-
-/// `/readyz`: 200 while the relay takes new requests, 503 once it drains for a shutdown. A
-/// Redis outage does not fail it (the budget falls back to the local share, and failing every
-/// instance at once would stop all traffic); the body says which is in force.
-async fn readyz(State(state): State<Arc<AppState>>) -> Response {
-    let draining = state.lifecycle.draining();
-    let body = serde_json::json!({
-        "ready": !draining,
-        "draining": draining,
-        "redis": state.budget.redis_state().unwrap_or("off"),
-    });
-    let status = if draining {
-        StatusCode::SERVICE_UNAVAILABLE
-    } else {
-        StatusCode::OK
-    };
-    (
-        status,
-        [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
-        body.to_string(),
-    )
-        .into_response()
-}
-
-/// True for the health-check routes, which are neither logged nor counted.
-fn is_health_check(path: &str) -> bool {
-    matches!(path, "/livez" | "/readyz" | "/healthz")
 }
 
 async fn fallback() -> Response {

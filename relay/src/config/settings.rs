@@ -1,8 +1,8 @@
-//! Relay configuration: the in-memory [`RelayConfig`], its defaults, and its checks.
+//! The relay's settings: the in-memory [`RelayConfig`] and its defaults.
 //!
 //! One struct with public fields serves every entry point: tests and embedding code build it
 //! directly (`RelayConfig::new(..)` plus field updates), the command line loads it from a TOML or
-//! JSON file (see [`crate::config_file`]) and applies environment overrides on top. Nothing is
+//! JSON file (see [`super::file`]) and applies environment overrides on top. Nothing is
 //! checked while fields are assembled; [`RelayConfig::validate`] checks the finished value once,
 //! and [`crate::RelayHandle::start`] refuses a configuration that fails it.
 //!

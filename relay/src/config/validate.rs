@@ -2,15 +2,16 @@
 //! rates and timeouts, and the scale settings (coalescing, the ad account's call budget,
 //! Redis, and the caps that keep one instance's connections, requests and memory bounded).
 //!
-//! Kept apart from [`crate::config`] so that module stays about the settings themselves.
+//! Kept apart from [`super::settings`] so that module stays about the settings themselves.
 //! Every bound here exists because a value outside it either disables a protection without
 //! saying so (a zero cap) or makes the relay fail later instead of at start (a linger longer
 //! than the upstream timeout holds every device past its own deadline).
 
 use std::time::Duration;
 
+use super::settings::{RelayConfig, MIN_RATE_PER_SEC};
+use super::upstream_url::check_upstream_url;
 use crate::client_ip::TrustedProxies;
-use crate::config::{RelayConfig, MIN_RATE_PER_SEC};
 
 /// The Conversions API's limit of calls a minute per ad account.
 pub(crate) const API_CALLS_PER_MINUTE: u32 = 5_000;
@@ -24,7 +25,7 @@ impl RelayConfig {
     /// digits, no token used twice or equal to the conversion token, parseable trusted proxies,
     /// and positive limits and timeouts. The error names the offending field, never a token.
     pub fn validate(&self) -> Result<(), String> {
-        crate::forward::check_upstream_url(&self.upstream)?;
+        check_upstream_url(&self.upstream)?;
         check_token("conversion_token", &self.conversion_token)?;
         if self.app_tokens.is_empty() {
             return Err("app_tokens: at least one app token is required".to_string());

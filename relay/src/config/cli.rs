@@ -1,19 +1,19 @@
-//! The command line: `app-conversions-relay [--config FILE] [--upstream URL] [--listen ADDR]`.
+//! The command line's configuration: `app-conversions-relay [--config FILE] [--upstream URL]
+//! [--listen ADDR]` read into a [`RelayConfig`], the help text, and the one-line summary of
+//! the settings in force. Running the relay with it is [`crate::run`]'s job, above this layer.
 //!
 //! Settings are layered lowest to highest: built-in defaults, the config file (`--config`, or
 //! `RELAY_CONFIG` when no flag is given), `RELAY_*` environment variables, then flags. The
 //! conversion token is deliberately not a flag: command lines show up in `ps` and shell
-//! history, so it comes from the file or `RELAY_CONVERSION_TOKEN`. The process serves until
-//! SIGINT (Ctrl-C) or SIGTERM, then shuts down gracefully.
+//! history, so it comes from the file or `RELAY_CONVERSION_TOKEN`.
 
 use std::path::PathBuf;
 
-use crate::config::RelayConfig;
-use crate::config_env::unknown_variables;
-use crate::config_file::parse_listen;
-use crate::handle::RelayHandle;
+use super::settings::RelayConfig;
+use super::values::parse_listen;
 
-const HELP: &str = "\
+/// What `--help` prints.
+pub(crate) const HELP: &str = "\
 app-conversions-relay: the app backend's Conversions API endpoint.
 
 Apps send events here with an app-scoped token; the relay checks the token, adds the
@@ -75,55 +75,23 @@ Unknown RELAY_* variables are named in a warning at start.
 
 /// What the arguments ask for.
 #[derive(Debug, Default, PartialEq)]
-struct Options {
-    help: bool,
-    version: bool,
-    check: bool,
-    config: Option<PathBuf>,
-    upstream: Option<String>,
-    listen: Option<String>,
-}
-
-/// Runs the relay as the binary does, with `args` being the arguments *after* the program
-/// name (`std::env::args().skip(1)`). Returns after `--help`, `--version` or `--check`, or
-/// when SIGINT/SIGTERM stops the server; `Err` carries a message for the user.
-pub fn run_cli(args: impl Iterator<Item = String>) -> Result<(), String> {
-    let options = parse_args(args)?;
-    if options.help {
-        print!("{HELP}");
-        return Ok(());
-    }
-    if options.version {
-        println!("app-conversions-relay {}", env!("CARGO_PKG_VERSION"));
-        return Ok(());
-    }
-    let config = load_config(&options, |name| std::env::var(name).ok())?;
-    config.validate()?;
-    if options.check {
-        println!("configuration OK ({} app tokens)", config.app_tokens.len());
-        return Ok(());
-    }
-    let _log_writer = crate::log::init(&config.log, config.log_format);
-    let summary = settings_summary(&config);
-    let handle = RelayHandle::start(config).map_err(|e| format!("cannot start: {e}"))?;
-    eprintln!(
-        "app-conversions-relay {} listening on {}, {summary}",
-        env!("CARGO_PKG_VERSION"),
-        handle.base_url(),
-    );
-    for name in unknown_variables(std::env::vars_os().filter_map(|(k, _)| k.into_string().ok())) {
-        eprintln!("app-conversions-relay: warning: unknown environment variable {name} is ignored (see --help)");
-    }
-    let waited = wait_for_signal();
-    eprintln!(
-        "app-conversions-relay: shutting down (draining, then waiting for requests in flight)"
-    );
-    handle.shutdown();
-    waited
+pub(crate) struct Options {
+    /// `--help` / `-h`.
+    pub help: bool,
+    /// `--version` / `-V`.
+    pub version: bool,
+    /// `--check`: validate and exit.
+    pub check: bool,
+    /// `--config FILE`.
+    pub config: Option<PathBuf>,
+    /// `--upstream URL`.
+    pub upstream: Option<String>,
+    /// `--listen ADDR`.
+    pub listen: Option<String>,
 }
 
 /// The settings in force, on one line, without secrets (no token, no Redis URL).
-fn settings_summary(config: &RelayConfig) -> String {
+pub(crate) fn settings_summary(config: &RelayConfig) -> String {
     let mut accounts: Vec<&str> = config
         .app_tokens
         .iter()
@@ -169,7 +137,8 @@ fn settings_summary(config: &RelayConfig) -> String {
     )
 }
 
-fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
+/// The options `args` (the arguments after the program name) ask for.
+pub(crate) fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
     let mut options = Options::default();
     let mut args = args;
     while let Some(arg) = args.next() {
@@ -197,7 +166,7 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
 }
 
 /// Defaults, then the file, then the environment, then the flags.
-fn load_config(
+pub(crate) fn load_config(
     options: &Options,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<RelayConfig, String> {
@@ -218,32 +187,6 @@ fn load_config(
         config.listen = parse_listen(listen).map_err(|e| format!("--listen: {e}"))?;
     }
     Ok(config)
-}
-
-/// Blocks until SIGINT or (on Unix) SIGTERM.
-fn wait_for_signal() -> Result<(), String> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot wait for signals: {e}"))?;
-    runtime.block_on(async {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{signal, SignalKind};
-            let mut term = signal(SignalKind::terminate())
-                .map_err(|e| format!("cannot watch SIGTERM: {e}"))?;
-            tokio::select! {
-                r = tokio::signal::ctrl_c() => r.map_err(|e| format!("cannot watch SIGINT: {e}")),
-                _ = term.recv() => Ok(()),
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            tokio::signal::ctrl_c()
-                .await
-                .map_err(|e| format!("cannot watch Ctrl-C: {e}"))
-        }
-    })
 }
 
 #[cfg(test)]
@@ -307,11 +250,5 @@ mod tests {
         for secret in ["conv-secret", "app-secret", "redis-password"] {
             assert!(!summary.contains(secret), "{summary}");
         }
-    }
-
-    #[test]
-    fn help_and_check_return() {
-        assert_eq!(run_cli(args(&["--help"])), Ok(()));
-        assert!(run_cli(args(&["--bogus"])).is_err());
     }
 }
