@@ -15,6 +15,7 @@ pub use crate::core::config::{is_relay_host, CONVERSIONS_API_HOST};
 pub use crate::core::error::ConversionsError;
 pub use crate::core::log::LogSink;
 pub use crate::core::model::*;
+pub use crate::core::remote_settings::in_force::{SettingSource, SettingsInForce};
 pub use crate::core::shared::DeliveryListener;
 pub use crate::core::upload::transport::{
     HttpHeader, HttpRequest, HttpResponse, HttpTransport, TransportError,
@@ -23,11 +24,15 @@ pub use crate::core::upload::transport::{
 pub use crate::ffi::ConversionsClient;
 
 /// For the fuzz targets and the input tests only, not an API: validation, hashing and the
-/// parsing of answers, called directly with hostile input.
+/// parsing of answers and of remote settings, called directly with hostile input.
 #[doc(hidden)]
 pub mod internals {
     pub use crate::core::event_builder::{build_event, AppliedPrivacy, TrackContext};
     pub use crate::core::hash;
+    pub use crate::core::remote_settings::document::{
+        parse as parse_remote_settings, MAX_DOCUMENT_BYTES,
+    };
+    pub use crate::core::remote_settings::narrow::{narrow as narrow_remote_settings, AppTuning};
     pub use crate::core::wire::{error_message, parse_event_results};
 }
 

@@ -57,6 +57,7 @@ pub mod limits;
 pub mod log;
 pub mod model;
 pub mod privacy;
+pub mod remote_settings;
 pub mod server_time;
 pub mod shared;
 pub mod signal;
