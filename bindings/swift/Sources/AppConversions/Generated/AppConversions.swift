@@ -4010,6 +4010,197 @@ public func FfiConverterTypePrivacyState_lower(_ value: PrivacyState) -> RustBuf
 
 
 /**
+ * The settings the SDK follows now and where each came from. Remote settings (fetched from
+ * the app's relay) can only narrow the app's configuration: turn collection off, lengthen
+ * the flush interval, lower the batch size.
+ */
+public struct SettingsInForce: Equatable, Hashable {
+    /**
+     * False while remote settings turn the SDK off (the kill switch, or this SDK version in
+     * `disabled_sdk_versions`): `track()` records nothing and nothing is sent; what was
+     * queued before stays queued and is sent once collection is back on. The user's consent
+     * (`PrivacyState.collection_enabled`) is separate and always wins.
+     */
+    public var collectionEnabled: Bool
+    /**
+     * `Remote` while remote settings turn the SDK off, else `Default`.
+     */
+    public var collectionEnabledSource: SettingSource
+    /**
+     * Why remote settings turned the SDK off, if they do.
+     */
+    public var disabledReason: String?
+    /**
+     * Seconds between sends of waiting events.
+     */
+    public var flushIntervalSecs: UInt64
+    /**
+     * Where `flush_interval_secs` came from.
+     */
+    public var flushIntervalSource: SettingSource
+    /**
+     * Events per request at most.
+     */
+    public var maxBatch: UInt32
+    /**
+     * Where `max_batch` came from.
+     */
+    public var maxBatchSource: SettingSource
+    /**
+     * How long a fetched document stays fresh before the SDK asks again, seconds.
+     */
+    public var settingsTtlSecs: UInt64
+    /**
+     * Where `settings_ttl_secs` came from (`Default` or `Remote`).
+     */
+    public var settingsTtlSource: SettingSource
+    /**
+     * True when the SDK fetches remote settings: only when its endpoint is a relay.
+     */
+    public var remoteFetchEnabled: Bool
+    /**
+     * Unix seconds when the document in force was fetched or last confirmed unchanged;
+     * none while no document was ever received.
+     */
+    public var remoteFetchedAt: Int64?
+    /**
+     * Documents ignored whole since start (not JSON, larger than 4 KB, nested too deep,
+     * a known field of the wrong type or negative): each changed nothing.
+     */
+    public var remoteDocumentsIgnored: UInt64
+    /**
+     * Why the last ignored document was ignored (the field and the rule).
+     */
+    public var lastIgnoredReason: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * False while remote settings turn the SDK off (the kill switch, or this SDK version in
+         * `disabled_sdk_versions`): `track()` records nothing and nothing is sent; what was
+         * queued before stays queued and is sent once collection is back on. The user's consent
+         * (`PrivacyState.collection_enabled`) is separate and always wins.
+         */collectionEnabled: Bool, 
+        /**
+         * `Remote` while remote settings turn the SDK off, else `Default`.
+         */collectionEnabledSource: SettingSource, 
+        /**
+         * Why remote settings turned the SDK off, if they do.
+         */disabledReason: String?, 
+        /**
+         * Seconds between sends of waiting events.
+         */flushIntervalSecs: UInt64, 
+        /**
+         * Where `flush_interval_secs` came from.
+         */flushIntervalSource: SettingSource, 
+        /**
+         * Events per request at most.
+         */maxBatch: UInt32, 
+        /**
+         * Where `max_batch` came from.
+         */maxBatchSource: SettingSource, 
+        /**
+         * How long a fetched document stays fresh before the SDK asks again, seconds.
+         */settingsTtlSecs: UInt64, 
+        /**
+         * Where `settings_ttl_secs` came from (`Default` or `Remote`).
+         */settingsTtlSource: SettingSource, 
+        /**
+         * True when the SDK fetches remote settings: only when its endpoint is a relay.
+         */remoteFetchEnabled: Bool, 
+        /**
+         * Unix seconds when the document in force was fetched or last confirmed unchanged;
+         * none while no document was ever received.
+         */remoteFetchedAt: Int64?, 
+        /**
+         * Documents ignored whole since start (not JSON, larger than 4 KB, nested too deep,
+         * a known field of the wrong type or negative): each changed nothing.
+         */remoteDocumentsIgnored: UInt64, 
+        /**
+         * Why the last ignored document was ignored (the field and the rule).
+         */lastIgnoredReason: String?) {
+        self.collectionEnabled = collectionEnabled
+        self.collectionEnabledSource = collectionEnabledSource
+        self.disabledReason = disabledReason
+        self.flushIntervalSecs = flushIntervalSecs
+        self.flushIntervalSource = flushIntervalSource
+        self.maxBatch = maxBatch
+        self.maxBatchSource = maxBatchSource
+        self.settingsTtlSecs = settingsTtlSecs
+        self.settingsTtlSource = settingsTtlSource
+        self.remoteFetchEnabled = remoteFetchEnabled
+        self.remoteFetchedAt = remoteFetchedAt
+        self.remoteDocumentsIgnored = remoteDocumentsIgnored
+        self.lastIgnoredReason = lastIgnoredReason
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SettingsInForce: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSettingsInForce: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SettingsInForce {
+        return
+            try SettingsInForce(
+                collectionEnabled: FfiConverterBool.read(from: &buf), 
+                collectionEnabledSource: FfiConverterTypeSettingSource.read(from: &buf), 
+                disabledReason: FfiConverterOptionString.read(from: &buf), 
+                flushIntervalSecs: FfiConverterUInt64.read(from: &buf), 
+                flushIntervalSource: FfiConverterTypeSettingSource.read(from: &buf), 
+                maxBatch: FfiConverterUInt32.read(from: &buf), 
+                maxBatchSource: FfiConverterTypeSettingSource.read(from: &buf), 
+                settingsTtlSecs: FfiConverterUInt64.read(from: &buf), 
+                settingsTtlSource: FfiConverterTypeSettingSource.read(from: &buf), 
+                remoteFetchEnabled: FfiConverterBool.read(from: &buf), 
+                remoteFetchedAt: FfiConverterOptionInt64.read(from: &buf), 
+                remoteDocumentsIgnored: FfiConverterUInt64.read(from: &buf), 
+                lastIgnoredReason: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SettingsInForce, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.collectionEnabled, into: &buf)
+        FfiConverterTypeSettingSource.write(value.collectionEnabledSource, into: &buf)
+        FfiConverterOptionString.write(value.disabledReason, into: &buf)
+        FfiConverterUInt64.write(value.flushIntervalSecs, into: &buf)
+        FfiConverterTypeSettingSource.write(value.flushIntervalSource, into: &buf)
+        FfiConverterUInt32.write(value.maxBatch, into: &buf)
+        FfiConverterTypeSettingSource.write(value.maxBatchSource, into: &buf)
+        FfiConverterUInt64.write(value.settingsTtlSecs, into: &buf)
+        FfiConverterTypeSettingSource.write(value.settingsTtlSource, into: &buf)
+        FfiConverterBool.write(value.remoteFetchEnabled, into: &buf)
+        FfiConverterOptionInt64.write(value.remoteFetchedAt, into: &buf)
+        FfiConverterUInt64.write(value.remoteDocumentsIgnored, into: &buf)
+        FfiConverterOptionString.write(value.lastIgnoredReason, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSettingsInForce_lift(_ buf: RustBuffer) throws -> SettingsInForce {
+    return try FfiConverterTypeSettingsInForce.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSettingsInForce_lower(_ value: SettingsInForce) -> RustBuffer {
+    return FfiConverterTypeSettingsInForce.lower(value)
+}
+
+
+/**
  * What `track` did with an event.
  */
 public struct TrackResult: Equatable, Hashable {
@@ -5093,6 +5284,91 @@ public func FfiConverterTypeLogLevel_lift(_ buf: RustBuffer) throws -> LogLevel 
 #endif
 public func FfiConverterTypeLogLevel_lower(_ value: LogLevel) -> RustBuffer {
     return FfiConverterTypeLogLevel.lower(value)
+}
+
+
+
+/**
+ * Where a setting in force came from.
+ */
+
+public enum SettingSource: Equatable, Hashable {
+    
+    /**
+     * The SDK's default: neither the app's configuration nor remote settings changed it.
+     */
+    case `default`
+    /**
+     * The app's `ClientConfig`.
+     */
+    case app
+    /**
+     * The remote settings document from the app's backend, which narrowed the app's value.
+     */
+    case remote
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension SettingSource: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSettingSource: FfiConverterRustBuffer {
+    typealias SwiftType = SettingSource
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SettingSource {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .`default`
+        
+        case 2: return .app
+        
+        case 3: return .remote
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: SettingSource, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .`default`:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .app:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .remote:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSettingSource_lift(_ buf: RustBuffer) throws -> SettingSource {
+    return try FfiConverterTypeSettingSource.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSettingSource_lower(_ value: SettingSource) -> RustBuffer {
+    return FfiConverterTypeSettingSource.lower(value)
 }
 
 
