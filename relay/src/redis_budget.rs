@@ -11,6 +11,11 @@
 //! [`RedisBudget::count_call`] answers `None` at once and the caller falls back to its
 //! per-instance share. The URL may hold a password, so no error text that could contain it
 //! is kept or logged.
+//!
+//! Each use of Redis (the call budget, the custom-name sets) counts its failed commands in
+//! `relay_redis_failures_total{operation}` and logs once per outage: a warning at its first
+//! failure after a success, a line when it answers again ([`Outage`]), so a Redis that stays
+//! down costs one line, not one per request.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -18,6 +23,8 @@ use std::time::{Duration, Instant};
 
 use redis::aio::MultiplexedConnection;
 use redis::AsyncConnectionConfig;
+
+use crate::telemetry;
 
 /// Deadline for connecting to Redis and for each command.
 const REDIS_DEADLINE: Duration = Duration::from_millis(250);
@@ -43,7 +50,67 @@ pub(crate) struct RedisBudget {
     client: redis::Client,
     connection: tokio::sync::Mutex<Option<MultiplexedConnection>>,
     resting_until: Mutex<Option<Instant>>,
-    last_failed: AtomicBool,
+    budget: Outage,
+    names: Outage,
+}
+
+/// What a Redis command's outcome changes in the log of one use of Redis.
+#[derive(Debug, PartialEq, Eq)]
+enum Change {
+    /// The first failure after a success (or since start): warn.
+    Failed,
+    /// The first success after a failure: say so.
+    Recovered,
+}
+
+/// The log decision: a line only when the outcome differs from the one before.
+fn change(was_failing: bool, ok: bool) -> Option<Change> {
+    match (was_failing, ok) {
+        (false, false) => Some(Change::Failed),
+        (true, true) => Some(Change::Recovered),
+        _ => None,
+    }
+}
+
+/// One use of Redis: whether its last command failed, the metric label of its failures and
+/// what its log lines say.
+struct Outage {
+    failing: AtomicBool,
+    operation: &'static str,
+    on_failure: &'static str,
+    on_recovery: &'static str,
+}
+
+impl Outage {
+    const fn new(
+        operation: &'static str,
+        on_failure: &'static str,
+        on_recovery: &'static str,
+    ) -> Self {
+        Outage {
+            failing: AtomicBool::new(false),
+            operation,
+            on_failure,
+            on_recovery,
+        }
+    }
+
+    /// Records a command's outcome: counts a failure, logs a change.
+    fn record(&self, ok: bool) {
+        if !ok {
+            metrics::counter!(telemetry::REDIS_FAILURES, "operation" => self.operation)
+                .increment(1);
+        }
+        match change(self.failing.swap(!ok, Ordering::SeqCst), ok) {
+            Some(Change::Failed) => {
+                tracing::warn!(target: "redis", operation = self.operation, "{}", self.on_failure);
+            }
+            Some(Change::Recovered) => {
+                tracing::info!(target: "redis", operation = self.operation, "{}", self.on_recovery);
+            }
+            None => {}
+        }
+    }
 }
 
 impl RedisBudget {
@@ -55,7 +122,16 @@ impl RedisBudget {
             client,
             connection: tokio::sync::Mutex::new(None),
             resting_until: Mutex::new(None),
-            last_failed: AtomicBool::new(false),
+            budget: Outage::new(
+                "budget",
+                "Redis cannot be reached: the call budget falls back to this instance's share until the minute ends",
+                "Redis answers again: the call budget is shared from the next minute",
+            ),
+            names: Outage::new(
+                "custom_names",
+                "Redis cannot be reached: custom event names are checked against this instance's own table",
+                "Redis answers again: custom event names are checked against the shared sets",
+            ),
         })
     }
 
@@ -66,28 +142,12 @@ impl RedisBudget {
             return None;
         }
         let key = format!("app-conversions-relay:calls:{ad_account}:{minute}");
-        match self.incr(&key).await {
-            Some(total) => {
-                if self.last_failed.swap(false, Ordering::SeqCst) {
-                    tracing::info!(
-                        target: "redis",
-                        "Redis answers again: the call budget is shared from the next minute"
-                    );
-                }
-                Some(total)
-            }
-            None => {
-                if !self.last_failed.swap(true, Ordering::SeqCst) {
-                    tracing::warn!(
-                        target: "redis",
-                        "Redis cannot be reached: the call budget falls back to this instance's share until the minute ends"
-                    );
-                }
-                *lock(&self.resting_until) = Some(Instant::now() + RETRY_AFTER_FAILURE);
-                *self.connection.lock().await = None;
-                None
-            }
+        let total = self.incr(&key).await;
+        self.budget.record(total.is_some());
+        if total.is_none() {
+            self.rest().await;
         }
+        total
     }
 
     /// Whether `name` may be one of `ad_account`'s custom event names: already in its set, or
@@ -116,16 +176,22 @@ impl RedisBudget {
             }
             None => None,
         };
+        self.names.record(answer.is_some());
         if answer.is_none() {
-            *lock(&self.resting_until) = Some(Instant::now() + RETRY_AFTER_FAILURE);
-            *self.connection.lock().await = None;
+            self.rest().await;
         }
         answer.map(|admitted| admitted == 1)
     }
 
-    /// True when the last call to Redis failed (the budget is on the local share).
+    /// True when the last budget call to Redis failed (the budget is on the local share).
     pub(crate) fn failing(&self) -> bool {
-        self.last_failed.load(Ordering::SeqCst)
+        self.budget.failing.load(Ordering::SeqCst)
+    }
+
+    /// After a failure: Redis is left alone for [`RETRY_AFTER_FAILURE`], then reconnected.
+    async fn rest(&self) {
+        *lock(&self.resting_until) = Some(Instant::now() + RETRY_AFTER_FAILURE);
+        *self.connection.lock().await = None;
     }
 
     async fn incr(&self, key: &str) -> Option<u64> {
@@ -167,5 +233,22 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     match mutex.lock() {
         Ok(guard) => guard,
         Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_change_of_outcome_is_logged() {
+        for (was_failing, ok, logged) in [
+            (false, true, None),
+            (false, false, Some(Change::Failed)),
+            (true, false, None),
+            (true, true, Some(Change::Recovered)),
+        ] {
+            assert_eq!(change(was_failing, ok), logged, "{was_failing} {ok}");
+        }
     }
 }

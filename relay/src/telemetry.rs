@@ -34,6 +34,9 @@ pub(crate) const BUDGET_USED: &str = "relay_budget_calls_used";
 pub(crate) const BUDGET_LEFT: &str = "relay_budget_calls_left";
 /// 1 while the budget is shared through Redis, 0 while on the local share (Redis only).
 pub(crate) const REDIS_SHARED: &str = "relay_redis_shared";
+/// Redis commands that failed (no connection, an error or past the deadline), by
+/// `operation`: `budget` (the shared call count) or `custom_names` (the shared name sets).
+pub(crate) const REDIS_FAILURES: &str = "relay_redis_failures_total";
 /// Event requests being handled now.
 pub(crate) const REQUESTS_IN_FLIGHT: &str = "relay_requests_in_flight";
 /// Request-body bytes held now.

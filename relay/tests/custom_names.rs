@@ -1,12 +1,16 @@
 //! The brief's 15 custom event names per advertiser, enforced where all devices meet: an
 //! event with a 16th new name is failed on its own, as the API fails an event (a per-event
 //! result in a 422 `details.events`), so the SDK dead-letters that one event and delivers the
-//! others; names already in use, in any case, keep passing.
+//! others; names already in use, in any case, keep passing. While Redis fails, the names are
+//! checked locally, the failures counted in the metrics and logged once per outage.
 
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use app_conversions_relay::{RelayHandle, RequestLog};
 use common::processes::RedisServer;
@@ -128,4 +132,84 @@ async fn instances_on_one_redis_share_the_fifteen_names() {
         assert_eq!(statuses(&answer), ["failed", "processed"]);
     }
     assert_eq!(s.sandbox.times_accepted("r-16"), 0);
+}
+
+/// Every line logged through `tracing` in this test process, from the first call on.
+fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    Arc::clone(LOGS.get_or_init(|| {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&buffer);
+        tracing_subscriber::fmt()
+            .with_writer(move || Capture(Arc::clone(&sink)))
+            .try_init()
+            .unwrap();
+        buffer
+    }))
+}
+
+/// A log writer into a shared buffer.
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_that_dies_is_logged_once_and_counted_while_names_are_checked_locally() {
+    let Some(mut redis) = RedisServer::start() else {
+        return;
+    };
+    let logs = captured_logs();
+    let s = setup(|c| {
+        c.redis_url = Some(redis.url.clone());
+        c.metrics_listen = Some("127.0.0.1:0".parse().unwrap());
+    });
+    for n in 0..4 {
+        s.sandbox.register_custom_event_name(&format!("Outage_{n}"));
+    }
+    let answer = s.send(vec![named("o-0", "Outage_0")]).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+
+    redis.stop();
+    for n in 1..4 {
+        let answer = s
+            .send(vec![named(&format!("o-{n}"), &format!("Outage_{n}"))])
+            .await;
+        assert_eq!(answer.status, 200, "checked locally: {}", answer.body);
+    }
+
+    let metrics_url = format!("http://{}/metrics", s.relay.metrics_addr().unwrap());
+    let text = get(&s.client, metrics_url).await.body;
+    let failures: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix(r#"relay_redis_failures_total{operation="custom_names"} "#))
+        .unwrap_or_else(|| panic!("no custom-name failures in:\n{text}"))
+        .parse()
+        .unwrap();
+    assert!(failures >= 1.0, "{failures}");
+    let logged = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
+    let warnings: Vec<_> = logged
+        .lines()
+        .filter(|l| {
+            l.contains("WARN") && l.contains("custom event names are checked against this instance")
+        })
+        .collect();
+    assert_eq!(
+        warnings.len(),
+        1,
+        "one line per outage, not per request:\n{logged}"
+    );
+    assert!(
+        !logged.contains(&redis.url),
+        "the Redis URL may hold a password"
+    );
+    assert_log_clean(&logged.lines().map(str::to_string).collect::<Vec<_>>());
 }
