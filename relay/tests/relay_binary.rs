@@ -313,19 +313,22 @@ fn json_logs_carry_request_ids_and_upstream_calls_but_no_token() {
         ..Default::default()
     })
     .unwrap();
-    let mut child = relay_command()
-        .env("RELAY_LISTEN", "127.0.0.1:0")
-        .env("RELAY_UPSTREAM", sandbox.base_url())
-        .env("RELAY_CONVERSION_TOKEN", CONVERSION_TOKEN)
-        .env("RELAY_APP_TOKENS", format!("{AD_ACCOUNT}:{APP_TOKEN}"))
-        .env("RELAY_LOG", "stderr")
-        .env("RELAY_LOG_FORMAT", "json")
-        .env("RELAY_CALLS_PER_MINUTES", "100")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
+    // Killed when dropped: a failed assertion must not leave the relay running.
+    let mut child = common::processes::Killed(
+        relay_command()
+            .env("RELAY_LISTEN", "127.0.0.1:0")
+            .env("RELAY_UPSTREAM", sandbox.base_url())
+            .env("RELAY_CONVERSION_TOKEN", CONVERSION_TOKEN)
+            .env("RELAY_APP_TOKENS", format!("{AD_ACCOUNT}:{APP_TOKEN}"))
+            .env("RELAY_LOG", "stderr")
+            .env("RELAY_LOG_FORMAT", "json")
+            .env("RELAY_CALLS_PER_MINUTES", "100")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let stderr = child.0.stderr.take().unwrap();
     let (tx, rx) = mpsc::channel();
     let reader = std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines() {
@@ -376,11 +379,11 @@ fn json_logs_carry_request_ids_and_upstream_calls_but_no_token() {
     });
     let status = Command::new("kill")
         .arg("-TERM")
-        .arg(child.id().to_string())
+        .arg(child.0.id().to_string())
         .status()
         .unwrap();
     assert!(status.success());
-    assert!(child.wait().unwrap().success());
+    assert!(child.0.wait().unwrap().success());
     reader.join().unwrap();
     let lines: Vec<String> = std::iter::once(first).chain(rx.try_iter()).collect();
     assert_log_clean(&lines);
