@@ -67,7 +67,7 @@ private fun run() {
             HttpRequest.newBuilder(URI.create("$baseUrl/_sandbox/accepted")).GET().build(),
             HttpResponse.BodyHandlers.ofString(),
         ).body()
-        if (!tracked.recorded || report.processed != 1uL || report.timedOut || !accepted.contains("\"A-1001\"")) {
+        if (!tracked.recorded || report.processed != 1 || report.timedOut || !accepted.contains("\"A-1001\"")) {
             fail("the flush did not deliver the checkout A-1001: $report; the sandbox accepted $accepted")
         }
         println("the sandbox accepted checkout A-1001: delivered")

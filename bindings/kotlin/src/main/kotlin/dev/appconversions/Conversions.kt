@@ -11,6 +11,7 @@ import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.launch
+import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withContext
 
 /**
@@ -35,7 +36,10 @@ import kotlinx.coroutines.withContext
  * [ConversionsException.ShutDown].
  *
  * Java: [start] and the helpers (class `StandardEvents`) have overloads for the optional
- * arguments; [clientConfig] builds the configuration, and [flush] has a callback form.
+ * arguments; [clientConfig] builds the configuration. [flush] has a callback form (with or
+ * without a timeout), and every waiting call a blocking form for worker threads
+ * ([flushBlocking], [diagnosticsBlocking], [forgetBlocking], [clearDeadLettersBlocking],
+ * [shutdownBlocking]). Counts are `Int` or `Long` (see [FlushReport], [Diagnostics]).
  *
  * Start-up: an instance from `AndroidConversions.start` builds its core in the background
  * (see [status]). Until then, recording calls are queued (at most 1,000) and replayed in order;
@@ -211,7 +215,7 @@ class Conversions private constructor(
     fun setDeliveryListener(listener: ((BatchOutcome) -> Unit)?) {
         val adapted = listener?.let { onBatch ->
             object : DeliveryListener {
-                override fun onBatch(outcome: BatchOutcome) = onBatch(outcome)
+                override fun onBatch(outcome: CoreBatchOutcome) = onBatch(outcome.toKotlin())
             }
         }
         send { it.setDeliveryListener(adapted) }
@@ -240,19 +244,21 @@ class Conversions private constructor(
      * @throws ConversionsException.ShutDown after [shutdown].
      */
     override suspend fun flush(timeout: Duration): FlushReport =
-        afterStart(timeout, otherwise = { FlushReport(0u, 0u, 0u, 0u, null, timedOut = it) }) { client, left ->
-            client.flush(left.toMillis())
+        afterStart(timeout, otherwise = { FlushReport(0, 0, 0, 0, null, timedOut = it) }) { client, left ->
+            client.flush(left.toMillis()).toKotlin()
         }
 
     /**
      * The callback form of [flush], for Java and other callers without coroutines: returns at
-     * once, flushes on a background thread, waiting at most [timeoutMs] milliseconds, then
-     * calls [callback] on that thread with the report, or with the error (after [shutdown]).
+     * once, flushes on a background thread, waiting at most [timeoutMs] milliseconds (30 s
+     * when left out), then calls [callback] on that thread with the report, or with the error
+     * (after [shutdown]).
      */
-    fun flush(timeoutMs: Long, callback: FlushCallback) {
+    @JvmOverloads
+    fun flush(timeoutMs: Long = DEFAULT_FLUSH_TIMEOUT_MS, callback: FlushCallback) {
         callbacks.launch {
             val outcome = try {
-                Result.success(flush(timeoutMs.coerceAtLeast(0).milliseconds))
+                Result.success(flush(timeoutMs.asTimeout()))
             } catch (e: ConversionsException) {
                 Result.failure(e)
             }
@@ -287,7 +293,7 @@ class Conversions private constructor(
      * two seconds; counts from the buffer read as zero if it does not answer in time).
      */
     suspend fun diagnostics(): Diagnostics =
-        afterStart(DIAGNOSTICS_WAIT, otherwise = { idleDiagnostics(status) }) { client, _ -> client.diagnostics() }
+        afterStart(DIAGNOSTICS_WAIT, otherwise = { idleDiagnostics(status) }) { client, _ -> client.diagnostics().toKotlin() }
 
     /**
      * Commits everything tracked, stops the SDK's threads and closes the database, waiting at
@@ -298,6 +304,50 @@ class Conversions private constructor(
      */
     suspend fun shutdown(timeout: Duration = 5.seconds) =
         afterStart(timeout, otherwise = { timedOut(it, timeout) }) { client, left -> client.shutdown(left.toMillis()) }
+
+    /**
+     * [flush] for a thread that may wait, such as a WorkManager `Worker.doWork()` or an
+     * executor's thread: blocks the calling thread for at most [timeoutMs] milliseconds (30 s
+     * when left out). Never call it on the main thread; use the callback form there.
+     *
+     * @throws ConversionsException.ShutDown after [shutdown].
+     */
+    @JvmOverloads
+    @Throws(ConversionsException::class)
+    fun flushBlocking(timeoutMs: Long = DEFAULT_FLUSH_TIMEOUT_MS): FlushReport = blocking { flush(timeoutMs.asTimeout()) }
+
+    /** [diagnostics] for a thread that may wait (at most about two seconds); not the main thread. */
+    fun diagnosticsBlocking(): Diagnostics = blocking { diagnostics() }
+
+    /**
+     * [forget] for a thread that may wait at most [timeoutMs] milliseconds (10 s when left
+     * out); not the main thread.
+     *
+     * @throws ConversionsException.Timeout when the buffer was not cleared in time.
+     */
+    @JvmOverloads
+    @Throws(ConversionsException::class)
+    fun forgetBlocking(timeoutMs: Long = 10_000) = blocking { forget(timeoutMs.asTimeout()) }
+
+    /**
+     * [clearDeadLetters] for a thread that may wait at most [timeoutMs] milliseconds (10 s
+     * when left out); not the main thread.
+     *
+     * @throws ConversionsException.Timeout when they were not deleted in time.
+     */
+    @JvmOverloads
+    @Throws(ConversionsException::class)
+    fun clearDeadLettersBlocking(timeoutMs: Long = 10_000) = blocking { clearDeadLetters(timeoutMs.asTimeout()) }
+
+    /**
+     * [shutdown] for a thread that may wait at most [timeoutMs] milliseconds (5 s when left
+     * out), such as the end of a desktop program's `main`.
+     *
+     * @throws ConversionsException.Timeout when the threads did not stop in time.
+     */
+    @JvmOverloads
+    @Throws(ConversionsException::class)
+    fun shutdownBlocking(timeoutMs: Long = 5_000) = blocking { shutdown(timeoutMs.asTimeout()) }
 
     /**
      * Makes [client], built in the background with the device facts [device], this instance's
@@ -368,8 +418,16 @@ class Conversions private constructor(
 
     private fun Duration.toMillis(): ULong = inWholeMilliseconds.coerceAtLeast(0).toULong()
 
+    private fun Long.asTimeout(): Duration = coerceAtLeast(0).milliseconds
+
+    /** Runs a waiting call on the calling thread; the call itself runs on [Dispatchers.IO]. */
+    private fun <T> blocking(call: suspend () -> T): T = runBlocking { call() }
+
     /** Creates the SDK. */
     companion object {
+        /** The timeout of the Java forms of [flush] when none is given. */
+        private const val DEFAULT_FLUSH_TIMEOUT_MS = 30_000L
+
         /** How long [diagnostics] waits for a background start. */
         private val DIAGNOSTICS_WAIT = 2.seconds
 
@@ -396,18 +454,11 @@ class Conversions private constructor(
         fun forUnitTests(): RecordingConversions = RecordingConversions()
 
         /** Diagnostics of an instance without a running core: zeros, and why in `pausedReason`. */
-        internal fun idleDiagnostics(status: ConversionsStatus) = Diagnostics(
-            queued = 0u, oldestQueuedAgeSecs = null, deadLettered = 0u, recentDeadLetters = emptyList(),
-            delivered = 0u, warnings = 0u, sentLate = 0u, resentAfterDedupWindow = 0u, droppedExpired = 0u, droppedEvicted = 0u, droppedPurged = 0u,
-            droppedInvalid = 0u, droppedNoIdentity = 0u, existingUserInstalls = 0u,
-            malformedAdvertisingIds = 0u, lastAttemptTime = null, lastStatus = null, lastError = null,
-            nextAttemptTime = null,
-            pausedReason = when (status) {
+        internal fun idleDiagnostics(status: ConversionsStatus) = Diagnostics.idle(
+            when (status) {
                 is ConversionsStatus.Inactive -> status.reason
                 else -> "the SDK is still starting"
             },
-            consecutiveFailures = 0u, storageError = null, databaseRecoveries = 0u, workerPanics = 0u, uploadWakeups = 0u,
-            invalidFields = emptyList(),
         )
 
         /**
@@ -429,6 +480,7 @@ class Conversions private constructor(
          */
         @JvmStatic
         @JvmOverloads
+        @Throws(ConversionsException::class)
         fun start(
             config: ClientConfig,
             app: AppInfo = AppInfo(),
@@ -472,13 +524,4 @@ class Conversions private constructor(
             logLevel = logLevel,
         )
     }
-}
-
-/** Hears the outcome of [Conversions.flush]'s callback form, on a background thread. */
-fun interface FlushCallback {
-    /**
-     * Called once: with the [report] when the flush ran (`timedOut` says whether its time ran
-     * out first), or with the [error] that stopped it, such as [ConversionsException.ShutDown].
-     */
-    fun onFlushed(report: FlushReport?, error: ConversionsException?)
 }

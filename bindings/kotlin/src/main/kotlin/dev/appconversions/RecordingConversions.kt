@@ -95,8 +95,8 @@ class RecordingConversions : ConversionsApi {
     /** Counts the flush and reports every recorded event as processed; never waits. */
     override suspend fun flush(timeout: Duration): FlushReport = synchronized(lock) {
         flushes += 1
-        val count = recorded.size.toULong()
-        FlushReport(sent = count, processed = count, failed = 0u, remaining = 0u, lastStatus = null, timedOut = false)
+        val count = recorded.size
+        FlushReport(sent = count, processed = count, failed = 0, remaining = 0, lastStatus = null, timedOut = false)
     }
 
     private fun update(change: (PrivacyState) -> PrivacyState) = synchronized(lock) {

@@ -4,13 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.util.Currency;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
@@ -18,7 +22,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A Java app's use of the SDK: the static entry points, the overloads and the callback flush. */
+/**
+ * A Java app's use of the SDK: the static entry points, the overloads, the callback flush with
+ * and without a timeout, the blocking forms of the waiting calls on a worker thread, and the
+ * counts as {@code int} and {@code long}.
+ */
 class JavaCallerTest {
     private static Sandbox sandbox;
 
@@ -63,7 +71,7 @@ class JavaCallerTest {
                 .collect(Collectors.toList());
             assertEquals(List.of("J-1001"), delivered);
         } finally {
-            Blocking.shutdown(conversions);
+            conversions.shutdownBlocking();
         }
     }
 
@@ -71,11 +79,55 @@ class JavaCallerTest {
     void theCallbackHearsShutDownAfterShutdown(@TempDir Path dir) throws Exception {
         Conversions conversions = Conversions.start(Conversions.clientConfig(sandbox.getBaseUrl(), Sandbox.AD_ACCOUNT,
             Sandbox.TOKEN, dir.resolve("conversions.db").toString(), ActionSource.APP_ANDROID));
-        Blocking.shutdown(conversions);
+        conversions.shutdownBlocking();
         CompletableFuture<ConversionsException> failed = new CompletableFuture<>();
 
         conversions.flush(1_000, (report, error) -> failed.complete(error));
 
         assertTrue(failed.get(5, TimeUnit.SECONDS) instanceof ConversionsException.ShutDown);
+    }
+
+    @Test
+    void aWorkerThreadWaitsForTheFlushAndReadsCountsAsIntsAndLongs(@TempDir Path dir) throws Exception {
+        Conversions conversions = Conversions.start(Conversions.clientConfig(sandbox.getBaseUrl(), Sandbox.AD_ACCOUNT,
+            Sandbox.TOKEN, dir.resolve("conversions.db").toString(), ActionSource.APP_ANDROID));
+        ExecutorService worker = Executors.newSingleThreadExecutor();
+        UserData shopper = new UserData();
+        shopper.setEmails(List.of("worker@example.com"));
+        try {
+            StandardEvents.checkout(conversions, new BigDecimal("12.00"), Currency.getInstance("USD"), "J-2001",
+                List.of(), shopper);
+            StandardEvents.checkout(conversions, new BigDecimal("13.00"), Currency.getInstance("USD"), "J-2002",
+                List.of(), shopper);
+
+            FlushReport report = worker.submit(() -> conversions.flushBlocking(10_000)).get(15, TimeUnit.SECONDS);
+            Diagnostics diagnostics = worker.submit(conversions::diagnosticsBlocking).get(15, TimeUnit.SECONDS);
+
+            int processed = report.getProcessed();
+            int queued = diagnostics.getQueued();
+            long delivered = diagnostics.getDelivered();
+            assertEquals(2, processed);
+            assertEquals(0, report.getRemaining());
+            assertEquals(Integer.valueOf(200), report.getLastStatus());
+            assertEquals(0, queued);
+            assertEquals(2L, delivered);
+
+            StandardEvents.checkout(conversions, new BigDecimal("14.00"), Currency.getInstance("USD"), "J-2003",
+                List.of(), shopper);
+            CompletableFuture<FlushReport> withTheDefaultTimeout = new CompletableFuture<>();
+            conversions.flush((next, error) -> withTheDefaultTimeout.complete(next));
+            assertEquals(1, withTheDefaultTimeout.get(40, TimeUnit.SECONDS).getProcessed());
+        } finally {
+            worker.shutdown();
+            conversions.shutdownBlocking();
+        }
+        assertThrows(ConversionsException.ShutDown.class, () -> conversions.flushBlocking());
+        try {
+            conversions.forgetBlocking();
+            fail("forget after shutdown");
+        } catch (ConversionsException error) {
+            // Java can catch the SDK's exceptions around the blocking calls: they declare them.
+            assertTrue(error instanceof ConversionsException.ShutDown, error.toString());
+        }
     }
 }

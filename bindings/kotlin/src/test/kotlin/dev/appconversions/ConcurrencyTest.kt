@@ -33,7 +33,7 @@ class ConcurrencyTest : SandboxTest() {
 
         val total = THREADS * PER_THREAD + COROUTINES
         assertEquals(total, ids.toSet().size, "event ids must be distinct")
-        assertEquals(0uL, report.remaining)
+        assertEquals(0, report.remaining)
         val accepted = sandbox.accepted().groupingBy { it.string("event_id") }.eachCount()
         assertEquals(ids.toSet(), accepted.keys)
         assertEquals(setOf(1), accepted.values.toSet(), "every event accepted exactly once")

@@ -28,7 +28,7 @@ class FlushTest : SandboxTest() {
 
                 assertTrue(ranDuringFlush.await())
                 val report = flush.await()
-                assertEquals(0uL, report.remaining)
+                assertEquals(0, report.remaining)
                 assertFalse(report.timedOut)
             }
         }
@@ -45,13 +45,13 @@ class FlushTest : SandboxTest() {
         repeat(3) { conversions.signup(SHOPPER) }
         val report = conversions.flush()
 
-        assertEquals(3uL, report.processed)
-        assertEquals(0uL, report.remaining)
+        assertEquals(3, report.processed)
+        assertEquals(0, report.remaining)
         assertFalse(report.timedOut)
-        assertEquals(3, outcomes.sumOf { it.processed.toInt() })
+        assertEquals(3, outcomes.sumOf { it.processed })
         assertTrue(lines.isNotEmpty())
         assertTrue(lines.none { Sandbox.TOKEN in it }, "the token never reaches a log line")
-        assertEquals(3uL, conversions.diagnostics().delivered)
+        assertEquals(3L, conversions.diagnostics().delivered)
     }
 
     @Test
@@ -62,10 +62,10 @@ class FlushTest : SandboxTest() {
 
         val report = conversions.flush()
 
-        assertEquals(1uL, report.remaining)
+        assertEquals(1, report.remaining)
         val diagnostics = conversions.diagnostics()
-        assertEquals(1uL, diagnostics.queued)
-        assertEquals(503.toUShort(), diagnostics.lastStatus)
+        assertEquals(1, diagnostics.queued)
+        assertEquals(503, diagnostics.lastStatus)
         assertEquals(emptyList<Any>(), sandbox.accepted())
     }
 

@@ -36,7 +36,7 @@ class HttpUrlConnectionTransportTest : SandboxTest() {
             val conversions = start()
             conversions.lead(SHOPPER)
             val report = conversions.flush()
-            assertEquals(1uL, report.processed)
+            assertEquals(1, report.processed)
             assertEquals(1, sandbox.accepted().size)
             assertTrue(proxy.requests.get() >= 1, "the request went through the proxy")
         } finally {

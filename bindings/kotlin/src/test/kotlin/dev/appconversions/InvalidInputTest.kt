@@ -47,7 +47,7 @@ class InvalidInputTest : SandboxTest() {
         assertEquals(listOf(bad.field), result.warnings.map { it.field }, "the refusal names the field")
         assertTrue(result.eventId.isNotEmpty(), "the result carries the event id it would have had")
         assertTrue(lines.any { (level, line) -> level == LogLevel.WARN && bad.field in line && result.eventId in line }, "$lines")
-        assertEquals(0uL, conversions.diagnostics().queued)
+        assertEquals(0, conversions.diagnostics().queued)
     }
 
     @Test
@@ -72,7 +72,7 @@ class InvalidInputTest : SandboxTest() {
 
         assertEquals("custom_event_name", error.field)
         assertTrue(error.rule.isNotEmpty())
-        assertEquals(0uL, conversions.diagnostics().queued)
+        assertEquals(0, conversions.diagnostics().queued)
     }
 
     @Test

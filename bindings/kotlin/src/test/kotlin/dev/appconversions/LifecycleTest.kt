@@ -11,7 +11,7 @@ class LifecycleTest : SandboxTest() {
         val conversions = start()
 
         conversions.onLaunch()
-        assertEquals(0uL, conversions.flush().remaining)
+        assertEquals(0, conversions.flush().remaining)
 
         val install = sandbox.accepted().single()
         assertEquals("app_install", install.string("event_name"))

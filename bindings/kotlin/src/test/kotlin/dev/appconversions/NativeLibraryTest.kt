@@ -27,10 +27,10 @@ class NativeLibraryTest {
         val diagnostics = conversions.diagnostics()
         conversions.shutdown()
 
-        assertEquals(0uL, diagnostics.queued)
-        assertEquals(0uL, diagnostics.deadLettered)
+        assertEquals(0, diagnostics.queued)
+        assertEquals(0, diagnostics.deadLettered)
         assertNull(diagnostics.storageError)
-        assertEquals(0uL, diagnostics.workerPanics)
+        assertEquals(0L, diagnostics.workerPanics)
         assertTrue(Files.exists(database), "the buffer was created")
     }
 }

@@ -87,7 +87,7 @@ class PrivacyTest : SandboxTest() {
 
         conversions.setCollectionEnabled(false)
         val result = conversions.signup(SHOPPER)
-        assertEquals(0uL, conversions.diagnostics().queued)
+        assertEquals(0, conversions.diagnostics().queued)
         conversions.setCollectionEnabled(true)
         conversions.flush()
 
@@ -101,10 +101,10 @@ class PrivacyTest : SandboxTest() {
         val conversions = start()
         conversions.lead()
         conversions.flush()
-        assertEquals(1uL, conversions.diagnostics().queued)
+        assertEquals(1, conversions.diagnostics().queued)
 
         conversions.forget()
 
-        assertEquals(0uL, conversions.diagnostics().queued)
+        assertEquals(0, conversions.diagnostics().queued)
     }
 }

@@ -59,7 +59,7 @@ class RecordingConversionsTest {
         conversions.signup()
         conversions.setAdvertisingInfo("38400000-8cf0-11bd-b23e-10b96e40000d", limitAdTracking = true)
         val report = conversions.flush()
-        assertEquals(1uL, report.processed)
+        assertEquals(1, report.processed)
         assertEquals(1, conversions.flushCount)
         assertTrue(conversions.privacy.optOut)
         conversions.reset()

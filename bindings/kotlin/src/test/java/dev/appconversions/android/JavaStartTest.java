@@ -4,7 +4,6 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 
-import dev.appconversions.Blocking;
 import dev.appconversions.Conversions;
 import dev.appconversions.ConversionsException;
 import dev.appconversions.FlushReport;
@@ -44,7 +43,7 @@ public class JavaStartTest extends AndroidTest {
                 .collect(Collectors.toList());
             assertEquals(List.of(survey.getEventId()), delivered);
         } finally {
-            Blocking.shutdown(conversions);
+            conversions.shutdownBlocking();
         }
     }
 }

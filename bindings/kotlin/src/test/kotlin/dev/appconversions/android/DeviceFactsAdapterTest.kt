@@ -70,7 +70,7 @@ class DeviceFactsAdapterTest : AndroidTest() {
 
         // No app_install: the launch of an existing user updating into the SDK is an app_open.
         assertEquals(listOf("app_open"), conversions.delivered())
-        assertEquals(1uL, runBlocking { conversions.diagnostics() }.existingUserInstalls)
+        assertEquals(1L, runBlocking { conversions.diagnostics() }.existingUserInstalls)
     }
 
     @Test

@@ -20,7 +20,7 @@ class NetworkAdapterTest : AndroidTest() {
         Robolectric.buildActivity(Activity::class.java).setup()
         // The 503 parks delivery for an hour.
         val parked = runBlocking { conversions.flush(1.seconds) }
-        assertEquals(1uL, parked.remaining)
+        assertEquals(1, parked.remaining)
         assertEquals(emptyList<Any>(), sandbox.accepted())
 
         val connectivity = app.getSystemService(ConnectivityManager::class.java)
@@ -44,7 +44,7 @@ class NetworkAdapterTest : AndroidTest() {
         val connectivity = app.getSystemService(ConnectivityManager::class.java)
         shadowOf(connectivity).networkCallbacks.forEach { it.onAvailable(connectivity.activeNetwork!!) }
 
-        assertEquals(1uL, runBlocking { conversions.flush(1.seconds) }.remaining)
+        assertEquals(1, runBlocking { conversions.flush(1.seconds) }.remaining)
         assertEquals(emptyList<Any>(), sandbox.accepted())
     }
 }

@@ -32,7 +32,7 @@ class ProcessAdapterTest : AndroidTest() {
         assertTrue(conversions.status is ConversionsStatus.Inactive)
         assertFalse(result.recorded)
         val diagnostics = runBlocking { conversions.flush(); conversions.diagnostics() }
-        assertEquals(0uL, diagnostics.queued)
+        assertEquals(0, diagnostics.queued)
         assertTrue(diagnostics.pausedReason.orEmpty(), diagnostics.pausedReason.orEmpty().contains(":remote"))
         assertEquals(emptyList<Any>(), sandbox.accepted())
         assertTrue(logcat().toString(), logcat().any { it.contains("inactive") && it.contains(":remote") })
