@@ -1,32 +1,46 @@
-//! Load benchmark: 10,000 simulated devices on loopback sending 1-5-event requests in bursts,
-//! through the relay (its own process) to the sandbox.
+//! Load benchmark of the relay (its own process) in front of the sandbox, on loopback, in two
+//! modes, with the machine's "busy thread frozen" control printed before and after.
 //!
-//! Run: `cargo bench -p app-conversions-relay --bench relay_load`. It prints numbers and
-//! asserts nothing. Bounded: the load phase stops after [`LOAD_TIME`] or [`MAX_REQUESTS`]
-//! device requests, whichever comes first.
+//! Run: `cargo bench -p app-conversions-relay --bench relay_load` (about a minute). It prints
+//! numbers and asserts nothing.
 //!
-//! Method. Each device is a task that waits a random time, opens a connection, sends a burst
-//! of 1-3 requests of 1-5 events each (one after the other, as an app does at launch), and
-//! closes it; then waits again. The relay runs as a child process with its default linger,
-//! so its CPU time and peak RSS are its own, read from `/proc`. Printed: device requests/s,
-//! upstream calls/min (the sandbox counts them), events/s per relay core (events over the
-//! relay's CPU seconds), the device's round-trip latency through the relay, the same for a
-//! request sent straight to the sandbox, and their difference: the latency the relay adds,
-//! linger included. Devices, relay and sandbox share the machine's cores, so the numbers are
-//! a lower bound for the relay alone.
+//! Offered load. 10,000 simulated devices, each a task that waits a random time, opens a
+//! connection, sends a burst of 1-3 requests of 1-5 events each (one after the other, as an
+//! app does at launch), and closes it; then waits again. Bounded: it stops after
+//! [`LOAD_TIME`] or [`MAX_REQUESTS`] device requests, whichever comes first. Printed: device
+//! requests/s, upstream calls/min (the sandbox counts them), events/s per relay core (events
+//! over the relay's CPU seconds, read from `/proc`), the device's round-trip latency through
+//! the relay, the same for a request sent straight to the sandbox, and their difference: the
+//! latency the relay adds, linger included. This measures the load the bench offers, not what
+//! the relay can take.
+//!
+//! Closed loop ([`closed_loop`]). Devices on keep-alive connections send as fast as the relay
+//! answers; the connections are doubled, then bisected, to find the highest device request
+//! rate at which nothing is refused and the added p99 stays under linger + 10 ms.
+//!
+//! Devices, relay and sandbox share the machine's cores, so the numbers are a lower bound for
+//! the relay alone. The relay's call budget is raised for the bench (the sandbox is the
+//! upstream, not the API), so what is measured is the relay's own capacity.
+
+#[path = "relay_load/closed_loop.rs"]
+mod closed_loop;
+#[path = "../../benches/common/mod.rs"]
+mod common;
+#[path = "relay_load/wire.rs"]
+mod wire;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use app_conversions_sandbox::{Sandbox, SandboxConfig};
-use serde_json::json;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::BufReader;
 use tokio::net::TcpStream;
+
+use wire::{events_request, exchange, AD_ACCOUNT};
 
 const CONVERSION_TOKEN: &str = "bench-conversion-token";
 const APP_TOKEN: &str = "bench-app-token";
-const AD_ACCOUNT: &str = "549768257474";
 const DEVICES: usize = 10_000;
 const LOAD_TIME: Duration = Duration::from_secs(10);
 const MAX_REQUESTS: u64 = 200_000;
@@ -34,6 +48,10 @@ const MAX_REQUESTS: u64 = 200_000;
 const MEAN_GAP: Duration = Duration::from_secs(5);
 const DIRECT_SAMPLES: usize = 300;
 const BATCH_SAMPLES: usize = 30;
+/// The relay's linger (its default, set explicitly).
+const LINGER_MS: u64 = 50;
+/// Length of each run of the busy-thread control.
+const CONTROL: Duration = Duration::from_secs(3);
 
 /// What the devices measured.
 #[derive(Default)]
@@ -41,10 +59,11 @@ struct Tally {
     requests: AtomicU64,
     events: AtomicU64,
     failures: AtomicU64,
-    latencies: Mutex<Vec<f64>>,
+    latencies_us: Mutex<Vec<u64>>,
 }
 
 fn main() -> Result<(), String> {
+    common::print_cpu_availability(CONTROL);
     let sandbox = Sandbox::start(SandboxConfig {
         token: CONVERSION_TOKEN.to_string(),
         ad_account_id: AD_ACCOUNT.to_string(),
@@ -57,12 +76,12 @@ fn main() -> Result<(), String> {
         .build()
         .map_err(|e| e.to_string())?;
     println!(
-        "relay load bench: {DEVICES} devices, bursts of 1-3 requests of 1-5 events, mean gap {} s, {} s",
+        "offered load: {DEVICES} devices, bursts of 1-3 requests of 1-5 events, mean gap {} s, {} s",
         MEAN_GAP.as_secs(),
         LOAD_TIME.as_secs()
     );
 
-    let direct = runtime.block_on(direct_latencies(sandbox.port(), 1..=5, DIRECT_SAMPLES))?;
+    let mut direct = runtime.block_on(direct_latencies(sandbox.port(), 1..=5, DIRECT_SAMPLES))?;
     let mut batch_calls =
         runtime.block_on(direct_latencies(sandbox.port(), 500..=500, BATCH_SAMPLES))?;
     sandbox.reset();
@@ -77,12 +96,11 @@ fn main() -> Result<(), String> {
     let requests = tally.requests.load(Ordering::Relaxed) as f64;
     let events = tally.events.load(Ordering::Relaxed) as f64;
     let mut latencies = tally
-        .latencies
+        .latencies_us
         .lock()
         .map_err(|_| "poisoned".to_string())?
         .clone();
     let (r50, r99) = percentiles(&mut latencies);
-    let mut direct = direct;
     let (d50, d99) = percentiles(&mut direct);
     println!(
         "device requests   {requests:>9.0} in {elapsed:.1} s = {:>8.0} requests/s, {:.0} events/s, {} failed",
@@ -100,7 +118,9 @@ fn main() -> Result<(), String> {
         "relay CPU         {cpu:>9.2} s = {:>8.0} events/s per core",
         events / cpu.max(f64::EPSILON)
     );
-    println!("latency via relay    p50 {r50:>8.2} ms   p99 {r99:>8.2} ms   (default linger 50 ms)");
+    println!(
+        "latency via relay    p50 {r50:>8.2} ms   p99 {r99:>8.2} ms   (linger {LINGER_MS} ms)"
+    );
     println!("latency direct       p50 {d50:>8.2} ms   p99 {d99:>8.2} ms");
     println!(
         "added by the relay   p50 {:>8.2} ms   p99 {:>8.2} ms",
@@ -112,6 +132,50 @@ fn main() -> Result<(), String> {
         "of which the sandbox answering a 500-event batch: p50 {b50:>8.2} ms   p99 {b99:>8.2} ms"
     );
     println!("relay peak RSS    {:>9.1} MB", relay.peak_rss_mb()?);
+
+    let limit_ms = (LINGER_MS + 10) as f64;
+    println!(
+        "closed loop: devices on keep-alive connections send as fast as answered; sustained = nothing refused, added p99 < {limit_ms:.0} ms"
+    );
+    let cpu_before = relay.cpu_seconds()?;
+    let steps = runtime.block_on(closed_loop::search(
+        relay.port,
+        d99,
+        limit_ms,
+        || sandbox.reset(),
+        |step| {
+            println!(
+                "  {:>5} connections: {:>8.0} requests/s, {:>8.0} events/s, p50 {:>7.2} ms, p99 {:>7.2} ms (added {:>7.2} ms), {} refused: {}",
+                step.connections,
+                step.rate,
+                step.events_rate,
+                step.p50_ms,
+                step.p99_ms,
+                step.added_p99_ms,
+                step.refused,
+                if step.sustained(limit_ms) { "sustained" } else { "not sustained" }
+            );
+        },
+    ));
+    let cpu = relay.cpu_seconds()? - cpu_before;
+    match steps
+        .iter()
+        .filter(|s| s.sustained(limit_ms))
+        .max_by(|a, b| a.rate.total_cmp(&b.rate))
+    {
+        Some(best) => println!(
+            "sustainable       {:>9.0} device requests/s ({:.0} events/s) at {} connections, added p99 {:.2} ms",
+            best.rate, best.events_rate, best.connections, best.added_p99_ms
+        ),
+        None => println!("sustainable       none of the steps was sustained"),
+    }
+    println!(
+        "relay CPU in the closed loop {cpu:.2} s; peak RSS {:.1} MB",
+        relay.peak_rss_mb()?
+    );
+    drop(relay);
+    drop(sandbox);
+    common::print_cpu_availability(CONTROL);
     Ok(())
 }
 
@@ -131,6 +195,10 @@ impl Relay {
             .env("RELAY_APP_TOKENS", format!("{AD_ACCOUNT}:{APP_TOKEN}"))
             .env("RELAY_LISTEN", "127.0.0.1:0")
             .env("RELAY_LOG", "off")
+            .env("RELAY_LINGER_MS", LINGER_MS.to_string())
+            // The sandbox is the upstream: the API's call budget is not what is measured.
+            .env("RELAY_CALLS_PER_MINUTE", "100000")
+            .env("RELAY_ALLOW_CALLS_ABOVE_API_LIMIT", "true")
             // Every simulated device shares 127.0.0.1: no per-IP or global limit here.
             .env("RELAY_RATE_LIMIT_PER_SEC", "0")
             .env("RELAY_GLOBAL_RATE_LIMIT_PER_SEC", "0")
@@ -226,11 +294,11 @@ async fn device_loop(device: usize, port: u16, deadline: Instant, tally: &Tally)
             let started = Instant::now();
             match exchange(&mut stream, &request).await {
                 Ok(200) => {
-                    let ms = started.elapsed().as_secs_f64() * 1000.0;
+                    let micros = started.elapsed().as_micros() as u64;
                     tally.requests.fetch_add(1, Ordering::Relaxed);
                     tally.events.fetch_add(events as u64, Ordering::Relaxed);
-                    if let Ok(mut l) = tally.latencies.lock() {
-                        l.push(ms);
+                    if let Ok(mut l) = tally.latencies_us.lock() {
+                        l.push(micros);
                     }
                 }
                 _ => {
@@ -249,7 +317,7 @@ async fn direct_latencies(
     port: u16,
     sizes: std::ops::RangeInclusive<usize>,
     samples_wanted: usize,
-) -> Result<Vec<f64>, String> {
+) -> Result<Vec<u64>, String> {
     let stream = TcpStream::connect(("127.0.0.1", port))
         .await
         .map_err(|e| e.to_string())?;
@@ -267,83 +335,19 @@ async fn direct_latencies(
         if status != 200 {
             return Err(format!("sandbox answered {status}"));
         }
-        samples.push(started.elapsed().as_secs_f64() * 1000.0);
+        samples.push(started.elapsed().as_micros() as u64);
     }
     Ok(samples)
 }
 
-/// One HTTP/1.1 POST of `count` events; `with_ip` sets the IP the relay would add.
-fn events_request(token: &str, device: usize, n: u64, count: usize, with_ip: bool) -> Vec<u8> {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default();
-    let events: Vec<_> = (0..count)
-        .map(|i| {
-            let mut user_data = json!({"client_user_agent": "Dalvik/2.1.0 (Linux; U; Android 14)"});
-            if with_ip {
-                user_data["client_ip_address"] = json!("127.0.0.1");
-            }
-            json!({
-                "event_name": "app_open",
-                "action_source": "app_android",
-                "event_time": now,
-                "event_id": format!("d{device}-{n}-{i}"),
-                "user_data": user_data,
-                "app_id": "com.example.shop",
-                "app_version": "3.4.1",
-                "device_brand": "Google",
-                "device_model": "Pixel 8",
-                "os_version": "14",
-            })
-        })
-        .collect();
-    let body = json!({ "data": events }).to_string();
-    format!(
-        "POST /v5/ad_accounts/{AD_ACCOUNT}/events HTTP/1.1\r\nHost: relay\r\n\
-         Authorization: Bearer {token}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .into_bytes()
-}
-
-/// Writes `request` and reads the whole answer; its status.
-async fn exchange(stream: &mut BufReader<TcpStream>, request: &[u8]) -> std::io::Result<u16> {
-    stream.get_mut().write_all(request).await?;
-    let mut line = String::new();
-    stream.read_line(&mut line).await?;
-    let status = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("bad status line {line:?}")))?;
-    let mut length = 0usize;
-    loop {
-        line.clear();
-        if stream.read_line(&mut line).await? == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        if line == "\r\n" {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':') {
-            if name.eq_ignore_ascii_case("content-length") {
-                length = value.trim().parse().unwrap_or(0);
-            }
-        }
+/// p50 and p99 of `samples` (microseconds), in milliseconds.
+fn percentiles(samples: &mut [u64]) -> (f64, f64) {
+    samples.sort_unstable();
+    if samples.is_empty() {
+        return (f64::NAN, f64::NAN);
     }
-    let mut body = vec![0; length];
-    stream.read_exact(&mut body).await?;
-    Ok(status)
-}
-
-/// p50 and p99 of `samples` (milliseconds).
-fn percentiles(samples: &mut [f64]) -> (f64, f64) {
-    samples.sort_by(f64::total_cmp);
-    let at = |q: f64| {
-        let index = ((samples.len() as f64 - 1.0) * q).round() as usize;
-        samples.get(index).copied().unwrap_or(f64::NAN)
-    };
-    (at(0.50), at(0.99))
+    (
+        common::percentile(samples, 0.50),
+        common::percentile(samples, 0.99),
+    )
 }
