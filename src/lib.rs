@@ -33,7 +33,7 @@ pub mod internals {
         parse as parse_remote_settings, MAX_DOCUMENT_BYTES,
     };
     pub use crate::core::remote_settings::narrow::{narrow as narrow_remote_settings, AppTuning};
-    pub use crate::core::wire::{error_message, parse_event_results};
+    pub use conversions_wire::{error_message, parse_event_results};
 }
 
 #[cfg(feature = "ffi")]

@@ -340,3 +340,22 @@ fn an_event_id_with_control_characters_cannot_be_repaired() {
     };
     assert_eq!(invalid_field(build_event(&e, &lenient, NOW)), "event_id");
 }
+
+#[test]
+fn each_event_name_is_its_variant_on_the_wire() {
+    // wire_name() indexes the wire contract's list by declaration order: a variant moved or
+    // added out of order would send another name. The variant's own name says which it is.
+    for (i, name) in EventName::ALL.into_iter().enumerate() {
+        assert_eq!(name as usize, i, "{name:?}");
+        let mut snake = String::new();
+        for c in format!("{name:?}").chars() {
+            if c.is_ascii_uppercase() && !snake.is_empty() {
+                snake.push('_');
+            }
+            snake.push(c.to_ascii_lowercase());
+        }
+        assert_eq!(name.wire_name(), snake);
+        assert_eq!(EventName::from_wire(&snake), Some(name));
+    }
+    assert_eq!(EventName::from_wire("level_up"), None);
+}

@@ -88,32 +88,10 @@ impl EventName {
         EventName::Custom,
     ];
 
-    /// The name as sent on the wire.
+    /// The name as sent on the wire: the API's list of names (the wire contract's
+    /// `EVENT_NAMES`), which [`EventName::ALL`] follows in order.
     pub fn wire_name(self) -> &'static str {
-        match self {
-            EventName::AddPaymentInfo => "add_payment_info",
-            EventName::AddToCart => "add_to_cart",
-            EventName::AddToWishlist => "add_to_wishlist",
-            EventName::AppInstall => "app_install",
-            EventName::AppOpen => "app_open",
-            EventName::Checkout => "checkout",
-            EventName::Contact => "contact",
-            EventName::CustomizeProduct => "customize_product",
-            EventName::FindLocation => "find_location",
-            EventName::InitiateCheckout => "initiate_checkout",
-            EventName::Lead => "lead",
-            EventName::PageVisit => "page_visit",
-            EventName::Schedule => "schedule",
-            EventName::Search => "search",
-            EventName::Signup => "signup",
-            EventName::StartTrial => "start_trial",
-            EventName::SubmitApplication => "submit_application",
-            EventName::Subscribe => "subscribe",
-            EventName::ViewCategory => "view_category",
-            EventName::ViewContent => "view_content",
-            EventName::WatchVideo => "watch_video",
-            EventName::Custom => "custom",
-        }
+        conversions_wire::EVENT_NAMES[self as usize]
     }
 
     /// The standard name for a wire string, if it is one.

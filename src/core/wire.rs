@@ -1,9 +1,10 @@
-//! The Conversions API wire format: the event object we store and send, the request body, and
-//! the parsing of answers.
+//! The Conversions API wire format of one event: the object we store and send. The request
+//! envelope, the answer and its parsing are the wire contract the relay and the sandbox share
+//! (the `conversions-wire` crate, wire-contract/).
 //!
 //! Events are serialised once, at track time, into the exact JSON the API expects (absent
 //! fields omitted, never `null` or `""`), and stored as that text. A request body is then the
-//! stored texts joined inside `{"data":[...]}`; only events whose privacy must be tightened at
+//! stored texts joined inside `{"data":[...]}` (`conversions_wire::request_body`); only events whose privacy must be tightened at
 //! send time are parsed and rewritten.
 
 use serde::{Deserialize, Serialize};
@@ -187,92 +188,6 @@ impl WireEvent {
     }
 }
 
-/// Joins stored event texts into the request body `{"data":[...]}`.
-pub fn request_body<'a>(events: impl IntoIterator<Item = &'a str>) -> String {
-    let mut body = String::from("{\"data\":[");
-    for (i, event) in events.into_iter().enumerate() {
-        if i > 0 {
-            body.push(',');
-        }
-        body.push_str(event);
-    }
-    body.push_str("]}");
-    body
-}
-
-/// The per-event verdict of an answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EventResult {
-    /// True for `processed`.
-    pub processed: bool,
-    /// `error_message`, when non-empty.
-    pub error_message: Option<String>,
-    /// `warning_message`, when non-empty.
-    pub warning_message: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct ResultsBody {
-    events: Vec<RawResult>,
-}
-
-#[derive(Deserialize)]
-struct DetailedErrorBody {
-    details: ResultsBody,
-}
-
-#[derive(Deserialize)]
-struct RawResult {
-    status: String,
-    #[serde(default)]
-    error_message: Option<String>,
-    #[serde(default)]
-    warning_message: Option<String>,
-}
-
-/// Parses the per-event results of a 200 (`events`) or 422 (`details.events`) answer. `None`
-/// when the body is not the expected JSON, a status is unknown, or the count differs from
-/// `sent`: the caller then treats the answer as a retryable failure.
-pub fn parse_event_results(status: u16, body: &str, sent: usize) -> Option<Vec<EventResult>> {
-    let raw = if status == 422 {
-        serde_json::from_str::<DetailedErrorBody>(body)
-            .ok()?
-            .details
-    } else {
-        serde_json::from_str::<ResultsBody>(body).ok()?
-    };
-    if raw.events.len() != sent {
-        return None;
-    }
-    let non_empty = |m: Option<String>| m.filter(|s| !s.is_empty());
-    raw.events
-        .into_iter()
-        .map(|r| {
-            let processed = match r.status.as_str() {
-                "processed" => true,
-                "failed" => false,
-                _ => return None,
-            };
-            Some(EventResult {
-                processed,
-                error_message: non_empty(r.error_message),
-                warning_message: non_empty(r.warning_message),
-            })
-        })
-        .collect()
-}
-
-/// The `message` of an error body `{"code":..,"message":..}`, if there is one.
-pub fn error_message(body: &str) -> Option<String> {
-    #[derive(Deserialize)]
-    struct ErrorBody {
-        message: String,
-    }
-    serde_json::from_str::<ErrorBody>(body)
-        .ok()
-        .map(|b| b.message)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -290,32 +205,5 @@ mod tests {
             event.to_json(),
             r#"{"event_name":"checkout","action_source":"app_ios","event_time":1700000000,"event_id":"e1","user_data":{}}"#
         );
-    }
-
-    #[test]
-    fn body_joins_stored_events() {
-        assert_eq!(
-            request_body(["{\"a\":1}", "{\"b\":2}"]),
-            r#"{"data":[{"a":1},{"b":2}]}"#
-        );
-    }
-
-    #[test]
-    fn parses_200_and_422() {
-        let ok = r#"{"num_events_received":2,"num_events_processed":1,"events":[{"status":"processed","error_message":"","warning_message":"odd field"},{"status":"failed","error_message":"bad","warning_message":null}]}"#;
-        let results = parse_event_results(200, ok, 2).unwrap();
-        assert!(results[0].processed && results[0].error_message.is_none());
-        assert_eq!(results[0].warning_message.as_deref(), Some("odd field"));
-        assert_eq!(results[1].error_message.as_deref(), Some("bad"));
-        let detailed = format!(r#"{{"code":953,"message":"x","details":{ok}}}"#);
-        assert_eq!(parse_event_results(422, &detailed, 2).unwrap(), results);
-    }
-
-    #[test]
-    fn wrong_count_or_garbage_is_not_success() {
-        let one = r#"{"events":[{"status":"processed"}]}"#;
-        assert!(parse_event_results(200, one, 2).is_none());
-        assert!(parse_event_results(200, "<html>", 1).is_none());
-        assert!(parse_event_results(200, r#"{"events":[{"status":"maybe"}]}"#, 1).is_none());
     }
 }

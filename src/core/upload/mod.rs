@@ -38,8 +38,8 @@ use crate::core::upload::exchange::HttpAnswer;
 use crate::core::upload::flush::{FlushAnswer, Progress};
 use crate::core::upload::policy::{classify, split_budget, Decision, UploadPolicy};
 use crate::core::upload::transport::HttpTransport;
-use crate::core::wire::{request_body, EventResult};
 use crate::core::worker::{Batch, Command, Resolved};
+use conversions_wire::{request_body, EventResult};
 
 /// Starts the upload thread, sending through `transport`; `done` is dropped when it ends.
 pub fn spawn(

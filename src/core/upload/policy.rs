@@ -7,7 +7,9 @@
 
 use crate::core::upload::backoff::{full_jitter, retry_after_ms};
 use crate::core::upload::exchange::HttpAnswer;
-use crate::core::wire::{error_message, parse_event_results, EventResult};
+use conversions_wire::{
+    classify_status, error_message, parse_event_results, EventResult, StatusClass,
+};
 
 /// How long the store is left alone after it failed, before the uploader tries it again.
 pub const STORAGE_RETRY_MS: i64 = 2_000;
@@ -140,18 +142,18 @@ pub fn classify(
             message: format!("HTTP {status} with an unreadable answer: {problem}"),
         };
     }
-    match status {
-        200 | 422 => match parse_event_results(status, &answer.body, sent) {
+    match classify_status(status) {
+        StatusClass::EventResults => match parse_event_results(status, &answer.body, sent) {
             Some(results) => Verdict::Results(results),
             None => Verdict::Retry {
                 retry_after_ms: None,
                 message: format!("HTTP {status} without the expected per-event results"),
             },
         },
-        400 => Verdict::BadRequest(described()),
-        401 | 403 | 404 => Verdict::Rejected(described()),
-        413 => Verdict::TooLarge,
-        _ => Verdict::Retry {
+        StatusClass::BadRequest => Verdict::BadRequest(described()),
+        StatusClass::Rejected => Verdict::Rejected(described()),
+        StatusClass::TooLarge => Verdict::TooLarge,
+        StatusClass::RetryLater | StatusClass::Unexpected => Verdict::Retry {
             retry_after_ms: retry_after_ms(answer.retry_after.as_deref(), now_ms, max_wait_ms),
             message: described(),
         },
