@@ -10,13 +10,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
+use conversions_wire::{MAX_EVENTS_PER_REQUEST, TEST_MODE_EVENTS};
 
-use crate::config::MAX_EVENTS_PER_REQUEST;
 use crate::forward::UpstreamReply;
 use crate::upstream_health::Pause;
-
-/// Most events in a test-mode batch: the API processes only the first 20 of a test request.
-pub(crate) const MAX_TEST_EVENTS_PER_BATCH: usize = 20;
 
 /// Which batch a device request joins.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -31,7 +28,8 @@ impl BatchKey {
     /// Most events one upstream call for this key carries.
     pub(crate) fn max_events(&self) -> usize {
         if self.test {
-            MAX_TEST_EVENTS_PER_BATCH
+            // The API processes only the first 20 events of a test request.
+            TEST_MODE_EVENTS
         } else {
             MAX_EVENTS_PER_REQUEST
         }

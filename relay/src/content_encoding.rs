@@ -3,26 +3,18 @@
 //!
 //! The body limit applies to the inflated bytes: inflating stops one byte past it, and a body
 //! that inflates past it (a decompression bomb) gets the same 413 as any body over the limit.
-//! Inflating runs on the blocking pool, like the parsing of large bodies.
-
-use std::io::Read;
+//! Inflating runs on the blocking pool, like the parsing of large bodies. Which encodings are
+//! accepted and the bounded inflation are the wire contract's (`conversions_wire::inflate`),
+//! shared with the sandbox; this module turns them into the relay's answers.
 
 use axum::body::Bytes;
 use axum::http::header::CONTENT_ENCODING;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use flate2::read::MultiGzDecoder;
+pub(crate) use conversions_wire::inflate::Encoding;
+use conversions_wire::inflate::{inflate, InflateError};
 
 use crate::responses;
-
-/// The encodings a request body may carry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Encoding {
-    /// No `Content-Encoding`, or `identity`.
-    Identity,
-    /// `gzip` (or its old alias `x-gzip`).
-    Gzip,
-}
 
 /// Why a body's encoding was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,16 +54,12 @@ pub(crate) fn encoding(headers: &HeaderMap) -> Result<Encoding, Refusal> {
         .map(|v| v.to_str().unwrap_or("(not text)").trim())
         .filter(|v| !v.is_empty())
         .collect();
-    match values.as_slice() {
-        [] => Ok(Encoding::Identity),
-        [one] if one.eq_ignore_ascii_case("identity") => Ok(Encoding::Identity),
-        [one] if one.eq_ignore_ascii_case("gzip") || one.eq_ignore_ascii_case("x-gzip") => {
-            Ok(Encoding::Gzip)
-        }
-        _ => Err(Refusal::Unsupported(
-            values.join(", ").chars().take(64).collect(),
-        )),
-    }
+    let accepted = match values.as_slice() {
+        [] => Some(Encoding::Identity),
+        [one] => Encoding::from_header(one),
+        _ => None,
+    };
+    accepted.ok_or_else(|| Refusal::Unsupported(values.join(", ").chars().take(64).collect()))
 }
 
 /// `raw` as JSON bytes: inflated when gzip, refused with 413 past `max` inflated bytes and
@@ -80,21 +68,14 @@ pub(crate) async fn decode(raw: Bytes, encoding: Encoding, max: usize) -> Result
     if encoding == Encoding::Identity {
         return Ok(raw);
     }
-    tokio::task::spawn_blocking(move || inflate(&raw, max))
+    let inflated = tokio::task::spawn_blocking(move || inflate(&raw, max))
         .await
-        .unwrap_or(Err(Refusal::Broken))
-}
-
-fn inflate(raw: &[u8], max: usize) -> Result<Bytes, Refusal> {
-    let mut inflated = Vec::with_capacity(raw.len().saturating_mul(4).min(max));
-    MultiGzDecoder::new(raw)
-        .take(max as u64 + 1)
-        .read_to_end(&mut inflated)
-        .map_err(|_| Refusal::Broken)?;
-    if inflated.len() > max {
-        return Err(Refusal::TooLarge(max));
+        .unwrap_or(Err(InflateError::Broken(String::new())));
+    match inflated {
+        Ok(bytes) => Ok(Bytes::from(bytes)),
+        Err(InflateError::TooLarge) => Err(Refusal::TooLarge(max)),
+        Err(InflateError::Broken(_)) => Err(Refusal::Broken),
     }
-    Ok(Bytes::from(inflated))
 }
 
 #[cfg(test)]

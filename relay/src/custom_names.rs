@@ -1,8 +1,8 @@
 //! The API's limit of 15 custom event names per advertiser, enforced where all devices meet.
 //!
-//! An event is custom when its `event_name` is none of the API's standard names (the SDK's
-//! `EventName` list, `custom` included); names compare case-insensitively, as the API treats
-//! them. Each ad account has a table of the custom names seen: a name in it passes, a new one
+//! An event is custom when its `event_name` is none of the API's names (the wire contract's
+//! `EVENT_NAMES`, which the SDK's `EventName` follows, `custom` included); names compare
+//! case-insensitively, as the API treats them. Each ad account has a table of the custom names seen: a name in it passes, a new one
 //! joins while the table holds fewer than [`MAX_CUSTOM_NAMES`], and past that the event is
 //! refused on its own, as the API refuses an event: a `failed` per-event result in a 422
 //! `details.events` array, beside the upstream's results for the request's other events
@@ -18,50 +18,23 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 
-use axum::body::Bytes;
-use axum::http::{HeaderValue, StatusCode};
-use serde_json::{json, Value};
+use axum::http::StatusCode;
+use conversions_wire::{
+    error_code, error_message, is_api_event_name, DetailedError, EventResult, EventsAnswer,
+    UNPROCESSABLE_CODE, UNPROCESSABLE_MESSAGE,
+};
 
 use crate::forward::UpstreamReply;
 use crate::redis_budget::RedisBudget;
+use crate::results::{json_reply, results_of};
 
 /// Custom event names an advertiser may define.
 pub(crate) const MAX_CUSTOM_NAMES: usize = 15;
 
-/// The API's standard event names (the SDK's `EventName` wire names).
-const STANDARD_NAMES: [&str; 22] = [
-    "add_payment_info",
-    "add_to_cart",
-    "add_to_wishlist",
-    "app_install",
-    "app_open",
-    "checkout",
-    "contact",
-    "customize_product",
-    "find_location",
-    "initiate_checkout",
-    "lead",
-    "page_visit",
-    "schedule",
-    "search",
-    "signup",
-    "start_trial",
-    "submit_application",
-    "subscribe",
-    "view_category",
-    "view_content",
-    "watch_video",
-    "custom",
-];
-
-/// The API's message for a 422 whose events are not all processed.
-const PARTIAL_MESSAGE: &str =
-    "The action could not be processed properly due to some or all data provided being invalid.";
-
 /// The custom name of an event's `event_name`, lowercased; `None` for a standard name.
 pub(crate) fn custom_name(event_name: &str) -> Option<String> {
     let lower = event_name.to_ascii_lowercase();
-    (!STANDARD_NAMES.contains(&lower.as_str())).then_some(lower)
+    (!is_api_event_name(&lower)).then_some(lower)
 }
 
 /// Whether `name` may be used with `seen` (the account's names so far), adding it if new.
@@ -138,15 +111,11 @@ impl CustomNames {
 }
 
 /// The failed result the API gives an event with a name past the limit.
-fn refusal(name: Option<&str>) -> Value {
+fn refusal(name: Option<&str>) -> EventResult {
     let name = name.unwrap_or_default();
-    json!({
-        "status": "failed",
-        "error_message": format!(
-            "Invalid event_name '{name}': this ad account already uses {MAX_CUSTOM_NAMES} custom event names, the most an advertiser can define"
-        ),
-        "warning_message": "",
-    })
+    EventResult::failed(format!(
+        "Invalid event_name '{name}': this ad account already uses {MAX_CUSTOM_NAMES} custom event names, the most an advertiser can define"
+    ))
 }
 
 /// The device's answer with its refused events failed in their places: `reply` is the
@@ -159,13 +128,10 @@ pub(crate) fn with_refused(
 ) -> Option<UpstreamReply> {
     let (sent, code, message) = match reply {
         Some(reply) => {
-            let doc: Value = serde_json::from_slice(&reply.body).ok()?;
             let partial = reply.status == StatusCode::UNPROCESSABLE_ENTITY;
-            let results = if partial { doc.get("details")? } else { &doc };
-            let sent = results.get("events")?.as_array()?.clone();
-            let code = partial.then(|| doc.get("code").cloned()).flatten();
-            let message = partial.then(|| doc.get("message").cloned()).flatten();
-            (sent, code, message)
+            let code = partial.then(|| error_code(&reply.body)).flatten();
+            let message = partial.then(|| error_message(&reply.body)).flatten();
+            (results_of(reply)?, code, message)
         }
         None => (Vec::new(), None, None),
     };
@@ -181,25 +147,12 @@ pub(crate) fn with_refused(
             sent.next()?
         });
     }
-    let processed = events
-        .iter()
-        .filter(|e| e.get("status").and_then(Value::as_str) == Some("processed"))
-        .count();
-    let body = json!({
-        "code": code.unwrap_or(json!(953)),
-        "message": message.unwrap_or(json!(PARTIAL_MESSAGE)),
-        "details": {
-            "num_events_received": events.len(),
-            "num_events_processed": processed,
-            "events": events,
-        },
-    });
-    Some(UpstreamReply {
-        status: StatusCode::UNPROCESSABLE_ENTITY,
-        content_type: Some(HeaderValue::from_static("application/json")),
-        retry_after: None,
-        body: Bytes::from(body.to_string()),
-    })
+    let body = DetailedError {
+        code: code.unwrap_or(UNPROCESSABLE_CODE),
+        message: message.unwrap_or_else(|| UNPROCESSABLE_MESSAGE.to_string()),
+        details: EventsAnswer::of(events),
+    };
+    Some(json_reply(StatusCode::UNPROCESSABLE_ENTITY, &body))
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -212,6 +165,8 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::body::Bytes;
+    use serde_json::{json, Value};
 
     #[test]
     fn standard_names_in_any_case_are_not_custom() {

@@ -5,7 +5,8 @@
 //! ([`crate::budget::spread_retry_after`]). The SDK keeps its events meanwhile, so nothing
 //! is lost.
 //!
-//! The upstream's answer decides each device's answer:
+//! The upstream's answer decides each device's answer, by the wire contract's
+//! `classify_status`, the table the SDK reads too:
 //! - 200 or 422: cut into per-device results ([`crate::results`]);
 //! - 400 or 413 for a batch of several requests: the batch is split in halves and each half
 //!   sent again, down to the single request at fault, as the SDK does with its own batches,
@@ -15,8 +16,8 @@
 //!   refused get 503 with `Retry-After` and come back in other batches;
 //! - 401, 403, 404, 408, 429, 5xx: the same answer (with `Retry-After`) to every device; a
 //!   429 or a run of failures also pauses the account's calls ([`crate::upstream_health`]);
-//! - any other status, or a 200 or 422 without one result per event (for a device alone in
-//!   its batch too): 502, which the SDK retries.
+//! - a status the API does not give, or a 200 or 422 without one result per event (for a
+//!   device alone in its batch too): 502, which the SDK retries.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -25,12 +26,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::http::StatusCode;
+use conversions_wire::request::request_body_bytes;
+use conversions_wire::{classify_status, StatusClass};
 use tokio::sync::oneshot;
 
 use crate::batch::{BatchKey, Outcome, Part};
 use crate::budget::{spread_retry_after, CallBudget};
-use crate::forward::{is_expected_status, Upstream, UpstreamError};
+use crate::forward::{Upstream, UpstreamError};
 use crate::results;
 use crate::upstream_health::{retry_after_of, AnswerKind, UpstreamHealth};
 
@@ -125,18 +127,17 @@ impl Dispatcher {
                 AnswerKind::of(reply.status),
                 retry_after_of(reply.retry_after.as_ref()),
             );
-            if !is_expected_status(reply.status) {
-                return every(Outcome::Unreachable);
-            }
-            match reply.status {
-                StatusCode::OK | StatusCode::UNPROCESSABLE_ENTITY if parts.len() == 1 => {
+            match classify_status(reply.status.as_u16()) {
+                // Not an answer the API gives: the SDK would not know it.
+                StatusClass::Unexpected => every(Outcome::Unreachable),
+                StatusClass::EventResults if parts.len() == 1 => {
                     if results::holds_results_for(&reply, parts[0].count) {
                         vec![Outcome::Reply(reply)]
                     } else {
                         every(Outcome::Unreachable)
                     }
                 }
-                StatusCode::OK | StatusCode::UNPROCESSABLE_ENTITY => {
+                StatusClass::EventResults => {
                     let counts: Vec<usize> = parts.iter().map(|p| p.count).collect();
                     match results::split(&reply, &counts) {
                         Some(answers) => answers.into_iter().map(Outcome::Reply).collect(),
@@ -144,7 +145,7 @@ impl Dispatcher {
                     }
                 }
                 _ if parts.len() == 1 => vec![Outcome::Reply(reply)],
-                StatusCode::BAD_REQUEST | StatusCode::PAYLOAD_TOO_LARGE => {
+                StatusClass::BadRequest | StatusClass::TooLarge => {
                     if !take_split(splits_left) {
                         return every(Outcome::Unsplit);
                     }
@@ -209,19 +210,9 @@ fn take_split(splits_left: &AtomicU32) -> bool {
         .is_ok()
 }
 
-/// `{"data":[` + each part's events + `]}`.
+/// The request body of every part's events, in order.
 fn merge(parts: &[Part]) -> Bytes {
-    let len = parts.iter().map(|p| p.events.len() + 1).sum::<usize>() + 10;
-    let mut body = Vec::with_capacity(len);
-    body.extend_from_slice(b"{\"data\":[");
-    for (i, part) in parts.iter().enumerate() {
-        if i > 0 {
-            body.push(b',');
-        }
-        body.extend_from_slice(&part.events);
-    }
-    body.extend_from_slice(b"]}");
-    Bytes::from(body)
+    Bytes::from(request_body_bytes(parts.iter().map(|p| &p.events[..])))
 }
 
 #[cfg(test)]

@@ -169,15 +169,6 @@ impl Failure {
     }
 }
 
-/// True for the statuses the SDK acts on (docs/ARCHITECTURE.md §5): everything else from
-/// the upstream (1xx, other 2xx, redirects, unknown codes such as 999) becomes 502.
-pub(crate) fn is_expected_status(status: StatusCode) -> bool {
-    matches!(
-        status.as_u16(),
-        200 | 400 | 401 | 403 | 404 | 408 | 413 | 422 | 429 | 500..=599
-    )
-}
-
 fn classify(e: ureq::Error) -> UpstreamError {
     match e {
         ureq::Error::Timeout(_) => UpstreamError::Timeout,
@@ -188,22 +179,6 @@ fn classify(e: ureq::Error) -> UpstreamError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn expected_statuses() {
-        for ok in [200, 400, 401, 403, 404, 408, 413, 422, 429, 500, 503, 599] {
-            assert!(
-                is_expected_status(StatusCode::from_u16(ok).unwrap()),
-                "{ok}"
-            );
-        }
-        for odd in [101, 201, 204, 302, 307, 405, 418, 999] {
-            assert!(
-                !is_expected_status(StatusCode::from_u16(odd).unwrap()),
-                "{odd}"
-            );
-        }
-    }
 
     #[test]
     fn authorization_is_sensitive() {

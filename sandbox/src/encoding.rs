@@ -1,43 +1,30 @@
 //! Request bodies sent with `Content-Encoding`: gzip is inflated with a bound, anything else
-//! is refused, as the reference relay does.
+//! is refused, as the reference relay does (both through the wire contract's
+//! `conversions_wire::inflate`).
 //!
 //! The body cap applies to the inflated bytes, so a small gzip body that inflates past it
 //! (a decompression bomb) is refused with 413 like any body over the cap; reading stops one
 //! byte past the cap, so no more than that is ever held.
 
-use std::io::Read;
-
-use flate2::read::MultiGzDecoder;
+pub(crate) use conversions_wire::inflate::Encoding;
+use conversions_wire::inflate::{inflate, InflateError};
 
 use crate::http::RequestHead;
 use crate::response::Response;
 
-/// The encodings a request body may carry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Encoding {
-    /// No `Content-Encoding`, or `identity`.
-    Identity,
-    /// `gzip` (or its old alias `x-gzip`).
-    Gzip,
-}
-
 /// The body's encoding, or a 415 naming the one that is not accepted.
 pub(crate) fn encoding(head: &RequestHead) -> Result<Encoding, Response> {
     let value = head.header("content-encoding").unwrap_or("").trim();
-    if value.is_empty() || value.eq_ignore_ascii_case("identity") {
-        Ok(Encoding::Identity)
-    } else if value.eq_ignore_ascii_case("gzip") || value.eq_ignore_ascii_case("x-gzip") {
-        Ok(Encoding::Gzip)
-    } else {
-        Err(Response::error(
+    Encoding::from_header(value).ok_or_else(|| {
+        Response::error(
             415,
             415,
             &format!(
                 "Unsupported Content-Encoding \"{}\": send the body as gzip or uncompressed.",
                 value.chars().take(64).collect::<String>()
             ),
-        ))
-    }
+        )
+    })
 }
 
 /// The body as sent (`None`: over `cap` already), inflated when gzip: `Ok(None)` when the
@@ -51,18 +38,15 @@ pub(crate) fn decode(
     if encoding == Encoding::Identity {
         return Ok(Some(raw));
     }
-    let mut inflated = Vec::with_capacity(raw.len().saturating_mul(4).min(cap));
-    MultiGzDecoder::new(raw.as_slice())
-        .take(cap as u64 + 1)
-        .read_to_end(&mut inflated)
-        .map_err(|e| {
-            Response::error(
-                400,
-                400,
-                &format!("Invalid request: the gzip body could not be decompressed ({e})."),
-            )
-        })?;
-    Ok((inflated.len() <= cap).then_some(inflated))
+    match inflate(&raw, cap) {
+        Ok(inflated) => Ok(Some(inflated)),
+        Err(InflateError::TooLarge) => Ok(None),
+        Err(InflateError::Broken(e)) => Err(Response::error(
+            400,
+            400,
+            &format!("Invalid request: the gzip body could not be decompressed ({e})."),
+        )),
+    }
 }
 
 #[cfg(test)]

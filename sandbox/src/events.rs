@@ -11,12 +11,13 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use serde::{Deserialize, Serialize};
+use conversions_wire::{DetailedError, EventResult, EventsAnswer, TEST_MODE_EVENTS};
+use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::encoding;
-use crate::faults::{default_error_body, Fault, UNPROCESSABLE_MESSAGE};
+use crate::faults::{default_error_body, Fault};
 use crate::http::RequestHead;
 use crate::response::{Reply, Response};
 use crate::schema;
@@ -25,9 +26,6 @@ use crate::validate::{check_event, Rules};
 
 /// Largest request body read (8 MiB); larger bodies get 413.
 pub(crate) const BODY_CAP: usize = 8 * 1024 * 1024;
-
-/// In test mode only this many events are processed.
-const TEST_MODE_LIMIT: usize = 20;
 
 /// The ad account id in an events path, or `None` when the path is not an events path.
 pub(crate) fn events_path_account(path: &str) -> Option<&str> {
@@ -43,30 +41,6 @@ fn is_test_mode(query: &str) -> bool {
         pair.split_once('=')
             .is_some_and(|(k, v)| k == "test" && v.eq_ignore_ascii_case("true"))
     })
-}
-
-/// The result of one event, as the API reports it.
-#[derive(Serialize)]
-struct EventResult {
-    status: &'static str,
-    error_message: String,
-    warning_message: &'static str,
-}
-
-/// The API's `ConversionApiResponse`.
-#[derive(Serialize)]
-struct BatchResponse {
-    num_events_received: usize,
-    num_events_processed: usize,
-    events: Vec<EventResult>,
-}
-
-/// The API's 422 `DetailedError`.
-#[derive(Serialize)]
-struct DetailedError<'a> {
-    code: u32,
-    message: &'a str,
-    details: &'a BatchResponse,
 }
 
 /// Where each element of the body's `data` array lies in the body, in order; empty when
@@ -298,7 +272,7 @@ fn answer(
     let mut results = Vec::with_capacity(events.len());
     let mut accepted = Vec::new();
     for (i, event) in events.into_iter().enumerate() {
-        let outcome = if test_mode && i >= TEST_MODE_LIMIT {
+        let outcome = if test_mode && i >= TEST_MODE_EVENTS {
             Err("Test requests process only the first 20 events.".to_string())
         } else {
             check_event(&event, &rules)
@@ -315,31 +289,17 @@ fn answer(
                             .map(str::to_string),
                     });
                 }
-                EventResult {
-                    status: "processed",
-                    error_message: String::new(),
-                    warning_message: "",
-                }
+                EventResult::processed()
             }
-            Err(message) => EventResult {
-                status: "failed",
-                error_message: message,
-                warning_message: "",
-            },
+            Err(message) => EventResult::failed(message),
         });
     }
-    let processed = results.iter().filter(|r| r.status == "processed").count();
-    let batch = BatchResponse {
-        num_events_received: results.len(),
-        num_events_processed: processed,
-        events: results,
-    };
+    let batch = EventsAnswer::of(results);
     shared.accept(accepted);
-    let failed = batch.num_events_received - processed;
-    if failed == 0 {
+    if batch.all_processed() {
         return Response::json(200, &batch);
     }
-    let status = if processed == 0 {
+    let status = if batch.num_events_processed == 0 {
         422
     } else {
         config.partial_failure_status
@@ -347,14 +307,7 @@ fn answer(
     if status == 200 {
         Response::json(200, &batch)
     } else {
-        Response::json(
-            status,
-            &DetailedError {
-                code: 953,
-                message: UNPROCESSABLE_MESSAGE,
-                details: &batch,
-            },
-        )
+        Response::json(status, &DetailedError::unprocessable(batch))
     }
 }
 

@@ -5,6 +5,7 @@
 //! in a FIFO queue and each one is consumed by exactly one later events request, so a
 //! test can script "503, 503, then success" with three calls (or one `count`).
 
+use conversions_wire::UNPROCESSABLE_MESSAGE;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -141,10 +142,6 @@ fn spec_to_fault(spec: FaultSpec) -> Result<Fault, String> {
     };
     Ok(fault)
 }
-
-/// The message of the real API's 422 `DetailedError`.
-pub(crate) const UNPROCESSABLE_MESSAGE: &str =
-    "The action could not be processed properly due to some or all data provided being invalid.";
 
 /// The real API's error body for `status` (spec 5.23 examples and observed bodies), or a generic
 /// `{"code":status,"message":...}` for statuses it does not document.

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use crate::spec::{Obj, Ty, EVENT};
 
 /// Most events allowed in one request.
-pub(crate) const MAX_EVENTS: usize = 1000;
+pub(crate) const MAX_EVENTS: usize = conversions_wire::MAX_EVENTS_PER_REQUEST;
 
 /// One step of the location of a value inside the body, rendered only on error.
 pub(crate) enum Path<'a> {

@@ -6,32 +6,8 @@
 //! `event_time` inside the accepted window. The first problem found becomes the event's
 //! `error_message`.
 
+use conversions_wire::is_api_event_name;
 use serde_json::Value;
-
-/// The 21 standard event names (besides `custom`).
-pub(crate) const STANDARD_EVENT_NAMES: [&str; 21] = [
-    "add_payment_info",
-    "add_to_cart",
-    "add_to_wishlist",
-    "app_install",
-    "app_open",
-    "checkout",
-    "contact",
-    "customize_product",
-    "find_location",
-    "initiate_checkout",
-    "lead",
-    "page_visit",
-    "schedule",
-    "search",
-    "signup",
-    "start_trial",
-    "submit_application",
-    "subscribe",
-    "view_category",
-    "view_content",
-    "watch_video",
-];
 
 /// `user_data` fields whose values must be SHA-256 digests (64 lowercase hex characters).
 pub const HASHED_FIELDS: [&str; 12] = [
@@ -74,7 +50,7 @@ pub(crate) fn check_event(event: &Value, rules: &Rules) -> Result<(), String> {
         .get("event_name")
         .and_then(Value::as_str)
         .unwrap_or("");
-    if !(STANDARD_EVENT_NAMES.contains(&name) || name == "custom" || (rules.is_custom_name)(name)) {
+    if !(is_api_event_name(name) || (rules.is_custom_name)(name)) {
         return Err(format!(
             "Invalid event_name '{name}': it is neither a standard event name, 'custom', \
              nor an advertiser-defined event name of this ad account."

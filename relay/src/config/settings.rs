@@ -61,7 +61,7 @@ pub const DEFAULT_UPSTREAM_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// before the listener closes.
 pub const DEFAULT_DRAIN: Duration = Duration::from_secs(5);
 /// Most events the API accepts in one request; the relay refuses more with 400.
-pub const MAX_EVENTS_PER_REQUEST: usize = 1000;
+pub const MAX_EVENTS_PER_REQUEST: usize = conversions_wire::MAX_EVENTS_PER_REQUEST;
 
 /// Everything the relay needs to run. Build it with [`RelayConfig::new`] (or
 /// [`Default::default`]) and adjust the public fields, or load it with
