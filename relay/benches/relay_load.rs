@@ -140,12 +140,13 @@ fn main() -> Result<(), String> {
     let cpu_before = relay.cpu_seconds()?;
     let steps = runtime.block_on(closed_loop::search(
         relay.port,
+        relay.metrics_port,
         d99,
         limit_ms,
         || sandbox.reset(),
         |step| {
             println!(
-                "  {:>5} connections: {:>8.0} requests/s, {:>8.0} events/s, p50 {:>7.2} ms, p99 {:>7.2} ms (added {:>7.2} ms), {} refused: {}",
+                "  {:>5} connections: {:>8.0} requests/s, {:>8.0} events/s, p50 {:>7.2} ms, p99 {:>7.2} ms (added {:>7.2} ms), {} refused, relay within {limit_ms:.0} ms {}: {}",
                 step.connections,
                 step.rate,
                 step.events_rate,
@@ -153,6 +154,8 @@ fn main() -> Result<(), String> {
                 step.p99_ms,
                 step.added_p99_ms,
                 step.refused,
+                step.relay_within_limit
+                    .map_or("?".to_string(), |share| format!("{:.2}%", share * 100.0)),
                 if step.sustained(limit_ms) { "sustained" } else { "not sustained" }
             );
         },
@@ -183,11 +186,17 @@ fn main() -> Result<(), String> {
 struct Relay {
     child: std::process::Child,
     port: u16,
+    /// Where the relay serves `/metrics` (its latency histogram is read per closed-loop step).
+    metrics_port: u16,
 }
 
 impl Relay {
     fn start(upstream: &str) -> Result<Relay, String> {
         use std::io::BufRead;
+        let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| format!("a free port for the relay's metrics: {e}"))?
+            .port();
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_app-conversions-relay"))
             .env_remove("RELAY_CONFIG")
             .env("RELAY_UPSTREAM", upstream)
@@ -196,6 +205,7 @@ impl Relay {
             .env("RELAY_LISTEN", "127.0.0.1:0")
             .env("RELAY_LOG", "off")
             .env("RELAY_LINGER_MS", LINGER_MS.to_string())
+            .env("RELAY_METRICS_LISTEN", format!("127.0.0.1:{metrics_port}"))
             // The sandbox is the upstream: the API's call budget is not what is measured.
             .env("RELAY_CALLS_PER_MINUTE", "100000")
             .env("RELAY_ALLOW_CALLS_ABOVE_API_LIMIT", "true")
@@ -218,7 +228,11 @@ impl Relay {
             .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
             .and_then(|p| p.parse().ok())
             .ok_or_else(|| format!("no port in {first:?}"))?;
-        Ok(Relay { child, port })
+        Ok(Relay {
+            child,
+            port,
+            metrics_port,
+        })
     }
 
     /// User plus system CPU seconds the relay process has used.

@@ -5,11 +5,17 @@
 //! the load is what the relay can take rather than what the bench offers. After a warm-up,
 //! it counts the answered requests and their round-trip latencies. A step passes when nothing
 //! was refused (every answer a 200, no connection failed) and the p99 the relay adds (the
-//! round trip minus the sandbox's own p99 measured alone) is under linger + 10 ms.
+//! round trip minus the sandbox's own p99 measured alone) is under linger + 10 ms. Beside it,
+//! each step reads the relay's own latency histogram (`/metrics`) and prints the share of the
+//! requests the relay itself answered within linger + 10 ms, from headers to answer: what
+//! the devices measure beyond that is the load generator and the sandbox sharing the cores.
 //!
-//! The search doubles the connections from [`FIRST_CONNECTIONS`] until a step fails (or
-//! [`MAX_CONNECTIONS`] passes), then bisects between the last pass and the first failure for
-//! a few steps. The sustainable rate is the highest rate of a passing step.
+//! The search doubles the connections from [`FIRST_CONNECTIONS`] while the rate still grows
+//! (by 5%) and nothing is refused, up to [`MAX_CONNECTIONS`], whether or not a step passes:
+//! the latency is not monotonic in the load, since past 20,000 events/s a batch fills before
+//! the linger ends and the devices wait less. Then it bisects between the best passing step
+//! and the closest step tried above it. The sustainable rate is the highest rate of a passing
+//! step.
 
 use std::time::{Duration, Instant};
 
@@ -45,6 +51,9 @@ pub struct Step {
     pub added_p99_ms: f64,
     /// Requests not answered with a 200 (refused or failed connections).
     pub refused: u64,
+    /// The share of the step's requests the relay answered within linger + 10 ms by its own
+    /// clock (`relay_added_latency_seconds`); `None` when its metrics could not be read.
+    pub relay_within_limit: Option<f64>,
 }
 
 impl Step {
@@ -62,47 +71,74 @@ struct DeviceTally {
     refused: u64,
 }
 
-/// Runs the search against the relay on `port`; `direct_p99_ms` is the sandbox's own p99 and
-/// `limit_ms` the added p99 allowed. `reset` runs before each step (the sandbox drops what it
-/// kept); `report` hears each step. Every step, in the order run.
+/// Runs the search against the relay on `port` (its metrics on `metrics_port`);
+/// `direct_p99_ms` is the sandbox's own p99 and `limit_ms` the added p99 allowed. `reset`
+/// runs before each step (the sandbox drops what it kept); `report` hears each step. Every
+/// step, in the order run.
 pub async fn search(
     port: u16,
+    metrics_port: u16,
     direct_p99_ms: f64,
     limit_ms: f64,
     mut reset: impl FnMut(),
     mut report: impl FnMut(&Step),
 ) -> Vec<Step> {
     let mut steps: Vec<Step> = Vec::new();
-    let (mut passed, mut failed) = (None::<usize>, None::<usize>);
-    let mut connections = FIRST_CONNECTIONS;
-    let mut bisections = 0;
-    loop {
+    let mut measure = |connections: usize, steps: &mut Vec<Step>| {
         reset();
-        let step = run_step(port, connections, steps.len(), direct_p99_ms).await;
+        let index = steps.len();
+        async move {
+            let before = latency_counts(metrics_port).await;
+            let mut step = run_step(port, connections, index, direct_p99_ms).await;
+            step.relay_within_limit = match (before, latency_counts(metrics_port).await) {
+                (Some((w0, n0)), Some((w1, n1))) if n1 > n0 => Some((w1 - w0) / (n1 - n0)),
+                _ => None,
+            };
+            step
+        }
+    };
+    // Doubling, on while the rate still grows and nothing is refused: the latency is not
+    // monotonic in the load (past 20,000 events/s batches fill before the linger ends).
+    let mut connections = FIRST_CONNECTIONS;
+    loop {
+        let step = measure(connections, &mut steps).await;
         report(&step);
-        if step.sustained(limit_ms) {
-            passed = Some(connections);
-        } else {
-            failed = Some(connections);
-        }
+        let grew = steps.last().is_none_or(|last| step.rate > last.rate * 1.05);
+        let go_on = step.refused == 0 && grew && connections < MAX_CONNECTIONS;
         steps.push(step);
-        let next = match (passed, failed) {
-            (Some(low), None) if low < MAX_CONNECTIONS => Some((low * 2).min(MAX_CONNECTIONS)),
-            (Some(low), Some(high)) if bisections < BISECTIONS && high - low > (low / 8).max(1) => {
-                bisections += 1;
-                Some((low + high) / 2)
-            }
-            (None, Some(high)) if bisections < BISECTIONS && high > 1 => {
-                bisections += 1;
-                Some(high / 2)
-            }
-            _ => None,
-        };
-        match next {
-            Some(n) => connections = n,
-            None => return steps,
+        if !go_on {
+            break;
         }
+        connections = (connections * 2).min(MAX_CONNECTIONS);
     }
+    // Bisection between the best sustained step and the closest step tried above it.
+    for _ in 0..BISECTIONS {
+        let Some((low, high)) = bracket(&steps, limit_ms) else {
+            break;
+        };
+        if high - low <= (low / 8).max(1) {
+            break;
+        }
+        let step = measure((low + high) / 2, &mut steps).await;
+        report(&step);
+        steps.push(step);
+    }
+    steps
+}
+
+/// The connections of the best sustained step and of the closest step tried above it; `None`
+/// when no step was sustained or none was tried above the best.
+fn bracket(steps: &[Step], limit_ms: f64) -> Option<(usize, usize)> {
+    let best = steps
+        .iter()
+        .filter(|s| s.sustained(limit_ms))
+        .max_by(|a, b| a.rate.total_cmp(&b.rate))?;
+    let above = steps
+        .iter()
+        .map(|s| s.connections)
+        .filter(|c| *c > best.connections)
+        .min()?;
+    Some((best.connections, above))
 }
 
 /// One step of `connections` devices; `step` keeps event ids unique across steps.
@@ -142,7 +178,23 @@ async fn run_step(port: u16, connections: usize, step: usize, direct_p99_ms: f64
         p99_ms,
         added_p99_ms: p99_ms - direct_p99_ms,
         refused,
+        relay_within_limit: None,
     }
+}
+
+/// The relay's latency histogram now: requests answered within 60 ms (its bucket at linger
+/// + 10 ms) and all requests.
+async fn latency_counts(metrics_port: u16) -> Option<(f64, f64)> {
+    let text = crate::wire::get(metrics_port, "/metrics").await.ok()?;
+    let value = |prefix: &str| {
+        text.lines()
+            .find_map(|line| line.strip_prefix(prefix))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+    };
+    Some((
+        value(r#"relay_added_latency_seconds_bucket{le="0.06"} "#)?,
+        value("relay_added_latency_seconds_count ")?,
+    ))
 }
 
 /// One device: request after request on a keep-alive connection until `until`, counting

@@ -49,6 +49,22 @@ pub fn events_request(token: &str, device: usize, n: u64, count: usize, with_ip:
 
 /// Writes `request` and reads the whole answer; its status.
 pub async fn exchange(stream: &mut BufReader<TcpStream>, request: &[u8]) -> std::io::Result<u16> {
+    Ok(exchange_with_body(stream, request).await?.0)
+}
+
+/// `GET path` on a new connection to `port`; the answer's body as text.
+pub async fn get(port: u16, path: &str) -> std::io::Result<String> {
+    let stream = TcpStream::connect(("127.0.0.1", port)).await?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: relay\r\nConnection: close\r\n\r\n");
+    let (_, body) = exchange_with_body(&mut BufReader::new(stream), request.as_bytes()).await?;
+    String::from_utf8(body).map_err(std::io::Error::other)
+}
+
+/// Writes `request` and reads the whole answer: its status and body.
+async fn exchange_with_body(
+    stream: &mut BufReader<TcpStream>,
+    request: &[u8],
+) -> std::io::Result<(u16, Vec<u8>)> {
     stream.get_mut().write_all(request).await?;
     let mut line = String::new();
     stream.read_line(&mut line).await?;
@@ -74,5 +90,5 @@ pub async fn exchange(stream: &mut BufReader<TcpStream>, request: &[u8]) -> std:
     }
     let mut body = vec![0; length];
     stream.read_exact(&mut body).await?;
-    Ok(status)
+    Ok((status, body))
 }
