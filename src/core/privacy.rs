@@ -60,18 +60,18 @@ pub fn apply(state: &PrivacyState, policy: TrackingPolicy) -> (AppliedPrivacy, b
 }
 
 /// The body to send for `event` under the current `privacy`: unchanged unless the current
-/// state is stricter than the one it was recorded under.
-pub fn body_for_send<'a>(event: &'a QueuedEvent, privacy: &AppliedPrivacy) -> Cow<'a, str> {
+/// state is stricter than the one it was recorded under. `None` when the stored body cannot be
+/// read as an event (a damaged page, an edited file): it cannot be narrowed, so it must not be
+/// sent at all, whatever the privacy state (fail closed).
+pub fn body_for_send<'a>(event: &'a QueuedEvent, privacy: &AppliedPrivacy) -> Option<Cow<'a, str>> {
+    let mut wire = serde_json::from_str::<WireEvent>(&event.body).ok()?;
     let has = |bit| event.flags & bit != 0;
     let strip_user_data = privacy.withhold_user_data && !has(flags::USER_DATA_WITHHELD);
     let strip_opt_out = privacy.opt_out && (has(flags::ADVERTISING_ID) || !has(flags::OPTED_OUT));
     let add_ldp = privacy.limited_data_processing && !has(flags::LIMITED_DATA_PROCESSING);
     if !strip_user_data && !strip_opt_out && !add_ldp {
-        return Cow::Borrowed(&event.body);
+        return Some(Cow::Borrowed(&event.body));
     }
-    let Ok(mut wire) = serde_json::from_str::<WireEvent>(&event.body) else {
-        return Cow::Borrowed(&event.body);
-    };
     if strip_user_data {
         wire.user_data = withheld(wire.user_data);
     }
@@ -84,7 +84,37 @@ pub fn body_for_send<'a>(event: &'a QueuedEvent, privacy: &AppliedPrivacy) -> Co
             .get_or_insert_with(WireCustomData::default)
             .opt_out_type = Some("ldp".into());
     }
-    Cow::Owned(wire.to_json())
+    Some(Cow::Owned(wire.to_json()))
+}
+
+/// `events` split by whether their stored body can be read: those that can, each with its body
+/// narrowed to `privacy` ([`body_for_send`]), and those that cannot, which are never sent.
+pub struct ForSend {
+    /// Events to send, in order.
+    pub events: Vec<QueuedEvent>,
+    /// The body to send for each of `events`.
+    pub bodies: Vec<String>,
+    /// Queue rows whose stored body cannot be read.
+    pub unreadable: Vec<i64>,
+}
+
+/// Prepares `events` for a request under `privacy` (see [`ForSend`]).
+pub fn for_send(events: Vec<QueuedEvent>, privacy: &AppliedPrivacy) -> ForSend {
+    let mut prepared = ForSend {
+        events: Vec::with_capacity(events.len()),
+        bodies: Vec::with_capacity(events.len()),
+        unreadable: Vec::new(),
+    };
+    for event in events {
+        match body_for_send(&event, privacy).map(Cow::into_owned) {
+            Some(body) => {
+                prepared.bodies.push(body);
+                prepared.events.push(event);
+            }
+            None => prepared.unreadable.push(event.row),
+        }
+    }
+    prepared
 }
 
 /// Whether `event`, sent under `privacy`, still meets the API's identity rule (em, or
@@ -134,7 +164,8 @@ mod tests {
             collection_enabled: true,
             ..Default::default()
         };
-        let sent: WireEvent = serde_json::from_str(&body_for_send(&event, &privacy)).unwrap();
+        let sent: WireEvent =
+            serde_json::from_str(&body_for_send(&event, &privacy).unwrap()).unwrap();
         assert_eq!(sent.opt_out, Some(true));
         assert!(sent.user_data.hashed_maids.is_empty());
         assert!(!meets_identity_rule(&event, &privacy));
@@ -157,7 +188,10 @@ mod tests {
             collection_enabled: true,
             ..Default::default()
         };
-        assert!(matches!(body_for_send(&event, &privacy), Cow::Borrowed(_)));
+        assert!(matches!(
+            body_for_send(&event, &privacy),
+            Some(Cow::Borrowed(_))
+        ));
     }
 
     #[test]
@@ -168,12 +202,38 @@ mod tests {
             collection_enabled: true,
             ..Default::default()
         };
-        let sent: WireEvent = serde_json::from_str(&body_for_send(&event, &privacy)).unwrap();
+        let sent: WireEvent =
+            serde_json::from_str(&body_for_send(&event, &privacy).unwrap()).unwrap();
         assert_eq!(
             sent.custom_data.unwrap().opt_out_type.as_deref(),
             Some("ldp")
         );
         assert_eq!(sent.user_data.hashed_maids.len(), 1);
+    }
+
+    #[test]
+    fn an_unreadable_body_is_never_sent_under_any_state() {
+        let mut damaged = recorded_with_maid();
+        damaged.body.truncate(damaged.body.len() / 2);
+        damaged.row = 2;
+        let stricter = AppliedPrivacy {
+            opt_out: true,
+            collection_enabled: true,
+            ..Default::default()
+        };
+        let same = AppliedPrivacy {
+            hashed_advertising_id: Some(sha256_hex("id")),
+            collection_enabled: true,
+            ..Default::default()
+        };
+        for privacy in [&stricter, &same] {
+            assert!(body_for_send(&damaged, privacy).is_none());
+            let prepared = for_send(vec![recorded_with_maid(), damaged.clone()], privacy);
+            assert_eq!(prepared.unreadable, [2]);
+            assert_eq!(prepared.events.len(), 1);
+            assert_eq!(prepared.bodies.len(), 1);
+            assert!(prepared.events.iter().all(|e| e.row == 1));
+        }
     }
 
     #[test]

@@ -171,6 +171,7 @@ impl Store {
         // counted, so an event is counted once (purged, or delivered).
         let mut delivered = 0;
         let mut no_identity = 0;
+        let mut unreadable = 0;
         {
             let mut delete = tx.prepare_cached("DELETE FROM events WHERE id = ?1")?;
             for row in &outcome.delivered {
@@ -178,6 +179,9 @@ impl Store {
             }
             for row in &outcome.no_identity {
                 no_identity += delete.execute([row])? as u64;
+            }
+            for row in &outcome.unreadable {
+                unreadable += delete.execute([row])? as u64;
             }
             let mut retry = tx.prepare_cached(
                 "UPDATE events SET attempts = attempts + 1, next_attempt_at = ?2,
@@ -194,13 +198,14 @@ impl Store {
                 retime.execute(params![row, super::flags::REFUSED_FUTURE])?;
             }
         }
-        let mut removed = delivered + no_identity;
+        let mut removed = delivered + no_identity + unreadable;
         for (row, message) in &outcome.dead {
             removed += dead_letter_in(&tx, *row, message, now)?;
         }
         add_counter(&tx, Counter::Delivered, delivered)?;
         add_counter(&tx, Counter::Warnings, outcome.warnings.min(delivered))?;
         add_counter(&tx, Counter::DroppedNoIdentity, no_identity)?;
+        add_counter(&tx, Counter::DroppedInvalid, unreadable)?;
         add_counter(&tx, Counter::SentLate, outcome.sent_late.min(delivered))?;
         let resent = outcome.resent_after_dedup_window.min(delivered);
         add_counter(&tx, Counter::ResentAfterDedupWindow, resent)?;
@@ -272,6 +277,9 @@ pub struct Resolution {
     pub dead: Vec<(i64, String)>,
     /// Unsendable directly to the API (no identity option): deleted and counted.
     pub no_identity: Vec<i64>,
+    /// A stored body that cannot be read (so cannot be narrowed to the privacy state of the
+    /// moment): deleted unsent and counted as dropped invalid.
+    pub unreadable: Vec<i64>,
     /// Kept for a retry at `retry_at_ms`.
     pub retry: Vec<i64>,
     /// Monotonic milliseconds of the retry.

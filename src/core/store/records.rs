@@ -24,7 +24,8 @@ pub enum Counter {
     DroppedEvicted,
     /// Dropped: collection disabled or forget.
     DroppedPurged,
-    /// Dropped after acceptance: duplicate id or custom-name limit.
+    /// Dropped after acceptance: duplicate id, custom-name limit, or a stored body that
+    /// cannot be read.
     DroppedInvalid,
     /// Dropped: no identity option when sending directly.
     DroppedNoIdentity,

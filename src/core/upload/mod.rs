@@ -27,7 +27,7 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
 
 use crate::core::model::{BatchOutcome, EventOutcome, EventStatus, FlushReport, LogLevel};
-use crate::core::privacy::{body_for_send, meets_identity_rule};
+use crate::core::privacy::{for_send, meets_identity_rule};
 use crate::core::shared::Shared;
 use crate::core::signal::{Listening, Wake};
 use crate::core::store::{QueuedEvent, Resolution};
@@ -362,6 +362,18 @@ impl Uploader {
                 ),
             );
         }
+        let prepared = for_send(sendable, &privacy);
+        let sendable = prepared.events;
+        resolution.unreadable = prepared.unreadable;
+        if !resolution.unreadable.is_empty() {
+            self.shared.logger.log(
+                LogLevel::Warn,
+                format!(
+                    "{} stored events dropped unsent: their stored body cannot be read",
+                    resolution.unreadable.len()
+                ),
+            );
+        }
         if sendable.is_empty() {
             self.store_outcome(resolution);
             return Attempt::Sent;
@@ -374,10 +386,11 @@ impl Uploader {
             .iter()
             .map(|e| timing::wire_time_of(e, offset))
             .collect();
-        let bodies: Vec<_> = sendable
-            .iter()
-            .zip(&wire_times)
-            .map(|(e, time)| timing::with_event_time(body_for_send(e, &privacy), e, *time))
+        let bodies: Vec<_> = prepared
+            .bodies
+            .into_iter()
+            .zip(sendable.iter().zip(&wire_times))
+            .map(|(body, (e, time))| timing::with_event_time(body.into(), e, *time))
             .collect();
         let body = request_body(bodies.iter().map(|b| b.as_ref()));
         let token = lock(&self.shared.token).clone();
