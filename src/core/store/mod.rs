@@ -57,9 +57,17 @@ pub enum StoreError {
     /// SQLite refused.
     #[error("{0}")]
     Sqlite(#[from] rusqlite::Error),
-    /// Written by a newer SDK.
-    #[error("database schema version {0} is newer than this SDK supports")]
-    NewerSchema(u32),
+    /// Written by a newer SDK: refused, and the file left as it is.
+    #[error(
+        "the buffer's schema version {found} is newer than this SDK's (version {supported}): \
+         it was written by a newer SDK version and is left unchanged"
+    )]
+    NewerSchema {
+        /// The file's `user_version`.
+        found: u32,
+        /// The newest schema this code reads and writes.
+        supported: u32,
+    },
     /// The file cannot be used as it is (not locked, moved away); the message says why.
     #[error("{0}")]
     File(String),
@@ -144,6 +152,7 @@ impl Store {
                 let _ = std::fs::create_dir_all(dir);
             }
         }
+        schema::refuse_newer_file(path)?;
         let mut conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(2))?;
         conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;

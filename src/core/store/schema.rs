@@ -1,6 +1,9 @@
 //! The buffer's schema, versioned with `PRAGMA user_version` and migrated forward in one
 //! transaction per step. A database from a newer SDK version (a downgrade) is refused rather
-//! than guessed at.
+//! than guessed at, by reading its header before SQLite opens it, so it is never written.
+
+use std::io::Read;
+use std::path::Path;
 
 use rusqlite::Connection;
 
@@ -83,12 +86,39 @@ pub(super) const MIGRATIONS: &[&str] = &[
 /// The version this code writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
+/// Refuses a file of a newer schema before SQLite opens it: opening alone may write to it
+/// (switching it to WAL, recovering or checkpointing a journal), and a newer SDK's buffer must
+/// stay as that version left it. `PRAGMA user_version` is the big-endian number at bytes
+/// 60..64 of the header; a file too short to have a header, or no database, is left to SQLite.
+pub fn refuse_newer_file(path: &Path) -> Result<(), StoreError> {
+    let mut header = [0u8; 64];
+    let read = std::fs::File::open(path).and_then(|mut file| file.read_exact(&mut header));
+    match read {
+        Ok(()) => refuse_newer(version_in_header(&header).unwrap_or(0)),
+        Err(_) => Ok(()),
+    }
+}
+
+/// The schema version a database header records, `None` when it is not a database header.
+fn version_in_header(header: &[u8]) -> Option<u32> {
+    let bytes = header.strip_prefix(b"SQLite format 3\0")?.get(44..48)?;
+    Some(u32::from_be_bytes(bytes.try_into().ok()?))
+}
+
+fn refuse_newer(found: u32) -> Result<(), StoreError> {
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::NewerSchema {
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    Ok(())
+}
+
 /// Brings `conn` to [`SCHEMA_VERSION`].
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let version: u32 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
-    if version > SCHEMA_VERSION {
-        return Err(StoreError::NewerSchema(version));
-    }
+    refuse_newer(version)?;
     for (from, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
@@ -96,4 +126,44 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         tx.commit()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(version: u32) -> Vec<u8> {
+        let mut header = b"SQLite format 3\0".to_vec();
+        header.resize(100, 0);
+        header[60..64].copy_from_slice(&version.to_be_bytes());
+        header
+    }
+
+    #[test]
+    fn the_schema_version_is_read_from_the_header() {
+        assert_eq!(version_in_header(&header(7)), Some(7));
+        assert_eq!(version_in_header(&header(0)), Some(0));
+        assert_eq!(version_in_header(&header(u32::MAX)), Some(u32::MAX));
+        assert_eq!(
+            version_in_header(b"not a database at all, but long enough to be read"),
+            None
+        );
+        assert_eq!(version_in_header(&header(7)[..62]), None);
+    }
+
+    #[test]
+    fn only_a_newer_schema_is_refused_and_the_error_names_both_versions() {
+        for version in 0..=SCHEMA_VERSION {
+            assert!(refuse_newer(version).is_ok());
+        }
+        let message = refuse_newer(SCHEMA_VERSION + 1).unwrap_err().to_string();
+        assert!(
+            message.contains(&format!("version {}", SCHEMA_VERSION + 1)),
+            "{message}"
+        );
+        assert!(
+            message.contains(&format!("(version {SCHEMA_VERSION})")),
+            "{message}"
+        );
+    }
 }
