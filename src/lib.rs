@@ -9,6 +9,7 @@ mod core;
 #[cfg(feature = "ffi")]
 mod ffi;
 
+pub use crate::core::app_device_info::{FormFactor, NetworkType, OsFamily};
 pub use crate::core::client::Client;
 pub use crate::core::clock::{Clock, ManualClock, SystemClock};
 pub use crate::core::config::{is_relay_host, CONVERSIONS_API_HOST};

@@ -504,6 +504,14 @@ fn every_field_sent_is_in_the_collected_data_list_the_privacy_manifest_is_checke
         |c| c.partner_name = Some("ss-partner".into()),
         None,
     );
+    // The install time in app_info comes from the install referrer or the OS.
+    let now = app_conversions::SystemClock.now_secs();
+    client
+        .set_install_referrer(Some(app_conversions::InstallReferrer {
+            install_begin_time: Some(now - 60),
+            ..Default::default()
+        }))
+        .unwrap();
     client.track(every_field()).unwrap();
     client.flush(WAIT_MS).unwrap();
     client.shutdown(WAIT_MS).unwrap();
@@ -511,10 +519,9 @@ fn every_field_sent_is_in_the_collected_data_list_the_privacy_manifest_is_checke
     let event = arrived[0].as_object().unwrap();
     let mut sent = std::collections::BTreeSet::new();
     for (key, value) in event {
-        match value
-            .as_object()
-            .filter(|_| key == "user_data" || key == "custom_data")
-        {
+        match value.as_object().filter(|_| {
+            ["user_data", "custom_data", "app_info", "device_info"].contains(&key.as_str())
+        }) {
             Some(inner) => sent.extend(inner.keys().map(|k| format!("{key}.{k}"))),
             None => {
                 sent.insert(key.clone());

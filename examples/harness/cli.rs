@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use app_conversions::{
-    ActionSource, AppInfo, ClientConfig, ConversionsClient, DeviceInfo, PrivacyState,
-    TrackingAuthorization,
+    ActionSource, AppInfo, ClientConfig, ConversionsClient, DeviceInfo, FormFactor, NetworkType,
+    PrivacyState, TrackingAuthorization,
 };
 use app_conversions_sandbox::{Sandbox, SandboxConfig};
 
@@ -277,6 +277,16 @@ pub fn platform(ios: bool) -> (ActionSource, DeviceInfo) {
                 carrier: None,
                 wifi: Some(true),
                 user_agent: Some("Shop/3.1.0 CFNetwork/1568.200.51 Darwin/24.1.0".into()),
+                form_factor: Some(FormFactor::Cellphone),
+                network_type: Some(NetworkType::Wifi),
+                locale: Some("en-US".into()),
+                languages: vec!["en-US".into()],
+                timezone: Some("America/New_York".into()),
+                timezone_abbr: Some("EST".into()),
+                screen_width: Some(1179),
+                screen_height: Some(2556),
+                cpu_cores: Some(6),
+                ..Default::default()
             },
         )
     } else {
@@ -293,6 +303,17 @@ pub fn platform(ios: bool) -> (ActionSource, DeviceInfo) {
                 user_agent: Some(
                     "Dalvik/2.1.0 (Linux; U; Android 14; Pixel 8 Build/UQ1A.240205.004)".into(),
                 ),
+                form_factor: Some(FormFactor::Cellphone),
+                network_type: Some(NetworkType::Wifi),
+                locale: Some("en-US".into()),
+                languages: vec!["en-US".into()],
+                timezone: Some("America/New_York".into()),
+                timezone_abbr: Some("EST".into()),
+                screen_width: Some(1080),
+                screen_height: Some(2400),
+                screen_density: Some(428),
+                cpu_cores: Some(8),
+                ..Default::default()
             },
         )
     }
@@ -346,6 +367,8 @@ pub fn client(
         app_name: Some("Shop".into()),
         app_version: Some("3.1.0".into()),
         first_install_time: options.first_install_time,
+        app_package_name: Some("com.example.shop".into()),
+        app_store: None,
     };
     let privacy = PrivacyState {
         opt_out: options.opt_out,

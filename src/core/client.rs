@@ -11,6 +11,7 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+use crate::core::app_device_info;
 use crate::core::callback::CallbackSlot;
 use crate::core::click_id::{self, ClickFile};
 use crate::core::clock::{Clock, Ring, SystemClock};
@@ -117,6 +118,7 @@ impl Client {
         let settings = Settings::new(config)?;
         validate_device(&device)?;
         crate::core::limits::check_app(&app)?;
+        let left_out = app_device_info::fact_warnings(&app, &device);
         let (applied, malformed) = privacy::apply(&privacy, settings.tracking_policy);
         let claim = DatabaseClaim::claim(&settings.config.database_path)?;
         let token = Arc::new(Mutex::new(settings.config.token.clone()));
@@ -164,6 +166,7 @@ impl Client {
             erase_epoch: AtomicU64::new(0),
             upload_abandoned: AtomicBool::new(false),
         });
+        report_left_out_facts(&shared, left_out);
         let ring: Arc<dyn Ring> = shared.signal.clone();
         shared.clock.on_advance(Arc::downgrade(&ring));
         let (commands, inbox) = channel();
@@ -383,6 +386,8 @@ impl Client {
     pub fn update_device(&self, device: DeviceInfo) -> Result<()> {
         self.running()?;
         validate_device(&device)?;
+        let app = self.shared.context().app.clone();
+        report_left_out_facts(&self.shared, app_device_info::fact_warnings(&app, &device));
         self.shared.update_context(|c| c.device = device);
         Ok(())
     }
@@ -688,6 +693,30 @@ fn built_in_transport() -> Result<Arc<dyn HttpTransport>> {
     Ok(Arc::new(
         crate::core::upload::rust_transport::RustTransport::new(),
     ))
+}
+
+/// Counts (in diagnostics' `invalid_fields`) and logs the app and device facts that
+/// `app_info` and `device_info` leave out because they break the API's rule; they never
+/// refuse the client.
+fn report_left_out_facts(shared: &Shared, left_out: Vec<ValidationWarning>) {
+    if left_out.is_empty() {
+        return;
+    }
+    {
+        let mut counts = lock(&shared.invalid_fields);
+        for warning in &left_out {
+            *counts.entry(warning.field.clone()).or_insert(0) += 1;
+        }
+    }
+    for warning in left_out {
+        shared.logger.log(
+            LogLevel::Warn,
+            format!(
+                "left {} out of app_info and device_info: {}",
+                warning.field, warning.rule
+            ),
+        );
+    }
 }
 
 /// This build has no built-in transport (the mobile libraries): the app must pass its own.

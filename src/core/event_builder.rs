@@ -9,6 +9,7 @@
 
 use std::net::IpAddr;
 
+use crate::core::app_device_info;
 use crate::core::click_id::StoredClick;
 use crate::core::config::PARTNER_NAME_RULE;
 use crate::core::error::{ConversionsError, Result};
@@ -253,6 +254,13 @@ pub fn build_event_checked(event: Event, context: &TrackContext, now: i64) -> Re
             .opt_out_type = Some("ldp".into());
     }
     let device = &context.device;
+    let (app_info, device_info) = app_device_info::objects(
+        &context.app,
+        device,
+        context.action_source,
+        context.install_begin_time,
+        privacy.opt_out,
+    );
     let wire = WireEvent {
         event_name,
         action_source: context.action_source.to_string(),
@@ -273,6 +281,8 @@ pub fn build_event_checked(event: Event, context: &TrackContext, now: i64) -> Re
         os_version: clean(&device.os_version),
         language: clean(&device.language).map(|l| l.to_ascii_lowercase()),
         wifi: device.wifi,
+        app_info,
+        device_info,
     };
     let pending = PendingEvent {
         user_data_withheld: privacy.withhold_user_data,

@@ -14,6 +14,7 @@ fn context() -> TrackContext {
             app_name: Some("Shop".into()),
             app_version: Some("1.2.3".into()),
             first_install_time: None,
+            ..Default::default()
         },
         device: DeviceInfo {
             brand: Some("Google".into()),
@@ -24,6 +25,7 @@ fn context() -> TrackContext {
             carrier: Some("--".into()),
             wifi: Some(true),
             user_agent: Some("Dalvik/2.1.0 (Linux; U; Android 14; Pixel 8)".into()),
+            ..Default::default()
         },
         privacy: AppliedPrivacy {
             collection_enabled: true,

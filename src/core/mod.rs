@@ -40,6 +40,7 @@
 //!   `max_queued_events` events in memory (evicting the oldest, never an app_install). The
 //!   channel itself holds only what arrives while one transaction commits.
 
+pub mod app_device_info;
 pub mod callback;
 pub mod click_id;
 pub mod client;

@@ -8,6 +8,8 @@
 //! Field names describe the value for an app developer (`emails`, `phone_numbers`); the wire
 //! module maps them to the API's short names (`em`, `ph`).
 
+use crate::core::app_device_info::{FormFactor, NetworkType, OsFamily};
+
 /// The 21 standard Conversions API event names, plus `Custom`.
 ///
 /// `Custom` with [`Event::custom_event_name`] set sends an advertiser-defined event name;
@@ -301,6 +303,14 @@ pub struct AppInfo {
     /// first launch with the SDK means an existing user: no app_install.
     #[cfg_attr(feature = "ffi", uniffi(default))]
     pub first_install_time: Option<i64>,
+    /// Package name (Android) or bundle identifier (iOS) (`app_info.app_package_name`).
+    #[cfg_attr(feature = "ffi", uniffi(default))]
+    pub app_package_name: Option<String>,
+    /// The store the app was installed from (`app_info.app_store`): its name, or on Android
+    /// the installer's package name, which the core names for the stores it knows
+    /// (`com.android.vending` is `Google Play Store`).
+    #[cfg_attr(feature = "ffi", uniffi(default))]
+    pub app_store: Option<String>,
 }
 
 /// Facts about the device; send a fresh copy through `update_device` when carrier or network change.
@@ -332,6 +342,44 @@ pub struct DeviceInfo {
     /// sent as `client_user_agent`.
     #[cfg_attr(feature = "ffi", uniffi(default))]
     pub user_agent: Option<String>,
+    /// Operating-system family (`device_info.os_family`); absent, the action source's.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
+    pub os_family: Option<OsFamily>,
+    /// Form factor (`device_info.form_factor`); absent, the one `device_type` names.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
+    pub form_factor: Option<FormFactor>,
+    /// The network the device is on now (`device_info.network_type`); absent, `wifi`
+    /// true counts as Wi-Fi.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
+    pub network_type: Option<NetworkType>,
+    /// The device's locale as a BCP-47 tag, e.g. `en-GB` (`device_info.locale`).
+    #[cfg_attr(feature = "ffi", uniffi(default))]
+    pub locale: Option<String>,
+    /// The user's preferred languages in order, e.g. `["en-GB", "de"]`; sent as their
+    /// ISO 639-1 codes (`device_info.languages`).
+    #[cfg_attr(feature = "ffi", uniffi(default))]
+    pub languages: Vec<String>,
+    /// IANA time zone name, e.g. `Europe/Berlin` (`device_info.timezone`).
+    #[cfg_attr(feature = "ffi", uniffi(default))]
+    pub timezone: Option<String>,
+    /// Time zone abbreviation, e.g. `CET` (`device_info.timezone_abbr`); sent only when it
+    /// is 1 to 5 letters (not `GMT+5:30`).
+    #[cfg_attr(feature = "ffi", uniffi(default))]
+    pub timezone_abbr: Option<String>,
+    /// Screen width in pixels (`device_info.screen_width`); the shorter side is sent as the
+    /// width.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
+    pub screen_width: Option<i32>,
+    /// Screen height in pixels (`device_info.screen_height`); the longer side is sent as the
+    /// height.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
+    pub screen_height: Option<i32>,
+    /// Physical screen density in pixels per inch (`device_info.screen_density`).
+    #[cfg_attr(feature = "ffi", uniffi(default))]
+    pub screen_density: Option<i32>,
+    /// Number of CPU cores (`device_info.cpu_cores`).
+    #[cfg_attr(feature = "ffi", uniffi(default))]
+    pub cpu_cores: Option<i32>,
 }
 
 /// What the store's install referrer says about this install (Android's Play Install

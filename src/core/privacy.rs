@@ -9,6 +9,7 @@
 
 use std::borrow::Cow;
 
+use crate::core::app_device_info;
 use crate::core::event_builder::{withheld, AppliedPrivacy};
 use crate::core::hash::{hash_advertising_id, AdvertisingId};
 use crate::core::model::{PrivacyState, TrackingAuthorization};
@@ -78,6 +79,7 @@ pub fn body_for_send<'a>(event: &'a QueuedEvent, privacy: &AppliedPrivacy) -> Op
     if strip_opt_out {
         wire.opt_out = Some(true);
         wire.user_data.hashed_maids.clear();
+        app_device_info::narrow_opted_out(&mut wire.app_info, &mut wire.device_info);
     }
     if add_ldp {
         wire.custom_data

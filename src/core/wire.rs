@@ -9,6 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::core::app_device_info::{WireAppInfo, WireDeviceInfo};
+
 /// One event exactly as sent in `data[]`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct WireEvent {
@@ -64,6 +66,12 @@ pub struct WireEvent {
     /// `wifi`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wifi: Option<bool>,
+    /// `app_info`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_info: Option<WireAppInfo>,
+    /// `device_info`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_info: Option<WireDeviceInfo>,
 }
 
 /// `user_data`: hashed identifier lists plus the raw IP, user agent, click and partner ids.

@@ -11,7 +11,8 @@ use std::sync::Arc;
 
 use app_conversions::{
     ActionSource, AppInfo, ClientConfig, Clock, ConversionsClient, ConversionsError, CustomData,
-    DeviceInfo, Event, EventName, ManualClock, PrivacyState, UserData,
+    DeviceInfo, Event, EventName, FormFactor, ManualClock, NetworkType, OsFamily, PrivacyState,
+    UserData,
 };
 use app_conversions_sandbox::{Sandbox, SandboxConfig};
 
@@ -68,6 +69,8 @@ pub fn app() -> AppInfo {
         app_name: Some("Shop".into()),
         app_version: Some("3.1.0".into()),
         first_install_time: None,
+        app_package_name: Some("com.example.shop".into()),
+        app_store: Some("com.android.vending".into()),
     }
 }
 
@@ -81,6 +84,17 @@ pub fn device() -> DeviceInfo {
         carrier: Some("T-Mobile".into()),
         wifi: Some(true),
         user_agent: Some(USER_AGENT.into()),
+        os_family: Some(OsFamily::Android),
+        form_factor: Some(FormFactor::Cellphone),
+        network_type: Some(NetworkType::Wifi),
+        locale: Some("en-US".into()),
+        languages: vec!["en-US".into(), "es-US".into()],
+        timezone: Some("America/New_York".into()),
+        timezone_abbr: Some("EST".into()),
+        screen_width: Some(1080),
+        screen_height: Some(2400),
+        screen_density: Some(428),
+        cpu_cores: Some(8),
     }
 }
 
