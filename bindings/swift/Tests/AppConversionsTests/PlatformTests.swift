@@ -28,6 +28,20 @@ final class PlatformTests: XCTestCase {
         }
     }
 
+    func testACellularRadioNamesItsGeneration() {
+        let cases: [(String, NetworkType)] = [
+            ("CTRadioAccessTechnologyNR", .cellular5g),
+            ("CTRadioAccessTechnologyNRNSA", .cellular5g),
+            ("CTRadioAccessTechnologyLTE", .cellular4g),
+            ("CTRadioAccessTechnologyHSDPA", .cellular3g),
+            ("CTRadioAccessTechnologyEdge", .cellular2g),
+            ("CTRadioAccessTechnologySomethingNew", .unknown),
+        ]
+        for (technology, generation) in cases {
+            XCTAssertEqual(NetworkMonitor.generation(ofRadioAccessTechnology: technology), generation, technology)
+        }
+    }
+
     #if canImport(UIKit)
     // UIKit only: the macOS runner builds the tests without it.
     func testABackgroundLaunchIsNotALaunchTheUserSees() {
@@ -45,6 +59,19 @@ final class PlatformTests: XCTestCase {
         if let language = device.language {
             XCTAssertEqual(language.count, 2)
         }
+        XCTAssertEqual(device.osFamily, DeviceFacts.osFamily())
+        XCTAssertNotNil(device.formFactor)
+        XCTAssertEqual(device.timezone, TimeZone.current.identifier)
+        XCTAssertEqual(device.languages, Locale.preferredLanguages)
+        XCTAssertFalse(device.locale?.contains("@") ?? true, "no locale keywords")
+        XCTAssertEqual(device.cpuCores, Int32(ProcessInfo.processInfo.activeProcessorCount))
+        XCTAssertNil(device.screenDensity, "iOS has no API for the screen's PPI")
+        #if canImport(UIKit)
+        let screen = try XCTUnwrap(DeviceFacts.screenPixels())
+        XCTAssertEqual(device.screenWidth, screen.width)
+        XCTAssertEqual(device.screenHeight, screen.height)
+        #endif
+        XCTAssertEqual(AppInfo.current.appPackageName, Bundle.main.bundleIdentifier)
         let userAgent = try XCTUnwrap(device.userAgent)
         XCTAssertNotNil(
             userAgent.range(of: #"^\S+/\S+ CFNetwork/\S+ Darwin/\S+$"#, options: .regularExpression),

@@ -503,6 +503,22 @@ fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterInt32: FfiConverterPrimitive {
+    typealias FfiType = Int32
+    typealias SwiftType = Int32
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int32 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: Int32, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
     typealias FfiType = UInt64
     typealias SwiftType = UInt64
@@ -1788,6 +1804,16 @@ public struct AppInfo: Equatable, Hashable {
      * first launch with the SDK means an existing user: no app_install.
      */
     public var firstInstallTime: Int64?
+    /**
+     * Package name (Android) or bundle identifier (iOS) (`app_info.app_package_name`).
+     */
+    public var appPackageName: String?
+    /**
+     * The store the app was installed from (`app_info.app_store`): its name, or on Android
+     * the installer's package name, which the core names for the stores it knows
+     * (`com.android.vending` is `Google Play Store`).
+     */
+    public var appStore: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -1805,11 +1831,21 @@ public struct AppInfo: Equatable, Hashable {
          * When the OS says the app was installed, Unix seconds (Android `PackageInfo.firstInstallTime`,
          * iOS the creation date of the Documents folder). Older than the install window on the
          * first launch with the SDK means an existing user: no app_install.
-         */firstInstallTime: Int64? = nil) {
+         */firstInstallTime: Int64? = nil, 
+        /**
+         * Package name (Android) or bundle identifier (iOS) (`app_info.app_package_name`).
+         */appPackageName: String? = nil, 
+        /**
+         * The store the app was installed from (`app_info.app_store`): its name, or on Android
+         * the installer's package name, which the core names for the stores it knows
+         * (`com.android.vending` is `Google Play Store`).
+         */appStore: String? = nil) {
         self.appId = appId
         self.appName = appName
         self.appVersion = appVersion
         self.firstInstallTime = firstInstallTime
+        self.appPackageName = appPackageName
+        self.appStore = appStore
     }
 
     
@@ -1831,7 +1867,9 @@ public struct FfiConverterTypeAppInfo: FfiConverterRustBuffer {
                 appId: FfiConverterOptionString.read(from: &buf), 
                 appName: FfiConverterOptionString.read(from: &buf), 
                 appVersion: FfiConverterOptionString.read(from: &buf), 
-                firstInstallTime: FfiConverterOptionInt64.read(from: &buf)
+                firstInstallTime: FfiConverterOptionInt64.read(from: &buf), 
+                appPackageName: FfiConverterOptionString.read(from: &buf), 
+                appStore: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -1840,6 +1878,8 @@ public struct FfiConverterTypeAppInfo: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.appName, into: &buf)
         FfiConverterOptionString.write(value.appVersion, into: &buf)
         FfiConverterOptionInt64.write(value.firstInstallTime, into: &buf)
+        FfiConverterOptionString.write(value.appPackageName, into: &buf)
+        FfiConverterOptionString.write(value.appStore, into: &buf)
     }
 }
 
@@ -2742,6 +2782,55 @@ public struct DeviceInfo: Equatable, Hashable {
      * sent as `client_user_agent`.
      */
     public var userAgent: String?
+    /**
+     * Operating-system family (`device_info.os_family`); absent, the action source's.
+     */
+    public var osFamily: OsFamily?
+    /**
+     * Form factor (`device_info.form_factor`); absent, the one `device_type` names.
+     */
+    public var formFactor: FormFactor?
+    /**
+     * The network the device is on now (`device_info.network_type`); absent, `wifi`
+     * true counts as Wi-Fi.
+     */
+    public var networkType: NetworkType?
+    /**
+     * The device's locale as a BCP-47 tag, e.g. `en-GB` (`device_info.locale`).
+     */
+    public var locale: String?
+    /**
+     * The user's preferred languages in order, e.g. `["en-GB", "de"]`; sent as their
+     * ISO 639-1 codes (`device_info.languages`).
+     */
+    public var languages: [String]
+    /**
+     * IANA time zone name, e.g. `Europe/Berlin` (`device_info.timezone`).
+     */
+    public var timezone: String?
+    /**
+     * Time zone abbreviation, e.g. `CET` (`device_info.timezone_abbr`); sent only when it
+     * is 1 to 5 letters (not `GMT+5:30`).
+     */
+    public var timezoneAbbr: String?
+    /**
+     * Screen width in pixels (`device_info.screen_width`); the shorter side is sent as the
+     * width.
+     */
+    public var screenWidth: Int32?
+    /**
+     * Screen height in pixels (`device_info.screen_height`); the longer side is sent as the
+     * height.
+     */
+    public var screenHeight: Int32?
+    /**
+     * Physical screen density in pixels per inch (`device_info.screen_density`).
+     */
+    public var screenDensity: Int32?
+    /**
+     * Number of CPU cores (`device_info.cpu_cores`).
+     */
+    public var cpuCores: Int32?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2770,7 +2859,45 @@ public struct DeviceInfo: Equatable, Hashable {
         /**
          * The platform's standard HTTP user agent (Android `http.agent`, iOS CFNetwork form),
          * sent as `client_user_agent`.
-         */userAgent: String? = nil) {
+         */userAgent: String? = nil, 
+        /**
+         * Operating-system family (`device_info.os_family`); absent, the action source's.
+         */osFamily: OsFamily? = nil, 
+        /**
+         * Form factor (`device_info.form_factor`); absent, the one `device_type` names.
+         */formFactor: FormFactor? = nil, 
+        /**
+         * The network the device is on now (`device_info.network_type`); absent, `wifi`
+         * true counts as Wi-Fi.
+         */networkType: NetworkType? = nil, 
+        /**
+         * The device's locale as a BCP-47 tag, e.g. `en-GB` (`device_info.locale`).
+         */locale: String? = nil, 
+        /**
+         * The user's preferred languages in order, e.g. `["en-GB", "de"]`; sent as their
+         * ISO 639-1 codes (`device_info.languages`).
+         */languages: [String] = [], 
+        /**
+         * IANA time zone name, e.g. `Europe/Berlin` (`device_info.timezone`).
+         */timezone: String? = nil, 
+        /**
+         * Time zone abbreviation, e.g. `CET` (`device_info.timezone_abbr`); sent only when it
+         * is 1 to 5 letters (not `GMT+5:30`).
+         */timezoneAbbr: String? = nil, 
+        /**
+         * Screen width in pixels (`device_info.screen_width`); the shorter side is sent as the
+         * width.
+         */screenWidth: Int32? = nil, 
+        /**
+         * Screen height in pixels (`device_info.screen_height`); the longer side is sent as the
+         * height.
+         */screenHeight: Int32? = nil, 
+        /**
+         * Physical screen density in pixels per inch (`device_info.screen_density`).
+         */screenDensity: Int32? = nil, 
+        /**
+         * Number of CPU cores (`device_info.cpu_cores`).
+         */cpuCores: Int32? = nil) {
         self.brand = brand
         self.model = model
         self.deviceType = deviceType
@@ -2779,6 +2906,17 @@ public struct DeviceInfo: Equatable, Hashable {
         self.carrier = carrier
         self.wifi = wifi
         self.userAgent = userAgent
+        self.osFamily = osFamily
+        self.formFactor = formFactor
+        self.networkType = networkType
+        self.locale = locale
+        self.languages = languages
+        self.timezone = timezone
+        self.timezoneAbbr = timezoneAbbr
+        self.screenWidth = screenWidth
+        self.screenHeight = screenHeight
+        self.screenDensity = screenDensity
+        self.cpuCores = cpuCores
     }
 
     
@@ -2804,7 +2942,18 @@ public struct FfiConverterTypeDeviceInfo: FfiConverterRustBuffer {
                 language: FfiConverterOptionString.read(from: &buf), 
                 carrier: FfiConverterOptionString.read(from: &buf), 
                 wifi: FfiConverterOptionBool.read(from: &buf), 
-                userAgent: FfiConverterOptionString.read(from: &buf)
+                userAgent: FfiConverterOptionString.read(from: &buf), 
+                osFamily: FfiConverterOptionTypeOsFamily.read(from: &buf), 
+                formFactor: FfiConverterOptionTypeFormFactor.read(from: &buf), 
+                networkType: FfiConverterOptionTypeNetworkType.read(from: &buf), 
+                locale: FfiConverterOptionString.read(from: &buf), 
+                languages: FfiConverterSequenceString.read(from: &buf), 
+                timezone: FfiConverterOptionString.read(from: &buf), 
+                timezoneAbbr: FfiConverterOptionString.read(from: &buf), 
+                screenWidth: FfiConverterOptionInt32.read(from: &buf), 
+                screenHeight: FfiConverterOptionInt32.read(from: &buf), 
+                screenDensity: FfiConverterOptionInt32.read(from: &buf), 
+                cpuCores: FfiConverterOptionInt32.read(from: &buf)
         )
     }
 
@@ -2817,6 +2966,17 @@ public struct FfiConverterTypeDeviceInfo: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.carrier, into: &buf)
         FfiConverterOptionBool.write(value.wifi, into: &buf)
         FfiConverterOptionString.write(value.userAgent, into: &buf)
+        FfiConverterOptionTypeOsFamily.write(value.osFamily, into: &buf)
+        FfiConverterOptionTypeFormFactor.write(value.formFactor, into: &buf)
+        FfiConverterOptionTypeNetworkType.write(value.networkType, into: &buf)
+        FfiConverterOptionString.write(value.locale, into: &buf)
+        FfiConverterSequenceString.write(value.languages, into: &buf)
+        FfiConverterOptionString.write(value.timezone, into: &buf)
+        FfiConverterOptionString.write(value.timezoneAbbr, into: &buf)
+        FfiConverterOptionInt32.write(value.screenWidth, into: &buf)
+        FfiConverterOptionInt32.write(value.screenHeight, into: &buf)
+        FfiConverterOptionInt32.write(value.screenDensity, into: &buf)
+        FfiConverterOptionInt32.write(value.cpuCores, into: &buf)
     }
 }
 
@@ -5184,6 +5344,151 @@ public func FfiConverterTypeEventStatus_lower(_ value: EventStatus) -> RustBuffe
 
 
 /**
+ * A device's form factor (`device_info.form_factor`).
+ */
+
+public enum FormFactor: Equatable, Hashable {
+    
+    /**
+     * A desktop computer.
+     */
+    case desktop
+    /**
+     * A laptop.
+     */
+    case laptop
+    /**
+     * A phone.
+     */
+    case cellphone
+    /**
+     * A tablet.
+     */
+    case tablet
+    /**
+     * A watch.
+     */
+    case smartwatch
+    /**
+     * A television (Android TV, Apple TV).
+     */
+    case tv
+    /**
+     * A headset (Apple Vision Pro).
+     */
+    case vr
+    /**
+     * A games console.
+     */
+    case console
+    /**
+     * Anything else.
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension FormFactor: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFormFactor: FfiConverterRustBuffer {
+    typealias SwiftType = FormFactor
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FormFactor {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .desktop
+        
+        case 2: return .laptop
+        
+        case 3: return .cellphone
+        
+        case 4: return .tablet
+        
+        case 5: return .smartwatch
+        
+        case 6: return .tv
+        
+        case 7: return .vr
+        
+        case 8: return .console
+        
+        case 9: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: FormFactor, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .desktop:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .laptop:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .cellphone:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .tablet:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .smartwatch:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .tv:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .vr:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .console:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(9))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFormFactor_lift(_ buf: RustBuffer) throws -> FormFactor {
+    return try FfiConverterTypeFormFactor.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFormFactor_lower(_ value: FormFactor) -> RustBuffer {
+    return FfiConverterTypeFormFactor.lower(value)
+}
+
+
+
+/**
  * How much the SDK logs through the app's log sink.
  */
 
@@ -5284,6 +5589,267 @@ public func FfiConverterTypeLogLevel_lift(_ buf: RustBuffer) throws -> LogLevel 
 #endif
 public func FfiConverterTypeLogLevel_lower(_ value: LogLevel) -> RustBuffer {
     return FfiConverterTypeLogLevel.lower(value)
+}
+
+
+
+/**
+ * The kind of network the device is on (`device_info.network_type`).
+ */
+
+public enum NetworkType: Equatable, Hashable {
+    
+    /**
+     * Wi-Fi.
+     */
+    case wifi
+    /**
+     * A 2G cellular network (GPRS, EDGE, CDMA).
+     */
+    case cellular2g
+    /**
+     * A 3G cellular network (UMTS, HSPA, EV-DO).
+     */
+    case cellular3g
+    /**
+     * A 4G cellular network (LTE).
+     */
+    case cellular4g
+    /**
+     * A 5G cellular network (NR).
+     */
+    case cellular5g
+    /**
+     * A 6G cellular network.
+     */
+    case cellular6g
+    /**
+     * Wired Ethernet.
+     */
+    case ethernet
+    /**
+     * A network of a kind the platform does not say (a cellular network whose generation
+     * needs a permission, a VPN, Bluetooth).
+     */
+    case unknown
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension NetworkType: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNetworkType: FfiConverterRustBuffer {
+    typealias SwiftType = NetworkType
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NetworkType {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .wifi
+        
+        case 2: return .cellular2g
+        
+        case 3: return .cellular3g
+        
+        case 4: return .cellular4g
+        
+        case 5: return .cellular5g
+        
+        case 6: return .cellular6g
+        
+        case 7: return .ethernet
+        
+        case 8: return .unknown
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: NetworkType, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .wifi:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .cellular2g:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .cellular3g:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .cellular4g:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .cellular5g:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .cellular6g:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .ethernet:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .unknown:
+            writeInt(&buf, Int32(8))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNetworkType_lift(_ buf: RustBuffer) throws -> NetworkType {
+    return try FfiConverterTypeNetworkType.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNetworkType_lower(_ value: NetworkType) -> RustBuffer {
+    return FfiConverterTypeNetworkType.lower(value)
+}
+
+
+
+/**
+ * The device's operating-system family (`device_info.os_family`).
+ */
+
+public enum OsFamily: Equatable, Hashable {
+    
+    /**
+     * iOS and iPadOS.
+     */
+    case ios
+    /**
+     * Android.
+     */
+    case android
+    /**
+     * macOS (an iPhone or iPad app running on a Mac included).
+     */
+    case macos
+    /**
+     * Windows.
+     */
+    case windows
+    /**
+     * Linux.
+     */
+    case linux
+    /**
+     * A BSD.
+     */
+    case bsd
+    /**
+     * Anything else.
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension OsFamily: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOsFamily: FfiConverterRustBuffer {
+    typealias SwiftType = OsFamily
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OsFamily {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .ios
+        
+        case 2: return .android
+        
+        case 3: return .macos
+        
+        case 4: return .windows
+        
+        case 5: return .linux
+        
+        case 6: return .bsd
+        
+        case 7: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: OsFamily, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .ios:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .android:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .macos:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .windows:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .linux:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .bsd:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(7))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOsFamily_lift(_ buf: RustBuffer) throws -> OsFamily {
+    return try FfiConverterTypeOsFamily.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOsFamily_lower(_ value: OsFamily) -> RustBuffer {
+    return FfiConverterTypeOsFamily.lower(value)
 }
 
 
@@ -5613,6 +6179,30 @@ fileprivate struct FfiConverterOptionUInt16: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionInt32: FfiConverterRustBuffer {
+    typealias SwiftType = Int32?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterInt32.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterInt32.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionUInt64: FfiConverterRustBuffer {
     typealias SwiftType = UInt64?
 
@@ -5829,6 +6419,30 @@ fileprivate struct FfiConverterOptionTypeUserData: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeFormFactor: FfiConverterRustBuffer {
+    typealias SwiftType = FormFactor?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeFormFactor.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeFormFactor.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeLogLevel: FfiConverterRustBuffer {
     typealias SwiftType = LogLevel?
 
@@ -5845,6 +6459,54 @@ fileprivate struct FfiConverterOptionTypeLogLevel: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeLogLevel.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeNetworkType: FfiConverterRustBuffer {
+    typealias SwiftType = NetworkType?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeNetworkType.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeNetworkType.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeOsFamily: FfiConverterRustBuffer {
+    typealias SwiftType = OsFamily?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeOsFamily.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeOsFamily.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }

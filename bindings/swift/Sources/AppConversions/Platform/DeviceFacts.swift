@@ -1,6 +1,7 @@
-// App and device facts read from the platform: the main bundle, UIDevice, the hardware model
-// identifier from uname (`iPhone15,2`, where UIDevice only says "iPhone"), the carrier where
-// the OS still names one, and the CFNetwork-style user agent.
+// App and device facts read from the platform: the main bundle, UIDevice, UIScreen, the locale
+// and time zone, the hardware model identifier from uname (`iPhone15,2`, where UIDevice only
+// says "iPhone"), the carrier where the OS still names one, and the CFNetwork-style user agent.
+// None needs a permission; the core sends them in `app_info` and `device_info`.
 import Foundation
 #if canImport(UIKit)
 import UIKit
@@ -10,23 +11,28 @@ import CoreTelephony
 #endif
 
 extension AppInfo {
-    /// This app's facts: bundle id, display name, version (`CFBundleShortVersionString`) and,
-    /// on iOS, the install time (the creation date of the app's Documents folder).
+    /// This app's facts: bundle id (also as the package name), display name, version
+    /// (`CFBundleShortVersionString`) and, on iOS, the install time (the creation date of the
+    /// app's Documents folder). The store is left out: an app cannot tell the App Store from
+    /// TestFlight or a development build without StoreKit's receipt checks.
     public static var current: AppInfo {
         let info = Bundle.main.infoDictionary ?? [:]
         return AppInfo(
             appId: Bundle.main.bundleIdentifier,
             appName: (info["CFBundleDisplayName"] ?? info["CFBundleName"]) as? String,
             appVersion: info["CFBundleShortVersionString"] as? String,
-            firstInstallTime: StorageLocation.firstInstallTime()
+            firstInstallTime: StorageLocation.firstInstallTime(),
+            appPackageName: Bundle.main.bundleIdentifier
         )
     }
 }
 
 extension DeviceInfo {
     /// This device's facts: brand, hardware model identifier, device type (`phone` or `tablet`
-    /// on iOS), OS version, two-letter language, carrier where the OS still names one, and the
-    /// CFNetwork-style user agent. `wifi` is left to the network monitor unless given.
+    /// on iOS), OS family and version, form factor, two-letter language, locale, preferred
+    /// languages, time zone, screen size in pixels, CPU cores, carrier where the OS still names
+    /// one, and the CFNetwork-style user agent. `wifi` and the network type are left to the
+    /// network monitor unless given. No screen density: iOS has no API for the screen's PPI.
     ///
     /// Reading the carrier asks CoreTelephony, which can take long: ``Conversions/start(_:privacy:)``
     /// reads everything else here and the carrier on a background queue.
@@ -46,7 +52,16 @@ extension DeviceInfo {
             language: DeviceFacts.language(),
             carrier: carrier,
             wifi: wifi,
-            userAgent: DeviceFacts.userAgent()
+            userAgent: DeviceFacts.userAgent(),
+            osFamily: DeviceFacts.osFamily(),
+            formFactor: DeviceFacts.formFactor(),
+            locale: DeviceFacts.locale(),
+            languages: Locale.preferredLanguages,
+            timezone: TimeZone.current.identifier,
+            timezoneAbbr: TimeZone.current.abbreviation(),
+            screenWidth: DeviceFacts.screenPixels()?.width,
+            screenHeight: DeviceFacts.screenPixels()?.height,
+            cpuCores: Int32(clamping: ProcessInfo.processInfo.activeProcessorCount)
         )
     }
 }
@@ -95,6 +110,53 @@ enum DeviceFacts {
         #else
         return "desktop"
         #endif
+    }
+
+    /// `ios` on an iPhone or iPad, `macos` for an iPhone or iPad app running on a Mac and on macOS.
+    static func osFamily() -> OsFamily {
+        #if canImport(UIKit) && !targetEnvironment(macCatalyst)
+        return ProcessInfo.processInfo.isiOSAppOnMac ? .macos : .ios
+        #else
+        return .macos
+        #endif
+    }
+
+    /// The form factor from the interface idiom: a phone, a tablet, a TV; `desktop` on a Mac.
+    @MainActor
+    static func formFactor() -> FormFactor {
+        #if canImport(UIKit)
+        switch UIDevice.current.userInterfaceIdiom {
+        case .phone:
+            return .cellphone
+        case .pad:
+            return .tablet
+        case .tv:
+            return .tv
+        case .mac:
+            return .desktop
+        default:
+            return .other
+        }
+        #else
+        return .desktop
+        #endif
+    }
+
+    /// The screen's size in pixels, in portrait (`nativeBounds`); nil without UIKit.
+    @MainActor
+    static func screenPixels() -> (width: Int32, height: Int32)? {
+        #if canImport(UIKit) && !os(watchOS)
+        let bounds = UIScreen.main.nativeBounds
+        return (Int32(clamping: Int(bounds.width)), Int32(clamping: Int(bounds.height)))
+        #else
+        return nil
+        #endif
+    }
+
+    /// The locale as iOS spells it (`en_GB`; the core sends `en-GB`), without its `@` keywords
+    /// (`@calendar=japanese`).
+    static func locale() -> String {
+        String(Locale.current.identifier.prefix { $0 != "@" })
     }
 
     /// The OS version, such as `17.4`.
