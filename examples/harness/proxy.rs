@@ -7,7 +7,7 @@
 //! the connection, the proxy closes the SDK's connection without answering, so the SDK sees the
 //! same network failure it would have seen. The bearer token passes through and is never printed.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -20,6 +20,8 @@ use crate::timeline::Timeline;
 
 /// Largest request or answer body the proxy relays (the API takes at most 1,000 events).
 const MAX_BODY: usize = 16 * 1024 * 1024;
+/// Most bytes a compressed body is inflated to for the timeline.
+const MAX_INFLATED: u64 = 64 * 1024 * 1024;
 
 /// A running proxy; dropping it stops accepting connections.
 pub struct Proxy {
@@ -115,7 +117,28 @@ struct Request {
     method: String,
     target: String,
     headers: Vec<(String, String)>,
-    body: String,
+    /// As sent: gzip-compressed when `Content-Encoding` says so (the SDK compresses a body
+    /// of 1 KB or more to a relay).
+    body: Vec<u8>,
+}
+
+impl Request {
+    /// The body as text for the timeline, inflated when the SDK compressed it.
+    fn text(&self) -> String {
+        let gzipped = self.headers.iter().any(|(name, value)| {
+            name.eq_ignore_ascii_case("content-encoding") && value.eq_ignore_ascii_case("gzip")
+        });
+        if gzipped {
+            let mut text = String::new();
+            let inflated = flate2::read::GzDecoder::new(self.body.as_slice())
+                .take(MAX_INFLATED)
+                .read_to_string(&mut text);
+            if inflated.is_ok() {
+                return text;
+            }
+        }
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
 }
 
 /// Serves one keep-alive connection until the SDK closes it or something fails.
@@ -173,7 +196,7 @@ fn read_request(reader: &mut impl BufRead) -> Option<Request> {
         method,
         target,
         headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
+        body,
     })
 }
 
@@ -185,7 +208,7 @@ fn forward(request: &Request, route: &Route, writer: &mut TcpStream) -> bool {
         .map_or("", |(_, query)| query);
     route
         .timeline
-        .request(&route.label, query, &request.body, route.from_sdk);
+        .request(&route.label, query, &request.text(), route.from_sdk);
     let url = format!("{}{}", route.upstream, request.target);
     let mut call = match request.method.as_str() {
         "POST" => route.agent.post(&url),
@@ -193,14 +216,19 @@ fn forward(request: &Request, route: &Route, writer: &mut TcpStream) -> bool {
         _ => return false,
     };
     for (name, value) in &request.headers {
-        let keep = ["authorization", "content-type", "user-agent"]
-            .iter()
-            .any(|h| name.eq_ignore_ascii_case(h));
+        let keep = [
+            "authorization",
+            "content-type",
+            "content-encoding",
+            "user-agent",
+        ]
+        .iter()
+        .any(|h| name.eq_ignore_ascii_case(h));
         if keep {
             call = call.header(name.as_str(), value.as_str());
         }
     }
-    let mut response = match call.send(request.body.as_str()) {
+    let mut response = match call.send(request.body.as_slice()) {
         Ok(response) => response,
         Err(e) => {
             route.timeline.no_answer(&route.label, &describe(&e));
