@@ -137,7 +137,7 @@ object AndroidConversions {
                     }
                 }.apply(configure)
                 val connectivity = application.getSystemService(ConnectivityManager::class.java)
-                val device = readDeviceInfo(application, wifi = connectivity.isOnWifi())
+                val device = readDeviceInfo(application, connectivity.defaultNetworkCapabilities())
                 val client = ConversionsClient.withTransport(
                     config, readAppInfo(application), device, privacy, HttpUrlConnectionTransport(),
                 )

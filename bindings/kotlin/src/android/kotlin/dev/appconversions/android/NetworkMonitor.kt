@@ -5,11 +5,12 @@ import android.net.ConnectivityManager
 import android.net.Network
 import android.net.NetworkCapabilities
 import dev.appconversions.Conversions
+import dev.appconversions.NetworkType
 
 /**
  * Follows the default network: a network regained after none calls
  * [Conversions.onNetworkAvailable] (delivery retries at once instead of waiting out its
- * backoff); a change of wifi or carrier updates the device facts. Callbacks arrive on a
+ * backoff); a change of network kind (wifi, ethernet, other) or carrier updates the device facts. Callbacks arrive on a
  * ConnectivityManager thread, one at a time; each SDK call only queues work.
  */
 internal class NetworkMonitor(
@@ -26,24 +27,23 @@ internal class NetworkMonitor(
     }
 
     override fun onCapabilitiesChanged(network: Network, capabilities: NetworkCapabilities) {
-        updateDevice(wifi = capabilities.hasTransport(NetworkCapabilities.TRANSPORT_WIFI))
+        updateDevice(
+            wifi = capabilities.hasTransport(NetworkCapabilities.TRANSPORT_WIFI),
+            networkType = networkType(capabilities),
+        )
     }
 
     override fun onLost(network: Network) {
         offline = true
-        updateDevice(wifi = false)
+        updateDevice(wifi = false, networkType = null)
     }
 
-    private fun updateDevice(wifi: Boolean) {
+    private fun updateDevice(wifi: Boolean, networkType: NetworkType?) {
         val carrier = readCarrier(context)
         val device = conversions.device
-        if (device.wifi == wifi && device.carrier == carrier) return
+        if (device.wifi == wifi && device.networkType == networkType && device.carrier == carrier) return
         reportFailure("updateDevice") {
-            conversions.updateDevice { it.copy(wifi = wifi, carrier = carrier) }
+            conversions.updateDevice { it.copy(wifi = wifi, networkType = networkType, carrier = carrier) }
         }
     }
 }
-
-/** Whether the default network, if any, is wifi. */
-internal fun ConnectivityManager.isOnWifi(): Boolean =
-    getNetworkCapabilities(activeNetwork)?.hasTransport(NetworkCapabilities.TRANSPORT_WIFI) == true
