@@ -10,10 +10,10 @@ use crate::core::model::{ActionSource, ClientConfig, DeviceInfo};
 use crate::core::privacy::TrackingPolicy;
 use crate::core::upload::policy::PolicyConfig;
 
-/// The API's per-request limit.
-pub const API_MAX_BATCH: u32 = 1000;
-/// The brief: test requests process only their first 20 events.
-pub const TEST_MODE_MAX_BATCH: u32 = 20;
+/// The API's per-request limit (the wire contract's `MAX_EVENTS_PER_REQUEST`).
+pub const API_MAX_BATCH: u32 = conversions_wire::MAX_EVENTS_PER_REQUEST as u32;
+/// Test requests process only their first 20 events (the wire contract's `TEST_MODE_EVENTS`).
+pub const TEST_MODE_MAX_BATCH: u32 = conversions_wire::TEST_MODE_EVENTS as u32;
 
 /// A validated configuration.
 #[derive(Debug, Clone)]
