@@ -5,8 +5,12 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 /// The delay before retry number `failures` (1 = first retry): a uniformly random number of
-/// milliseconds in `[0, min(max_ms, base_ms * 2^(failures-1))]` ("full jitter"), drawn from
+/// milliseconds in `[1, min(max_ms, base_ms * 2^(failures-1))]` ("full jitter"), drawn from
 /// `random`.
+///
+/// Full jitter draws from `(0, ceiling]`; in whole milliseconds that starts at 1, not 0. A
+/// zero delay would repeat a failed request in the instant it failed, within the same pass
+/// (with a 20 ms base, one failure in 21), even on a test clock that does not move.
 pub fn full_jitter(base_ms: i64, max_ms: i64, failures: u32, random: u64) -> i64 {
     let exponent = failures.saturating_sub(1).min(62);
     let ceiling = base_ms
@@ -16,7 +20,7 @@ pub fn full_jitter(base_ms: i64, max_ms: i64, failures: u32, random: u64) -> i64
     if ceiling == 0 {
         return 0;
     }
-    (random % (ceiling as u64 + 1)) as i64
+    (random % ceiling as u64) as i64 + 1
 }
 
 /// Parses `Retry-After` as delta-seconds or an HTTP-date, relative to `now_ms`, capped at
@@ -59,11 +63,28 @@ mod tests {
             for random in [0, 1, 12345, u64::MAX] {
                 let d = full_jitter(100, 10_000, failures, random);
                 let ceiling = (100i128 << (failures - 1).min(62)).min(10_000);
-                assert!((0..=ceiling as i64).contains(&d), "{failures} {random}");
+                assert!((1..=ceiling as i64).contains(&d), "{failures} {random}");
             }
         }
-        assert_eq!(full_jitter(100, 10_000, 3, 400), 400);
-        assert_eq!(full_jitter(i64::MAX, i64::MAX, 70, u64::MAX), i64::MAX);
+        assert_eq!(full_jitter(100, 10_000, 3, 399), 400);
+        assert_eq!(
+            full_jitter(i64::MAX, i64::MAX, 70, i64::MAX as u64 - 1),
+            i64::MAX
+        );
+    }
+
+    #[test]
+    fn a_retry_always_waits_at_least_a_millisecond() {
+        let mut drawn = std::collections::BTreeSet::new();
+        for random in 0..1_000 {
+            drawn.insert(full_jitter(20, 60_000, 1, random));
+        }
+        assert_eq!(
+            drawn,
+            (1..=20).collect(),
+            "every delay from 1 ms to the ceiling, never 0"
+        );
+        assert_eq!(full_jitter(1, 1, 1, 0), 1, "the smallest settings");
     }
 
     #[test]

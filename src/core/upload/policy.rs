@@ -347,7 +347,7 @@ impl UploadPolicy {
     /// after the interval (or at their retry time).
     pub fn on_pass_end(&mut self, now_ms: i64) {
         if let Some(until) = self.hold_until.filter(|until| *until <= now_ms) {
-            // A backoff that ended already (a zero jitter, or it ran out during the pass):
+            // A backoff that ended already (it ran out during the pass):
             // the next pass retries at once, and the hold cannot keep waking anybody.
             self.hold_until = None;
             if self.queued > 0 {

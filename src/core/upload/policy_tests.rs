@@ -204,7 +204,7 @@ fn retryable_answers_back_off_with_full_jitter_and_honour_retry_after() {
     for status in [408, 429, 500, 502, 503, 504] {
         let mut p = policy();
         let v = verdict(status, "", None, 1);
-        let Decision::RetryAt { at_ms, .. } = p.decide(v, 1, 0, NOW, 999) else {
+        let Decision::RetryAt { at_ms, .. } = p.decide(v, 1, 0, NOW, 998) else {
             panic!("{status} retries")
         };
         assert_eq!(
@@ -222,6 +222,20 @@ fn retryable_answers_back_off_with_full_jitter_and_honour_retry_after() {
             "{status}: Retry-After wins over a shorter jitter"
         );
         assert_eq!(p.failures(), 2);
+    }
+}
+
+#[test]
+fn a_failed_request_is_never_retried_in_the_instant_it_failed() {
+    let mut p = policy();
+    p.on_committed(NOW);
+    for random in [0, 1_000, 2_000] {
+        let v = verdict(503, "", None, 1);
+        let Decision::RetryAt { at_ms, .. } = p.decide(v, 1, 0, NOW, random) else {
+            panic!("retries")
+        };
+        assert!(at_ms > NOW, "random {random}: retried at {at_ms}");
+        assert!(!p.may_send(NOW) && !p.due(NOW), "random {random}");
     }
 }
 
@@ -253,9 +267,9 @@ fn the_backoff_grows_and_is_capped() {
     let mut p = policy();
     for failure in 1..=40u32 {
         let ceiling = (1_000i64 << (failure - 1).min(40)).min(3_600_000);
-        // `random == ceiling` draws the top of the jitter range.
+        // `random == ceiling - 1` draws the top of the jitter range.
         let v = verdict(503, "", None, 1);
-        let Decision::RetryAt { at_ms, .. } = p.decide(v, 1, 0, NOW, ceiling as u64) else {
+        let Decision::RetryAt { at_ms, .. } = p.decide(v, 1, 0, NOW, ceiling as u64 - 1) else {
             panic!()
         };
         assert_eq!(at_ms, NOW + ceiling, "failure {failure}");
@@ -399,21 +413,22 @@ fn waiting_events_are_due_at_the_interval_or_the_backoff_end_not_before() {
 }
 
 #[test]
-fn a_backoff_that_ends_at_once_retries_at_once_and_then_waits_for_the_interval() {
+fn a_backoff_that_ran_out_during_the_pass_retries_at_once_and_then_waits_for_the_interval() {
     let mut p = policy();
     p.on_committed(NOW);
     let Decision::RetryAt { at_ms, .. } = p.decide(verdict(503, "", None, 1), 1, 0, NOW, 0) else {
         panic!()
     };
-    assert_eq!(at_ms, NOW, "a zero jitter");
-    p.on_pass_end(NOW);
+    assert_eq!(at_ms, NOW + 1, "the shortest jitter");
+    let end = NOW + 5;
+    p.on_pass_end(end);
     assert_eq!(
         p.next_wake(),
-        Some(NOW),
+        Some(at_ms),
         "retried at once, not after the interval"
     );
-    assert!(p.due(NOW));
+    assert!(p.due(end));
     // That pass could send nothing (consent withdrawn, say): no wake-up loop follows.
-    p.on_pass_end(NOW);
-    assert_eq!(p.next_wake(), Some(NOW + 30_000));
+    p.on_pass_end(end);
+    assert_eq!(p.next_wake(), Some(end + 30_000));
 }
