@@ -278,7 +278,8 @@ class UrllibTransport(ac.HttpTransport):
             self.fail_next -= 1
             raise ac.TransportError.Network(reason="the network is down")
         outgoing = urllib.request.Request(
-            request.url, data=bytes(request.body), method="POST",
+            request.url, data=bytes(request.body) if request.method == "POST" else None,
+            method=request.method,
             headers={h.name: h.value for h in request.headers},
         )
         try:

@@ -6,6 +6,7 @@
 //! unchanged and hands the answer back unchanged. When the endpoint cannot be reached, or drops
 //! the connection, the proxy closes the SDK's connection without answering, so the SDK sees the
 //! same network failure it would have seen. The bearer token passes through and is never printed.
+//! A relay's remote settings (`GET .../sdk-settings`) pass through too, with one line each.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -200,8 +201,54 @@ fn read_request(reader: &mut impl BufRead) -> Option<Request> {
     })
 }
 
+/// Forwards a `GET` of remote settings (docs/remote-settings.md) and writes the answer back,
+/// with one timeline line; false when the connection must close.
+fn forward_settings(request: &Request, route: &Route, writer: &mut TcpStream) -> bool {
+    let url = format!("{}{}", route.upstream, request.target);
+    let mut call = route.agent.get(&url);
+    for (name, value) in &request.headers {
+        let keep = ["authorization", "user-agent", "if-none-match", "accept"]
+            .iter()
+            .any(|h| name.eq_ignore_ascii_case(h));
+        if keep {
+            call = call.header(name.as_str(), value.as_str());
+        }
+    }
+    let mut response = match call.call() {
+        Ok(response) => response,
+        Err(e) => {
+            route.timeline.no_answer(&route.label, &describe(&e));
+            return false;
+        }
+    };
+    let status = response.status().as_u16();
+    let mut head = format!("HTTP/1.1 {status} Status\r\n");
+    for name in ["etag", "cache-control", "content-type"] {
+        if let Some(value) = response.headers().get(name).and_then(|v| v.to_str().ok()) {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+    }
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(MAX_BODY as u64)
+        .read_to_vec()
+        .unwrap_or_default();
+    route.timeline.info(&format!(
+        "  {}: GET remote settings -> {status}",
+        route.label
+    ));
+    head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    writer.write_all(head.as_bytes()).is_ok()
+        && writer.write_all(&body).is_ok()
+        && writer.flush().is_ok()
+}
+
 /// Forwards one request and writes the answer back; false when the connection must close.
 fn forward(request: &Request, route: &Route, writer: &mut TcpStream) -> bool {
+    if request.method == "GET" && request.target.ends_with("/sdk-settings") {
+        return forward_settings(request, route, writer);
+    }
     let query = request
         .target
         .split_once('?')
@@ -212,7 +259,7 @@ fn forward(request: &Request, route: &Route, writer: &mut TcpStream) -> bool {
     let url = format!("{}{}", route.upstream, request.target);
     let mut call = match request.method.as_str() {
         "POST" => route.agent.post(&url),
-        // The SDK only POSTs; anything else is not relayed.
+        // The SDK POSTs events (and GETs remote settings, above); nothing else is relayed.
         _ => return false,
     };
     for (name, value) in &request.headers {

@@ -66,7 +66,8 @@ fn exchange(request: &HttpRequest, deadline: Instant) -> io::Result<HttpResponse
     let mut stream = TcpStream::connect_timeout(&address, left()?)?;
     stream.set_write_timeout(Some(left()?))?;
     let mut head = format!(
-        "POST {} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        "{} {} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        request.method,
         if path.is_empty() { "/" } else { path },
         request.body.len()
     );

@@ -112,6 +112,7 @@ pub fn build_request(
         headers,
         body,
         timeout_ms,
+        method: "POST".into(),
     }
 }
 

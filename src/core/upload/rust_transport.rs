@@ -46,16 +46,31 @@ impl Default for RustTransport {
 
 impl HttpTransport for RustTransport {
     fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
-        let mut builder = self
-            .agent
-            .post(&request.url)
-            .config()
-            .timeout_global(Some(Duration::from_millis(request.timeout_ms)))
-            .build();
-        for header in &request.headers {
-            builder = builder.header(header.name.as_str(), header.value.as_str());
-        }
-        let mut response = builder.send(&request.body[..]).map_err(describe)?;
+        let timeout = Some(Duration::from_millis(request.timeout_ms));
+        let sent = if request.method.eq_ignore_ascii_case("GET") {
+            let mut builder = self
+                .agent
+                .get(&request.url)
+                .config()
+                .timeout_global(timeout)
+                .build();
+            for header in &request.headers {
+                builder = builder.header(header.name.as_str(), header.value.as_str());
+            }
+            builder.call()
+        } else {
+            let mut builder = self
+                .agent
+                .post(&request.url)
+                .config()
+                .timeout_global(timeout)
+                .build();
+            for header in &request.headers {
+                builder = builder.header(header.name.as_str(), header.value.as_str());
+            }
+            builder.send(&request.body[..])
+        };
+        let mut response = sent.map_err(describe)?;
         let status = response.status().as_u16();
         let headers = response
             .headers()

@@ -16,8 +16,9 @@ pub struct HttpHeader {
     pub value: String,
 }
 
-/// A request the SDK asks the transport to send: always a `POST` of `body` to `url` with
-/// exactly `headers` (the bearer token is in `Authorization` and nowhere else).
+/// A request the SDK asks the transport to send: a `POST` of events or a `GET` of remote
+/// settings (`method`), to `url` with exactly `headers` (the bearer token is in
+/// `Authorization` and nowhere else).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "ffi", derive(uniffi::Record))]
 pub struct HttpRequest {
@@ -31,6 +32,11 @@ pub struct HttpRequest {
     /// The whole exchange (connect, send, answer) should end within this many milliseconds;
     /// past it, fail with [`TransportError::Timeout`].
     pub timeout_ms: u64,
+    /// The HTTP method: `POST` (events, with a body) or `GET` (the relay's remote settings,
+    /// without a body). A transport that always POSTs gets an error status for the `GET`,
+    /// which leaves the settings as the app configured them.
+    #[cfg_attr(feature = "ffi", uniffi(default = "POST"))]
+    pub method: String,
 }
 
 /// The server's answer, whatever its status: a transport follows no redirect and treats no
@@ -89,6 +95,7 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for TransportError {
 /// returned, that thread sends nothing else; `shutdown()` still returns within its timeout.
 #[cfg_attr(feature = "ffi", uniffi::export(with_foreign))]
 pub trait HttpTransport: Send + Sync {
-    /// POSTs `request.body` to `request.url` with `request.headers`, within `request.timeout_ms`.
+    /// Sends `request.method` (`POST` with `request.body`, or `GET`) to `request.url` with
+    /// `request.headers`, within `request.timeout_ms`.
     fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError>;
 }

@@ -38,18 +38,22 @@ public final class URLSessionTransport: HttpTransport, @unchecked Sendable {
         self.session = session
     }
 
-    /// POSTs the request and returns the answer, whatever its status.
+    /// Sends the request (a `POST` of events or a `GET` of remote settings) and returns the
+    /// answer, whatever its status.
     public func send(request: HttpRequest) throws -> HttpResponse {
         guard let url = URL(string: request.url) else {
             throw TransportError.Other(reason: "not a URL")
         }
         let seconds = TimeInterval(request.timeoutMs) / 1000
         var urlRequest = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: seconds)
-        urlRequest.httpMethod = "POST"
+        let post = request.method != "GET"
+        urlRequest.httpMethod = post ? "POST" : "GET"
         for header in request.headers {
             urlRequest.setValue(header.value, forHTTPHeaderField: header.name)
         }
-        urlRequest.httpBody = request.body
+        if post {
+            urlRequest.httpBody = request.body
+        }
         let outcome = Outcome()
         let task = session.dataTask(with: urlRequest) { data, response, error in
             outcome.finish(URLSessionTransport.answer(data: data, response: response, error: error))

@@ -27,24 +27,25 @@ class HttpUrlConnectionTransport @JvmOverloads constructor(
     private val configure: (HttpURLConnection) -> Unit = {},
 ) : HttpTransport {
 
-    /** POSTs [request] and returns the answer, whatever its status. */
+    /** Sends [request] (a `POST` of events or a `GET` of remote settings) and returns the answer, whatever its status. */
     override fun send(request: HttpRequest): HttpResponse {
         val timeout = request.timeoutMs.toLong().coerceIn(1L, Int.MAX_VALUE.toLong()).toInt()
         try {
             val connection = URL(request.url).openConnection() as HttpURLConnection
             try {
-                connection.requestMethod = "POST"
+                val post = request.method != "GET"
+                connection.requestMethod = if (post) "POST" else "GET"
                 connection.instanceFollowRedirects = false
                 connection.connectTimeout = timeout
                 connection.readTimeout = timeout
-                connection.doOutput = true
+                connection.doOutput = post
                 connection.useCaches = false
-                connection.setFixedLengthStreamingMode(request.body.size)
+                if (post) connection.setFixedLengthStreamingMode(request.body.size)
                 for (header in request.headers) {
                     connection.setRequestProperty(header.name, header.value)
                 }
                 configure(connection)
-                connection.outputStream.use { it.write(request.body) }
+                if (post) connection.outputStream.use { it.write(request.body) }
                 val status = connection.responseCode
                 val headers = connection.headerFields.orEmpty().flatMap { (name, values) ->
                     if (name == null) emptyList() else values.map { HttpHeader(name, it) }
