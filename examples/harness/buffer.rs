@@ -9,7 +9,7 @@ use rusqlite::{Connection, OpenFlags};
 
 /// The newest buffer schema this harness reads (`PRAGMA user_version`). It must follow the
 /// SDK's: the `inspect` test builds a buffer with the SDK and fails when the two differ.
-pub const KNOWN_SCHEMA: u32 = 4;
+pub const KNOWN_SCHEMA: u32 = 5;
 
 /// A copy of a buffer in a temporary folder, removed when dropped.
 pub struct BufferCopy {

@@ -17,6 +17,7 @@
 mod install_file;
 mod queue;
 mod records;
+mod remote_settings;
 mod salvage;
 mod schema;
 
@@ -28,6 +29,7 @@ use crate::core::event_builder::PendingEvent;
 pub use install_file::{write_atomically, InstallFile, InstallState};
 pub use queue::{QueuedEvent, Resolution};
 pub use records::{Counter, InstallRecord};
+pub use remote_settings::StoredSettings;
 
 /// Bit flags stored with each event (see `PendingEvent`).
 pub mod flags {

@@ -5,8 +5,8 @@
 //! copied one row at a time, by the row ids an index lists (reading an index does not touch
 //! the table's pages): a lookup that lands on a damaged page fails alone and the rest are
 //! kept, with their row ids, so an outcome the uploader stores later still finds its rows.
-//! The small tables (counters, custom names, install record, delivery state, dead letters)
-//! are copied whole, or not at all. Every read is best effort: salvage never fails a recovery.
+//! The small tables (counters, custom names, install record, delivery state, dead letters,
+//! remote settings) are copied whole, or not at all. Every read is best effort: salvage never fails a recovery.
 
 use std::path::{Path, PathBuf};
 
@@ -14,12 +14,13 @@ use rusqlite::types::Value;
 use rusqlite::{params_from_iter, Connection};
 
 /// Tables copied whole (same schema on both sides: both files were migrated by this code).
-const SMALL_TABLES: [&str; 5] = [
+const SMALL_TABLES: [&str; 6] = [
     "counters",
     "custom_event_names",
     "install",
     "delivery_state",
     "dead_letters",
+    "remote_settings",
 ];
 
 /// [`salvage`] from a copy of `aside` (and its WAL), removed after: the connection that found

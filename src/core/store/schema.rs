@@ -81,6 +81,18 @@ pub(super) const MIGRATIONS: &[&str] = &[
     "ALTER TABLE events ADD COLUMN server_time INTEGER;
      ALTER TABLE events ADD COLUMN unanswered_since INTEGER;
      CREATE INDEX events_by_server_time ON events (COALESCE(server_time, event_time));",
+    // v5: the last good remote settings document from the app's relay (its raw text, read
+    // again through the same parser at the next start, and its ETag), when it was fetched or
+    // confirmed, when the relay was last asked and when it may be asked next (Unix seconds).
+    // One row at most; nothing personal.
+    "CREATE TABLE remote_settings (
+         id INTEGER PRIMARY KEY CHECK (id = 1),
+         document TEXT,
+         etag TEXT,
+         fetched_at INTEGER,
+         checked_at INTEGER NOT NULL,
+         next_check_at INTEGER NOT NULL
+     );",
 ];
 
 /// The version this code writes.

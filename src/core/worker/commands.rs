@@ -6,7 +6,7 @@ use std::sync::mpsc::Sender;
 use crate::core::event_builder::PendingEvent;
 use crate::core::install::Launch;
 use crate::core::model::DeadLetter;
-use crate::core::store::{Counter, QueuedEvent, Resolution};
+use crate::core::store::{Counter, QueuedEvent, Resolution, StoredSettings};
 
 /// What the worker knows, for diagnostics and scheduling.
 #[derive(Debug, Clone, Default)]
@@ -82,6 +82,10 @@ pub enum Command {
     },
     /// Store the last `server - wall` offset learned (milliseconds), for the next start.
     SaveServerOffset(i64),
+    /// Read the remote settings kept in the buffer (none if the relay was never asked).
+    LoadRemoteSettings(Reply<Option<StoredSettings>>),
+    /// Keep what the last remote settings fetch learned.
+    SaveRemoteSettings(StoredSettings),
     /// Make every queued event due and clear the backoff deadline.
     MakeAllDue,
     /// Delete every queued event (collection disabled), and the kept click id.

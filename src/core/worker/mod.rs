@@ -258,6 +258,12 @@ impl StoreWorker {
             Command::SaveServerOffset(offset_ms) => {
                 let _ = self.write_store(|s| s.set_server_offset_ms(offset_ms));
             }
+            Command::LoadRemoteSettings(reply) => {
+                let _ = reply.send(self.with_store(|s| s.remote_settings()));
+            }
+            Command::SaveRemoteSettings(kept) => {
+                let _ = self.write_store(|s| s.set_remote_settings(&kept));
+            }
             Command::MakeAllDue => {
                 let _ = self.write_store(|s| {
                     s.make_all_due()?;
