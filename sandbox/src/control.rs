@@ -13,6 +13,9 @@
 //! | `POST /_sandbox/faults` | a fault object or an array of them | `{"queued":N}` |
 //! | `POST /_sandbox/reset` | | `{"reset":true}` |
 //! | `POST /_sandbox/custom_event_names` | `{"name":"TookSurvey"}` | `{"registered":"TookSurvey"}` |
+//! | `PUT /_sandbox/sdk_settings` | the remote settings document to serve, as is | `{"serving":true}` |
+//! | `DELETE /_sandbox/sdk_settings` | | `{"serving":false}` (the route answers 404 again) |
+//! | `GET /_sandbox/sdk_settings` | | `{"requests":N,"not_modified":M}` |
 //!
 //! Fault objects (`count` is optional everywhere and queues that many copies):
 //! `{"status":503,"retry_after":"1","body":"...","count":2}` (`"kind":"status"` may be
@@ -76,13 +79,30 @@ pub(crate) fn handle(shared: &Shared, head: &RequestHead, body: Option<Vec<u8>>)
             Ok(_) => bad_request("name must be 1 to 100 characters: letters, digits, '_' or '-'"),
             Err(e) => bad_request(&format!("expected {{\"name\":\"...\"}}: {e}")),
         },
-        (_, "health" | "accepted" | "requests" | "faults" | "reset" | "custom_event_names") => {
-            Response::error(
-                405,
-                405,
-                &format!("{method} is not allowed on {}", head.path),
+        ("PUT", "sdk_settings") => {
+            shared.sdk_settings.set(Some(body));
+            Response::json(200, &json!({"serving": true}))
+        }
+        ("DELETE", "sdk_settings") => {
+            shared.sdk_settings.set(None);
+            Response::json(200, &json!({"serving": false}))
+        }
+        ("GET", "sdk_settings") => {
+            let (requests, not_modified) = shared.sdk_settings.counts();
+            Response::json(
+                200,
+                &json!({"requests": requests, "not_modified": not_modified}),
             )
         }
+        (
+            _,
+            "health" | "accepted" | "requests" | "faults" | "reset" | "custom_event_names"
+            | "sdk_settings",
+        ) => Response::error(
+            405,
+            405,
+            &format!("{method} is not allowed on {}", head.path),
+        ),
         _ => Response::error(404, 404, &format!("No control endpoint {}", head.path)),
     }
 }

@@ -38,6 +38,7 @@ mod faults;
 mod http;
 mod response;
 mod schema;
+mod sdk_settings;
 mod server;
 mod spec;
 mod standalone;
@@ -129,8 +130,21 @@ impl Sandbox {
         self.shared.register_custom_name(name);
     }
 
-    /// Forgets recorded requests, accepted events and queued faults. Configuration and
-    /// registered custom event names stay.
+    /// Serves `document` (bytes as given, garbage included) on the remote settings route a
+    /// relay has, `GET /v5/ad_accounts/{id}/sdk-settings`; `None` answers 404 again, as the
+    /// Conversions API and an older relay do (the default).
+    pub fn set_sdk_settings(&self, document: Option<&[u8]>) {
+        self.shared.sdk_settings.set(document.map(<[u8]>::to_vec));
+    }
+
+    /// Requests received on the remote settings route, and how many of them were answered
+    /// `304 Not Modified`.
+    pub fn sdk_settings_requests(&self) -> (u64, u64) {
+        self.shared.sdk_settings.counts()
+    }
+
+    /// Forgets recorded requests, accepted events, queued faults and the settings route's
+    /// counts. Configuration, registered custom event names and the settings document stay.
     pub fn reset(&self) {
         self.shared.reset();
     }

@@ -29,6 +29,15 @@ impl Response {
         }
     }
 
+    /// A response without a body (a `304`).
+    pub(crate) fn empty(status: u16) -> Response {
+        Response {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
     /// A JSON response from a serialisable value.
     pub(crate) fn json<T: serde::Serialize + ?Sized>(status: u16, value: &T) -> Response {
         let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
@@ -121,6 +130,7 @@ fn reason(status: u16) -> &'static str {
         204 => "No Content",
         301 => "Moved Permanently",
         302 => "Found",
+        304 => "Not Modified",
         307 => "Temporary Redirect",
         308 => "Permanent Redirect",
         400 => "Bad Request",

@@ -22,6 +22,7 @@ use crate::control;
 use crate::events::{self, BODY_CAP};
 use crate::http::{self, BodyError, HeadError, RequestHead};
 use crate::response::{self, Reply, Response};
+use crate::sdk_settings;
 use crate::state::{lock, Shared};
 
 /// Worker threads kept alive at all times.
@@ -262,10 +263,20 @@ fn serve_one(context: &Context, reader: &mut BufReader<&TcpStream>, stream: &Tcp
     keep_open
 }
 
-/// Dispatches a request to the events endpoint, the control endpoints or a 404.
+/// Dispatches a request to the events endpoint, the settings route, the control endpoints or
+/// a 404.
 fn route(context: &Context, head: &RequestHead, body: Option<Vec<u8>>) -> Reply {
     if let Some(account) = events::events_path_account(&head.path) {
         return events::handle(&context.shared, &context.stop, head, account, body);
+    }
+    if let Some(account) = sdk_settings::settings_path_account(&head.path) {
+        let shared = &context.shared;
+        let config = &shared.config;
+        let answer =
+            shared
+                .sdk_settings
+                .handle(head, account, &config.token, &config.ad_account_id);
+        return Reply::Send(answer).dated();
     }
     if head.path.starts_with("/_sandbox/") {
         return Reply::Send(control::handle(&context.shared, head, body));

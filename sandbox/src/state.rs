@@ -21,6 +21,7 @@ use serde_json::Value;
 
 use crate::config::SandboxConfig;
 use crate::faults::Fault;
+use crate::sdk_settings::SdkSettings;
 
 /// One request received on the events endpoint, as recorded by the sandbox.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -93,6 +94,8 @@ pub(crate) struct Shared {
     accepted: Mutex<Accepted>,
     accepted_changed: Condvar,
     custom_names: Mutex<HashSet<String>>,
+    /// The remote settings route of a relay (`crate::sdk_settings`).
+    pub(crate) sdk_settings: SdkSettings,
 }
 
 impl Shared {
@@ -110,6 +113,7 @@ impl Shared {
             accepted: Mutex::new(Accepted::default()),
             accepted_changed: Condvar::new(),
             custom_names: Mutex::new(custom_names),
+            sdk_settings: SdkSettings::default(),
         }
     }
 
@@ -241,6 +245,7 @@ impl Shared {
     /// Forgets requests, accepted events and queued faults (custom names stay).
     pub(crate) fn reset(&self) {
         lock(&self.faults).clear();
+        self.sdk_settings.reset_counts();
         lock(&self.requests).entries.clear();
         {
             let mut accepted = lock(&self.accepted);
