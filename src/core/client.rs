@@ -27,6 +27,8 @@ use crate::core::model::{
     AppInfo, ClientConfig, DeviceInfo, Diagnostics, Event, EventName, FlushReport, InstallReferrer,
     LogLevel, PrivacyState, TrackResult, ValidationWarning,
 };
+use crate::core::remote_settings::narrow::AppTuning;
+use crate::core::remote_settings::state::RemoteState;
 use crate::core::server_time::ServerTime;
 use crate::core::shared::{
     CustomNames, DeliveryListener, DeliveryStatus, Shared, MAX_CUSTOM_NAMES,
@@ -59,6 +61,10 @@ struct Closing {
     /// The last state before the store closed, for `diagnostics()` after shutdown.
     last: Option<Diagnostics>,
 }
+
+/// `TrackResult::reason` of an event not recorded for want of consent.
+const NOT_RECORDED_WITHOUT_CONSENT: &str =
+    "collection is disabled by the privacy state (PrivacyState.collection_enabled is false)";
 
 /// How long dropping a client without `shutdown` waits for its file to be closed.
 const DROP_WAIT: Duration = Duration::from_secs(2);
@@ -145,7 +151,9 @@ impl Client {
             install_referrer_pending: settings.config.first_launch_wait_for_install_referrer_secs
                 > 0,
         };
+        let remote = RemoteState::new(AppTuning::of(&settings), settings.sends_through_relay);
         let shared = Arc::new(Shared {
+            remote,
             settings,
             token,
             context: RwLock::new(Arc::new(context)),
@@ -234,12 +242,18 @@ impl Client {
         let checked = build_event_checked(event, &context, self.shared.clock.now_secs())?;
         let pending = checked.pending;
         let mut warnings = checked.dropped;
-        if !context.privacy.collection_enabled {
+        let refused = if !context.privacy.collection_enabled {
+            Some(NOT_RECORDED_WITHOUT_CONSENT.to_string())
+        } else {
+            self.shared.remote.disabled_reason()
+        };
+        if let Some(reason) = refused {
             warnings.extend(checked.notes);
             return Ok(TrackResult {
                 event_id: pending.event_id,
                 recorded: false,
                 warnings,
+                reason: Some(reason),
             });
         }
         if let Some(name) = &pending.custom_name {
@@ -273,6 +287,7 @@ impl Client {
             event_id,
             recorded: true,
             warnings,
+            reason: None,
         })
     }
 
@@ -448,9 +463,15 @@ impl Client {
     }
 
     /// A cold start: records app_install (first launch of an install) or app_open. Without
-    /// consent the launch is held for this process and recorded when consent comes.
+    /// consent the launch is held for this process and recorded when consent comes; while
+    /// remote settings turn the SDK off it is not recorded.
     pub fn on_launch(&self) -> Result<()> {
         self.running()?;
+        // Turned off by remote settings: this launch is not recorded (an install is recorded
+        // at the first launch after collection is back on).
+        if self.shared.remote.is_off() {
+            return Ok(());
+        }
         let collection_enabled = self.shared.context().privacy.collection_enabled;
         if !self.lifecycle.launch(collection_enabled) {
             return Ok(());

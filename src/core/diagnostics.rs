@@ -1,5 +1,6 @@
 //! `diagnostics()`: the SDK's health, put together from what the store worker counted, what
-//! the upload thread last saw, and the counters every thread keeps in memory.
+//! the upload thread last saw, the counters every thread keeps in memory, and the settings in
+//! force.
 
 use std::sync::atomic::Ordering;
 
@@ -67,6 +68,7 @@ pub fn collect(
                 count: *count,
             })
             .collect(),
+        settings_in_force: shared.remote.in_force(),
     }
 }
 

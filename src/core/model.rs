@@ -9,6 +9,7 @@
 //! module maps them to the API's short names (`em`, `ph`).
 
 use crate::core::app_device_info::{FormFactor, NetworkType, OsFamily};
+use crate::core::remote_settings::in_force::SettingsInForce;
 
 /// The 21 standard Conversions API event names, plus `Custom`.
 ///
@@ -643,12 +644,17 @@ impl std::fmt::Debug for ClientConfig {
 pub struct TrackResult {
     /// The event's id (given or generated); the server deduplicates on it.
     pub event_id: String,
-    /// False when nothing was recorded because collection is disabled.
+    /// False when nothing was recorded: collection is disabled by the privacy state, or
+    /// remote settings turned the SDK off (`reason` says which).
     pub recorded: bool,
     /// Optional fields dropped from the event because they broke a rule (the event was kept
     /// without them; `strict_validation` refuses such an event instead), then values kept but
     /// likely wrong, whose rule starts with "kept" (a phone number without its country code).
     pub warnings: Vec<ValidationWarning>,
+    /// Why the event was not recorded, when `recorded` is false: the privacy state, or
+    /// "turned off by remote settings (...)" naming the setting.
+    #[cfg_attr(feature = "ffi", uniffi(default))]
+    pub reason: Option<String>,
 }
 
 /// An optional field dropped from an event, and the rule it broke.
@@ -801,6 +807,9 @@ pub struct Diagnostics {
     pub upload_wakeups: u64,
     /// Invalid optional values dropped from events since start, by field.
     pub invalid_fields: Vec<FieldCount>,
+    /// The settings in force (collection, flush interval, batch size, remote settings' TTL),
+    /// where each came from (default, app, remote), and when remote settings were fetched.
+    pub settings_in_force: SettingsInForce,
 }
 
 /// One request's outcome, for the delivery listener.

@@ -11,6 +11,7 @@ use crate::core::config::Settings;
 use crate::core::event_builder::TrackContext;
 use crate::core::log::{redact, truncate_text, Logger, MAX_SERVER_TEXT};
 use crate::core::model::{BatchOutcome, FlushReport};
+use crate::core::remote_settings::state::RemoteState;
 use crate::core::server_time::ServerTime;
 use crate::core::signal::UploadSignal;
 use crate::core::sync::{lock, read, write};
@@ -72,6 +73,8 @@ pub struct Shared {
     pub clock: Arc<dyn Clock>,
     /// The server's time, as the answers told it.
     pub server_time: ServerTime,
+    /// What remote settings put in force, and the kill switch (written by the upload thread).
+    pub remote: RemoteState,
     /// The uploader's doorbell (rung by a manual clock too).
     pub signal: Arc<UploadSignal>,
     /// The current storage problem.

@@ -6,7 +6,8 @@
 //! It owns the HTTP agent and talks to the store only through store-worker commands, which the
 //! worker runs in the order sent. That order is what lets the thread pipeline: while one
 //! request is in flight the worker already reads the next batch (the rows after it), and an
-//! outcome is stored while the next request is sent. Flushes are answered only after the
+//! outcome is stored while the next request is sent. Remote settings are fetched here too
+//! (`remote_settings::fetcher`), at start and on a later wake once their TTL has run out. Flushes are answered only after the
 //! outcomes of their events are stored. The thread checks shutdown and consent before every
 //! request, so neither waits for a long pass to end, and the erase count
 //! ([`Shared::erase_epoch`]): events it holds in memory that were erased since they were read
@@ -28,6 +29,8 @@ use std::sync::Arc;
 
 use crate::core::model::{BatchOutcome, EventOutcome, EventStatus, FlushReport, LogLevel};
 use crate::core::privacy::{for_send, meets_identity_rule};
+use crate::core::remote_settings::fetcher::SettingsFetcher;
+use crate::core::remote_settings::in_force::SettingsInForce;
 use crate::core::shared::Shared;
 use crate::core::signal::{Listening, Wake};
 use crate::core::store::{QueuedEvent, Resolution};
@@ -49,6 +52,7 @@ pub fn spawn(
     transport: Arc<dyn HttpTransport>,
 ) -> std::io::Result<()> {
     let settings = &shared.settings;
+    let fetcher = SettingsFetcher::new(&shared, transport.clone());
     let transport = Exchange::new(
         transport,
         settings.events_url.clone(),
@@ -58,7 +62,7 @@ pub fn spawn(
     std::thread::Builder::new()
         .name("app-conversions-upload".into())
         .spawn(move || {
-            Uploader::new(shared, store, transport).run();
+            Uploader::new(shared, store, transport, fetcher).run();
             drop(done);
         })
         .map(drop)
@@ -98,10 +102,17 @@ struct Uploader {
     retimed: bool,
     /// The server offset last handed to the store (milliseconds).
     saved_offset_ms: Option<i64>,
+    /// Fetches remote settings (only when the endpoint is a relay).
+    settings: Option<SettingsFetcher>,
 }
 
 impl Uploader {
-    fn new(shared: Arc<Shared>, store: Sender<Command>, transport: Exchange) -> Uploader {
+    fn new(
+        shared: Arc<Shared>,
+        store: Sender<Command>,
+        transport: Exchange,
+        settings: Option<SettingsFetcher>,
+    ) -> Uploader {
         let policy = UploadPolicy::new(shared.settings.policy.clone());
         Uploader {
             shared,
@@ -114,6 +125,7 @@ impl Uploader {
             storing_failed: None,
             retimed: false,
             saved_offset_ms: None,
+            settings,
         }
     }
 
@@ -124,6 +136,12 @@ impl Uploader {
 
     fn run(mut self) {
         self.restore();
+        if let Some(mut fetcher) = self.settings.take() {
+            let in_force = fetcher.restore(&self.shared, &self.store);
+            self.retune(&in_force);
+            self.settings = Some(fetcher);
+            self.refresh_settings();
+        }
         loop {
             let now = self.now();
             self.publish(now);
@@ -169,8 +187,17 @@ impl Uploader {
 
     fn next_wake(&self) -> Option<i64> {
         let signal = &self.shared.signal;
+        // Turned off by remote settings, waiting events cannot go: the only wake is the next
+        // settings check, which may turn collection back on.
+        let sending = if self.shared.remote.is_off() {
+            self.settings
+                .as_ref()
+                .map(|fetcher| fetcher.next_check_ms(&self.shared))
+        } else {
+            self.policy.next_wake()
+        };
         [
-            self.policy.next_wake(),
+            sending,
             signal.earliest_flush_deadline(),
             signal.launch_hold_until(),
         ]
@@ -195,8 +222,10 @@ impl Uploader {
         if signals.storage_failed {
             self.policy.on_storage_failed(now);
         }
+        // Remote settings that turned collection back on send what waited at once.
+        let back_on = self.refresh_settings();
         // A commit alone only schedules the interval: waiting events go out together.
-        let due = signals.kick || signals.reset_backoff || self.policy.due(now);
+        let due = signals.kick || signals.reset_backoff || back_on || self.policy.due(now);
         let mut pass = Pass::default();
         if self.policy.storage_retry_due(now) && !(due && self.may_send(now)) {
             self.probe_storage(&mut pass);
@@ -219,9 +248,32 @@ impl Uploader {
         self.answer_flushes(&pass, false);
     }
 
-    /// True when a request may go out now: collection enabled, not stopping, no backoff.
+    /// Fetches remote settings when a check is due (never a wake of its own) and follows what
+    /// they put in force; true when they turned collection back on.
+    fn refresh_settings(&mut self) -> bool {
+        let was_off = self.shared.remote.is_off();
+        let Some(fetcher) = self.settings.as_mut() else {
+            return false;
+        };
+        if let Some(in_force) = fetcher.refresh_if_due(&self.shared, &self.store) {
+            self.retune(&in_force);
+        }
+        was_off && !self.shared.remote.is_off()
+    }
+
+    /// Follows the batch size and flush interval in force.
+    fn retune(&mut self, in_force: &SettingsInForce) {
+        let interval_ms = i64::try_from(in_force.flush_interval_secs.max(1))
+            .unwrap_or(i64::MAX)
+            .saturating_mul(1000);
+        self.policy.retune(in_force.max_batch as usize, interval_ms);
+    }
+
+    /// True when a request may go out now: collection enabled (by the user and by remote
+    /// settings), not stopping, no backoff.
     fn may_send(&self, now: i64) -> bool {
         self.shared.context().privacy.collection_enabled
+            && !self.shared.remote.is_off()
             && !self.shared.signal.shutting_down()
             && self.policy.may_send(now)
     }
@@ -624,7 +676,9 @@ impl Uploader {
             drained_through: self.drained_through,
             held_until: self.policy.held_until(now),
             reset_pending: self.shared.signal.reset_pending(),
-            stopped: shutting_down || !self.shared.context().privacy.collection_enabled,
+            stopped: shutting_down
+                || !self.shared.context().privacy.collection_enabled
+                || self.shared.remote.is_off(),
             storage_error: pass.storage_error.clone(),
         };
         let mut answers = Vec::new();

@@ -451,6 +451,15 @@ impl UploadPolicy {
         }
     }
 
+    /// Follows new settings in force (remote settings narrowed them, or were lifted): at most
+    /// `batch_size` events a request (a limit lowered by a 413 stays lower), and
+    /// `flush_interval_ms` between sends of waiting events from the next one on.
+    pub fn retune(&mut self, batch_size: usize, flush_interval_ms: i64) {
+        self.config.batch_size = batch_size.max(1);
+        self.config.flush_interval_ms = flush_interval_ms.max(1);
+        self.batch_limit = self.batch_limit.min(self.config.batch_size);
+    }
+
     fn interval_from(&self, now_ms: i64) -> i64 {
         now_ms.saturating_add(self.config.flush_interval_ms)
     }

@@ -94,6 +94,8 @@ data class FieldCount(val field: String, val count: Long)
  * @property workerPanics internal faults caught on the SDK's threads (should stay 0).
  * @property uploadWakeups times the upload thread woke since start.
  * @property invalidFields invalid optional values dropped from events since start, by field.
+ * @property settingsInForce the settings the SDK follows now and where each came from
+ *   (default, app, or remote settings from the app's relay).
  */
 data class Diagnostics(
     val queued: Int,
@@ -122,6 +124,7 @@ data class Diagnostics(
     val workerPanics: Long,
     val uploadWakeups: Long,
     val invalidFields: List<FieldCount>,
+    val settingsInForce: SettingsInForce,
 ) {
     internal companion object {
         /** The diagnostics of an instance without a running core: zeros, and [reason] as `pausedReason`. */
@@ -132,7 +135,53 @@ data class Diagnostics(
             existingUserInstalls = 0, malformedAdvertisingIds = 0, lastAttemptTime = null, lastStatus = null,
             lastError = null, nextAttemptTime = null, pausedReason = reason, consecutiveFailures = 0,
             storageError = null, databaseRecoveries = 0, workerPanics = 0, uploadWakeups = 0,
-            invalidFields = emptyList(),
+            invalidFields = emptyList(), settingsInForce = SettingsInForce.idle(),
+        )
+    }
+}
+
+/**
+ * The settings the SDK follows now, and where each came from ([Diagnostics.settingsInForce]).
+ * Remote settings from the app's relay can only narrow the app's configuration.
+ *
+ * @property collectionEnabled false while remote settings turn the SDK off (the kill switch, or
+ *   this SDK version listed): nothing is recorded or sent; queued events wait.
+ * @property collectionEnabledSource `REMOTE` while remote settings turn the SDK off.
+ * @property disabledReason why remote settings turned the SDK off, if they do.
+ * @property flushIntervalSecs seconds between sends of waiting events.
+ * @property flushIntervalSource where [flushIntervalSecs] came from.
+ * @property maxBatch events per request at most.
+ * @property maxBatchSource where [maxBatch] came from.
+ * @property settingsTtlSecs how long a fetched document stays fresh, in seconds.
+ * @property settingsTtlSource where [settingsTtlSecs] came from.
+ * @property remoteFetchEnabled true when the SDK fetches remote settings (its endpoint is a relay).
+ * @property remoteFetchedAt Unix seconds when the document in force was fetched or confirmed.
+ * @property remoteDocumentsIgnored broken documents ignored whole since start.
+ * @property lastIgnoredReason why the last ignored document was ignored.
+ */
+data class SettingsInForce(
+    val collectionEnabled: Boolean,
+    val collectionEnabledSource: SettingSource,
+    val disabledReason: String?,
+    val flushIntervalSecs: Long,
+    val flushIntervalSource: SettingSource,
+    val maxBatch: Int,
+    val maxBatchSource: SettingSource,
+    val settingsTtlSecs: Long,
+    val settingsTtlSource: SettingSource,
+    val remoteFetchEnabled: Boolean,
+    val remoteFetchedAt: Long?,
+    val remoteDocumentsIgnored: Long,
+    val lastIgnoredReason: String?,
+) {
+    internal companion object {
+        /** The settings of an instance without a running core: nothing known yet. */
+        fun idle() = SettingsInForce(
+            collectionEnabled = true, collectionEnabledSource = SettingSource.DEFAULT, disabledReason = null,
+            flushIntervalSecs = 0, flushIntervalSource = SettingSource.DEFAULT,
+            maxBatch = 0, maxBatchSource = SettingSource.DEFAULT,
+            settingsTtlSecs = 0, settingsTtlSource = SettingSource.DEFAULT,
+            remoteFetchEnabled = false, remoteFetchedAt = null, remoteDocumentsIgnored = 0, lastIgnoredReason = null,
         )
     }
 }
@@ -196,4 +245,22 @@ internal fun CoreDiagnostics.toKotlin() = Diagnostics(
     workerPanics = workerPanics.toLongSaturated(),
     uploadWakeups = uploadWakeups.toLongSaturated(),
     invalidFields = invalidFields.map { FieldCount(it.field, it.count.toLongSaturated()) },
+    settingsInForce = settingsInForce.toKotlin(),
+)
+
+/** The core's settings in force in Kotlin's number types. */
+internal fun CoreSettingsInForce.toKotlin() = SettingsInForce(
+    collectionEnabled = collectionEnabled,
+    collectionEnabledSource = collectionEnabledSource,
+    disabledReason = disabledReason,
+    flushIntervalSecs = flushIntervalSecs.toLongSaturated(),
+    flushIntervalSource = flushIntervalSource,
+    maxBatch = maxBatch.toIntSaturated(),
+    maxBatchSource = maxBatchSource,
+    settingsTtlSecs = settingsTtlSecs.toLongSaturated(),
+    settingsTtlSource = settingsTtlSource,
+    remoteFetchEnabled = remoteFetchEnabled,
+    remoteFetchedAt = remoteFetchedAt,
+    remoteDocumentsIgnored = remoteDocumentsIgnored.toLongSaturated(),
+    lastIgnoredReason = lastIgnoredReason,
 )
