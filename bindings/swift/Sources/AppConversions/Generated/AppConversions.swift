@@ -1358,7 +1358,8 @@ public func FfiConverterTypeDeliveryListener_lower(_ value: DeliveryListener) ->
 public protocol HttpTransport: AnyObject, Sendable {
     
     /**
-     * POSTs `request.body` to `request.url` with `request.headers`, within `request.timeout_ms`.
+     * Sends `request.method` (`POST` with `request.body`, or `GET`) to `request.url` with
+     * `request.headers`, within `request.timeout_ms`.
      */
     func send(request: HttpRequest) throws  -> HttpResponse
     
@@ -1423,7 +1424,8 @@ open class HttpTransportImpl: HttpTransport, @unchecked Sendable {
 
     
     /**
-     * POSTs `request.body` to `request.url` with `request.headers`, within `request.timeout_ms`.
+     * Sends `request.method` (`POST` with `request.body`, or `GET`) to `request.url` with
+     * `request.headers`, within `request.timeout_ms`.
      */
 open func send(request: HttpRequest)throws  -> HttpResponse  {
     return try  FfiConverterTypeHttpResponse_lift(try rustCallWithError(FfiConverterTypeTransportError_lift) {
@@ -3115,6 +3117,11 @@ public struct Diagnostics: Equatable, Hashable {
      * Invalid optional values dropped from events since start, by field.
      */
     public var invalidFields: [FieldCount]
+    /**
+     * The settings in force (collection, flush interval, batch size, remote settings' TTL),
+     * where each came from (default, app, remote), and when remote settings were fetched.
+     */
+    public var settingsInForce: SettingsInForce
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3207,7 +3214,11 @@ public struct Diagnostics: Equatable, Hashable {
          */uploadWakeups: UInt64, 
         /**
          * Invalid optional values dropped from events since start, by field.
-         */invalidFields: [FieldCount]) {
+         */invalidFields: [FieldCount], 
+        /**
+         * The settings in force (collection, flush interval, batch size, remote settings' TTL),
+         * where each came from (default, app, remote), and when remote settings were fetched.
+         */settingsInForce: SettingsInForce) {
         self.queued = queued
         self.oldestQueuedAgeSecs = oldestQueuedAgeSecs
         self.deadLettered = deadLettered
@@ -3234,6 +3245,7 @@ public struct Diagnostics: Equatable, Hashable {
         self.workerPanics = workerPanics
         self.uploadWakeups = uploadWakeups
         self.invalidFields = invalidFields
+        self.settingsInForce = settingsInForce
     }
 
     
@@ -3277,7 +3289,8 @@ public struct FfiConverterTypeDiagnostics: FfiConverterRustBuffer {
                 databaseRecoveries: FfiConverterUInt64.read(from: &buf), 
                 workerPanics: FfiConverterUInt64.read(from: &buf), 
                 uploadWakeups: FfiConverterUInt64.read(from: &buf), 
-                invalidFields: FfiConverterSequenceTypeFieldCount.read(from: &buf)
+                invalidFields: FfiConverterSequenceTypeFieldCount.read(from: &buf), 
+                settingsInForce: FfiConverterTypeSettingsInForce.read(from: &buf)
         )
     }
 
@@ -3308,6 +3321,7 @@ public struct FfiConverterTypeDiagnostics: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.workerPanics, into: &buf)
         FfiConverterUInt64.write(value.uploadWakeups, into: &buf)
         FfiConverterSequenceTypeFieldCount.write(value.invalidFields, into: &buf)
+        FfiConverterTypeSettingsInForce.write(value.settingsInForce, into: &buf)
     }
 }
 
@@ -3795,8 +3809,9 @@ public func FfiConverterTypeHttpHeader_lower(_ value: HttpHeader) -> RustBuffer 
 
 
 /**
- * A request the SDK asks the transport to send: always a `POST` of `body` to `url` with
- * exactly `headers` (the bearer token is in `Authorization` and nowhere else).
+ * A request the SDK asks the transport to send: a `POST` of events or a `GET` of remote
+ * settings (`method`), to `url` with exactly `headers` (the bearer token is in
+ * `Authorization` and nowhere else).
  */
 public struct HttpRequest: Equatable, Hashable {
     /**
@@ -3817,6 +3832,12 @@ public struct HttpRequest: Equatable, Hashable {
      * past it, fail with [`TransportError::Timeout`].
      */
     public var timeoutMs: UInt64
+    /**
+     * The HTTP method: `POST` (events, with a body) or `GET` (the relay's remote settings,
+     * without a body). A transport that always POSTs gets an error status for the `GET`,
+     * which leaves the settings as the app configured them.
+     */
+    public var method: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3834,11 +3855,17 @@ public struct HttpRequest: Equatable, Hashable {
         /**
          * The whole exchange (connect, send, answer) should end within this many milliseconds;
          * past it, fail with [`TransportError::Timeout`].
-         */timeoutMs: UInt64) {
+         */timeoutMs: UInt64, 
+        /**
+         * The HTTP method: `POST` (events, with a body) or `GET` (the relay's remote settings,
+         * without a body). A transport that always POSTs gets an error status for the `GET`,
+         * which leaves the settings as the app configured them.
+         */method: String = "POST") {
         self.url = url
         self.headers = headers
         self.body = body
         self.timeoutMs = timeoutMs
+        self.method = method
     }
 
     
@@ -3860,7 +3887,8 @@ public struct FfiConverterTypeHttpRequest: FfiConverterRustBuffer {
                 url: FfiConverterString.read(from: &buf), 
                 headers: FfiConverterSequenceTypeHttpHeader.read(from: &buf), 
                 body: FfiConverterData.read(from: &buf), 
-                timeoutMs: FfiConverterUInt64.read(from: &buf)
+                timeoutMs: FfiConverterUInt64.read(from: &buf), 
+                method: FfiConverterString.read(from: &buf)
         )
     }
 
@@ -3869,6 +3897,7 @@ public struct FfiConverterTypeHttpRequest: FfiConverterRustBuffer {
         FfiConverterSequenceTypeHttpHeader.write(value.headers, into: &buf)
         FfiConverterData.write(value.body, into: &buf)
         FfiConverterUInt64.write(value.timeoutMs, into: &buf)
+        FfiConverterString.write(value.method, into: &buf)
     }
 }
 
@@ -4369,7 +4398,8 @@ public struct TrackResult: Equatable, Hashable {
      */
     public var eventId: String
     /**
-     * False when nothing was recorded because collection is disabled.
+     * False when nothing was recorded: collection is disabled by the privacy state, or
+     * remote settings turned the SDK off (`reason` says which).
      */
     public var recorded: Bool
     /**
@@ -4378,6 +4408,11 @@ public struct TrackResult: Equatable, Hashable {
      * likely wrong, whose rule starts with "kept" (a phone number without its country code).
      */
     public var warnings: [ValidationWarning]
+    /**
+     * Why the event was not recorded, when `recorded` is false: the privacy state, or
+     * "turned off by remote settings (...)" naming the setting.
+     */
+    public var reason: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4386,16 +4421,22 @@ public struct TrackResult: Equatable, Hashable {
          * The event's id (given or generated); the server deduplicates on it.
          */eventId: String, 
         /**
-         * False when nothing was recorded because collection is disabled.
+         * False when nothing was recorded: collection is disabled by the privacy state, or
+         * remote settings turned the SDK off (`reason` says which).
          */recorded: Bool, 
         /**
          * Optional fields dropped from the event because they broke a rule (the event was kept
          * without them; `strict_validation` refuses such an event instead), then values kept but
          * likely wrong, whose rule starts with "kept" (a phone number without its country code).
-         */warnings: [ValidationWarning]) {
+         */warnings: [ValidationWarning], 
+        /**
+         * Why the event was not recorded, when `recorded` is false: the privacy state, or
+         * "turned off by remote settings (...)" naming the setting.
+         */reason: String? = nil) {
         self.eventId = eventId
         self.recorded = recorded
         self.warnings = warnings
+        self.reason = reason
     }
 
     
@@ -4416,7 +4457,8 @@ public struct FfiConverterTypeTrackResult: FfiConverterRustBuffer {
             try TrackResult(
                 eventId: FfiConverterString.read(from: &buf), 
                 recorded: FfiConverterBool.read(from: &buf), 
-                warnings: FfiConverterSequenceTypeValidationWarning.read(from: &buf)
+                warnings: FfiConverterSequenceTypeValidationWarning.read(from: &buf), 
+                reason: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -4424,6 +4466,7 @@ public struct FfiConverterTypeTrackResult: FfiConverterRustBuffer {
         FfiConverterString.write(value.eventId, into: &buf)
         FfiConverterBool.write(value.recorded, into: &buf)
         FfiConverterSequenceTypeValidationWarning.write(value.warnings, into: &buf)
+        FfiConverterOptionString.write(value.reason, into: &buf)
     }
 }
 
@@ -6732,7 +6775,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_app_conversions_checksum_method_deliverylistener_on_batch() != 37387) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_app_conversions_checksum_method_httptransport_send() != 33782) {
+    if (uniffi_app_conversions_checksum_method_httptransport_send() != 20440) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_app_conversions_checksum_method_conversionsclient_clear_dead_letters() != 19589) {
