@@ -46,6 +46,15 @@ class ReportsTest {
             lastStatus = 503.toUShort(), lastError = "HTTP 503", nextAttemptTime = 1_700_000_030L, pausedReason = null,
             consecutiveFailures = 11uL, storageError = null, databaseRecoveries = 12uL, workerPanics = 0uL,
             uploadWakeups = Long.MAX_VALUE.toULong(), invalidFields = listOf(CoreFieldCount("custom_data.value", ULong.MAX_VALUE)),
+            settingsInForce = CoreSettingsInForce(
+                collectionEnabled = false, collectionEnabledSource = SettingSource.REMOTE,
+                disabledReason = "turned off by remote settings (collection_enabled is false)",
+                flushIntervalSecs = ULong.MAX_VALUE, flushIntervalSource = SettingSource.REMOTE,
+                maxBatch = UInt.MAX_VALUE, maxBatchSource = SettingSource.APP,
+                settingsTtlSecs = 3_600uL, settingsTtlSource = SettingSource.REMOTE,
+                remoteFetchEnabled = true, remoteFetchedAt = 1_700_000_000L, remoteDocumentsIgnored = 2uL,
+                lastIgnoredReason = "remote settings ignored: max_batch must be a whole number, 0 or more",
+            ),
         )
 
         val diagnostics = core.toKotlin()
@@ -67,5 +76,15 @@ class ReportsTest {
         assertEquals(503, diagnostics.lastStatus)
         assertEquals(1_700_000_030L, diagnostics.nextAttemptTime)
         assertEquals(listOf(FieldCount("custom_data.value", Long.MAX_VALUE)), diagnostics.invalidFields)
+        with(diagnostics.settingsInForce) {
+            assertEquals(false, collectionEnabled)
+            assertEquals(SettingSource.REMOTE, collectionEnabledSource)
+            assertEquals(Long.MAX_VALUE, flushIntervalSecs)
+            assertEquals(Int.MAX_VALUE, maxBatch)
+            assertEquals(SettingSource.APP, maxBatchSource)
+            assertEquals(3_600L, settingsTtlSecs)
+            assertEquals(2L, remoteDocumentsIgnored)
+            assertEquals(1_700_000_000L, remoteFetchedAt)
+        }
     }
 }
