@@ -274,7 +274,7 @@ class UrllibTransport(ac.HttpTransport):
 
     def send(self, request):
         self.requests.append(request)
-        if self.fail_next:
+        if self.fail_next and request.method == "POST":
             self.fail_next -= 1
             raise ac.TransportError.Network(reason="the network is down")
         outgoing = urllib.request.Request(
@@ -320,8 +320,12 @@ def test_events_are_delivered_through_a_transport_the_app_implements(sandbox, tm
     tracked = [c.track(ac.Event(name=ac.EventName.LEAD, event_id=f"lead-{i}")) for i in range(30)]
     assert c.flush(10_000).remaining == 0
     c.shutdown(10_000)
-    assert len(transport.requests) >= 1, "every request went through the app's transport"
-    first = transport.requests[0]
+    assert len(transport.requests) >= 2, "every request went through the app's transport"
+    # A relay is first asked for its remote settings (the sandbox has none: 404), then sent events.
+    settings, first = transport.requests[0], transport.requests[1]
+    assert settings.method == "GET" and not settings.body
+    assert settings.url == f"{sandbox}/v5/ad_accounts/{ACCOUNT}/sdk-settings"
+    assert all(r.method == "POST" for r in transport.requests[1:])
     headers = {h.name.lower(): h.value for h in first.headers}
     assert first.url == f"{sandbox}/v5/ad_accounts/{ACCOUNT}/events"
     assert headers["authorization"] == f"Bearer {TOKEN}"
@@ -340,7 +344,8 @@ def test_a_transport_failure_keeps_every_event_for_the_next_attempt(sandbox, tmp
     tracked = c.track(ac.Event(name=ac.EventName.LEAD))
     report = c.flush(10_000)
     assert report.remaining == 0, report
-    assert len(transport.requests) == 2, "the failed request was retried through the transport"
+    posts = [r for r in transport.requests if r.method == "POST"]
+    assert len(posts) == 2, "the failed request was retried through the transport"
     assert [e["event_id"] for e in accepted(sandbox)] == [tracked.event_id]
     diagnostics = c.diagnostics()
     assert diagnostics.delivered == 1 and diagnostics.dead_lettered == 0
