@@ -242,6 +242,7 @@ fn post(endpoint: &Endpoint, body: &Value) -> u16 {
     let dir = tempfile::tempdir().unwrap();
     let cfg = endpoint.config(&dir.path().join("unused.db"));
     let request = HttpRequest {
+        method: "POST".into(),
         url: format!("{}/v5/ad_accounts/{AD_ACCOUNT}/events", cfg.endpoint),
         headers: vec![
             HttpHeader {
