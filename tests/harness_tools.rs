@@ -79,7 +79,7 @@ fn inspect_shows_a_buffer_and_leaves_the_file_as_it_was() {
         before,
         "no byte changed, no file appeared"
     );
-    assert!(out.contains("schema version 4"), "{out}");
+    assert!(out.contains("schema version 5"), "{out}");
     assert!(out.contains("install record: "), "{out}");
     assert!(out.contains("queued: 1"), "{out}");
     let row = out
