@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use app_conversions::{ClientConfig, ConversionsClient, EventName};
 use app_conversions_sandbox::{Fault, Sandbox};
-use common::threads::{sdk_threads, total_cpu};
+use common::threads::{sdk_threads, thread_name, total_cpu};
 use common::*;
 
 const WAIT: u64 = 10_000;
@@ -107,7 +107,8 @@ fn start_all() -> Vec<Run> {
             let harness = start_with(&sandbox, scenario.configure);
             // The store worker opens the database before it answers: both threads exist.
             harness.client.diagnostics();
-            let threads = sdk_threads().difference(&before).copied().collect();
+            let threads: BTreeSet<u32> = sdk_threads().difference(&before).copied().collect();
+            assert_sdk_threads(scenario.name, &threads);
             Run {
                 scenario,
                 sandbox,
@@ -116,6 +117,21 @@ fn start_all() -> Vec<Run> {
             }
         })
         .collect()
+}
+
+/// Fails unless `threads` are a client's two threads (the store worker and the upload thread,
+/// named `app-conversions-store` and `-upload`, which the kernel cuts to 15 bytes), alive: an
+/// idle measurement over threads that were not found, or have ended, would read zero.
+fn assert_sdk_threads(scenario: &str, threads: &BTreeSet<u32>) {
+    let names: Vec<Option<String>> = threads.iter().map(|t| thread_name(*t)).collect();
+    assert_eq!(
+        names,
+        [
+            Some("app-conversions".to_string()),
+            Some("app-conversions".to_string())
+        ],
+        "{scenario}: the client's store and upload threads, found by name ({threads:?})"
+    );
 }
 
 /// The fault, then a delivery that succeeds.
@@ -163,6 +179,8 @@ fn after_a_failed_answer_and_a_success_an_empty_queue_costs_nothing() {
     std::thread::sleep(IDLE);
     let mut over = Vec::new();
     for ((run, before), woken) in runs.iter().zip(before).zip(woken) {
+        // Still the same two threads, alive: what follows measured them.
+        assert_sdk_threads(run.scenario.name, &run.threads);
         let used = total_cpu(&run.threads) - before;
         let d = run.harness.client.diagnostics();
         let wakeups = d.upload_wakeups - woken;

@@ -2,6 +2,7 @@
 //! a fresh temporary folder, and helpers to read what the sandbox accepted.
 #![allow(dead_code)] // each test binary uses a different subset of these helpers
 
+pub mod disk;
 pub mod routes;
 pub mod threads;
 pub mod transport;

@@ -16,10 +16,7 @@ pub fn sdk_threads() -> BTreeSet<u32> {
     tasks
         .filter_map(|t| t.ok())
         .filter_map(|t| t.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|tid| {
-            std::fs::read_to_string(format!("/proc/self/task/{tid}/comm"))
-                .is_ok_and(|name| name.starts_with(THREAD_PREFIX))
-        })
+        .filter(|tid| thread_name(*tid).is_some_and(|name| name.starts_with(THREAD_PREFIX)))
         .collect()
 }
 
@@ -35,4 +32,11 @@ pub fn cpu_time(tid: u32) -> Duration {
 /// CPU time used by all of `tids` so far.
 pub fn total_cpu(tids: &BTreeSet<u32>) -> Duration {
     tids.iter().map(|t| cpu_time(*t)).sum()
+}
+
+/// The kernel's name of thread `tid` (at most 15 bytes), if it is alive.
+pub fn thread_name(tid: u32) -> Option<String> {
+    std::fs::read_to_string(format!("/proc/self/task/{tid}/comm"))
+        .ok()
+        .map(|name| name.trim_end().to_string())
 }
