@@ -1,18 +1,22 @@
 //! Delivery over a phone's days, on a clock the test controls: wake-ups counted against their
 //! targets, and a simulated ten days (sessions, nights, a six-hour outage with `Retry-After`,
-//! the clock set back a day by hand and set right, a week offline, kills and restarts) that runs in seconds and checks at the end that every
-//! accepted event was delivered once or counted as dropped, with one app_install.
+//! the clock set back a day by hand and set right, a week offline) that runs in seconds. The
+//! ten days run in child processes (the test binary re-run with a role, as the kill suite
+//! does), and the app is SIGKILLed twice mid-run: mid-session while it tracks and sends, and in
+//! the middle of the offline week. The parent keeps the sandbox and the ledger of what the app
+//! tracked, and checks at the end that every acknowledged event was delivered exactly once or
+//! expired and was counted, with one app_install.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may fail loudly
 
 mod common;
+mod reliability;
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use app_conversions::{Clock, ManualClock};
-use app_conversions::{ConversionsClient, EventName, PrivacyState};
+use app_conversions::{ConversionsClient, EventName};
 use app_conversions_sandbox::{Fault, Sandbox};
 use common::*;
 
@@ -25,9 +29,13 @@ fn manual_clock() -> Arc<ManualClock> {
 }
 
 fn client_on(sandbox: &Sandbox, db: &Path, clock: &Arc<ManualClock>) -> Arc<ConversionsClient> {
+    client_at(&sandbox.base_url(), db, clock)
+}
+
+fn client_at(endpoint: &str, db: &Path, clock: &Arc<ManualClock>) -> Arc<ConversionsClient> {
     let clock: Arc<dyn Clock> = clock.clone();
     ConversionsClient::with_clock(
-        config(&sandbox.base_url(), db),
+        config(endpoint, db),
         app(),
         device(),
         privacy_with_id(GAID),
@@ -142,165 +150,27 @@ fn a_flush_interval_with_events_waiting_costs_at_most_two_wakeups() {
     assert!(used <= 2 * INTERVALS, "{used} wake-ups");
 }
 
-/// What the simulated phone did, to check against what arrived.
-#[derive(Default)]
-struct Ledger {
-    /// Event ids accepted by `track` (recorded), by name.
-    tracked: Vec<(String, String)>,
-}
-
 /// One session: the app comes to the foreground, the user does a few things, the app goes
-/// to the background (which sends what waits).
-fn session(clock: &ManualClock, client: &ConversionsClient, ledger: &mut Ledger, n: usize) {
+/// to the background (which sends what waits). Returns the ids `track()` recorded.
+fn session(clock: &ManualClock, client: &ConversionsClient, n: usize) -> Vec<String> {
     client.on_foreground().unwrap();
+    let mut ids = Vec::new();
     for i in 0..n {
-        let name = if i % 2 == 0 {
+        let mut event = checkout("9.99");
+        event.name = if i % 2 == 0 {
             EventName::Lead
         } else {
             EventName::Checkout
         };
-        let mut event = checkout("9.99");
-        event.name = name;
         let result = client.track(event).unwrap();
         assert!(result.recorded);
-        ledger.tracked.push((result.event_id, format!("{name:?}")));
+        ids.push(result.event_id);
         pass_time(clock, client, MINUTE, MINUTE);
     }
     client.on_background().unwrap();
     settle(client);
+    ids
 }
 
-#[test]
-fn ten_days_of_a_phone_deliver_everything_once_or_count_it() {
-    let sandbox = lenient_sandbox();
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("buffer.db");
-    let clock = manual_clock();
-    let mut ledger = Ledger::default();
-    let mut client = client_on(&sandbox, &db, &clock);
-    client.on_launch().unwrap();
-    settle(&client);
-
-    // Day 1: sessions every three hours, a quiet night.
-    for _ in 0..4 {
-        session(&clock, &client, &mut ledger, 3);
-        pass_time(&clock, &client, 3 * HOUR, 10 * MINUTE);
-    }
-    let night_start = wakeups(&client);
-    pass_time(&clock, &client, 10 * HOUR, 10 * MINUTE);
-    assert_eq!(wakeups(&client), night_start, "a quiet night costs nothing");
-
-    // Day 2: the server is down for six hours and asks for an hour between tries.
-    for _ in 0..12 {
-        sandbox.inject(retry_after(3600));
-    }
-    session(&clock, &client, &mut ledger, 4);
-    let outage_start = sandbox.requests().len();
-    pass_time(&clock, &client, 6 * HOUR, 5 * MINUTE);
-    let outage_requests = sandbox.requests().len() - outage_start;
-    assert!(
-        (5..=7).contains(&outage_requests),
-        "about one try an hour: {outage_requests}"
-    );
-    sandbox.clear_faults();
-    pass_time(&clock, &client, 2 * HOUR, 5 * MINUTE);
-    assert_eq!(client.diagnostics().queued, 0, "delivered after the outage");
-
-    // The user sets the clock back a day in the middle of a ten-minute backoff, tracks a
-    // session on the wrong clock, then sets it right: the retry keeps its ten minutes, and
-    // the session goes out on true time (the jump is seen against the monotonic clock).
-    sandbox.inject(retry_after(600));
-    for _ in 0..2 {
-        let result = client.track(checkout("4.50")).unwrap();
-        ledger.tracked.push((result.event_id, "Checkout".into()));
-    }
-    client.on_background().unwrap();
-    settle(&client);
-    let retry_requests = sandbox.requests().len();
-    assert_eq!(client.diagnostics().last_status, Some(503));
-    clock.set(clock.now_ms() - DAY.as_millis() as i64);
-    pass_time(&clock, &client, 9 * MINUTE, MINUTE);
-    assert_eq!(
-        sandbox.requests().len(),
-        retry_requests,
-        "the backoff holds"
-    );
-    pass_time(&clock, &client, 2 * MINUTE, MINUTE);
-    assert_eq!(
-        client.diagnostics().queued,
-        0,
-        "retried ten minutes after the 503"
-    );
-    let wrong_clock_from = ledger.tracked.len();
-    session(&clock, &client, &mut ledger, 2);
-    let true_now = (clock.now_ms() + DAY.as_millis() as i64).div_euclid(1000);
-    let wrong_clock_ids: Vec<&String> = ledger.tracked[wrong_clock_from..]
-        .iter()
-        .map(|(id, _)| id)
-        .collect();
-    for event in sandbox.accepted() {
-        if wrong_clock_ids.contains(&&event["event_id"].as_str().unwrap_or_default().to_string()) {
-            let sent = event["event_time"].as_i64().unwrap_or_default();
-            assert!(
-                (true_now - 600..=true_now).contains(&sent),
-                "tracked on a clock a day behind, sent at {sent}, true time {true_now}"
-            );
-        }
-    }
-    clock.set(clock.now_ms() + DAY.as_millis() as i64);
-    pass_time(&clock, &client, HOUR, 10 * MINUTE);
-
-    // The app is killed mid-session and started again.
-    session(&clock, &client, &mut ledger, 2);
-    client.shutdown(SETTLE_MS).unwrap();
-    client = client_on(&sandbox, &db, &clock);
-    client.on_launch().unwrap();
-    settle(&client);
-
-    // Days 3 to 10: the phone is offline for eight days; what it tracked on day 3 expires.
-    let offline = (8 * DAY).as_secs() / 3600 + 24;
-    for _ in 0..offline {
-        sandbox.inject(Fault::DropConnection);
-    }
-    session(&clock, &client, &mut ledger, 3);
-    let expired = 3;
-    pass_time(&clock, &client, 8 * DAY, HOUR);
-    sandbox.clear_faults();
-    client.shutdown(SETTLE_MS).unwrap();
-    client = client_on(&sandbox, &db, &clock);
-    client.on_launch().unwrap();
-    session(&clock, &client, &mut ledger, 2);
-    pass_time(&clock, &client, HOUR, 10 * MINUTE);
-
-    // Every tracked event arrived exactly once, or expired and was counted.
-    let d = client.diagnostics();
-    let mut arrivals: HashMap<String, usize> = HashMap::new();
-    for event in sandbox.accepted() {
-        *arrivals
-            .entry(event["event_id"].as_str().unwrap_or_default().into())
-            .or_default() += 1;
-    }
-    let delivered = ledger
-        .tracked
-        .iter()
-        .filter(|(id, _)| arrivals.get(id) == Some(&1))
-        .count();
-    assert!(arrivals.values().all(|n| *n == 1), "an event arrived twice");
-    assert_eq!(delivered + expired, ledger.tracked.len(), "{d:?}");
-    assert_eq!(d.dropped_expired, expired as u64);
-    assert_eq!((d.queued, d.dead_lettered, d.worker_panics), (0, 0, 0));
-    let installs = sandbox
-        .accepted()
-        .iter()
-        .filter(|e| e["event_name"] == "app_install")
-        .count();
-    assert_eq!(installs, 1, "one app_install across restarts");
-    println!(
-        "ten days: {} events tracked, {} requests, {} expired, {} wake-ups since the last start",
-        ledger.tracked.len(),
-        sandbox.requests().len(),
-        expired,
-        d.upload_wakeups
-    );
-    let _ = PrivacyState::default();
-}
+#[path = "phone_day/ten_days.rs"]
+mod ten_days;

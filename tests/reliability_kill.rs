@@ -20,19 +20,17 @@ mod common;
 mod reliability;
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::os::unix::process::ExitStatusExt;
+use std::io::Write;
 use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{channel, Receiver};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use app_conversions::{ClientConfig, ConversionsClient};
 use app_conversions_sandbox::{Fault, Sandbox};
 use common::{app, config, device, privacy_with_id, sandbox, GAID};
+use reliability::process::{read_all, read_lines, sigkill, wait_or_exit};
 use reliability::*;
 
 const TEST: &str = "acknowledged_events_survive_repeated_sigkill";
@@ -108,13 +106,13 @@ fn acknowledged_events_survive_repeated_sigkill() {
         }
         let extra = rng.range(0, if during_startup { 100 } else { 250 });
         let exited_early = wait_or_exit(&mut process, Duration::from_millis(extra));
-        let _ = process.kill();
-        let status = process.wait().expect("reap the child");
+        let killed = sigkill(&mut process);
         output.extend(lines.iter());
         let errors = stderr.join().expect("stderr reader");
         assert!(
-            exited_early.is_none() && status.signal() == Some(9),
-            "cycle {cycle}: the child ended by itself ({status}) instead of being killed\n{errors}"
+            exited_early.is_none() && killed,
+            "cycle {cycle}: the child ended by itself ({exited_early:?}) instead of being \
+             killed\n{errors}"
         );
         let alive_for = started_child.elapsed();
 
@@ -291,48 +289,6 @@ fn drain() {
         ("dead_lettered", d.dead_lettered.to_string()),
         ("worker_panics", d.worker_panics.to_string()),
     ]);
-}
-
-/// Waits up to `limit` for the child to exit by itself; `Some` if it did.
-fn wait_or_exit(process: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Ok(Some(status)) = process.try_wait() {
-            return Some(status);
-        }
-        let now = Instant::now();
-        if now >= deadline {
-            return None;
-        }
-        std::thread::sleep((deadline - now).min(Duration::from_millis(5)));
-    }
-}
-
-/// The complete lines (ending in a newline) the child writes, as they come; a line cut short
-/// by the kill is dropped. The channel closes when the child's stdout does.
-fn read_lines(stream: impl Read + Send + 'static) -> Receiver<String> {
-    let (sender, receiver) = channel();
-    std::thread::spawn(move || {
-        let mut reader = BufReader::new(stream);
-        let mut line = String::new();
-        while matches!(reader.read_line(&mut line), Ok(n) if n > 0) {
-            if let Some(complete) = line.strip_suffix('\n') {
-                if sender.send(complete.to_string()).is_err() {
-                    return;
-                }
-            }
-            line.clear();
-        }
-    });
-    receiver
-}
-
-fn read_all(mut stream: impl Read + Send + 'static) -> JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stream.read_to_string(&mut text);
-        text
-    })
 }
 
 /// Number of events the sandbox accepted so far, without copying them (probes with

@@ -11,6 +11,8 @@
 //! `scripts/reliability-report` collects into docs/RELIABILITY.md.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod process;
+
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::process::Command;
