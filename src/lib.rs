@@ -9,7 +9,6 @@ mod core;
 #[cfg(feature = "ffi")]
 mod ffi;
 
-pub use crate::core::app_device_info::{FormFactor, NetworkType, OsFamily};
 pub use crate::core::client::Client;
 pub use crate::core::clock::{Clock, ManualClock, SystemClock};
 pub use crate::core::config::{is_relay_host, CONVERSIONS_API_HOST};
@@ -28,8 +27,9 @@ pub use crate::ffi::ConversionsClient;
 /// parsing of answers and of remote settings, called directly with hostile input.
 #[doc(hidden)]
 pub mod internals {
-    pub use crate::core::event_builder::{build_event, AppliedPrivacy, TrackContext};
+    pub use crate::core::event_builder::build_event;
     pub use crate::core::hash;
+    pub use crate::core::privacy::{AppliedPrivacy, TrackContext};
     pub use crate::core::remote_settings::document::{
         parse as parse_remote_settings, MAX_DOCUMENT_BYTES,
     };

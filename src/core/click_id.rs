@@ -10,15 +10,11 @@
 //! privacy gate then treats it like every identifier (withheld without tracking authorization,
 //! at track and at send time), and disabling collection or `forget()` erases it.
 //!
-//! Parsing is pure and table-tested; nothing here logs or keeps a click id anywhere else.
-
-use std::path::{Path, PathBuf};
+//! Parsing is pure and table-tested; nothing here logs or keeps a click id anywhere else. Which
+//! click is kept is [`crate::core::shared::Shared::keep_click`]; the file is
+//! `store::click_file`, written by the store worker.
 
 use serde::{Deserialize, Serialize};
-
-use crate::core::model::LogLevel;
-use crate::core::shared::Shared;
-use crate::core::store::write_atomically;
 
 /// The longest click id kept, bytes. Pinterest's are about 100 characters.
 pub const MAX_CLICK_ID_LEN: usize = 500;
@@ -96,65 +92,6 @@ pub enum Source {
     InstallReferrer,
 }
 
-/// Makes `found` the click later events carry, unless collection is disabled, the click kept
-/// arrived later (the newer wins), or `found` is the install referrer's and a click is kept.
-/// The log line about an unusable one names the source, never the value. The kept click, for
-/// the store worker to write ([`sync_file`]).
-pub fn accept(
-    shared: &Shared,
-    found: Found,
-    arrived_at: i64,
-    source: Source,
-) -> Option<StoredClick> {
-    let from = match source {
-        Source::OpenedUrl => "an opened URL",
-        Source::InstallReferrer => "the install referrer",
-    };
-    let click_id = match found {
-        Found::Absent => return None,
-        Found::Invalid(rule) => {
-            shared.logger.log(
-                LogLevel::Warn,
-                format!("ignored the click id (epik) of {from}: {rule}"),
-            );
-            return None;
-        }
-        Found::ClickId(click_id) => click_id,
-    };
-    let click = StoredClick {
-        click_id,
-        arrived_at,
-    };
-    let mut kept = false;
-    shared.update_context(|c| {
-        let newer_kept = c
-            .click
-            .as_ref()
-            .is_some_and(|k| k.arrived_at > arrived_at || source == Source::InstallReferrer);
-        if c.privacy.collection_enabled && !newer_kept {
-            c.click = Some(click.clone());
-            kept = true;
-        }
-    });
-    kept.then_some(click)
-}
-
-/// Makes the click file say what the track context holds now (on the store worker): the kept
-/// click, or nothing after consent was withdrawn or `forget()`.
-pub fn sync_file(shared: &Shared, database: &Path) {
-    let file = ClickFile::beside(database);
-    let result = match &shared.context().click {
-        Some(click) => file.write(click),
-        None => file.erase(),
-    };
-    if let Err(e) = result {
-        shared.logger.log(
-            LogLevel::Warn,
-            format!("cannot update the click id kept beside the buffer: {e}"),
-        );
-    }
-}
-
 /// `%XX` sequences decoded (`+` stays: click ids may contain it); `None` when malformed.
 fn percent_decode(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
@@ -188,43 +125,6 @@ impl StoredClick {
     pub fn in_effect(&self, event_time: i64, ttl_secs: i64) -> bool {
         event_time >= self.arrived_at.saturating_sub(ARRIVAL_SLACK_SECS)
             && event_time < self.arrived_at.saturating_add(ttl_secs)
-    }
-}
-
-/// The click file of one database: `<database>.click`.
-#[derive(Debug, Clone)]
-pub struct ClickFile {
-    path: PathBuf,
-}
-
-impl ClickFile {
-    /// The click file of the database at `database`.
-    pub fn beside(database: &Path) -> ClickFile {
-        let mut name = database.as_os_str().to_owned();
-        name.push(".click");
-        ClickFile {
-            path: PathBuf::from(name),
-        }
-    }
-
-    /// The kept click; absent or unreadable counts as none.
-    pub fn read(&self) -> Option<StoredClick> {
-        let bytes = std::fs::read(&self.path).ok()?;
-        serde_json::from_slice(&bytes).ok()
-    }
-
-    /// Keeps `click`, replacing the one before.
-    pub fn write(&self, click: &StoredClick) -> std::io::Result<()> {
-        let body = serde_json::to_vec(click).map_err(std::io::Error::other)?;
-        write_atomically(&self.path, &body)
-    }
-
-    /// Deletes the kept click, if there is one.
-    pub fn erase(&self) -> std::io::Result<()> {
-        match std::fs::remove_file(&self.path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-            _ => Ok(()),
-        }
     }
 }
 
@@ -317,22 +217,5 @@ mod tests {
         ] {
             assert_eq!(click.in_effect(event_time, ttl), expected, "{event_time}");
         }
-    }
-
-    #[test]
-    fn the_file_round_trips_and_erases() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = ClickFile::beside(&dir.path().join("buffer.db"));
-        assert_eq!(file.read(), None);
-        file.erase().unwrap();
-        let click = StoredClick {
-            click_id: ID.into(),
-            arrived_at: 7,
-        };
-        file.write(&click).unwrap();
-        assert_eq!(file.read(), Some(click));
-        assert!(dir.path().join("buffer.db.click").exists());
-        file.erase().unwrap();
-        assert_eq!(file.read(), None);
     }
 }

@@ -154,6 +154,11 @@ impl Clock for ManualClock {
     }
 }
 
+/// Milliseconds in `d`, saturating: how a caller's timeout becomes a monotonic deadline.
+pub fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -77,5 +77,26 @@ impl ConversionsError {
     }
 }
 
+/// Why the store worker could not do what it was asked, as it travels between the SDK's
+/// threads (worker, uploader, caller) with its kind kept. `client/mod.rs` turns it into the public
+/// [`ConversionsError::Storage`], in one place.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum StoreFailure {
+    /// The database cannot be opened, read or written (read-only, full, gone, corrupt past
+    /// recovery): the store's message, as published in diagnostics.
+    #[error("{0}")]
+    Storage(String),
+    /// Tracked events or launches still wait in memory: storage has not taken them yet.
+    #[error("not committed")]
+    NotCommitted,
+    /// The database file was moved, replaced or deleted while open (its events were carried
+    /// to a new file at the path): reported once, to the next flush.
+    #[error("{0}")]
+    FileReplaced(String),
+    /// The store worker stopped or did not answer.
+    #[error("{0}")]
+    NoAnswer(&'static str),
+}
+
 /// Shorthand for results in the core.
 pub type Result<T> = std::result::Result<T, ConversionsError>;

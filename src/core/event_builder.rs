@@ -10,69 +10,19 @@
 use std::net::IpAddr;
 
 use crate::core::app_device_info;
-use crate::core::click_id::StoredClick;
 use crate::core::config::PARTNER_NAME_RULE;
 use crate::core::error::{ConversionsError, Result};
 use crate::core::hash::{hash_user_field, phone_country_code_note, HashedField};
-use crate::core::limits;
-use crate::core::model::{
-    AppInfo, ContentItem, CustomData, DeviceInfo, Event, EventName, UserData, ValidationWarning,
-};
+use crate::core::limits::{self, clean};
+use crate::core::model::{ContentItem, CustomData, Event, EventName, UserData, ValidationWarning};
+use crate::core::privacy::{narrow, TrackContext};
+use crate::core::record::PendingEvent;
 use crate::core::wire::{WireContent, WireCustomData, WireEvent, WireUserData};
 
 /// How far in the future an event_time may be (clock skew), seconds.
 pub const MAX_FUTURE_SKEW_SECS: i64 = 300;
-/// The brief: advertiser-defined names are letters, digits, `_` and `-`, at most 100.
+/// Advertiser-defined names are letters, digits, `_` and `-`, at most 100 (docs/ARCHITECTURE.md §10).
 const CUSTOM_NAME_MAX: usize = 100;
-
-/// The privacy state as the core applies it: the advertising ID already hashed (or dropped).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AppliedPrivacy {
-    /// Limit Ad Tracking / Ads Personalization opt-out.
-    pub opt_out: bool,
-    /// SHA-256 of the advertising ID; always `None` while opted out.
-    pub hashed_advertising_id: Option<String>,
-    /// Limited Data Processing.
-    pub limited_data_processing: bool,
-    /// Consent to collect at all.
-    pub collection_enabled: bool,
-    /// No user-data identifier may leave the device (iOS without tracking authorization):
-    /// only `opt_out`, the client IP and the user agent stay in `user_data`.
-    pub withhold_user_data: bool,
-    /// The tracking prompt is still unanswered on iOS: a first launch's install may wait.
-    pub authorization_pending: bool,
-}
-
-/// Everything an event snapshots at track time.
-#[derive(Debug, Clone)]
-pub struct TrackContext {
-    /// `action_source`.
-    pub action_source: &'static str,
-    /// `partner_name`, when it follows the API's convention (docs/ARCHITECTURE.md §10).
-    pub partner_name: Option<String>,
-    /// The configured `partner_name` broke the convention and is left out of every event
-    /// (lenient mode; strict mode refuses the configuration).
-    pub partner_name_dropped: bool,
-    /// App facts.
-    pub app: AppInfo,
-    /// Device facts.
-    pub device: DeviceInfo,
-    /// The privacy state.
-    pub privacy: AppliedPrivacy,
-    /// `max_event_age_secs`.
-    pub max_event_age_secs: i64,
-    /// The newest click id from an opened URL or the install referrer, if any.
-    pub click: Option<StoredClick>,
-    /// How long a click id is added to events after it arrived, seconds.
-    pub click_id_ttl_secs: i64,
-    /// When the install began, as the install referrer said (Unix seconds).
-    pub install_begin_time: Option<i64>,
-    /// A first launch's install waits for the install referrer (until it is answered or the
-    /// wait runs out).
-    pub install_referrer_pending: bool,
-    /// Refuse events with invalid optional fields instead of dropping the fields.
-    pub strict_validation: bool,
-}
 
 /// The problems found in optional fields. Lenient, each drops its value with a warning;
 /// strict, the first one is the error. A note is a value kept but likely wrong (a phone number
@@ -93,65 +43,6 @@ impl Checks {
                 Ok(None)
             }
             Err(error) => Err(error),
-        }
-    }
-}
-
-/// An event ready to be stored: its wire JSON plus what the queue needs to know about it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PendingEvent {
-    /// `event_id`.
-    pub event_id: String,
-    /// The caller gave `event_id` (a generated UUID v4 cannot repeat).
-    pub chosen_id: bool,
-    /// `event_name` as sent.
-    pub event_name: String,
-    /// `event_time`.
-    pub event_time: i64,
-    /// The wire JSON.
-    pub body: String,
-    /// The event has `em`.
-    pub has_email: bool,
-    /// The event has `hashed_maids`.
-    pub has_advertising_id: bool,
-    /// The event has both client IP and user agent.
-    pub has_ip_and_user_agent: bool,
-    /// Recorded with `opt_out: true`.
-    pub opted_out: bool,
-    /// Recorded with `opt_out_type: ldp`.
-    pub limited_data_processing: bool,
-    /// Recorded without user-data identifiers (iOS without tracking authorization).
-    pub user_data_withheld: bool,
-    /// The lowercased advertiser-defined name, for the 15-name limit.
-    pub custom_name: Option<String>,
-}
-
-impl PendingEvent {
-    /// Builds the stored form of a finished wire event.
-    pub fn from_wire(
-        wire: &WireEvent,
-        chosen_id: bool,
-        custom_name: Option<String>,
-    ) -> PendingEvent {
-        let user = &wire.user_data;
-        PendingEvent {
-            event_id: wire.event_id.clone(),
-            chosen_id,
-            event_name: wire.event_name.clone(),
-            event_time: wire.event_time,
-            body: wire.to_json(),
-            has_email: !user.em.is_empty(),
-            has_advertising_id: !user.hashed_maids.is_empty(),
-            has_ip_and_user_agent: user.client_ip_address.is_some()
-                && user.client_user_agent.is_some(),
-            opted_out: wire.opt_out == Some(true),
-            limited_data_processing: wire
-                .custom_data
-                .as_ref()
-                .and_then(|c| c.opt_out_type.as_deref())
-                == Some("ldp"),
-            user_data_withheld: false,
-            custom_name,
         }
     }
 }
@@ -232,27 +123,13 @@ pub fn build_event_checked(event: Event, context: &TrackContext, now: i64) -> Re
             .map(|click| click.click_id.clone());
     }
     let privacy = &context.privacy;
-    if privacy.withhold_user_data {
-        user_data = withheld(user_data);
-    }
     user_data.client_user_agent = clean(&context.device.user_agent);
-    if let Some(maid) = privacy
-        .hashed_advertising_id
-        .as_ref()
-        .filter(|_| !privacy.opt_out)
-    {
-        user_data.hashed_maids = vec![maid.clone()];
-    }
-    let mut custom_data = event
+    user_data.hashed_maids = privacy.hashed_advertising_id.iter().cloned().collect();
+    let custom_data = event
         .custom_data
         .as_ref()
         .map(|data| wire_custom_data(data, &mut checks))
         .transpose()?;
-    if privacy.limited_data_processing {
-        custom_data
-            .get_or_insert_with(WireCustomData::default)
-            .opt_out_type = Some("ldp".into());
-    }
     let device = &context.device;
     let (app_info, device_info) = app_device_info::objects(
         &context.app,
@@ -261,13 +138,13 @@ pub fn build_event_checked(event: Event, context: &TrackContext, now: i64) -> Re
         context.install_begin_time,
         privacy.opt_out,
     );
-    let wire = WireEvent {
+    let mut wire = WireEvent {
         event_name,
         action_source: context.action_source.to_string(),
         event_time,
         event_id,
         event_source_url,
-        opt_out: Some(privacy.opt_out),
+        opt_out: Some(false),
         partner_name: context.partner_name.clone(),
         user_data,
         custom_data,
@@ -284,6 +161,7 @@ pub fn build_event_checked(event: Event, context: &TrackContext, now: i64) -> Re
         app_info,
         device_info,
     };
+    narrow(&mut wire, privacy);
     let pending = PendingEvent {
         user_data_withheld: privacy.withhold_user_data,
         ..PendingEvent::from_wire(&wire, chosen, custom_name)
@@ -294,17 +172,6 @@ pub fn build_event_checked(event: Event, context: &TrackContext, now: i64) -> Re
         dropped: checks.warnings,
         notes: checks.notes,
     })
-}
-
-/// What may leave the device without tracking authorization: the client IP (and the user
-/// agent, added after). Every identifier, click id and partner id is dropped after it was
-/// validated, so an invalid value is still reported the same way in every privacy state.
-pub fn withheld(user_data: WireUserData) -> WireUserData {
-    WireUserData {
-        client_ip_address: user_data.client_ip_address,
-        client_user_agent: user_data.client_user_agent,
-        ..WireUserData::default()
-    }
 }
 
 fn event_name(event: &Event) -> Result<(String, Option<String>)> {
@@ -333,15 +200,6 @@ fn event_name(event: &Event) -> Result<(String, Option<String>)> {
             "is only allowed with the event name Custom",
         )),
     }
-}
-
-/// Trims an optional string; empty and `--` count as absent.
-pub fn clean(value: &Option<String>) -> Option<String> {
-    value
-        .as_deref()
-        .map(str::trim)
-        .filter(|v| !v.is_empty() && *v != "--")
-        .map(str::to_string)
 }
 
 fn validate_url(url: &str) -> Result<()> {

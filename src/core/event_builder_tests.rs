@@ -1,6 +1,8 @@
 //! Validation and snapshot rules of `build_event`.
 use super::*;
 use crate::core::hash::sha256_hex;
+use crate::core::model::{AppInfo, DeviceInfo};
+use crate::core::privacy::AppliedPrivacy;
 
 const NOW: i64 = 1_800_000_000;
 

@@ -10,9 +10,11 @@
 
 use std::path::Path;
 
-use crate::core::event_builder::{build_event, AppliedPrivacy, PendingEvent};
+use crate::core::event_builder::build_event;
 use crate::core::lifecycle::{install_event_id, lifecycle_event};
 use crate::core::model::{EventName, LogLevel};
+use crate::core::privacy::AppliedPrivacy;
+use crate::core::record::PendingEvent;
 use crate::core::shared::Shared;
 use crate::core::store::{InstallFile, InstallRecord, InstallState, Store, StoreError};
 
@@ -88,6 +90,10 @@ pub struct Launches {
     state: InstallState,
     waiting: Vec<Launch>,
     held: Option<Launch>,
+    /// When the held launch stops waiting for the tracking prompt or the install referrer
+    /// (monotonic milliseconds): the worker wakes then to release it. Waiting for consent
+    /// needs no timer.
+    hold_until_ms: Option<i64>,
 }
 
 impl Launches {
@@ -100,6 +106,7 @@ impl Launches {
             state,
             waiting: Vec::new(),
             held: None,
+            hold_until_ms: None,
         }
     }
 
@@ -129,6 +136,12 @@ impl Launches {
         store.restore_install_record(&record, now)
     }
 
+    /// When the held launch's wait for the tracking prompt or the install referrer ends
+    /// (monotonic milliseconds), if one waits.
+    pub fn hold_until_ms(&self) -> Option<i64> {
+        self.hold_until_ms
+    }
+
     /// True when launches wait for a working store.
     pub fn pending(&self) -> bool {
         !self.waiting.is_empty()
@@ -137,6 +150,7 @@ impl Launches {
     /// Consent came, the prompt was answered, the wait ran out or the client stops: the held
     /// launch is decided again at the next commit. `force` ends the wait for the prompt.
     pub fn release(&mut self, force: bool) {
+        self.hold_until_ms = None;
         if let Some(mut launch) = self.held.take() {
             if force {
                 launch.hold_until_ms = None;
@@ -178,13 +192,10 @@ impl Launches {
         let now_ms = shared.clock.monotonic_ms();
         match decide(launch, &facts, &context.privacy, now_ms) {
             LaunchDecision::Hold => {
-                // Waiting for the prompt: the uploader wakes at the deadline. Waiting for
+                // Waiting for the prompt: the worker wakes at the deadline. Waiting for
                 // consent needs no timer.
                 let prompt_deadline = launch.hold_until_ms.filter(|until| *until > now_ms);
-                if let Some(until) = prompt_deadline.filter(|_| context.privacy.collection_enabled)
-                {
-                    shared.signal.hold_launch_until(until);
-                }
+                self.hold_until_ms = prompt_deadline.filter(|_| context.privacy.collection_enabled);
                 self.held = Some(*launch);
             }
             LaunchDecision::Open => record_open(launch, store, shared)?,

@@ -246,6 +246,15 @@ impl Fitter<'_> {
     }
 }
 
+/// Trims an optional string; empty and `--` count as absent.
+pub fn clean(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty() && *v != "--")
+        .map(str::to_string)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

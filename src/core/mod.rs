@@ -23,13 +23,17 @@
 //! - **FIFO.** The store worker runs commands in the order they were sent on its one channel.
 //!   The uploader relies on it: a batch asked for after an outcome sees that outcome, so it can
 //!   store one outcome while the next request is in flight, and a batch read ahead (the rows
-//!   after the one in flight) never overlaps it. A flush registers only after the worker has
-//!   committed the events tracked before it, and row ids only grow, so "every row up to the
-//!   flush's watermark has its outcome" is exact.
-//! - **Waking.** The upload thread sleeps until the policy's next deadline or a signal
-//!   ([`signal::UploadSignal`]). With nothing queued and nothing scheduled it has no deadline,
-//!   and a commit rings it only when it does not know events wait: an idle SDK does not wake.
-//!   The store worker has no timer; it sleeps until a command comes.
+//!   after the one in flight) never overlaps it. A flush is a worker command: the worker
+//!   commits the events tracked before it, then registers it with the uploader carrying the
+//!   highest row committed, and row ids only grow, so "every row up to the flush's watermark
+//!   has its outcome" is exact.
+//! - **Waking.** Each timer lives on the thread that owns what it times. The upload thread
+//!   sleeps until the policy's next deadline, a flush's deadline or a signal
+//!   ([`signal::UploadSignal`], a doorbell). With nothing queued and nothing scheduled it has
+//!   no deadline, and a commit rings it only when it does not know events wait. The store
+//!   worker waits on its channel until a command or its own earliest deadline (a held
+//!   launch's wait, the next try of failing storage; `worker::timers`), and has none while
+//!   storage works and no launch waits. An idle SDK does not wake.
 //! - **One client per database.** `db_lock` holds an exclusive `flock` on `<db>.lock` for
 //!   the life of a client, across processes; the kernel releases it when the holder dies.
 //!   The store's connection (EXCLUSIVE locking mode) also keeps the database file locked, so
@@ -58,6 +62,7 @@ pub mod limits;
 pub mod log;
 pub mod model;
 pub mod privacy;
+pub mod record;
 pub mod remote_settings;
 pub mod server_time;
 pub mod shared;

@@ -6,11 +6,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use crate::core::callback::CallbackSlot;
+use crate::core::click_id::{Found, Source, StoredClick};
 use crate::core::clock::Clock;
 use crate::core::config::Settings;
-use crate::core::event_builder::TrackContext;
 use crate::core::log::{redact, truncate_text, Logger, MAX_SERVER_TEXT};
-use crate::core::model::{BatchOutcome, FlushReport};
+use crate::core::model::{BatchOutcome, FlushReport, LogLevel};
+use crate::core::privacy::TrackContext;
 use crate::core::remote_settings::state::RemoteState;
 use crate::core::server_time::ServerTime;
 use crate::core::signal::UploadSignal;
@@ -41,18 +42,26 @@ pub struct DeliveryStatus {
     pub consecutive_failures: u64,
 }
 
+/// At most 15 advertiser-defined names per ad account (docs/ARCHITECTURE.md §10).
+pub const MAX_CUSTOM_NAMES: usize = 15;
+
 /// Advertiser-defined names in use, so `track()` can enforce the 15-name limit without
 /// touching the disk: the names the store loaded, and every name `track()` accepted since,
 /// stored yet or not. A name counts from the moment an event with it is accepted, so the
 /// limit holds while storage is unavailable too, and an accepted event is never dropped later
 /// for its name.
-/// The brief: at most 15 advertiser-defined names per ad account.
-pub const MAX_CUSTOM_NAMES: usize = 15;
-
 #[derive(Debug, Default)]
 pub struct CustomNames {
     /// Lowercased names.
     pub names: HashSet<String>,
+}
+
+/// Events waiting when `counted` are queued and `more` are on their way, with room for
+/// `capacity`: the oldest past capacity are evicted when they are committed, and what is
+/// counted already is never reported as less. The one place the store worker's count and
+/// `waiting()` clamp.
+pub fn within_capacity(counted: u64, more: u64, capacity: u64) -> u64 {
+    counted.max(counted.saturating_add(more).min(capacity))
 }
 
 /// Shared by all threads of one client.
@@ -117,6 +126,44 @@ impl Shared {
         change(Arc::make_mut(&mut current));
     }
 
+    /// Makes `found` the click later events carry, unless collection is disabled, the click
+    /// kept arrived later (the newer wins), or `found` is the install referrer's and a click is
+    /// kept. The log line about an unusable one names the source, never the value. The kept
+    /// click, for the store worker to write to the click file.
+    pub fn keep_click(&self, found: Found, arrived_at: i64, source: Source) -> Option<StoredClick> {
+        let from = match source {
+            Source::OpenedUrl => "an opened URL",
+            Source::InstallReferrer => "the install referrer",
+        };
+        let click_id = match found {
+            Found::Absent => return None,
+            Found::Invalid(rule) => {
+                self.logger.log(
+                    LogLevel::Warn,
+                    format!("ignored the click id (epik) of {from}: {rule}"),
+                );
+                return None;
+            }
+            Found::ClickId(click_id) => click_id,
+        };
+        let click = StoredClick {
+            click_id,
+            arrived_at,
+        };
+        let mut kept = false;
+        self.update_context(|c| {
+            let newer_kept = c
+                .click
+                .as_ref()
+                .is_some_and(|k| k.arrived_at > arrived_at || source == Source::InstallReferrer);
+            if c.privacy.collection_enabled && !newer_kept {
+                c.click = Some(click.clone());
+                kept = true;
+            }
+        });
+        kept.then_some(click)
+    }
+
     /// `text` without the current token: every message the SDK keeps or shows goes through
     /// this (or [`Shared::server_text`]), like every log line through the logger.
     pub fn redact(&self, text: String) -> String {
@@ -136,7 +183,7 @@ impl Shared {
         let counted = self.queued.load(Ordering::SeqCst);
         let capacity = self.settings.max_queued;
         let in_channel = self.queued_in_channel.load(Ordering::SeqCst);
-        counted.max(counted.saturating_add(in_channel).min(capacity))
+        within_capacity(counted, in_channel, capacity)
     }
 
     /// True once shutdown gave up waiting for the upload thread.
@@ -159,8 +206,32 @@ impl Shared {
     pub fn note_panic(&self, thread: &str) {
         self.worker_panics.fetch_add(1, Ordering::Relaxed);
         self.logger.log(
-            crate::core::model::LogLevel::Error,
+            LogLevel::Error,
             format!("internal fault caught on the {thread} thread; it keeps running"),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::within_capacity;
+
+    #[test]
+    fn waiting_events_are_counted_within_the_capacity() {
+        // (counted, on their way, capacity, waiting)
+        let table = [
+            (0, 0, 10, 0),
+            (3, 4, 10, 7),
+            (8, 4, 10, 10),
+            (12, 4, 10, 12),
+            (u64::MAX, 1, u64::MAX, u64::MAX),
+        ];
+        for (counted, more, capacity, waiting) in table {
+            assert_eq!(
+                within_capacity(counted, more, capacity),
+                waiting,
+                "{counted} + {more} within {capacity}"
+            );
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! How the rest of the client wakes the upload thread: a kick (something is due), a backoff
 //! reset (network back, new token), events committed into a queue the uploader thought empty,
-//! a storage failure, flush requests with their deadlines, the deadline of a first launch
-//! waiting for the tracking prompt, and shutdown.
+//! a storage retry that failed, flushes (registered by the store worker once it committed what
+//! came before them), and shutdown. A doorbell: it times nothing but the uploader's own sleep;
+//! the store worker keeps its own deadlines.
 //!
 //! A mutex and a condition variable: cheap to signal from `track()`, and the uploader sleeps
 //! until the earliest of its own deadlines (read on the core's [`Clock`]) and a signal. Each
@@ -15,6 +16,7 @@ use crate::core::sync::lock;
 use std::time::{Duration, Instant};
 
 use crate::core::clock::{Clock, Ring};
+use crate::core::error::StoreFailure;
 use crate::core::model::FlushReport;
 
 /// A caller waiting in `flush()`.
@@ -26,7 +28,7 @@ pub struct FlushWaiter {
     /// Delivery counters when the flush began, to report the difference.
     pub start: FlushReport,
     /// Where the answer goes: the report, or the storage failure that stopped it.
-    pub reply: Sender<Result<FlushReport, String>>,
+    pub reply: Sender<Result<FlushReport, StoreFailure>>,
 }
 
 /// What woke the uploader.
@@ -40,10 +42,8 @@ pub struct Wake {
     pub committed: bool,
     /// With `committed`: the highest row committed, which the uploader now knows of.
     pub committed_through: i64,
-    /// The store failed outside the uploader's own requests.
+    /// The store worker's retry of failing storage failed: flushes waiting are answered.
     pub storage_failed: bool,
-    /// A launch is held until a deadline: the uploader wakes for it.
-    pub launch_held: bool,
     /// Stop the thread.
     pub shutdown: bool,
 }
@@ -65,8 +65,6 @@ struct Signals {
     listening: Listening,
     /// The highest row committed, as the store worker last said.
     committed_row: i64,
-    /// When the held launch stops waiting for the tracking prompt (monotonic milliseconds).
-    launch_hold_until: Option<i64>,
     sleeping: Option<Sleep>,
 }
 
@@ -137,47 +135,21 @@ impl UploadSignal {
         }
     }
 
-    /// The store started failing: the uploader schedules its retries.
+    /// The store worker tried failing storage again and it still fails: waiting flushes are
+    /// answered with the failure.
     pub fn storage_failed(&self) {
         self.set(|s| s.wake.storage_failed = true);
     }
 
-    /// Registers a flush waiter and wakes the uploader for it.
+    /// Registers a flush waiter and wakes the uploader for it (the store worker calls it once
+    /// everything tracked before the flush is committed).
     pub fn flush(&self, waiter: FlushWaiter) {
         self.set(|s| {
+            // Everything up to the watermark is committed: the uploader learns it here.
+            s.committed_row = s.committed_row.max(waiter.watermark);
             s.flushes.push(waiter);
             s.wake.kick = true;
         });
-    }
-
-    /// A first launch waits for the tracking prompt until `until_ms`: the uploader, the one
-    /// thread with a timer, wakes then to release it.
-    pub fn hold_launch_until(&self, until_ms: i64) {
-        self.set(|s| {
-            s.launch_hold_until = Some(until_ms);
-            s.wake.launch_held = true;
-        });
-    }
-
-    /// The held launch no longer waits (the prompt was answered): the uploader need not wake
-    /// for it.
-    pub fn clear_launch_hold(&self) {
-        self.lock().launch_hold_until = None;
-    }
-
-    /// When the held launch's wait ends, if one waits.
-    pub fn launch_hold_until(&self) -> Option<i64> {
-        self.lock().launch_hold_until
-    }
-
-    /// True (once) when the held launch's wait has ended at `now_ms`.
-    pub fn take_ended_launch_hold(&self, now_ms: i64) -> bool {
-        let mut state = self.lock();
-        let ended = state.launch_hold_until.is_some_and(|until| now_ms >= until);
-        if ended {
-            state.launch_hold_until = None;
-        }
-        ended
     }
 
     /// Asks the uploader to stop.

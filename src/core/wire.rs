@@ -9,7 +9,99 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::app_device_info::{WireAppInfo, WireDeviceInfo};
+/// `app_info` as sent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WireAppInfo {
+    /// `app_id`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_id: Option<String>,
+    /// `app_name`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_name: Option<String>,
+    /// `app_package_name`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_package_name: Option<String>,
+    /// `app_store`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_store: Option<String>,
+    /// `app_version`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_version: Option<String>,
+    /// `install_time`, Unix seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub install_time: Option<i64>,
+}
+
+/// `device_info` as sent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WireDeviceInfo {
+    /// `brand`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand: Option<String>,
+    /// `carrier`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier: Option<String>,
+    /// `cpu_cores`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_cores: Option<i32>,
+    /// `form_factor`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form_factor: Option<String>,
+    /// `languages`, ISO 639-1.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub languages: Vec<String>,
+    /// `locale`, BCP-47.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    /// `model`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// `network_type`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_type: Option<String>,
+    /// `os_family`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_family: Option<String>,
+    /// `os_name`: the major version (`17`, `14`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_name: Option<String>,
+    /// `os_version`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_version: Option<String>,
+    /// `screen_density`, pixels per inch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screen_density: Option<i32>,
+    /// `screen_height`, pixels (the longer side).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screen_height: Option<i32>,
+    /// `screen_width`, pixels (the shorter side).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screen_width: Option<i32>,
+    /// `timezone`, an IANA name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    /// `timezone_abbr`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone_abbr: Option<String>,
+    /// `type`
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub device_type: Option<String>,
+}
+
+/// An HTTP answer as the upload policy reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpAnswer {
+    /// Status code.
+    pub status: u16,
+    /// The `Retry-After` header, verbatim.
+    pub retry_after: Option<String>,
+    /// The `Date` header (the server's clock), verbatim.
+    pub date: Option<String>,
+    /// The body (empty when it could not be read completely).
+    pub body: String,
+    /// The body could not be read completely (too large, reset, timed out).
+    pub body_error: Option<String>,
+}
 
 /// One event exactly as sent in `data[]`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -14,6 +14,7 @@
 //! folder where the file should be) is reported to the caller, who keeps the events in memory
 //! and retries.
 
+mod click_file;
 mod install_file;
 mod queue;
 mod records;
@@ -25,33 +26,11 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection, ErrorCode, Transaction};
 
-use crate::core::event_builder::PendingEvent;
-pub use install_file::{write_atomically, InstallFile, InstallState};
-pub use queue::{QueuedEvent, Resolution};
+use crate::core::record::PendingEvent;
+pub use click_file::ClickFile;
+pub use install_file::{InstallFile, InstallState};
 pub use records::{Counter, InstallRecord};
 pub use remote_settings::StoredSettings;
-
-/// Bit flags stored with each event (see `PendingEvent`).
-pub mod flags {
-    /// Has `em`.
-    pub const EMAIL: i64 = 1;
-    /// Has `hashed_maids`.
-    pub const ADVERTISING_ID: i64 = 2;
-    /// Has client IP and user agent.
-    pub const IP_AND_USER_AGENT: i64 = 4;
-    /// Recorded opted out.
-    pub const OPTED_OUT: i64 = 8;
-    /// Recorded with Limited Data Processing.
-    pub const LIMITED_DATA_PROCESSING: i64 = 16;
-    /// The event_id was chosen by the app (or derived, as app_install's), not generated: only
-    /// such ids can repeat, so only they are kept unique while queued.
-    pub const CHOSEN_ID: i64 = 32;
-    /// Recorded without user-data identifiers (iOS without tracking authorization).
-    pub const USER_DATA_WITHHELD: i64 = 64;
-    /// The server refused the event as in the future once: it was given the server's time
-    /// learned from that answer, and is not given another chance.
-    pub const REFUSED_FUTURE: i64 = 128;
-}
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
@@ -277,7 +256,7 @@ impl Store {
                 event.body,
                 event.event_time,
                 now,
-                event_flags(event),
+                event.flags(),
                 event.event_time.saturating_add(server_offset_secs)
             ])?;
         if inserted == 1 {
@@ -299,25 +278,6 @@ impl Drop for Store {
                 r.get::<_, i64>(0)
             });
     }
-}
-
-/// The [`flags`] bits of `event`.
-fn event_flags(event: &PendingEvent) -> i64 {
-    [
-        (event.has_email, flags::EMAIL),
-        (event.has_advertising_id, flags::ADVERTISING_ID),
-        (event.has_ip_and_user_agent, flags::IP_AND_USER_AGENT),
-        (event.opted_out, flags::OPTED_OUT),
-        (
-            event.limited_data_processing,
-            flags::LIMITED_DATA_PROCESSING,
-        ),
-        (event.chosen_id, flags::CHOSEN_ID),
-        (event.user_data_withheld, flags::USER_DATA_WITHHELD),
-    ]
-    .into_iter()
-    .filter(|(set, _)| *set)
-    .fold(0, |f, (_, bit)| f | bit)
 }
 
 #[cfg(test)]

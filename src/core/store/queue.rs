@@ -5,30 +5,8 @@ use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::records::{add_counter, dead_letter_in, Counter, MAX_DEAD_LETTERS};
 use super::{Store, StoreError};
-use crate::core::event_builder::PendingEvent;
-
-/// A stored event, as read for sending.
-#[derive(Debug, Clone, PartialEq)]
-pub struct QueuedEvent {
-    /// Row id (queue order).
-    pub row: i64,
-    /// `event_id`.
-    pub event_id: String,
-    /// `event_name`.
-    pub event_name: String,
-    /// The wire JSON.
-    pub body: String,
-    /// Delivery attempts so far.
-    pub attempts: i64,
-    /// Bit flags from [`flags`].
-    pub flags: i64,
-    /// `event_time` as recorded (never changed), Unix seconds.
-    pub event_time: i64,
-    /// The event's time by the server's clock, as estimated when it was stored.
-    pub server_time: Option<i64>,
-    /// When (by the server's clock) a request with it first went unanswered.
-    pub unanswered_since: Option<i64>,
-}
+use crate::core::model::EventName;
+use crate::core::record::{flags, PendingEvent, QueuedEvent, Resolution};
 
 /// The earliest retry after `?1`; `next_attempt_at > 0` lets SQLite read it from the partial
 /// index `events_retry` instead of scanning the queue.
@@ -77,7 +55,7 @@ impl Store {
         let mut skip = over - from_queue;
         let mut next_row = self.next_row;
         for event in events {
-            if skip > 0 && event.event_name != "app_install" {
+            if skip > 0 && event.evictable() {
                 skip -= 1;
                 report.evicted += 1;
                 continue;
@@ -195,7 +173,7 @@ impl Store {
                      flags = flags | ?2 WHERE id = ?1",
             )?;
             for row in &outcome.refused_future {
-                retime.execute(params![row, super::flags::REFUSED_FUTURE])?;
+                retime.execute(params![row, flags::REFUSED_FUTURE])?;
             }
         }
         let mut removed = delivered + no_identity + unreadable;
@@ -268,35 +246,6 @@ impl Store {
     }
 }
 
-/// The outcome of one delivery attempt, by queue row.
-#[derive(Debug, Default, Clone, PartialEq)]
-pub struct Resolution {
-    /// Processed by the server: deleted.
-    pub delivered: Vec<i64>,
-    /// Refused by the server: dead-lettered with the message.
-    pub dead: Vec<(i64, String)>,
-    /// Unsendable directly to the API (no identity option): deleted and counted.
-    pub no_identity: Vec<i64>,
-    /// A stored body that cannot be read (so cannot be narrowed to the privacy state of the
-    /// moment): deleted unsent and counted as dropped invalid.
-    pub unreadable: Vec<i64>,
-    /// Kept for a retry at `retry_at_ms`.
-    pub retry: Vec<i64>,
-    /// Monotonic milliseconds of the retry.
-    pub retry_at_ms: i64,
-    /// The request got no answer: when (server's clock, Unix seconds), noted on the retried
-    /// events that have no such time yet.
-    pub unanswered_at: Option<i64>,
-    /// Refused as in the future: sent again at once, with the server's time of now.
-    pub refused_future: Vec<i64>,
-    /// Server warnings on processed events.
-    pub warnings: u64,
-    /// Processed events sent more than an hour after they happened.
-    pub sent_late: u64,
-    /// Processed events re-sent after the dedup window, an earlier request unanswered.
-    pub resent_after_dedup_window: u64,
-}
-
 fn insert_one(
     tx: &Transaction<'_>,
     next_row: &mut i64,
@@ -354,7 +303,7 @@ fn dead_letter_unstored(
 fn evict_oldest(tx: &Transaction<'_>, count: u64) -> Result<u64, StoreError> {
     Ok(tx.execute(
         "DELETE FROM events WHERE id IN (
-             SELECT id FROM events WHERE event_name <> 'app_install' ORDER BY id LIMIT ?1)",
-        [count as i64],
+             SELECT id FROM events WHERE event_name <> ?2 ORDER BY id LIMIT ?1)",
+        params![count as i64, EventName::AppInstall.wire_name()],
     )? as u64)
 }

@@ -5,8 +5,8 @@
 use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::{Store, StoreError};
-use crate::core::event_builder::PendingEvent;
 use crate::core::model::DeadLetter;
+use crate::core::record::PendingEvent;
 
 /// Dead letters kept: the newest 1,000.
 pub const MAX_DEAD_LETTERS: i64 = 1000;

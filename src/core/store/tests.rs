@@ -1,6 +1,6 @@
 //! The buffer's rules, against real SQLite files in a temporary folder.
 use super::*;
-use crate::core::event_builder::PendingEvent;
+use crate::core::record::{PendingEvent, QueuedEvent, Resolution};
 
 fn pending(id: &str, name: &str) -> PendingEvent {
     PendingEvent {

@@ -2,7 +2,7 @@
 //! (seconds or an HTTP-date). Both are capped, and all arithmetic saturates, so no setting or
 //! server-sent number can overflow, go negative or park delivery past the cap.
 
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::UNIX_EPOCH;
 
 /// The delay before retry number `failures` (1 = first retry): a uniformly random number of
 /// milliseconds in `[1, min(max_ms, base_ms * 2^(failures-1))]` ("full jitter"), drawn from
@@ -48,14 +48,10 @@ pub fn random_u64() -> u64 {
     uuid::Uuid::new_v4().as_u128() as u64
 }
 
-/// Milliseconds in `d`, saturating.
-pub fn millis(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn jitter_stays_under_the_exponential_ceiling() {

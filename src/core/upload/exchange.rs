@@ -14,6 +14,7 @@ use flate2::write::GzEncoder;
 use flate2::Compression;
 
 use crate::core::upload::transport::{HttpHeader, HttpRequest, HttpResponse, HttpTransport};
+use crate::core::wire::HttpAnswer;
 
 /// The most of an answer the SDK reads; real answers for 1,000 events are ~100 KB.
 pub const MAX_RESPONSE_BYTES: usize = 2 * 1024 * 1024;
@@ -21,21 +22,6 @@ pub const MAX_RESPONSE_BYTES: usize = 2 * 1024 * 1024;
 /// Bodies larger than this are gzip-compressed when the endpoint accepts it: below, the
 /// gzip header and the lost keep-alive of small requests cost more than they save.
 pub const GZIP_ABOVE_BYTES: usize = 1024;
-
-/// An HTTP answer as the upload policy reads it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HttpAnswer {
-    /// Status code.
-    pub status: u16,
-    /// The `Retry-After` header, verbatim.
-    pub retry_after: Option<String>,
-    /// The `Date` header (the server's clock), verbatim.
-    pub date: Option<String>,
-    /// The body (empty when it could not be read completely).
-    pub body: String,
-    /// The body could not be read completely (too large, reset, timed out).
-    pub body_error: Option<String>,
-}
 
 /// Sends request bodies to one URL through a transport.
 pub struct Exchange {

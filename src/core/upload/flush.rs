@@ -7,6 +7,9 @@
 //! watermark leave the queue or get its outcome stored, i.e. once its `drained_through` mark
 //! reaches the watermark.
 
+use crate::core::error::StoreFailure;
+use crate::core::model::FlushReport;
+
 /// What the uploader knows at the end of a pass.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Progress {
@@ -21,7 +24,7 @@ pub struct Progress {
     /// Nothing more will be sent for now: collection is disabled or the SDK is stopping.
     pub stopped: bool,
     /// A store call failed in this pass.
-    pub storage_error: Option<String>,
+    pub storage_error: Option<StoreFailure>,
 }
 
 /// Why a waiting flush is answered.
@@ -36,7 +39,7 @@ pub enum FlushAnswer {
     /// The caller's deadline passed.
     TimedOut,
     /// The buffer failed while the caller waited.
-    StorageFailed(String),
+    StorageFailed(StoreFailure),
 }
 
 /// The answer for a flush with `watermark` and `deadline_ms`, or `None` while it should wait.
@@ -55,6 +58,25 @@ pub fn answer(watermark: i64, deadline_ms: i64, progress: &Progress) -> Option<F
         return Some(FlushAnswer::HeldBack);
     }
     (progress.now_ms >= deadline_ms).then_some(FlushAnswer::TimedOut)
+}
+
+/// The report of a flush that began at delivery totals `start`, answered at `totals` with
+/// `remaining` events still waiting: the one place a [`FlushReport`] is assembled, whether
+/// the uploader answers or the caller stops waiting first.
+pub fn report(
+    start: &FlushReport,
+    totals: &FlushReport,
+    remaining: u64,
+    timed_out: bool,
+) -> FlushReport {
+    FlushReport {
+        sent: totals.sent.saturating_sub(start.sent),
+        processed: totals.processed.saturating_sub(start.processed),
+        failed: totals.failed.saturating_sub(start.failed),
+        remaining,
+        last_status: totals.last_status,
+        timed_out,
+    }
 }
 
 #[cfg(test)]
@@ -106,6 +128,32 @@ mod tests {
     }
 
     #[test]
+    fn a_report_counts_what_happened_since_the_flush_began() {
+        let start = FlushReport {
+            sent: 5,
+            processed: 4,
+            failed: 1,
+            ..Default::default()
+        };
+        let totals = FlushReport {
+            sent: 9,
+            processed: 7,
+            failed: 2,
+            last_status: Some(200),
+            ..Default::default()
+        };
+        let expected = FlushReport {
+            sent: 4,
+            processed: 3,
+            failed: 1,
+            remaining: 6,
+            last_status: Some(200),
+            timed_out: true,
+        };
+        assert_eq!(report(&start, &totals, 6, true), expected);
+    }
+
+    #[test]
     fn the_deadline_stopping_and_storage_failures_answer() {
         assert_eq!(answer(11, NOW, &progress()), Some(FlushAnswer::TimedOut));
         let stopped = Progress {
@@ -114,12 +162,14 @@ mod tests {
         };
         assert_eq!(answer(11, NOW + 5, &stopped), Some(FlushAnswer::Stopped));
         let failed = Progress {
-            storage_error: Some("disk is full".into()),
+            storage_error: Some(StoreFailure::Storage("disk is full".into())),
             ..progress()
         };
         assert_eq!(
             answer(11, NOW + 5, &failed),
-            Some(FlushAnswer::StorageFailed("disk is full".into()))
+            Some(FlushAnswer::StorageFailed(StoreFailure::Storage(
+                "disk is full".into()
+            )))
         );
         assert_eq!(
             answer(10, NOW + 5, &failed),

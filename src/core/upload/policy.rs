@@ -5,29 +5,15 @@
 //! no clock (every call takes `now_ms`), starts no thread and does no I/O, so every row of the
 //! "Server answer" table of docs/delivery.md is a unit test in milliseconds.
 
+use crate::core::config::PolicyConfig;
 use crate::core::upload::backoff::{full_jitter, retry_after_ms};
-use crate::core::upload::exchange::HttpAnswer;
+use crate::core::wire::HttpAnswer;
 use conversions_wire::{
     classify_status, error_message, parse_event_results, EventResult, StatusClass,
 };
 
-/// How long the store is left alone after it failed, before the uploader tries it again.
-pub const STORAGE_RETRY_MS: i64 = 2_000;
 /// Successful requests at a lowered batch limit before the limit doubles again.
 pub const GROW_BACK_AFTER: u32 = 4;
-
-/// The settings the policy follows, already validated.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PolicyConfig {
-    /// Events per request, at most.
-    pub batch_size: usize,
-    /// How often waiting events are sent without another trigger, milliseconds.
-    pub flush_interval_ms: i64,
-    /// First retry delay, milliseconds.
-    pub retry_base_ms: i64,
-    /// Cap of retry delays, `Retry-After` and the pause after a rejected token, milliseconds.
-    pub retry_max_ms: i64,
-}
 
 /// What one answer (or a network failure) means.
 #[derive(Debug, Clone, PartialEq)]
@@ -182,8 +168,6 @@ pub struct UploadPolicy {
     queued: u64,
     /// When waiting events are next looked at without a signal.
     look_at: Option<i64>,
-    /// When a failed store is tried again.
-    storage_retry_at: Option<i64>,
 }
 
 impl UploadPolicy {
@@ -200,7 +184,6 @@ impl UploadPolicy {
             paused: None,
             queued: 0,
             look_at: None,
-            storage_retry_at: None,
         }
     }
 
@@ -228,7 +211,6 @@ impl UploadPolicy {
         stored_hold_ms: i64,
         now_ms: i64,
     ) {
-        self.storage_retry_at = None;
         if !self.restored {
             self.restore(stored_hold_ms, queued, now_ms);
         }
@@ -255,22 +237,6 @@ impl UploadPolicy {
         if self.look_at.is_none() {
             self.look_at = Some(self.interval_from(now_ms));
         }
-    }
-
-    /// The store failed: leave it alone for a while, then try again.
-    pub fn on_storage_failed(&mut self, now_ms: i64) {
-        let retry = now_ms.saturating_add(STORAGE_RETRY_MS);
-        self.storage_retry_at = Some(self.storage_retry_at.map_or(retry, |at| at.min(retry)));
-    }
-
-    /// The store works again.
-    pub fn on_storage_ok(&mut self) {
-        self.storage_retry_at = None;
-    }
-
-    /// True when the failed store is due for another try.
-    pub fn storage_retry_due(&self, now_ms: i64) -> bool {
-        self.storage_retry_at.is_some_and(|at| now_ms >= at)
     }
 
     /// The network came back or the token changed: the backoff and the pause end now.
@@ -330,16 +296,12 @@ impl UploadPolicy {
     /// When the upload thread must look again without a signal; `None`: only a signal wakes
     /// it (nothing queued, nothing scheduled).
     pub fn next_wake(&self) -> Option<i64> {
-        let sending = if self.queued == 0 {
+        if self.queued == 0 {
             None
         } else if let Some(until) = self.hold_until {
             Some(until)
         } else {
             self.look_at
-        };
-        match (sending, self.storage_retry_at) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
         }
     }
 

@@ -380,23 +380,6 @@ fn the_deadline_is_stored_when_it_changes_and_cleared_after_a_success() {
 }
 
 #[test]
-fn a_failed_store_is_tried_again_after_a_pause_and_wakes_the_uploader_for_it() {
-    let mut p = policy();
-    p.on_storage_failed(NOW);
-    assert!(!p.storage_retry_due(NOW + 1_999));
-    assert!(p.storage_retry_due(NOW + STORAGE_RETRY_MS));
-    assert_eq!(p.next_wake(), Some(NOW + STORAGE_RETRY_MS));
-    p.on_storage_failed(NOW + 500);
-    assert_eq!(
-        p.next_wake(),
-        Some(NOW + STORAGE_RETRY_MS),
-        "the earlier try stays"
-    );
-    p.on_storage_ok();
-    assert_eq!(p.next_wake(), None);
-}
-
-#[test]
 fn waiting_events_are_due_at_the_interval_or_the_backoff_end_not_before() {
     let mut p = policy();
     assert!(!p.due(NOW), "nothing queued");

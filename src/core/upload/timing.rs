@@ -5,8 +5,8 @@
 
 use std::borrow::Cow;
 
+use crate::core::record::{flags, QueuedEvent};
 use crate::core::server_time::{refused_as_future, wire_time, DEDUP_WINDOW_SECS, LATE_AFTER_SECS};
-use crate::core::store::{flags, QueuedEvent};
 use crate::core::wire::WireEvent;
 
 /// The event_time to send for `event` when the wall clock is `offset_secs` off the server's.

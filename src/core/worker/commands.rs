@@ -3,10 +3,11 @@
 
 use std::sync::mpsc::Sender;
 
-use crate::core::event_builder::PendingEvent;
+use crate::core::error::StoreFailure;
 use crate::core::install::Launch;
-use crate::core::model::DeadLetter;
-use crate::core::store::{Counter, QueuedEvent, Resolution, StoredSettings};
+use crate::core::model::{DeadLetter, FlushReport};
+use crate::core::record::{PendingEvent, QueuedEvent, Resolution};
+use crate::core::store::{Counter, StoredSettings};
 
 /// What the worker knows, for diagnostics and scheduling.
 #[derive(Debug, Clone, Default)]
@@ -26,7 +27,7 @@ pub struct StoreSnapshot {
 }
 
 /// Reply channel of a command.
-pub type Reply<T> = Sender<Result<T, String>>;
+pub type Reply<T> = Sender<Result<T, StoreFailure>>;
 
 /// The answer to [`Command::TakeBatch`].
 pub struct Batch {
@@ -52,6 +53,17 @@ pub struct Resolved {
     pub queued: u64,
     /// The highest row id committed so far.
     pub max_row: i64,
+}
+
+/// A caller's `flush()`, as the store worker registers it with the uploader once everything
+/// tracked before it is committed.
+pub struct FlushRequest {
+    /// Monotonic clock time (milliseconds) when the caller stops waiting.
+    pub deadline_ms: i64,
+    /// Delivery counters when the flush began, to report the difference.
+    pub start: FlushReport,
+    /// Where the answer goes: the report, or the storage failure that stopped it.
+    pub reply: Reply<FlushReport>,
 }
 
 /// What the store worker can be asked to do.
@@ -99,9 +111,13 @@ pub enum Command {
     ClearDeadLetters(Reply<()>),
     /// Report what the worker knows.
     Snapshot(Reply<StoreSnapshot>),
-    /// Commit everything tracked so far. Reply: the highest row id committed (the watermark a
-    /// flush waits for).
+    /// Commit everything tracked so far. Reply: the highest row id committed.
     Sync(Reply<i64>),
+    /// Commit everything tracked so far, then hand the flush to the uploader with the highest
+    /// row id committed as its watermark (or answer it with the storage failure at once).
+    Flush(FlushRequest),
+    /// A manual clock moved: do what is due on the worker's deadlines now.
+    Tick,
     /// Commit what waits, close the database and end the worker; the reply comes after the
     /// file and its lock are released (shutdown, or a dropped client).
     Close(Reply<()>),

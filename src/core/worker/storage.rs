@@ -3,8 +3,9 @@
 //! errors. A reported error stays until a write succeeds; a corrupt file found at any time is
 //! moved aside and recreated with what it still holds, at most `MAX_RECOVERIES` times.
 
+use crate::core::error::StoreFailure;
 use crate::core::model::LogLevel;
-use crate::core::store::{Counter, OpenReport, Store, StoreError};
+use crate::core::store::{ClickFile, Counter, OpenReport, Store, StoreError};
 use crate::core::sync::lock;
 
 use super::{StoreWorker, MAX_RECOVERIES};
@@ -149,18 +150,17 @@ impl StoreWorker {
     pub(super) fn with_store<T>(
         &mut self,
         work: impl FnOnce(&mut Store) -> Result<T, StoreError>,
-    ) -> Result<T, String> {
+    ) -> Result<T, StoreFailure> {
+        let unavailable = || StoreFailure::Storage("storage unavailable".into());
         if !self.ensure_open() {
-            return Err(self
-                .storage_error()
-                .unwrap_or_else(|| "storage unavailable".into()));
+            return Err(self.failure_or(unavailable()));
         }
         let Some(store) = self.store.as_mut() else {
-            return Err("storage unavailable".into());
+            return Err(unavailable());
         };
         work(store).map_err(|e| {
             self.report_storage_error(&e);
-            e.to_string()
+            StoreFailure::Storage(e.to_string())
         })
     }
 
@@ -170,7 +170,7 @@ impl StoreWorker {
     pub(super) fn write_store<T>(
         &mut self,
         work: impl FnOnce(&mut Store) -> Result<T, StoreError>,
-    ) -> Result<T, String> {
+    ) -> Result<T, StoreFailure> {
         let result = self.with_store(work);
         if result.is_ok() {
             self.clear_storage_error();
@@ -182,9 +182,15 @@ impl StoreWorker {
         lock(&self.shared.storage_error).clone()
     }
 
+    /// The storage failure published now, or `otherwise` when storage is not failing.
+    pub(super) fn failure_or(&self, otherwise: StoreFailure) -> StoreFailure {
+        self.storage_error()
+            .map_or(otherwise, StoreFailure::Storage)
+    }
+
     /// Publishes a storage failure (redacted); the first of a run of failures is logged
-    /// (outside the lock: the app's sink may call back into the SDK) and wakes the uploader,
-    /// which then retries the store on its schedule. A corrupt file is recovered at once.
+    /// (outside the lock: the app's sink may call back into the SDK), and the worker tries the
+    /// storage again on its own timer. A corrupt file is recovered at once.
     pub(super) fn report_storage_error(&mut self, error: &StoreError) {
         let message = self.shared.redact(error.to_string());
         let previous = lock(&self.shared.storage_error).replace(message.clone());
@@ -194,9 +200,9 @@ impl StoreWorker {
                 format!("buffer unavailable: {message}; events kept in memory"),
             );
         }
-        if previous.is_none() {
-            self.shared.signal.storage_failed();
-        }
+        // Tried again on the worker's timer (an earlier try stays).
+        let now_ms = self.shared.clock.monotonic_ms();
+        self.timers.storage_failed(now_ms);
         if error.is_corruption() {
             return self.recover();
         }
@@ -208,7 +214,24 @@ impl StoreWorker {
         }
     }
 
-    pub(super) fn clear_storage_error(&self) {
+    pub(super) fn clear_storage_error(&mut self) {
         *lock(&self.shared.storage_error) = None;
+        self.timers.storage_ok();
+    }
+
+    /// Makes the click file say what the track context holds now: the kept click, or nothing
+    /// after consent was withdrawn or `forget()`.
+    pub(super) fn sync_click_file(&self) {
+        let file = ClickFile::beside(&self.path);
+        let result = match &self.shared.context().click {
+            Some(click) => file.write(click),
+            None => file.erase(),
+        };
+        if let Err(e) = result {
+            self.shared.logger.log(
+                LogLevel::Warn,
+                format!("cannot update the click id kept beside the buffer: {e}"),
+            );
+        }
     }
 }

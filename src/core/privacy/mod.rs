@@ -1,6 +1,8 @@
-//! The privacy gate, applied twice: when an event is recorded (the advertising ID is hashed
-//! only when not opted out) and again when it is sent, where the current state wins if it is
-//! stricter. A looser state never adds identifiers: the stored body is only ever narrowed.
+//! The privacy gate: what a privacy state lets leave the device, decided once ([`apply`]) and
+//! applied by one function ([`narrow`]) twice: when an event is recorded (the advertising ID
+//! is hashed only when not opted out) and again when it is sent, where the current state wins
+//! if it is stricter. A looser state never adds identifiers: the stored body is only ever
+//! narrowed. The state x field table of docs/privacy.md is `table_tests`, row by row.
 //!
 //! Tracking authorization is decided here, once for every platform layer: on `app_ios`
 //! anything but `Authorized` opts out, and (unless the app chose `user_data_without_tracking`)
@@ -10,11 +12,14 @@
 use std::borrow::Cow;
 
 use crate::core::app_device_info;
-use crate::core::event_builder::{withheld, AppliedPrivacy};
 use crate::core::hash::{hash_advertising_id, AdvertisingId};
 use crate::core::model::{PrivacyState, TrackingAuthorization};
-use crate::core::store::{flags, QueuedEvent};
-use crate::core::wire::{WireCustomData, WireEvent};
+use crate::core::record::{flags, QueuedEvent};
+use crate::core::wire::{WireCustomData, WireEvent, WireUserData};
+
+mod track_context;
+
+pub use track_context::{AppliedPrivacy, TrackContext};
 
 /// What the configuration says about tracking authorization.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -60,32 +65,44 @@ pub fn apply(state: &PrivacyState, policy: TrackingPolicy) -> (AppliedPrivacy, b
     )
 }
 
-/// The body to send for `event` under the current `privacy`: unchanged unless the current
-/// state is stricter than the one it was recorded under. `None` when the stored body cannot be
-/// read as an event (a damaged page, an edited file): it cannot be narrowed, so it must not be
-/// sent at all, whatever the privacy state (fail closed).
-pub fn body_for_send<'a>(event: &'a QueuedEvent, privacy: &AppliedPrivacy) -> Option<Cow<'a, str>> {
-    let mut wire = serde_json::from_str::<WireEvent>(&event.body).ok()?;
-    let has = |bit| event.flags & bit != 0;
-    let strip_user_data = privacy.withhold_user_data && !has(flags::USER_DATA_WITHHELD);
-    let strip_opt_out = privacy.opt_out && (has(flags::ADVERTISING_ID) || !has(flags::OPTED_OUT));
-    let add_ldp = privacy.limited_data_processing && !has(flags::LIMITED_DATA_PROCESSING);
-    if !strip_user_data && !strip_opt_out && !add_ldp {
-        return Some(Cow::Borrowed(&event.body));
+/// Narrows `wire` to what `privacy` lets leave the device: the one place the privacy rules
+/// are applied to an event, at track time (before it is stored) and again at send time (on
+/// the stored body, when the state of the moment is stricter). Only ever removes or restricts:
+/// without tracking authorization every user-data identifier goes (the client IP and user
+/// agent stay); opted out, the advertising ID and the detail of `app_info` and `device_info`
+/// go and `opt_out` is true; with Limited Data Processing `custom_data.opt_out_type` is
+/// `ldp`. Narrowing twice changes nothing more.
+pub fn narrow(wire: &mut WireEvent, privacy: &AppliedPrivacy) {
+    if privacy.withhold_user_data {
+        wire.user_data = withheld(std::mem::take(&mut wire.user_data));
     }
-    if strip_user_data {
-        wire.user_data = withheld(wire.user_data);
-    }
-    if strip_opt_out {
+    if privacy.opt_out {
         wire.opt_out = Some(true);
         wire.user_data.hashed_maids.clear();
         app_device_info::narrow_opted_out(&mut wire.app_info, &mut wire.device_info);
     }
-    if add_ldp {
+    if privacy.limited_data_processing {
         wire.custom_data
             .get_or_insert_with(WireCustomData::default)
             .opt_out_type = Some("ldp".into());
     }
+}
+
+/// The body to send for `event` under the current `privacy`: [`narrow`]ed when the current
+/// state is stricter than the one it was recorded under (read from its flags), else the
+/// stored text unchanged. `None` when the stored body cannot be read as an event (a damaged
+/// page, an edited file): it cannot be narrowed, so it must not be sent at all, whatever the
+/// privacy state (fail closed).
+pub fn body_for_send<'a>(event: &'a QueuedEvent, privacy: &AppliedPrivacy) -> Option<Cow<'a, str>> {
+    let mut wire = serde_json::from_str::<WireEvent>(&event.body).ok()?;
+    let has = |bit| event.flags & bit != 0;
+    let stricter = (privacy.withhold_user_data && !has(flags::USER_DATA_WITHHELD))
+        || (privacy.opt_out && (has(flags::ADVERTISING_ID) || !has(flags::OPTED_OUT)))
+        || (privacy.limited_data_processing && !has(flags::LIMITED_DATA_PROCESSING));
+    if !stricter {
+        return Some(Cow::Borrowed(&event.body));
+    }
+    narrow(&mut wire, privacy);
     Some(Cow::Owned(wire.to_json()))
 }
 
@@ -119,6 +136,17 @@ pub fn for_send(events: Vec<QueuedEvent>, privacy: &AppliedPrivacy) -> ForSend {
     prepared
 }
 
+/// What may leave the device without tracking authorization: the client IP (and the user
+/// agent, added after). Every identifier, click id and partner id is dropped after it was
+/// validated, so an invalid value is still reported the same way in every privacy state.
+fn withheld(user_data: WireUserData) -> WireUserData {
+    WireUserData {
+        client_ip_address: user_data.client_ip_address,
+        client_user_agent: user_data.client_user_agent,
+        ..WireUserData::default()
+    }
+}
+
 /// Whether `event`, sent under `privacy`, still meets the API's identity rule (em, or
 /// hashed_maids, or client IP plus user agent).
 pub fn meets_identity_rule(event: &QueuedEvent, privacy: &AppliedPrivacy) -> bool {
@@ -127,6 +155,9 @@ pub fn meets_identity_rule(event: &QueuedEvent, privacy: &AppliedPrivacy) -> boo
         || has(flags::IP_AND_USER_AGENT)
         || (has(flags::ADVERTISING_ID) && !privacy.opt_out)
 }
+
+#[cfg(test)]
+mod table_tests;
 
 #[cfg(test)]
 mod tests {
