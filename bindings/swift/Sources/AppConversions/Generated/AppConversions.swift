@@ -6769,10 +6769,10 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
-    if (uniffi_app_conversions_checksum_method_logsink_log() != 28600) {
+    if (uniffi_app_conversions_checksum_method_logsink_log() != 39734) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_app_conversions_checksum_method_deliverylistener_on_batch() != 37387) {
+    if (uniffi_app_conversions_checksum_method_deliverylistener_on_batch() != 25942) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_app_conversions_checksum_method_httptransport_send() != 20440) {
@@ -6781,10 +6781,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_app_conversions_checksum_method_conversionsclient_clear_dead_letters() != 19589) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_app_conversions_checksum_method_conversionsclient_diagnostics() != 34419) {
+    if (uniffi_app_conversions_checksum_method_conversionsclient_diagnostics() != 45677) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_app_conversions_checksum_method_conversionsclient_flush() != 41470) {
+    if (uniffi_app_conversions_checksum_method_conversionsclient_flush() != 27397) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_app_conversions_checksum_method_conversionsclient_forget() != 11246) {
@@ -6808,13 +6808,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_app_conversions_checksum_method_conversionsclient_set_delivery_listener() != 22154) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_app_conversions_checksum_method_conversionsclient_set_install_referrer() != 25689) {
+    if (uniffi_app_conversions_checksum_method_conversionsclient_set_install_referrer() != 40081) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_app_conversions_checksum_method_conversionsclient_set_log_sink() != 10870) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_app_conversions_checksum_method_conversionsclient_set_privacy() != 6982) {
+    if (uniffi_app_conversions_checksum_method_conversionsclient_set_privacy() != 29648) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_app_conversions_checksum_method_conversionsclient_set_token() != 28344) {
@@ -6823,16 +6823,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_app_conversions_checksum_method_conversionsclient_shutdown() != 58238) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_app_conversions_checksum_method_conversionsclient_track() != 13725) {
+    if (uniffi_app_conversions_checksum_method_conversionsclient_track() != 9780) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_app_conversions_checksum_method_conversionsclient_update_device() != 57391) {
+    if (uniffi_app_conversions_checksum_method_conversionsclient_update_device() != 36663) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_app_conversions_checksum_constructor_conversionsclient_new() != 9854) {
+    if (uniffi_app_conversions_checksum_constructor_conversionsclient_new() != 37808) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_app_conversions_checksum_constructor_conversionsclient_with_transport() != 4723) {
+    if (uniffi_app_conversions_checksum_constructor_conversionsclient_with_transport() != 41384) {
         return InitializationResult.apiChecksumMismatch
     }
 
