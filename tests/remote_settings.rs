@@ -401,3 +401,53 @@ fn nothing_wakes_while_the_ttl_has_not_run_out() {
     assert_eq!(client.diagnostics().upload_wakeups - woken, 0);
     assert_eq!(fetches(&sandbox), 1);
 }
+
+#[test]
+fn the_reference_relay_turns_a_running_sdk_off_and_on_again() {
+    use app_conversions_relay::{RelayConfig, RelayHandle};
+    const APP_TOKEN: &str = "app-token-remote-settings";
+    let sandbox = lenient_sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sdk-settings.json");
+    let write = |document: &str| {
+        std::fs::write(&file, format!(r#"{{"{AD_ACCOUNT}": {document}}}"#)).unwrap();
+    };
+    write(r#"{"settings_ttl_secs": 600}"#);
+    let mut relay_config =
+        RelayConfig::new(sandbox.base_url(), TOKEN).with_app_token(APP_TOKEN, AD_ACCOUNT);
+    relay_config.sdk_settings_file = Some(file.clone());
+    let relay = RelayHandle::start(relay_config).unwrap();
+    let clock = clock();
+    let mut cfg = config(&relay.base_url(), &dir.path().join("buffer.db"));
+    cfg.endpoint_is_relay = Some(true);
+    cfg.token = APP_TOKEN.into();
+    let dyn_clock: Arc<dyn Clock> = clock.clone();
+    let client =
+        ConversionsClient::with_clock(cfg, app(), device(), privacy_with_id(GAID), dyn_clock)
+            .unwrap();
+    settle(&client);
+    assert!(client.track(lead()).unwrap().recorded);
+    client.flush(5_000).unwrap();
+    assert!(sandbox.wait_for_accepted(1, Duration::from_secs(5)));
+
+    // The backend flips the switch in the relay's file; the SDK learns it at its next fetch.
+    write(r#"{"collection_enabled": false, "settings_ttl_secs": 600}"#);
+    clock.advance(TTL);
+    client.track(lead()).unwrap();
+    settle(&client);
+    let refused = client.track(lead()).unwrap();
+    assert!(!refused.recorded && refused.reason.unwrap().contains("remote settings"));
+    client.flush(2_000).unwrap();
+    let requests_while_off = sandbox.requests().len();
+    assert_eq!(sandbox.accepted_count(), 1, "nothing sent while off");
+
+    write(r#"{"settings_ttl_secs": 600}"#);
+    clock.advance(TTL);
+    settle(&client);
+    assert!(
+        sandbox.wait_for_accepted(2, Duration::from_secs(5)),
+        "what waited went"
+    );
+    assert!(sandbox.requests().len() > requests_while_off);
+    assert!(client.diagnostics().settings_in_force.collection_enabled);
+}

@@ -22,6 +22,7 @@ use crate::lifecycle::Lifecycle;
 use crate::limit::{GlobalLimiter, IpLimiter};
 use crate::log::LogTarget;
 use crate::redis_budget::RedisBudget;
+use crate::sdk_settings::SdkSettings;
 use crate::upstream_health::UpstreamHealth;
 
 /// Everything a request needs, built once from the configuration.
@@ -56,6 +57,8 @@ pub(crate) struct AppState {
     pub(crate) log: LogTarget,
     /// Draining flag and requests in flight, shared with the server loop.
     pub(crate) lifecycle: Arc<Lifecycle>,
+    /// The SDK's remote settings per ad account (reloaded through the handle on SIGHUP).
+    pub(crate) sdk_settings: Arc<SdkSettings>,
 }
 
 impl AppState {
@@ -117,6 +120,10 @@ impl AppState {
             max_requests_in_flight: config.max_requests_in_flight,
             log: config.log.clone(),
             lifecycle: Arc::new(Lifecycle::default()),
+            sdk_settings: Arc::new(SdkSettings::new(
+                &config.sdk_settings,
+                config.sdk_settings_file.clone(),
+            )?),
         })
     }
 }

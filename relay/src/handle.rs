@@ -21,6 +21,7 @@ use tokio::sync::watch;
 
 use crate::app_state::AppState;
 use crate::config::RelayConfig;
+use crate::sdk_settings::SdkSettings;
 use crate::serve::{serve, ConnectionLimits};
 use crate::server::build_router;
 
@@ -31,6 +32,7 @@ pub struct RelayHandle {
     metrics_addr: Option<SocketAddr>,
     stop: Option<watch::Sender<bool>>,
     thread: Option<JoinHandle<()>>,
+    sdk_settings: Arc<SdkSettings>,
 }
 
 impl RelayHandle {
@@ -43,6 +45,7 @@ impl RelayHandle {
         let invalid = |e: String| io::Error::new(io::ErrorKind::InvalidInput, e);
         config.validate().map_err(invalid)?;
         let state = Arc::new(AppState::new(&config).map_err(invalid)?);
+        let sdk_settings = Arc::clone(&state.sdk_settings);
         let metrics = config
             .metrics_listen
             .map(crate::telemetry::bind_metrics)
@@ -75,6 +78,7 @@ impl RelayHandle {
                 metrics_addr,
                 stop: Some(stop),
                 thread: Some(thread),
+                sdk_settings,
             }),
             Ok(Err(e)) => {
                 let _ = thread.join();
@@ -97,6 +101,12 @@ impl RelayHandle {
     /// the real port when it had port 0).
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
         self.metrics_addr
+    }
+
+    /// Reads [`RelayConfig::sdk_settings_file`] again now (the binary does on SIGHUP); on an
+    /// error, which names the file and the rule, the documents served so far stay.
+    pub fn reload_sdk_settings(&self) -> Result<(), String> {
+        self.sdk_settings.reload()
     }
 
     /// The bound address (with the real port when `listen` had port 0).

@@ -49,6 +49,7 @@ mod redis_budget;
 mod responses;
 mod results;
 mod run;
+mod sdk_settings;
 mod serve;
 mod server;
 mod strict_json;

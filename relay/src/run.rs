@@ -1,5 +1,6 @@
 //! The binary's run: the command line's configuration ([`crate::config::cli`]) checked, the
-//! relay started, and served until SIGINT (Ctrl-C) or SIGTERM, then shut down gracefully.
+//! relay started, and served until SIGINT (Ctrl-C) or SIGTERM, then shut down gracefully;
+//! SIGHUP reads the SDK's remote settings file again.
 //!
 //! It sits above the configuration and the server, which know nothing of processes and
 //! signals, so both stay usable in-process ([`crate::RelayHandle`]).
@@ -7,6 +8,7 @@
 use crate::config::cli::{load_config, parse_args, settings_summary, HELP};
 use crate::config::unknown_variables;
 use crate::handle::RelayHandle;
+use crate::sdk_settings::SdkSettings;
 
 /// Runs the relay as the binary does, with `args` being the arguments *after* the program
 /// name (`std::env::args().skip(1)`). Returns after `--help`, `--version` or `--check`, or
@@ -23,8 +25,14 @@ pub fn run_cli(args: impl Iterator<Item = String>) -> Result<(), String> {
     }
     let config = load_config(&options, |name| std::env::var(name).ok())?;
     config.validate()?;
+    // The SDK's remote settings are checked (and their file read) as the start would.
+    let sdk_settings = SdkSettings::new(&config.sdk_settings, config.sdk_settings_file.clone())?;
     if options.check {
-        println!("configuration OK ({} app tokens)", config.app_tokens.len());
+        println!(
+            "configuration OK ({} app tokens, sdk settings for {} ad accounts)",
+            config.app_tokens.len(),
+            sdk_settings.accounts()
+        );
         return Ok(());
     }
     let _log_writer = crate::log::init(&config.log, config.log_format);
@@ -38,7 +46,7 @@ pub fn run_cli(args: impl Iterator<Item = String>) -> Result<(), String> {
     for name in unknown_variables(std::env::vars_os().filter_map(|(k, _)| k.into_string().ok())) {
         eprintln!("app-conversions-relay: warning: unknown environment variable {name} is ignored (see --help)");
     }
-    let waited = wait_for_signal();
+    let waited = wait_for_signal(&handle);
     eprintln!(
         "app-conversions-relay: shutting down (draining, then waiting for requests in flight)"
     );
@@ -46,8 +54,8 @@ pub fn run_cli(args: impl Iterator<Item = String>) -> Result<(), String> {
     waited
 }
 
-/// Blocks until SIGINT or (on Unix) SIGTERM.
-fn wait_for_signal() -> Result<(), String> {
+/// Blocks until SIGINT or (on Unix) SIGTERM; on SIGHUP reads the SDK settings file again.
+fn wait_for_signal(handle: &RelayHandle) -> Result<(), String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -58,9 +66,21 @@ fn wait_for_signal() -> Result<(), String> {
             use tokio::signal::unix::{signal, SignalKind};
             let mut term = signal(SignalKind::terminate())
                 .map_err(|e| format!("cannot watch SIGTERM: {e}"))?;
-            tokio::select! {
-                r = tokio::signal::ctrl_c() => r.map_err(|e| format!("cannot watch SIGINT: {e}")),
-                _ = term.recv() => Ok(()),
+            let mut hangup = signal(SignalKind::hangup())
+                .map_err(|e| format!("cannot watch SIGHUP: {e}"))?;
+            loop {
+                tokio::select! {
+                    r = tokio::signal::ctrl_c() => {
+                        return r.map_err(|e| format!("cannot watch SIGINT: {e}"));
+                    }
+                    _ = term.recv() => return Ok(()),
+                    _ = hangup.recv() => match handle.reload_sdk_settings() {
+                        Ok(()) => eprintln!("app-conversions-relay: SIGHUP: sdk settings reloaded"),
+                        Err(e) => eprintln!(
+                            "app-conversions-relay: SIGHUP: {e}; the sdk settings served so far stay"
+                        ),
+                    },
+                }
             }
         }
         #[cfg(not(unix))]

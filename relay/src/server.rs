@@ -41,6 +41,7 @@ use crate::limit::retry_after_secs;
 use crate::log::{log_request as write_log, request_id_of, RequestRecord};
 use crate::payload::{self, PayloadError, Prepared};
 use crate::responses;
+use crate::sdk_settings::get_sdk_settings;
 use crate::telemetry;
 use crate::upstream_health::Pause;
 
@@ -81,6 +82,10 @@ pub(crate) fn build_router(state: Arc<AppState>) -> Router {
         .route(
             "/v5/ad_accounts/{ad_account_id}/events",
             post(post_events).layer(shed),
+        )
+        .route(
+            "/v5/ad_accounts/{ad_account_id}/sdk-settings",
+            get(get_sdk_settings),
         )
         .route("/healthz", get(livez))
         .route("/livez", get(livez))

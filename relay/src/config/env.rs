@@ -32,7 +32,8 @@ impl RelayConfig {
     /// `RELAY_GLOBAL_RATE_LIMIT_PER_SEC`, `RELAY_LINGER_MS`, `RELAY_CALLS_PER_MINUTE`,
     /// `RELAY_INSTANCES`, `RELAY_REDIS_URL`, `RELAY_MAX_CONNECTIONS`, `RELAY_IDLE_TIMEOUT_MS`,
     /// `RELAY_BODY_TIMEOUT_MS`, `RELAY_MAX_REQUESTS_IN_FLIGHT`,
-    /// `RELAY_MAX_BODY_BYTES_IN_FLIGHT`, `RELAY_WORKER_THREADS`. Unset or empty variables
+    /// `RELAY_MAX_BODY_BYTES_IN_FLIGHT`, `RELAY_WORKER_THREADS`, and `RELAY_SDK_SETTINGS_FILE`
+    /// (the SDK's remote settings, a JSON file). Unset or empty variables
     /// change nothing.
     pub fn apply_env(&mut self) -> Result<(), String> {
         self.apply_env_from(|name| std::env::var(name).ok())
@@ -98,6 +99,9 @@ fn apply_env(
     }
     if let Some(v) = get("RELAY_REDIS_URL") {
         config.redis_url = Some(v.trim().to_string());
+    }
+    if let Some(v) = get("RELAY_SDK_SETTINGS_FILE") {
+        config.sdk_settings_file = Some(std::path::PathBuf::from(v.trim()));
     }
     let num = |name: &str| get(name).map(|v| (name.to_string(), v));
     let ms = |name: &str| -> Result<Option<Duration>, String> {
@@ -216,6 +220,7 @@ pub(crate) const KNOWN_VARIABLES: &[&str] = &[
     "RELAY_MAX_BODY_BYTES_IN_FLIGHT",
     "RELAY_MAX_BODY_BYTES_IN_FLIGHT_PER_IP",
     "RELAY_WORKER_THREADS",
+    "RELAY_SDK_SETTINGS_FILE",
 ];
 
 /// The names among `names` that start with `RELAY_` but are not [`KNOWN_VARIABLES`], sorted.

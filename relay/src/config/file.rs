@@ -6,7 +6,8 @@
 //! `deny_unknown_fields`, so a misspelt key is an error rather than a silently ignored
 //! setting. Error messages name the key, never its value when that value may be a token.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -61,6 +62,8 @@ struct FileConfig {
     drain_ms: Option<u64>,
     shutdown_grace_ms: Option<u64>,
     worker_threads: Option<usize>,
+    sdk_settings: Option<BTreeMap<String, serde_json::Value>>,
+    sdk_settings_file: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -142,6 +145,12 @@ fn apply(config: &mut RelayConfig, file: FileConfig) -> Result<(), String> {
     if let Some(listen) = &file.metrics_listen {
         config.metrics_listen =
             parse_optional_listen(listen).map_err(|e| format!("metrics_listen: {e}"))?;
+    }
+    if let Some(settings) = file.sdk_settings {
+        config.sdk_settings = settings;
+    }
+    if let Some(path) = file.sdk_settings_file.filter(|p| !p.trim().is_empty()) {
+        config.sdk_settings_file = Some(PathBuf::from(path));
     }
     Ok(())
 }
@@ -260,6 +269,31 @@ ad_account_id = "42"
         assert_eq!(c.listen, crate::config::DEFAULT_LISTEN);
         assert_eq!(c.app_tokens.len(), 1);
         assert!(c.conversion_token.is_empty());
+    }
+
+    #[test]
+    fn sdk_settings_per_ad_account_and_their_file() {
+        let (_dir, path) = write(
+            "relay.toml",
+            r#"
+sdk_settings_file = "/etc/relay/sdk-settings.json"
+
+[sdk_settings.42]
+collection_enabled = false
+disabled_sdk_versions = ["<0.2"]
+"#,
+        );
+        let c = RelayConfig::from_file(&path).unwrap();
+        assert_eq!(
+            c.sdk_settings.get("42"),
+            Some(
+                &serde_json::json!({"collection_enabled": false, "disabled_sdk_versions": ["<0.2"]})
+            )
+        );
+        assert_eq!(
+            c.sdk_settings_file.as_deref(),
+            Some(Path::new("/etc/relay/sdk-settings.json"))
+        );
     }
 
     #[test]

@@ -9,8 +9,10 @@
 //! Secrets (the conversion token and every app token) are redacted from `Debug` output, so a
 //! configuration can be printed or logged safely.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::log::{LogFormat, LogTarget};
@@ -146,6 +148,14 @@ pub struct RelayConfig {
     /// How long a stop then waits for requests in flight; `None` is the linger plus the
     /// upstream timeout plus a second, so a device waiting on a slow upstream is answered.
     pub shutdown_grace: Option<Duration>,
+    /// Remote settings for the SDK, per ad account id: each an object (at most 4 KB) served on
+    /// `GET /v5/ad_accounts/{id}/sdk-settings` (docs/remote-settings.md). An ad account
+    /// without an entry gets `{}`.
+    pub sdk_settings: BTreeMap<String, serde_json::Value>,
+    /// A JSON file `{"<ad account id>": {...}}` of more remote settings, whose entries replace
+    /// those of [`RelayConfig::sdk_settings`] for the same ad account; read again when it
+    /// changes, or on SIGHUP.
+    pub sdk_settings_file: Option<PathBuf>,
 }
 
 /// One app token and the single ad account it may send events for.
@@ -214,6 +224,8 @@ impl fmt::Debug for RelayConfig {
             .field("metrics_listen", &self.metrics_listen)
             .field("drain", &self.drain)
             .field("shutdown_grace", &self.shutdown_grace)
+            .field("sdk_settings", &self.sdk_settings)
+            .field("sdk_settings_file", &self.sdk_settings_file)
             .finish()
     }
 }
@@ -252,6 +264,8 @@ impl Default for RelayConfig {
             metrics_listen: None,
             drain: DEFAULT_DRAIN,
             shutdown_grace: None,
+            sdk_settings: BTreeMap::new(),
+            sdk_settings_file: None,
         }
     }
 }
