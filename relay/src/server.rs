@@ -6,7 +6,8 @@
 //! minute (429), then the body through [`crate::body`]: its cap (413, first from
 //! `Content-Length`, then while reading), one deadline for the whole body (408), and memory
 //! reserved as bytes arrive within the instance's budget (503) and the client address's
-//! share (429). Then the body's shape and event count (400). Only then does it parse (large bodies on the blocking
+//! share (429). Each of these answers says `Connection: close`, as the unread rest of the body
+//! ends the connection. Then the body's shape and event count (400). Only then does it parse (large bodies on the blocking
 //! pool, a few at a time, so the async workers keep answering), fill client IPs, and hand the
 //! events to the [`crate::coalesce::Coalescer`], waiting for its device's own answer. The events route also sits
 //! behind a concurrency limit that sheds load with 503 instead of queueing. Everything lives in
@@ -173,28 +174,30 @@ async fn post_events(
     let now = Instant::now();
     if let Err(wait) = state.ip_limiter.check(client_ip.unwrap_or(peer.ip()), now) {
         shed("ip_rate_limit");
-        return responses::rate_limited(retry_after_secs(wait));
+        return closing(responses::rate_limited(retry_after_secs(wait)));
     }
     match state.tokens.authorize(&headers, &ad_account_id) {
         AuthDecision::Allowed(_) => {}
-        AuthDecision::WrongAccount => return responses::forbidden(),
-        AuthDecision::Unauthenticated => return responses::unauthenticated(),
+        AuthDecision::WrongAccount => return closing(responses::forbidden()),
+        AuthDecision::Unauthenticated => return closing(responses::unauthenticated()),
     }
     if let Err(wait) = state.global_limiter.check(now) {
         shed("global_rate_limit");
-        return responses::rate_limited(retry_after_secs(wait));
+        return closing(responses::rate_limited(retry_after_secs(wait)));
     }
     if let Some(until_window_end) = state.budget.spent_for(&ad_account_id) {
         shed("budget");
-        return responses::rate_limited(spread_retry_after(until_window_end));
+        return closing(responses::rate_limited(spread_retry_after(
+            until_window_end,
+        )));
     }
     let encoding = match content_encoding::encoding(&headers) {
         Ok(encoding) => encoding,
-        Err(refusal) => return refusal.response(),
+        Err(refusal) => return closing(refusal.response()),
     };
     if let Some((pause, wait)) = state.health.paused(&ad_account_id) {
         shed("upstream_paused");
-        return paused(pause, wait);
+        return closing(paused(pause, wait));
     }
     let address = client_ip.unwrap_or(peer.ip());
     let declared = declared_length(&headers);
@@ -212,7 +215,7 @@ async fn post_events(
                 BodyError::AddressFull => shed("body_memory_per_ip"),
                 _ => {}
             }
-            return body_refusal(e, state.body_limits.max_bytes);
+            return closing(body_refusal(e, state.body_limits.max_bytes));
         }
     };
     let raw = match content_encoding::decode(raw, encoding, state.body_limits.max_bytes).await {
@@ -322,6 +325,17 @@ fn paused(pause: Pause, wait: std::time::Duration) -> Response {
         Pause::RateLimited => responses::rate_limited(spread_retry_after(wait)),
         Pause::Failing => responses::upstream_failing(retry_after_secs(wait)),
     }
+}
+
+/// `response` saying `Connection: close`, for a request refused before its body was read
+/// whole: hyper closes such a connection after the answer (the rest of the body is still on
+/// it), and without the header a pooling client would send its next request into a
+/// connection that is closing.
+fn closing(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 /// Counts a request refused to protect the relay or the ad account.
