@@ -15,7 +15,7 @@ pub use crate::core::config::{is_relay_host, CONVERSIONS_API_HOST};
 pub use crate::core::error::ConversionsError;
 pub use crate::core::log::LogSink;
 pub use crate::core::model::*;
-pub use crate::core::remote_settings::in_force::{SettingSource, SettingsInForce};
+pub use crate::core::model::{SettingSource, SettingsInForce};
 pub use crate::core::shared::DeliveryListener;
 pub use crate::core::upload::transport::{
     HttpHeader, HttpRequest, HttpResponse, HttpTransport, TransportError,

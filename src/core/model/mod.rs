@@ -10,14 +10,17 @@
 //!
 //! One file per kind: `event` (what the app tracks), `context` (app and device facts, the
 //! privacy state), `config` (the configuration and the log level), `report` (what the client
-//! answers: track results, flush and batch outcomes, diagnostics).
+//! answers: track results, flush and batch outcomes, diagnostics), `settings_in_force` (the
+//! settings in force and where each came from, in `diagnostics()`).
 
 mod config;
 mod context;
 mod event;
 mod report;
+pub(crate) mod settings_in_force;
 
 pub use config::*;
 pub use context::*;
 pub use event::*;
 pub use report::*;
+pub use settings_in_force::*;

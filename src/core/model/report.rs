@@ -1,7 +1,7 @@
 //! What the client answers: the result of `track`, a flush's report, one request's outcome
 //! with each event's, the dead letters and the diagnostics.
 
-use crate::core::remote_settings::in_force::SettingsInForce;
+use super::settings_in_force::SettingsInForce;
 
 /// What `track` did with an event.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,8 +5,8 @@
 
 use crate::core::config::Settings;
 use crate::core::model::ClientConfig;
+use crate::core::model::{SettingSource, SettingsInForce};
 use crate::core::remote_settings::document::RemoteDocument;
-use crate::core::remote_settings::in_force::{SettingSource, SettingsInForce};
 use crate::core::remote_settings::versions::Version;
 
 /// How long a document stays fresh when it does not say, seconds (a day).

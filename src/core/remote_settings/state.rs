@@ -6,8 +6,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
+use crate::core::model::SettingsInForce;
 use crate::core::remote_settings::document::RemoteDocument;
-use crate::core::remote_settings::in_force::SettingsInForce;
 use crate::core::remote_settings::narrow::{narrow, AppTuning};
 use crate::core::sync::lock;
 
@@ -90,8 +90,8 @@ impl RemoteState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::model::SettingSource;
     use crate::core::remote_settings::document::parse;
-    use crate::core::remote_settings::in_force::SettingSource;
 
     fn state() -> RemoteState {
         let app = AppTuning {

@@ -7,7 +7,7 @@
 //! worker runs in the order sent. That order is what lets the thread pipeline: while one
 //! request is in flight the worker already reads the next batch (the rows after it), and an
 //! outcome is stored while the next request is sent. Remote settings are fetched here too
-//! (`remote_settings::fetcher`), at start and on a later wake once their TTL has run out.
+//! (`settings_fetcher`), at start and on a later wake once their TTL has run out.
 //! Flushes are answered only after the
 //! outcomes of their events are stored. The thread checks shutdown and consent before every
 //! request, so neither waits for a long pass to end, and the erase count
@@ -26,6 +26,8 @@ pub mod outcome;
 pub mod policy;
 #[cfg(feature = "rust-transport")]
 pub mod rust_transport;
+pub mod settings_fetch;
+mod settings_fetcher;
 pub mod timing;
 pub mod transport;
 
@@ -38,13 +40,13 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
 
 use crate::core::error::StoreFailure;
-use crate::core::remote_settings::fetcher::SettingsFetcher;
-use crate::core::remote_settings::in_force::SettingsInForce;
+use crate::core::model::SettingsInForce;
 use crate::core::shared::Shared;
 use crate::core::signal::{Listening, Wake};
 use crate::core::sync::lock;
 use crate::core::upload::exchange::Exchange;
 use crate::core::upload::policy::UploadPolicy;
+use crate::core::upload::settings_fetcher::SettingsFetcher;
 use crate::core::upload::transport::HttpTransport;
 use crate::core::worker::{Batch, Command, Resolved};
 

@@ -1,6 +1,6 @@
 //! The fetch's rules, as pure functions: the request (a `GET` with the app's token and the
 //! kept `ETag`), what an answer means, and when the relay is asked next. The upload thread
-//! (`fetcher`) only moves the bytes.
+//! (`settings_fetcher`) only moves the bytes.
 //!
 //! The design choice: any answer but a good document or a `304` keeps what is in force (the
 //! last good document, or none). A relay without the route (404) or a server error is not a

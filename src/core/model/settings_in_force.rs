@@ -1,5 +1,5 @@
 //! The exported view of the settings the SDK follows now, and where each came from
-//! (`Diagnostics::settings_in_force`). Plain records: the decisions are in `narrow`.
+//! (`Diagnostics::settings_in_force`). Plain records: the decisions are in `remote_settings::narrow`.
 
 /// Where a setting in force came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -5,18 +5,18 @@
 //!
 //! It never schedules a wake of its own: an idle SDK costs nothing for remote settings, and a
 //! running one checks again the next time it wakes for its events. The decisions are in
-//! `fetch` (pure); this only moves bytes and state.
+//! `settings_fetch` (pure); this only moves bytes and state.
 
 use std::sync::mpsc::{channel, Sender};
 use std::sync::Arc;
 
 use crate::core::model::LogLevel;
+use crate::core::model::SettingsInForce;
 use crate::core::remote_settings::document::parse;
-use crate::core::remote_settings::fetch::{self, is_due, next_check_at, Answer};
-use crate::core::remote_settings::in_force::SettingsInForce;
 use crate::core::shared::Shared;
 use crate::core::store::StoredSettings;
 use crate::core::sync::lock;
+use crate::core::upload::settings_fetch::{self as fetch, is_due, next_check_at, Answer};
 use crate::core::upload::transport::{HttpTransport, TransportError};
 use crate::core::worker::Command;
 
